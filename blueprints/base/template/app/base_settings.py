@@ -1,0 +1,74 @@
+"""Settings every backend shares, read from the environment (and from ``.env`` when present).
+
+On a Space, set them under Settings → Variables and secrets; locally, copy ``.env.example`` to
+``.env``. Environment variables win over ``.env``; names are case-insensitive.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from app import defaults
+from app.cors import parse_origins, validate_origin_regex
+
+LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
+
+
+class BaseAppSettings(BaseSettings):
+    """Fields shared by every backend; ``app.config.Settings`` adds the backend's own."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        validate_default=True,
+    )
+
+    # APP_TITLE: shown at / and in the API docs.
+    app_title: str = defaults.TITLE
+    # FRONTEND_URL: the production frontend, shown at / (it must also be in CORS_ORIGINS).
+    frontend_url: str = defaults.FRONTEND_URL
+    # CORS_ORIGINS: exact origins, comma-separated; a trailing slash or path is removed.
+    cors_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: [defaults.FRONTEND_URL, *defaults.DEV_ORIGINS]
+    )
+    # CORS_ORIGIN_REGEX: origins matched as a whole (fullmatch), e.g. Vercel previews; empty: none.
+    cors_origin_regex: str | None = defaults.VERCEL_PREVIEW_REGEX or None
+    # CORS_ALLOW_CREDENTIALS: only for cookies; a bearer token in Authorization does not need it.
+    cors_allow_credentials: bool = False
+    # ENABLE_DEBUG_ENDPOINTS: mounts /api/debug/... (otherwise they answer 404).
+    enable_debug_endpoints: bool = False
+    # LOG_LEVEL: level of the app's own log messages.
+    log_level: LogLevel = "INFO"
+    # SPACE_HOST: set by Hugging Face on a Space (e.g. owner-name.hf.space); unset locally.
+    space_host: str | None = None
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _parse_origins(cls, value: object) -> object:
+        if isinstance(value, (str, list, tuple)):
+            return parse_origins(value)
+        return value
+
+    @field_validator("cors_origin_regex", mode="before")
+    @classmethod
+    def _check_origin_regex(cls, value: object) -> object:
+        return validate_origin_regex(value) if isinstance(value, str) else value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper_log_level(cls, value: object) -> object:
+        return value.strip().upper() if isinstance(value, str) else value
+
+    @field_validator("space_host", mode="before")
+    @classmethod
+    def _blank_space_host(cls, value: object) -> object:
+        return (value.strip() or None) if isinstance(value, str) else value
+
+    @property
+    def public_url(self) -> str | None:
+        """``https://<SPACE_HOST>`` on a Space, ``None`` elsewhere."""
+        return f"https://{self.space_host}" if self.space_host else None

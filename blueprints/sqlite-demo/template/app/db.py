@@ -1,0 +1,160 @@
+"""The database: URL handling, engine, startup, health check.
+
+SQLite (the default) runs in WAL mode with a busy timeout, so readers do not block the writer
+and concurrent writers wait for each other instead of failing with "database is locked".
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import event, text
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError
+from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlmodel import SQLModel
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from app import models  # noqa: F401  (registers the tables on SQLModel.metadata)
+from app.health import DependencyHealth, describe_error
+
+logger = logging.getLogger(__name__)
+
+# How long a SQLite writer waits for another one to finish before giving up.
+SQLITE_BUSY_TIMEOUT_MS = 5_000
+# How long /health waits for the database before reporting it as failing.
+HEALTH_CHECK_TIMEOUT_S = 5.0
+
+_POSTGRES_DRIVERS = {"postgres", "postgresql", "postgresql+asyncpg"}
+
+
+def normalize_database_url(raw: str) -> URL:
+    """Parse ``raw``; rewrite a Postgres URL (e.g. Neon's) for the asyncpg driver.
+
+    ``postgres://`` is not a SQLAlchemy dialect name, and asyncpg rejects libpq's ``sslmode`` and
+    ``channel_binding`` query parameters (``TypeError: connect() got an unexpected keyword
+    argument``): ``sslmode=X`` becomes ``ssl=X`` and ``channel_binding`` is dropped (asyncpg
+    does not implement channel binding). A URL naming another driver is left alone.
+    """
+    url = make_url(raw.strip())
+    if url.drivername not in _POSTGRES_DRIVERS:
+        return url
+    query: dict[str, str | tuple[str, ...]] = dict(url.query)
+    sslmode = query.pop("sslmode", None)
+    query.pop("channel_binding", None)
+    if sslmode is not None and "ssl" not in query:
+        query["ssl"] = sslmode
+    return url.set(drivername="postgresql+asyncpg", query=query)
+
+
+def mask_url(raw: str) -> str:
+    """``raw`` with its password replaced by ``***``. Query parameters are shown as they are:
+    never put a token in one."""
+    try:
+        return make_url(raw).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "<not a valid database URL>"
+
+
+def sqlite_file(url: URL) -> Path | None:
+    """The database file of a SQLite URL; ``None`` for in-memory databases and other backends."""
+    if url.get_backend_name() != "sqlite":
+        return None
+    database = url.database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return Path(database)
+
+
+def _configure_sqlite(dbapi_connection: Any, _connection_record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    try:
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA synchronous=NORMAL")  # safe with WAL, far fewer fsyncs
+        cursor.execute("PRAGMA foreign_keys=ON")
+    finally:
+        cursor.close()
+
+
+def create_engine(url: URL) -> AsyncEngine:
+    if url.get_backend_name() == "sqlite":
+        engine = create_async_engine(url)
+        # Runs on every new DBAPI connection, before the pool hands it out.
+        event.listen(engine.sync_engine, "connect", _configure_sqlite)
+        return engine
+    # Managed Postgres (Neon) closes idle connections: test each one before use.
+    return create_async_engine(url, pool_pre_ping=True)
+
+
+def _hint(exc: Exception) -> str:
+    if isinstance(exc, PermissionError):
+        return " The data directory must be writable by the user the app runs as (uid 1000 on a Space)."
+    if isinstance(exc, ModuleNotFoundError):
+        return f" Add the driver ({exc.name}) to requirements.txt."
+    return ""
+
+
+class Database:
+    """Owns the engine. ``start`` never raises: a failure is logged and kept in
+    ``startup_error``, /health reports it and the database routes answer 503."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine: AsyncEngine | None = None
+        self.sessionmaker: async_sessionmaker[AsyncSession] | None = None
+        self.startup_error: str | None = None
+
+    @property
+    def masked_url(self) -> str:
+        return mask_url(self.url)
+
+    async def start(self) -> None:
+        """Create the SQLite directory, the engine and the tables."""
+        try:
+            url = normalize_database_url(self.url)
+            path = sqlite_file(url)
+            if path is not None:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            self.engine = create_engine(url)
+            async with self.engine.begin() as connection:
+                await connection.run_sync(SQLModel.metadata.create_all)
+        except Exception as exc:
+            self.startup_error = describe_error(exc)
+            logger.error(
+                "Database startup failed for %s: %s.%s The API keeps running: /health reports "
+                "the error and database routes answer 503.",
+                self.masked_url,
+                self.startup_error,
+                _hint(exc),
+                exc_info=exc,
+            )
+            await self.stop()
+            return
+        self.sessionmaker = async_sessionmaker(self.engine, class_=AsyncSession, expire_on_commit=False)
+        logger.info("Database ready: %s", self.masked_url)
+
+    async def stop(self) -> None:
+        if self.engine is not None:
+            await self.engine.dispose()
+        self.engine = None
+        self.sessionmaker = None
+
+    async def check(self) -> DependencyHealth:
+        """Health check: ``SELECT 1`` within :data:`HEALTH_CHECK_TIMEOUT_S`."""
+        if self.startup_error is not None:
+            return DependencyHealth.error(f"startup failed: {self.startup_error}")
+        if self.engine is None:
+            return DependencyHealth.error("not started")
+        try:
+            async with asyncio.timeout(HEALTH_CHECK_TIMEOUT_S):
+                async with self.engine.connect() as connection:
+                    await connection.execute(text("SELECT 1"))
+        except TimeoutError:
+            return DependencyHealth.error(f"no answer within {HEALTH_CHECK_TIMEOUT_S:g} s")
+        except Exception as exc:
+            return DependencyHealth.error(describe_error(exc))
+        return DependencyHealth.ok()

@@ -1,0 +1,69 @@
+"""Fixtures shared by the test modules.
+
+Every test gets its own SQLite file under pytest's ``tmp_path``: the tests never touch the
+checkout's ./data, read no ``.env`` and need no network.
+
+Fixtures other modules rely on (tests/test_cors.py among them):
+  make_settings(**overrides)  settings for a test, with a temporary database
+  settings                    make_settings() with the defaults below
+  api                         the FastAPI application built from ``settings``
+  client                      a TestClient on ``api`` wrapped in CORS, lifespan started
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+# app.main builds the module-level ``app`` from the environment when imported: keep that one
+# off ./data too (its lifespan never runs in the tests).
+os.environ["DATABASE_URL"] = "sqlite+aiosqlite:///:memory:"
+
+from app.config import Settings  # noqa: E402
+from app.cors import wrap_with_cors  # noqa: E402
+from app.main import create_api  # noqa: E402
+from tests.support import MakeSettings, sqlite_url  # noqa: E402
+
+
+@pytest.fixture
+def make_settings(tmp_path: Path) -> MakeSettings:
+    """Settings independent of the environment: every field the tests depend on is explicit."""
+
+    def make(**overrides: Any) -> Settings:
+        values: dict[str, Any] = {
+            "app_title": "Test API",
+            "frontend_url": "https://frontend.example.com",
+            "cors_origins": ["https://frontend.example.com", "http://localhost:3000"],
+            "cors_origin_regex": r"https://demo-app(-[a-z0-9-]+)?\.vercel\.app",
+            "cors_allow_credentials": False,
+            "enable_debug_endpoints": False,
+            "log_level": "INFO",
+            "space_host": None,
+            "database_url": sqlite_url(tmp_path / "data" / "app.db"),
+        }
+        values.update(overrides)
+        return Settings(_env_file=None, **values)
+
+    return make
+
+
+@pytest.fixture
+def settings(make_settings: MakeSettings) -> Settings:
+    return make_settings()
+
+
+@pytest.fixture
+def api(settings: Settings) -> FastAPI:
+    return create_api(settings)
+
+
+@pytest.fixture
+def client(api: FastAPI, settings: Settings) -> Iterator[TestClient]:
+    with TestClient(wrap_with_cors(api, settings)) as test_client:
+        yield test_client

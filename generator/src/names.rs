@@ -1,0 +1,152 @@
+//! A static check of the names a liquid template reads.
+//!
+//! liquid reports an unknown variable in `{{ … }}` only when it renders, without a line, and
+//! treats one in `{% if … %}` as false. This pass finds every variable a template reads that is
+//! neither a global nor set inside the template (`assign`, `capture`, `for`), with its line, so
+//! a typo in a template is an error naming the file and line instead of a silent empty string.
+
+use std::collections::BTreeSet;
+
+use regex::Regex;
+use std::sync::OnceLock;
+
+const KEYWORDS: &[&str] = &[
+    "and", "or", "contains", "in", "empty", "blank", "nil", "null", "true", "false", "reversed",
+    "limit", "offset", "with", "as", "cols", "forloop", "tablerowloop",
+];
+
+fn identifier() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| Regex::new(r"[A-Za-z_][A-Za-z0-9_-]*").unwrap_or_else(|_| unreachable!()))
+}
+
+fn strings() -> &'static Regex {
+    static RE: OnceLock<Regex> = OnceLock::new();
+    RE.get_or_init(|| Regex::new(r#""[^"]*"|'[^']*'"#).unwrap_or_else(|_| unreachable!()))
+}
+
+/// One tag or output of a template, with its 1-based line.
+struct Markup<'a> {
+    line: usize,
+    output: bool,
+    body: &'a str,
+}
+
+fn markups(text: &str) -> Vec<Markup<'_>> {
+    let mut out = Vec::new();
+    let mut rest = 0;
+    while let Some(pos) = text[rest..].find('{').map(|p| p + rest) {
+        let open = &text[pos..];
+        let (output, close) = if open.starts_with("{{") {
+            (true, "}}")
+        } else if open.starts_with("{%") {
+            (false, "%}")
+        } else {
+            rest = pos + 1;
+            continue;
+        };
+        let Some(end) = text[pos + 2..].find(close).map(|e| e + pos + 2) else { break };
+        let body = text[pos + 2..end].trim_matches('-').trim();
+        out.push(Markup { line: text[..pos].matches('\n').count() + 1, output, body });
+        rest = end + 2;
+    }
+    out
+}
+
+/// Root names read by an expression such as `a.b | append: c, "d"`.
+fn reads(expr: &str, names: &mut Vec<String>) {
+    let cleaned = strings().replace_all(expr, "\"\"");
+    for (i, segment) in cleaned.split('|').enumerate() {
+        let args = if i == 0 {
+            segment
+        } else {
+            // `filter: arg, arg`: the filter's name is not a variable.
+            match segment.split_once(':') {
+                Some((_, args)) => args,
+                None => continue,
+            }
+        };
+        for m in identifier().find_iter(args) {
+            let before = &args[..m.start()];
+            let after = &args[m.end()..];
+            let member = before.ends_with('.') && !before.ends_with("..");
+            let named_arg = after.trim_start().starts_with(':');
+            if member || named_arg || KEYWORDS.contains(&m.as_str()) {
+                continue;
+            }
+            names.push(m.as_str().to_owned());
+        }
+    }
+}
+
+/// `(line, name)` of every variable `text` reads that `known` does not know and the template
+/// does not set itself.
+pub fn undefined(text: &str, known: &dyn Fn(&str) -> bool) -> Vec<(usize, String)> {
+    let mut locals: BTreeSet<String> = BTreeSet::new();
+    let mut found = Vec::new();
+    let mut skip_until: Option<&str> = None;
+    for m in markups(text) {
+        let mut words = m.body.split_whitespace();
+        let tag = if m.output { "" } else { words.next().unwrap_or("") };
+        if let Some(end) = skip_until {
+            if tag == end {
+                skip_until = None;
+            }
+            continue;
+        }
+        let rest = if m.output { m.body } else { m.body[tag.len()..].trim() };
+        let mut read = Vec::new();
+        match tag {
+            "" | "if" | "elsif" | "unless" | "case" | "when" | "cycle" | "echo" => reads(rest, &mut read),
+            "raw" => skip_until = Some("endraw"),
+            "comment" => skip_until = Some("endcomment"),
+            "assign" => {
+                if let Some((name, expr)) = rest.split_once('=') {
+                    reads(expr, &mut read);
+                    locals.insert(name.trim().to_owned());
+                }
+            }
+            "capture" | "increment" | "decrement" => {
+                locals.insert(rest.trim().to_owned());
+            }
+            "for" | "tablerow" => {
+                if let Some((var, expr)) = rest.split_once(" in ") {
+                    reads(expr, &mut read);
+                    locals.insert(var.trim().to_owned());
+                }
+            }
+            _ => {}
+        }
+        for name in read {
+            if !locals.contains(&name) && !known(&name) {
+                found.push((m.line, name));
+            }
+        }
+    }
+    found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(text: &str) -> Vec<(usize, String)> {
+        undefined(text, &|n| matches!(n, "title" | "items" | "python"))
+    }
+
+    #[test]
+    fn finds_unknown_names_with_lines() {
+        let t = "a {{ title }}\n{% if github_sync %}x{% endif %}\n{{ title | append: suffix }}";
+        assert_eq!(check(t), vec![(2, "github_sync".into()), (3, "suffix".into())]);
+    }
+
+    #[test]
+    fn locals_members_filters_and_strings_are_fine() {
+        let t = r#"{% for g in items %}{{ g.name | upcase }}{{ forloop.index }}{% endfor %}
+{% assign x = title | slug %}{{ x }}{{ python.version | append: "a|b c" }}
+{%- if title contains "z" and x == empty -%}{%- endif -%}{% for i in (1..items.size) %}{% endfor %}
+{% raw %}{{ not_a_var }}{% endraw %}{% comment %}{{ nor_this }}{% endcomment %}
+{% include "readme/header" %}"#;
+        assert_eq!(check(t), vec![]);
+    }
+}

@@ -1,0 +1,125 @@
+//! A rendered project held in memory: output paths mapped to bytes and modes.
+//!
+//! Every path is checked when it enters the plan, so nothing downstream can write outside the
+//! destination: no absolute paths, no `..`, no empty or hidden-control segments.
+
+use std::collections::BTreeMap;
+
+use crate::error::{Error, Result};
+
+/// The folder spacegen keeps its own records in, inside a generated project.
+pub const RECORD_DIR: &str = ".spacegen";
+
+/// One file of the plan.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlannedFile {
+    pub contents: Vec<u8>,
+    pub executable: bool,
+}
+
+impl PlannedFile {
+    /// The Unix mode the file is written with: fixed, whatever the umask.
+    pub fn mode(&self) -> u32 {
+        if self.executable {
+            0o755
+        } else {
+            0o644
+        }
+    }
+}
+
+/// A whole project, ready to be written.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Plan {
+    files: BTreeMap<String, PlannedFile>,
+}
+
+impl Plan {
+    /// Adds a file; `origin` names the template it came from, for errors.
+    pub fn insert(&mut self, path: String, file: PlannedFile, origin: &str) -> Result<()> {
+        check_relative(&path).map_err(|e| {
+            Error::Destination(format!("{origin} would write to {path:?}, which {e}"))
+        })?;
+        if self.files.contains_key(&path) {
+            return Err(Error::blueprint(origin, format!("a second file renders to {path:?}")));
+        }
+        let as_dir = format!("{path}/");
+        let clash = self.files.keys().find(|p| {
+            p.starts_with(&as_dir) || path.starts_with(&format!("{p}/"))
+        });
+        if let Some(other) = clash {
+            return Err(Error::blueprint(
+                origin,
+                format!("{path:?} is both a file and a folder (see {other:?})"),
+            ));
+        }
+        self.files.insert(path, file);
+        Ok(())
+    }
+
+    pub fn files(&self) -> &BTreeMap<String, PlannedFile> {
+        &self.files
+    }
+
+    pub fn get(&self, path: &str) -> Option<&PlannedFile> {
+        self.files.get(path)
+    }
+}
+
+/// Checks that `path` is a plain relative path that stays inside the destination.
+pub fn check_relative(path: &str) -> Result<(), String> {
+    if path.is_empty() {
+        return Err("is empty".into());
+    }
+    if path.starts_with('/') || path.starts_with('\\') || path.get(1..2) == Some(":") {
+        return Err("is absolute".into());
+    }
+    for segment in path.split('/') {
+        match segment {
+            "" => return Err("has an empty path segment".into()),
+            "." | ".." => return Err(format!("has a {segment:?} segment")),
+            ".git" => return Err("writes into .git".into()),
+            s if s.contains('\\') => return Err("contains a backslash".into()),
+            s if s.chars().any(char::is_control) => {
+                return Err("contains a control character (e.g. a newline)".into())
+            }
+            s if s.trim() != s => return Err("has a segment with leading or trailing spaces".into()),
+            _ => {}
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn file() -> PlannedFile {
+        PlannedFile { contents: vec![], executable: false }
+    }
+
+    #[test]
+    fn escapes_are_refused() {
+        for bad in ["", "/etc/passwd", "a/../../b", "..", "./a", "a//b", "C:/x", "a\\b", "a\nb", ".git/config", " a"] {
+            assert!(check_relative(bad).is_err(), "{bad:?} was accepted");
+        }
+        for good in ["a", "app/main.py", ".github/workflows/x.yml", "ünï/файл.txt"] {
+            assert!(check_relative(good).is_ok(), "{good:?} was refused");
+        }
+    }
+
+    #[test]
+    fn file_and_folder_clash_is_refused() {
+        let mut plan = Plan::default();
+        plan.insert("a".into(), file(), "t").unwrap();
+        assert!(plan.insert("a/b".into(), file(), "t").is_err());
+        assert!(plan.insert("a".into(), file(), "t").is_err());
+        plan.insert("ab".into(), file(), "t").unwrap();
+    }
+
+    #[test]
+    fn modes_are_fixed() {
+        assert_eq!(file().mode(), 0o644);
+        assert_eq!(PlannedFile { contents: vec![], executable: true }.mode(), 0o755);
+    }
+}

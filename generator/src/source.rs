@@ -1,0 +1,199 @@
+//! Where blueprint files come from: the copy embedded in the binary, or a folder on disk.
+//!
+//! Both give the same thing, a [`FileTree`]: relative paths (always `/`-separated) mapped to
+//! contents and the executable bit, in sorted order. Nothing downstream knows which it was.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+use include_dir::{include_dir, Dir, DirEntry};
+use walkdir::WalkDir;
+
+use crate::error::{Error, Result};
+
+static EMBEDDED: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/../blueprints");
+
+include!(concat!(env!("OUT_DIR"), "/executables.rs"));
+
+/// One file of a blueprint.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FileEntry {
+    pub contents: Vec<u8>,
+    pub executable: bool,
+}
+
+/// The files of one blueprint folder, by relative path.
+pub type FileTree = BTreeMap<String, FileEntry>;
+
+/// Files that editors and tools leave behind; never part of a blueprint.
+fn is_junk(rel: &str) -> bool {
+    rel.split('/').any(|seg| seg == "__pycache__" || seg == ".DS_Store" || seg.ends_with(".pyc"))
+}
+
+/// A place holding blueprint folders by name.
+#[derive(Debug, Clone)]
+pub enum Source {
+    /// The blueprints compiled into this binary.
+    Embedded,
+    /// A folder on disk whose subfolders are blueprints.
+    Disk(PathBuf),
+}
+
+impl Source {
+    /// Human-readable origin of blueprint `name`, for messages.
+    pub fn describe(&self, name: &str) -> String {
+        match self {
+            Source::Embedded => format!("embedded blueprint '{name}'"),
+            Source::Disk(root) => root.join(name).display().to_string(),
+        }
+    }
+
+    /// Names of the blueprint folders this source holds, sorted.
+    pub fn names(&self) -> Result<Vec<String>> {
+        let mut names = match self {
+            Source::Embedded => EMBEDDED
+                .dirs()
+                .filter(|d| d.get_file(d.path().join("blueprint.toml")).is_some())
+                .filter_map(|d| d.path().file_name()?.to_str().map(str::to_owned))
+                .collect::<Vec<_>>(),
+            Source::Disk(root) => {
+                let entries =
+                    std::fs::read_dir(root).map_err(|e| Error::io("read folder", root, e))?;
+                entries
+                    .filter_map(|e| e.ok())
+                    .filter(|e| e.path().join("blueprint.toml").is_file())
+                    .filter_map(|e| e.file_name().to_str().map(str::to_owned))
+                    .collect()
+            }
+        };
+        names.sort();
+        Ok(names)
+    }
+
+    /// The files of blueprint folder `name`, or `None` if this source has no such folder.
+    pub fn read(&self, name: &str) -> Result<Option<FileTree>> {
+        match self {
+            Source::Embedded => Ok(EMBEDDED.get_dir(name).map(|dir| embedded_tree(name, dir))),
+            Source::Disk(root) => {
+                let dir = root.join(name);
+                if dir.join("blueprint.toml").is_file() {
+                    read_disk(&dir).map(Some)
+                } else {
+                    Ok(None)
+                }
+            }
+        }
+    }
+}
+
+fn embedded_tree(name: &str, dir: &Dir<'static>) -> FileTree {
+    fn visit(prefix: &Path, dir: &Dir<'static>, tree: &mut FileTree) {
+        for entry in dir.entries() {
+            match entry {
+                DirEntry::Dir(d) => visit(prefix, d, tree),
+                DirEntry::File(f) => {
+                    let full = f.path().to_string_lossy().replace('\\', "/");
+                    let Ok(rel) = f.path().strip_prefix(prefix) else { continue };
+                    let rel = rel.to_string_lossy().replace('\\', "/");
+                    if is_junk(&rel) {
+                        continue;
+                    }
+                    let executable = EXECUTABLES.contains(&full.as_str());
+                    tree.insert(rel, FileEntry { contents: f.contents().to_vec(), executable });
+                }
+            }
+        }
+    }
+    let mut tree = FileTree::new();
+    visit(Path::new(name), dir, &mut tree);
+    tree
+}
+
+/// Reads a blueprint folder from disk. Symbolic links are refused: a blueprint must not be
+/// able to pull in files from outside its folder.
+pub fn read_disk(dir: &Path) -> Result<FileTree> {
+    let mut tree = FileTree::new();
+    for entry in WalkDir::new(dir).sort_by_file_name() {
+        let entry = entry.map_err(|e| {
+            let path = e.path().unwrap_or(dir).to_path_buf();
+            Error::io("read", path, e.into())
+        })?;
+        let path = entry.path();
+        let rel = match path.strip_prefix(dir) {
+            Ok(rel) if !rel.as_os_str().is_empty() => rel,
+            _ => continue,
+        };
+        let Some(rel) = rel.to_str().map(|s| s.replace('\\', "/")) else {
+            return Err(Error::blueprint(
+                path.display().to_string(),
+                "file name is not valid UTF-8; rename it",
+            ));
+        };
+        if is_junk(&rel) {
+            continue;
+        }
+        let ft = entry.file_type();
+        if ft.is_symlink() {
+            return Err(Error::blueprint(
+                path.display().to_string(),
+                "symbolic links are not allowed in a blueprint; replace it with the file itself",
+            ));
+        }
+        if !ft.is_file() {
+            continue;
+        }
+        let contents = std::fs::read(path).map_err(|e| Error::io("read", path, e))?;
+        let meta = entry.metadata().map_err(|e| Error::io("read", path, e.into()))?;
+        tree.insert(rel, FileEntry { contents, executable: is_executable(&meta) });
+    }
+    Ok(tree)
+}
+
+#[cfg(unix)]
+fn is_executable(meta: &std::fs::Metadata) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    meta.permissions().mode() & 0o111 != 0
+}
+
+#[cfg(not(unix))]
+fn is_executable(_meta: &std::fs::Metadata) -> bool {
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn embedded_blueprints_include_the_default() {
+        let names = Source::Embedded.names().unwrap();
+        assert!(names.contains(&"sqlite-demo".to_string()), "{names:?}");
+        assert!(names.contains(&"base".to_string()), "{names:?}");
+    }
+
+    #[test]
+    fn embedded_tree_is_relative_to_the_blueprint() {
+        let tree = Source::Embedded.read("sqlite-demo").unwrap().unwrap();
+        assert!(tree.contains_key("blueprint.toml"));
+        assert!(tree.keys().all(|k| !k.starts_with("sqlite-demo/")));
+    }
+
+    #[test]
+    fn junk_is_skipped() {
+        assert!(is_junk("template/app/__pycache__/x.cpython-311.pyc"));
+        assert!(is_junk("template/.DS_Store"));
+        assert!(!is_junk("template/app/main.py"));
+    }
+
+    #[test]
+    fn disk_symlinks_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("blueprint.toml"), "").unwrap();
+        #[cfg(unix)]
+        {
+            std::os::unix::fs::symlink("/etc/hostname", dir.path().join("evil")).unwrap();
+            let err = read_disk(dir.path()).unwrap_err();
+            assert!(err.to_string().contains("symbolic links"), "{err}");
+        }
+    }
+}

@@ -1,0 +1,220 @@
+//! Integration tests of the `spacegen` command line, through the real binary.
+
+mod common;
+
+use common::{read_tree, repo_root, Test};
+use std::fs;
+
+#[test]
+fn list_shows_the_shipped_blueprints_but_not_layers() {
+    let (run, _dir) = Test::new().args(["list"]).run();
+    assert!(run.stdout.contains("sqlite-demo"), "{}", run.stdout);
+    assert!(run.stdout.contains("(default)"), "{}", run.stdout);
+    assert!(!run.stdout.lines().any(|l| l.starts_with("base ")), "{}", run.stdout);
+}
+
+#[test]
+fn show_lists_variables_files_and_pins() {
+    let (run, _dir) = Test::new().args(["show", "sqlite-demo"]).run();
+    for needle in ["title", "color_from", "one of red, yellow", "Dockerfile", "fastapi==", "python 3.11", ".github/workflows/sync-to-hub.yml  (when github_sync)"] {
+        assert!(run.stdout.contains(needle), "missing {needle:?} in\n{}", run.stdout);
+    }
+}
+
+#[test]
+fn help_documents_exit_codes_on_every_command() {
+    for args in [vec!["--help"], vec!["new", "--help"], vec!["list", "--help"], vec!["show", "--help"], vec!["lock", "--help"]] {
+        let (run, _dir) = Test::new().args(args.clone()).run();
+        assert!(run.stdout.contains("Exit status:"), "{args:?}: {}", run.stdout);
+    }
+}
+
+#[test]
+fn new_with_defaults_writes_the_project_and_its_record() {
+    let (run, dir) = Test::new().args(["new", "--defaults", "out"]).run();
+    let out = dir.path().join("out");
+    assert!(run.stdout.contains("Created out"), "{}", run.stdout);
+    for file in ["Dockerfile", "requirements.txt", "app/main.py", "README.md", ".env.example", ".spacegen/answers.toml"] {
+        assert!(out.join(file).is_file(), "{file} missing");
+    }
+    assert!(!out.join(".github").exists(), "workflow written although github_sync is off");
+    let record = fs::read_to_string(out.join(".spacegen/answers.toml")).unwrap();
+    assert!(record.contains("name = \"sqlite-demo\""), "{record}");
+    assert!(record.contains("content_hash = \"sha256:"), "{record}");
+    assert!(record.contains("\"Dockerfile\" = \"sha256:") || record.contains("Dockerfile = \"sha256:"), "{record}");
+}
+
+#[test]
+fn dest_defaults_to_the_slug() {
+    let (_run, dir) = Test::new().args(["new", "--defaults"]).var("title", "Chat Bot API").run();
+    assert!(dir.path().join("chat-bot-api/Dockerfile").is_file());
+}
+
+#[test]
+fn no_terminal_reports_every_invalid_value_at_once() {
+    let (run, dir) = Test::new()
+        .args(["new", "out"])
+        .var("port", "80")
+        .var("color_from", "orange")
+        .var("short_description", &"x".repeat(61))
+        .var("nope", "1")
+        .var("github_sync", "perhaps")
+        .status(2)
+        .run();
+    for needle in ["5 invalid", "port=80: 80 is below the minimum 1024", "orange\" is not one of", "61 characters long; at most 60", "no variable 'nope'", "expected true or false", "nothing was written"] {
+        assert!(run.stderr.contains(needle), "missing {needle:?} in\n{}", run.stderr);
+    }
+    assert!(!dir.path().join("out").exists());
+}
+
+#[test]
+fn a_derived_default_that_fails_validation_is_reported() {
+    let (run, _dir) = Test::new().args(["new", "out", "--defaults"]).var("title", "!!!").status(2).run();
+    assert!(run.stderr.contains("slug: its default (derived from other answers) is invalid"), "{}", run.stderr);
+}
+
+#[test]
+fn answers_file_is_read_and_flags_win() {
+    let (_run, dir) = Test::new()
+        .write("a.toml", "title = \"From File\"\nport = 8000\ndev_origins = [\"http://localhost:4000\"]\n")
+        .args(["new", "out", "--answers", "a.toml"])
+        .var("port", "9000")
+        .run();
+    let record = fs::read_to_string(dir.path().join("out/.spacegen/answers.toml")).unwrap();
+    assert!(record.contains("title = \"From File\""), "{record}");
+    assert!(record.contains("port = 9000"), "{record}");
+    assert!(record.contains("\"http://localhost:4000\""), "{record}");
+}
+
+#[test]
+fn a_project_regenerates_byte_for_byte_from_its_record() {
+    let (_run, dir) = Test::new()
+        .args(["new", "one", "--defaults"])
+        .var("title", "Twice")
+        .var("github_sync", "true")
+        .run();
+    let one = dir.path().join("one");
+    let (_run, dir2) = Test::new()
+        .args(["new", "two", "--answers"])
+        .args([one.join(".spacegen/answers.toml").display().to_string()])
+        .run();
+    assert_eq!(read_tree(&one), read_tree(&dir2.path().join("two")));
+}
+
+#[test]
+fn generation_is_deterministic() {
+    let (_run, dir) = Test::new().args(["new", "a", "--defaults"]).run();
+    let (_run, dir2) = Test::new().args(["new", "a", "--defaults"]).run();
+    let a = read_tree(&dir.path().join("a"));
+    assert_eq!(a, read_tree(&dir2.path().join("a")));
+    for (path, bytes) in &a {
+        assert!(!bytes.windows(2).any(|w| w == b"\r\n"), "{path} has CRLF");
+    }
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = fs::metadata(dir.path().join("a/Dockerfile")).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o644);
+    }
+}
+
+#[test]
+fn non_empty_destination_is_refused_without_force() {
+    let (run, dir) = Test::new().write("out/mine.txt", "keep").args(["new", "out", "--defaults"]).status(2).run();
+    assert!(run.stderr.contains("not empty; pass --force"), "{}", run.stderr);
+    assert!(!dir.path().join("out/Dockerfile").exists());
+    assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1, "staging folder left behind");
+}
+
+#[test]
+fn force_overwrites_blueprint_files_and_keeps_the_rest() {
+    let (run, dir) = Test::new()
+        .write("out/mine.txt", "keep")
+        .write("out/Dockerfile", "old")
+        .args(["new", "out", "--defaults", "--force"])
+        .run();
+    assert!(run.stdout.contains("Overwrote 1 files:\n  Dockerfile"), "{}", run.stdout);
+    assert_eq!(fs::read_to_string(dir.path().join("out/mine.txt")).unwrap(), "keep");
+    assert_ne!(fs::read_to_string(dir.path().join("out/Dockerfile")).unwrap(), "old");
+}
+
+#[test]
+fn dry_run_writes_nothing() {
+    let (run, dir) = Test::new().args(["new", "out", "--defaults", "--dry-run"]).run();
+    assert!(run.stdout.contains("create    Dockerfile"), "{}", run.stdout);
+    assert!(!dir.path().join("out").exists());
+}
+
+#[cfg(unix)]
+#[test]
+fn symlinks_in_the_destination_are_refused() {
+    let t = Test::new().write("out/keep.txt", "x");
+    let outside = tempfile::tempdir().unwrap();
+    std::os::unix::fs::symlink(outside.path(), t.path().join("out/app")).unwrap();
+    let (run, _dir) = t.args(["new", "out", "--defaults", "--force"]).status(2).run();
+    assert!(run.stderr.contains("symbolic link"), "{}", run.stderr);
+    assert_eq!(fs::read_dir(outside.path()).unwrap().count(), 0);
+}
+
+#[test]
+fn a_variable_in_a_file_name_cannot_escape_the_destination() {
+    let t = Test::new()
+        .write("bps/custom/blueprint.toml", "[blueprint]\nname = \"custom\"\nversion = \"1.0.0\"\ndescription = \"t\"\n\n[[variables]]\nname = \"name\"\ntype = \"string\"\ndefault = \"x\"\n")
+        .write("bps/custom/template/{{ name }}/f.txt", "hi");
+    write_lock_for(&t);
+    for evil in ["..", "../../etc", "/abs", "a\nb"] {
+        let (run, _d) = Test::new().cwd(t.path()).args(["new", "--blueprint", "bps/custom", "out"]).var("name", evil).status(2).run();
+        assert!(run.stderr.contains("would write to"), "{evil:?}: {}", run.stderr);
+        assert!(!t.path().join("out").exists());
+    }
+    let (_run, _d) = Test::new().cwd(t.path()).args(["new", "--blueprint", "bps/custom", "out"]).var("name", "ok").run();
+    assert!(t.path().join("out/ok/f.txt").is_file());
+}
+
+/// Writes `bps/spaces.lock` for the custom blueprint by asking spacegen for its hash.
+fn write_lock_for(t: &Test) {
+    let (run, _d) = Test::new().cwd(t.path()).args(["show", "bps/custom"]).run();
+    let hash = run.stdout.lines().find_map(|l| l.strip_prefix("content hash: ")).expect("hash").to_owned();
+    fs::write(
+        t.path().join("bps/spaces.lock"),
+        format!("format = 1\n\n[blueprints.custom]\nversion = \"1.0.0\"\ncontent-hash = \"{hash}\"\npython = \"3.11\"\npackages = {{}}\n"),
+    )
+    .unwrap();
+}
+
+#[test]
+fn an_undefined_variable_in_a_template_names_the_file_and_line() {
+    let t = Test::new()
+        .write("bps/custom/blueprint.toml", "[blueprint]\nname = \"custom\"\nversion = \"1.0.0\"\ndescription = \"t\"\n")
+        .write("bps/custom/template/a.txt.liquid", "one\ntwo\n{% if tpyo %}x{% endif %}\n");
+    write_lock_for(&t);
+    let (run, _d) = Test::new().cwd(t.path()).args(["new", "--blueprint", "bps/custom", "out"]).status(3).run();
+    assert!(run.stderr.contains("custom/template/a.txt.liquid: line 3: unknown variable 'tpyo'"), "{}", run.stderr);
+    assert!(!t.path().join("out").exists());
+}
+
+#[test]
+fn a_changed_blueprint_is_refused_until_relocked() {
+    let t = Test::new()
+        .write("bps/custom/blueprint.toml", "[blueprint]\nname = \"custom\"\nversion = \"1.0.0\"\ndescription = \"t\"\n")
+        .write("bps/custom/template/a.txt", "one");
+    write_lock_for(&t);
+    fs::write(t.path().join("bps/custom/template/a.txt"), "changed").unwrap();
+    let (run, _d) = Test::new().cwd(t.path()).args(["new", "--blueprint", "bps/custom", "out"]).status(3).run();
+    assert!(run.stderr.contains("changed since it was locked"), "{}", run.stderr);
+    assert!(run.stderr.contains("spacegen lock"), "{}", run.stderr);
+}
+
+#[test]
+fn unknown_blueprints_and_layers_are_refused() {
+    let (run, _d) = Test::new().args(["new", "--blueprint", "nope", "--defaults"]).status(2).run();
+    assert!(run.stderr.contains("the embedded ones are"), "{}", run.stderr);
+    let (run, _d) = Test::new().args(["new", "--blueprint", "base", "--defaults"]).status(2).run();
+    assert!(run.stderr.contains("shared layer"), "{}", run.stderr);
+}
+
+#[test]
+fn the_repository_lock_is_up_to_date() {
+    let (run, _d) = Test::new().cwd(repo_root()).args(["lock", "--check"]).run();
+    assert!(run.stdout.contains("up to date"), "{}", run.stdout);
+}

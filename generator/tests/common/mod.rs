@@ -1,0 +1,124 @@
+//! A builder for integration tests that drive the real `spacegen` binary.
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+/// The repository root (where `blueprints/` and `spaces.lock` live).
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// One run of `spacegen`, configured step by step.
+pub struct Test {
+    args: Vec<String>,
+    dir: tempfile::TempDir,
+    cwd: Option<PathBuf>,
+    expected_status: i32,
+}
+
+/// What a run produced.
+pub struct Run {
+    pub stdout: String,
+    pub stderr: String,
+    pub status: i32,
+    pub dir: PathBuf,
+}
+
+impl Test {
+    pub fn new() -> Test {
+        Test {
+            args: Vec::new(),
+            dir: tempfile::tempdir().expect("temp dir"),
+            cwd: None,
+            expected_status: 0,
+        }
+    }
+
+    pub fn args<I, S>(mut self, args: I) -> Test
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.args.extend(args.into_iter().map(Into::into));
+        self
+    }
+
+    pub fn var(self, name: &str, value: &str) -> Test {
+        self.args(["--var".to_string(), format!("{name}={value}")])
+    }
+
+    /// Runs in this folder instead of the temporary one.
+    pub fn cwd(mut self, dir: impl Into<PathBuf>) -> Test {
+        self.cwd = Some(dir.into());
+        self
+    }
+
+    pub fn status(mut self, status: i32) -> Test {
+        self.expected_status = status;
+        self
+    }
+
+    /// The temporary folder the test runs in.
+    pub fn path(&self) -> &Path {
+        self.dir.path()
+    }
+
+    pub fn write(self, rel: &str, contents: &str) -> Test {
+        let path = self.dir.path().join(rel);
+        std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+        std::fs::write(path, contents).expect("write");
+        self
+    }
+
+    /// Runs spacegen with no terminal on stdin, and checks the exit status.
+    pub fn run(self) -> (Run, tempfile::TempDir) {
+        let cwd = self.cwd.clone().unwrap_or_else(|| self.dir.path().to_path_buf());
+        let output: Output = Command::new(env!("CARGO_BIN_EXE_spacegen"))
+            .args(&self.args)
+            .current_dir(&cwd)
+            .stdin(Stdio::null())
+            .output()
+            .expect("spacegen runs");
+        let run = Run {
+            stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+            stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+            status: output.status.code().unwrap_or(-1),
+            dir: self.dir.path().to_path_buf(),
+        };
+        assert_eq!(
+            run.status, self.expected_status,
+            "spacegen {:?}\n--- stdout\n{}\n--- stderr\n{}",
+            self.args, run.stdout, run.stderr
+        );
+        (run, self.dir)
+    }
+}
+
+/// Every file below `root`, by relative path, with its bytes.
+pub fn read_tree(root: &Path) -> BTreeMap<String, Vec<u8>> {
+    let mut files = BTreeMap::new();
+    for entry in walkdir(root) {
+        let rel = entry.strip_prefix(root).expect("below root").to_string_lossy().replace('\\', "/");
+        files.insert(rel, std::fs::read(&entry).expect("read"));
+    }
+    files
+}
+
+fn walkdir(root: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).expect("read_dir") {
+            let path = entry.expect("entry").path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                out.push(path);
+            }
+        }
+    }
+    out.sort();
+    out
+}
