@@ -42,9 +42,12 @@ impl Provided {
         for flag in flags {
             match flag.split_once('=') {
                 Some((name, value)) if !name.trim().is_empty() => {
-                    self.values.insert(name.trim().to_owned(), Given::Flag(value.to_owned()));
+                    self.values
+                        .insert(name.trim().to_owned(), Given::Flag(value.to_owned()));
                 }
-                _ => self.errors.push(format!("--var {flag}: expected NAME=VALUE")),
+                _ => self
+                    .errors
+                    .push(format!("--var {flag}: expected NAME=VALUE")),
             }
         }
     }
@@ -53,7 +56,8 @@ impl Provided {
     /// project's `.spacegen/answers.toml`. Values already given as flags are kept.
     pub fn add_file(&mut self, path: &Path) -> Result<()> {
         let origin = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|e| Error::io("read answers file", path, e))?;
+        let text =
+            std::fs::read_to_string(path).map_err(|e| Error::io("read answers file", path, e))?;
         let table: toml::Table = toml::from_str(&text)
             .map_err(|e| Error::Input(vec![format!("{origin}: {}", e.to_string().trim_end())]))?;
         let answers = match table.get("answers") {
@@ -61,7 +65,9 @@ impl Provided {
             _ => table,
         };
         for (name, value) in answers {
-            self.values.entry(name).or_insert(Given::File(value, origin.clone()));
+            self.values
+                .entry(name)
+                .or_insert(Given::File(value, origin.clone()));
         }
         Ok(())
     }
@@ -87,7 +93,10 @@ impl Answers {
 
     /// Every answer that may be written down (no secrets), in variable order.
     pub fn public(&self) -> impl Iterator<Item = (&str, &Value)> {
-        self.values.iter().filter(|(n, _)| !self.secret.contains(n)).map(|(n, v)| (n.as_str(), v))
+        self.values
+            .iter()
+            .filter(|(n, _)| !self.secret.contains(n))
+            .map(|(n, v)| (n.as_str(), v))
     }
 
     fn push(&mut self, var: &Variable, value: Value) {
@@ -145,10 +154,7 @@ pub fn collect(
             answers.push(var, v);
             continue;
         }
-        let default = match default_value(bp, engine, var, &answers, &base) {
-            Ok(d) => d,
-            Err(e) => return Err(e),
-        };
+        let default = default_value(bp, engine, var, &answers, &base)?;
         if let Some(p) = prompter.as_deref_mut() {
             let value = p.ask(var, default.as_ref())?;
             answers.push(var, value);
@@ -187,7 +193,10 @@ fn default_value(
     base: &Object,
 ) -> Result<Option<Value>> {
     let origin = || format!("{} (default of variable '{}')", bp.origin, var.name());
-    match var.default_spec().map_err(|e| Error::blueprint(origin(), e))? {
+    match var
+        .default_spec()
+        .map_err(|e| Error::blueprint(origin(), e))?
+    {
         Default::None => Ok(None),
         Default::Value(v) => Ok(Some(v)),
         Default::Template(t) => {
@@ -196,7 +205,9 @@ fn default_value(
                 globals.insert(name.to_owned().into(), value.to_liquid());
             }
             let text = engine.render(&origin(), &t, &globals)?;
-            var.parse_str(&text).map(Some).map_err(|e| Error::blueprint(origin(), e))
+            var.parse_str(&text)
+                .map(Some)
+                .map_err(|e| Error::blueprint(origin(), e))
         }
     }
 }

@@ -76,6 +76,9 @@ struct DependenciesDef {
     groups: Vec<GroupDef>,
     #[serde(default)]
     dev: Vec<GroupDef>,
+    /// APIs the blueprint's code uses, for the matrix's `if-uses` rules.
+    #[serde(default)]
+    uses: Vec<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -151,12 +154,16 @@ pub struct Group {
 pub struct Dependencies {
     pub groups: Vec<Group>,
     pub dev: Vec<Group>,
+    pub uses: Vec<String>,
 }
 
 impl Dependencies {
     /// Every package, runtime first.
     pub fn all(&self) -> impl Iterator<Item = &Package> {
-        self.groups.iter().chain(&self.dev).flat_map(|g| &g.packages)
+        self.groups
+            .iter()
+            .chain(&self.dev)
+            .flat_map(|g| &g.packages)
     }
 }
 
@@ -212,8 +219,15 @@ pub fn locate(spec: &str) -> Result<(Source, String)> {
             )]));
         }
         let abs = std::fs::canonicalize(path).map_err(|e| Error::io("open", path, e))?;
-        let name = abs.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_owned();
-        let parent = abs.parent().map(Path::to_path_buf).unwrap_or_else(|| PathBuf::from("/"));
+        let name = abs
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default()
+            .to_owned();
+        let parent = abs
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_else(|| PathBuf::from("/"));
         return Ok((Source::Disk(parent), name));
     }
     Ok((Source::Embedded, spec.to_owned()))
@@ -235,7 +249,10 @@ pub fn load(source: &Source, name: &str) -> Result<Blueprint> {
             let names: Vec<&str> = chain.iter().map(|f| f.name.as_str()).collect();
             return Err(Error::blueprint(
                 source.describe(name),
-                format!("`extends` forms a cycle: {} → {folder_name}", names.join(" → ")),
+                format!(
+                    "`extends` forms a cycle: {} → {folder_name}",
+                    names.join(" → ")
+                ),
             ));
         }
         let (src, files) = match src.read(&folder_name)? {
@@ -247,8 +264,17 @@ pub fn load(source: &Source, name: &str) -> Result<Blueprint> {
         };
         let origin = src.describe(&folder_name);
         let manifest = parse_manifest(&origin, &files)?;
-        next = manifest.blueprint.extends.clone().map(|parent| (src.clone(), parent));
-        chain.push(Folder { name: folder_name, origin, manifest, files });
+        next = manifest
+            .blueprint
+            .extends
+            .clone()
+            .map(|parent| (src.clone(), parent));
+        chain.push(Folder {
+            name: folder_name,
+            origin,
+            manifest,
+            files,
+        });
     }
     chain.reverse();
     merge(chain)
@@ -334,6 +360,7 @@ fn merge(chain: Vec<Folder>) -> Result<Blueprint> {
         let d = &folder.manifest.dependencies;
         deps.groups.extend(parse_groups(&where_, &d.groups)?);
         deps.dev.extend(parse_groups(&where_, &d.dev)?);
+        deps.uses.extend(d.uses.iter().cloned());
         for (path, entry) in &folder.files {
             if let Some(rel) = path.strip_prefix(TEMPLATE_DIR) {
                 let (output, render) = match rel.strip_suffix(LIQUID_SUFFIX) {
@@ -341,7 +368,10 @@ fn merge(chain: Vec<Folder>) -> Result<Blueprint> {
                     None => (rel.to_owned(), false),
                 };
                 let source = format!("{}/{path}", folder.name);
-                if templates.get(&output).is_some_and(|t: &Template| t.source.starts_with(&format!("{}/", folder.name))) {
+                if templates
+                    .get(&output)
+                    .is_some_and(|t: &Template| t.source.starts_with(&format!("{}/", folder.name)))
+                {
                     return Err(Error::blueprint(
                         source,
                         format!("two template files produce {output}; keep one"),
@@ -349,7 +379,12 @@ fn merge(chain: Vec<Folder>) -> Result<Blueprint> {
                 }
                 templates.insert(
                     output,
-                    Template { source, contents: entry.contents.clone(), executable: entry.executable, render },
+                    Template {
+                        source,
+                        contents: entry.contents.clone(),
+                        executable: entry.executable,
+                        render,
+                    },
                 );
             } else if let Some(rel) = path.strip_prefix(PARTIALS_DIR) {
                 let name = rel.strip_suffix(LIQUID_SUFFIX).unwrap_or(rel).to_owned();
@@ -367,16 +402,26 @@ fn merge(chain: Vec<Folder>) -> Result<Blueprint> {
     };
     let meta = &own.manifest.blueprint;
     let version = semver::Version::parse(&meta.version).map_err(|e| {
-        Error::blueprint(format!("{}/{MANIFEST}", own.origin), format!("blueprint.version: {e}"))
+        Error::blueprint(
+            format!("{}/{MANIFEST}", own.origin),
+            format!("blueprint.version: {e}"),
+        )
     })?;
     for rule in &rules {
-        if let Some(first) = rule.when.as_deref().and_then(|w| w.split_whitespace().next()) {
+        if let Some(first) = rule
+            .when
+            .as_deref()
+            .and_then(|w| w.split_whitespace().next())
+        {
             let known = variables.iter().any(|v| v.name() == first);
             let literal = matches!(first, "true" | "false") || first.starts_with(['"', '\'', '(']);
             if !known && !literal && !first.starts_with(|c: char| c.is_ascii_digit()) {
                 return Err(Error::blueprint(
                     &rule.origin,
-                    format!("files.when {:?} names '{first}', which is not a variable", rule.pattern),
+                    format!(
+                        "files.when {:?} names '{first}', which is not a variable",
+                        rule.pattern
+                    ),
                 ));
             }
         }
@@ -399,15 +444,22 @@ fn merge(chain: Vec<Folder>) -> Result<Blueprint> {
 
 fn check_meta(where_: &str, meta: &Meta) -> Result<()> {
     let valid = !meta.name.is_empty()
-        && meta.name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+        && meta
+            .name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
     if !valid {
         return Err(Error::blueprint(
             where_,
-            format!("blueprint.name {:?}: use lowercase letters, digits and '-'", meta.name),
+            format!(
+                "blueprint.name {:?}: use lowercase letters, digits and '-'",
+                meta.name
+            ),
         ));
     }
-    semver::Version::parse(&meta.version)
-        .map_err(|e| Error::blueprint(where_, format!("blueprint.version {:?}: {e}", meta.version)))?;
+    semver::Version::parse(&meta.version).map_err(|e| {
+        Error::blueprint(where_, format!("blueprint.version {:?}: {e}", meta.version))
+    })?;
     if let Some(min) = &meta.min_spacegen {
         let min = semver::Version::parse(min).map_err(|e| {
             Error::blueprint(where_, format!("blueprint.min_spacegen {min:?}: {e}"))
@@ -458,7 +510,11 @@ fn check_unique_packages(origin: &str, deps: &Dependencies) -> Result<()> {
         if let Some(first) = seen.insert(p.name(), p.spec.clone()) {
             return Err(Error::blueprint(
                 format!("{origin}/{MANIFEST}"),
-                format!("package '{}' is listed twice ({first:?} and {:?}); list it once", p.name(), p.spec),
+                format!(
+                    "package '{}' is listed twice ({first:?} and {:?}); list it once",
+                    p.name(),
+                    p.spec
+                ),
             ));
         }
     }
@@ -497,7 +553,11 @@ description = "test"
         write(dir.path(), "lay/blueprint.toml", "[blueprint]\nname = \"lay\"\nversion = \"1.0.0\"\ndescription = \"l\"\nkind = \"layer\"\n");
         write(dir.path(), "lay/template/a.txt", "layer");
         write(dir.path(), "lay/template/b.txt", "layer");
-        write(dir.path(), "bp/blueprint.toml", &format!("{}extends = \"lay\"\n", MINIMAL.replace("mini", "bp")));
+        write(
+            dir.path(),
+            "bp/blueprint.toml",
+            &format!("{}extends = \"lay\"\n", MINIMAL.replace("mini", "bp")),
+        );
         write(dir.path(), "bp/template/a.txt.liquid", "own");
         let bp = load(&Source::Disk(dir.path().to_path_buf()), "bp").unwrap();
         assert_eq!(bp.templates["a.txt"].contents, b"own");
@@ -508,8 +568,14 @@ description = "test"
     #[test]
     fn manifest_errors_name_the_file_and_line() {
         let dir = tempfile::tempdir().unwrap();
-        write(dir.path(), "bad/blueprint.toml", "[blueprint]\nname = \"bad\"\nversoin = \"1\"\n");
-        let err = load(&Source::Disk(dir.path().to_path_buf()), "bad").unwrap_err().to_string();
+        write(
+            dir.path(),
+            "bad/blueprint.toml",
+            "[blueprint]\nname = \"bad\"\nversoin = \"1\"\n",
+        );
+        let err = load(&Source::Disk(dir.path().to_path_buf()), "bad")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("bad/blueprint.toml"), "{err}");
         assert!(err.contains("line 3"), "{err}");
         assert!(err.contains("versoin"), "{err}");
@@ -518,9 +584,19 @@ description = "test"
     #[test]
     fn extending_a_non_layer_or_a_cycle_is_refused() {
         let dir = tempfile::tempdir().unwrap();
-        write(dir.path(), "a/blueprint.toml", "[blueprint]\nname = \"a\"\nversion = \"1.0.0\"\ndescription = \"\"\nextends = \"b\"\n");
-        write(dir.path(), "b/blueprint.toml", "[blueprint]\nname = \"b\"\nversion = \"1.0.0\"\ndescription = \"\"\nextends = \"a\"\n");
-        let err = load(&Source::Disk(dir.path().to_path_buf()), "a").unwrap_err().to_string();
+        write(
+            dir.path(),
+            "a/blueprint.toml",
+            "[blueprint]\nname = \"a\"\nversion = \"1.0.0\"\ndescription = \"\"\nextends = \"b\"\n",
+        );
+        write(
+            dir.path(),
+            "b/blueprint.toml",
+            "[blueprint]\nname = \"b\"\nversion = \"1.0.0\"\ndescription = \"\"\nextends = \"a\"\n",
+        );
+        let err = load(&Source::Disk(dir.path().to_path_buf()), "a")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("cycle"), "{err}");
     }
 
@@ -528,15 +604,26 @@ description = "test"
     fn bad_requirements_are_reported() {
         let dir = tempfile::tempdir().unwrap();
         write(dir.path(), "r/blueprint.toml", &format!("{}[dependencies]\ngroups = [{{ name = \"g\", comment = \"c\", packages = [\"fastapi>>1\"] }}]\n", MINIMAL.replace("mini", "r")));
-        let err = load(&Source::Disk(dir.path().to_path_buf()), "r").unwrap_err().to_string();
+        let err = load(&Source::Disk(dir.path().to_path_buf()), "r")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("fastapi>>1"), "{err}");
     }
 
     #[test]
     fn when_must_name_a_variable() {
         let dir = tempfile::tempdir().unwrap();
-        write(dir.path(), "w/blueprint.toml", &format!("{}[[files]]\npath = \"x\"\nwhen = \"nope\"\n", MINIMAL.replace("mini", "w")));
-        let err = load(&Source::Disk(dir.path().to_path_buf()), "w").unwrap_err().to_string();
+        write(
+            dir.path(),
+            "w/blueprint.toml",
+            &format!(
+                "{}[[files]]\npath = \"x\"\nwhen = \"nope\"\n",
+                MINIMAL.replace("mini", "w")
+            ),
+        );
+        let err = load(&Source::Disk(dir.path().to_path_buf()), "w")
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("'nope', which is not a variable"), "{err}");
     }
 

@@ -5,16 +5,15 @@ use std::path::{Path, PathBuf};
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::answers::{self, Prompter, Provided};
+use crate::answers::{Prompter, Provided};
 use crate::blueprint::{self, Blueprint, Kind, DEFAULT_BLUEPRINT};
 use crate::error::{exit, Error, Result};
 use crate::lock::{self, LoadedLock};
 use crate::prompt::Terminal;
-use crate::render::{self, Engine};
 use crate::source::Source;
 use crate::variables::Default as VarDefault;
 use crate::write::{self, Destination};
-use crate::record;
+use crate::{generate, record};
 
 const EXIT_CODES: &str = "\
 Exit status:
@@ -50,22 +49,28 @@ enum Command {
         #[arg(value_name = "NAME|PATH", default_value = DEFAULT_BLUEPRINT)]
         blueprint: String,
     },
-    /// Refresh spaces.lock: record every blueprint's content hash and check its pins
+    /// Resolve every blueprint and write spaces.lock (or check, update, verify it)
     #[command(after_help = EXIT_CODES)]
     Lock(LockArgs),
 }
 
 #[derive(Args, Debug)]
 struct LockArgs {
-    /// Folder holding the blueprint folders
+    /// Folder holding the blueprint folders and matrix.toml
     #[arg(long, value_name = "DIR", default_value = "blueprints")]
     blueprints: PathBuf,
-    /// The lock file to refresh
+    /// The lock file to write
     #[arg(long, value_name = "FILE", default_value = lock::FILE_NAME)]
     lock: PathBuf,
-    /// Change nothing; exit 3 if the lock is not up to date
-    #[arg(long)]
+    /// Change nothing; exit 3 with a diff if the lock is not up to date (needs no network)
+    #[arg(long, conflicts_with_all = ["update", "verify"])]
     check: bool,
+    /// Move these packages (all when none are named) to the newest versions the matrix allows
+    #[arg(long, value_name = "PACKAGE", num_args = 0..)]
+    update: Option<Vec<String>>,
+    /// Prove the locked set: install it with --require-hashes, run the generated tests, boot it
+    #[arg(long, value_name = "BLUEPRINT", num_args = 0..=1)]
+    verify: Option<Option<String>>,
 }
 
 #[derive(Args, Debug)]
@@ -102,7 +107,11 @@ pub fn main() -> i32 {
         Ok(cli) => cli,
         Err(e) => {
             let _ = e.print();
-            return if e.use_stderr() { exit::USAGE } else { exit::OK };
+            return if e.use_stderr() {
+                exit::USAGE
+            } else {
+                exit::OK
+            };
         }
     };
     let result = match cli.command {
@@ -151,7 +160,6 @@ fn new(args: NewArgs) -> Result<()> {
     let (bp, source) = load(&args.blueprint)?;
     let lock = lock_for(args.lock.as_deref(), &source)?;
     let entry = lock.entry_for(&bp)?;
-    let engine = Engine::new(&bp)?;
 
     let mut provided = Provided::default();
     provided.add_flags(&args.vars);
@@ -160,20 +168,25 @@ fn new(args: NewArgs) -> Result<()> {
     }
     let interactive = !args.defaults && std::io::stdin().is_terminal();
     let mut terminal = Terminal;
-    let prompter: Option<&mut dyn Prompter> = if interactive { Some(&mut terminal) } else { None };
-    let answers = answers::collect(&bp, &engine, &provided, prompter)?;
+    let prompter: Option<&mut dyn Prompter> = if interactive {
+        Some(&mut terminal)
+    } else {
+        None
+    };
+    let (plan, answers) = generate::project(&bp, entry, &provided, prompter)?;
 
     let dest = match args.dest {
         Some(d) => d,
         None => match answers.get("slug") {
             Some(slug) => PathBuf::from(slug.to_string()),
-            None => return Err(Error::Input(vec!["DEST is required: this blueprint has no 'slug' variable to name the folder after".into()])),
+            None => {
+                return Err(Error::Input(vec![
+                "DEST is required: this blueprint has no 'slug' variable to name the folder after"
+                    .into(),
+            ]))
+            }
         },
     };
-
-    let globals = render::globals(&bp, &answers, entry)?;
-    let mut plan = render::render(&bp, &engine, &globals)?;
-    record::add(&mut plan, &bp, &answers)?;
 
     if args.dry_run {
         let state = write::inspect(&plan, &dest)?;
@@ -181,13 +194,24 @@ fn new(args: NewArgs) -> Result<()> {
             Destination::Existing { overwritten } => overwritten.clone(),
             Destination::Fresh => Vec::new(),
         };
-        println!("Would write {} files to {} (dry run: nothing written):", plan.files().len(), dest.display());
+        println!(
+            "Would write {} files to {} (dry run: nothing written):",
+            plan.files().len(),
+            dest.display()
+        );
         for (path, file) in plan.files() {
-            let mark = if overwritten.contains(path) { "overwrite" } else { "create" };
+            let mark = if overwritten.contains(path) {
+                "overwrite"
+            } else {
+                "create"
+            };
             println!("  {mark:9} {path} ({} bytes)", file.contents.len());
         }
         if matches!(state, Destination::Existing { .. }) && !args.force {
-            println!("{} is not empty: the real run needs --force", dest.display());
+            println!(
+                "{} is not empty: the real run needs --force",
+                dest.display()
+            );
         }
         return Ok(());
     }
@@ -221,8 +245,15 @@ fn list() -> Result<()> {
         if bp.kind == Kind::Layer {
             continue;
         }
-        let default = if bp.name == DEFAULT_BLUEPRINT { " (default)" } else { "" };
-        println!("{:<20} {:<8} {}{default}", bp.name, bp.version, bp.description);
+        let default = if bp.name == DEFAULT_BLUEPRINT {
+            " (default)"
+        } else {
+            ""
+        };
+        println!(
+            "{:<20} {:<8} {}{default}",
+            bp.name, bp.version, bp.description
+        );
     }
     Ok(())
 }
@@ -243,7 +274,11 @@ fn show(spec: &str) -> Result<()> {
             _ => String::new(),
         };
         let secret = if var.def.secret { " (secret)" } else { "" };
-        println!("  {:<18} {:<8}{secret}{default}", var.name(), var.def.ty.to_string());
+        println!(
+            "  {:<18} {:<8}{secret}{default}",
+            var.name(),
+            var.def.ty.to_string()
+        );
         if let Some(p) = &var.def.prompt {
             println!("  {:<18} {p}", "");
         }
@@ -270,8 +305,17 @@ fn show(spec: &str) -> Result<()> {
     }
     println!("\nFiles:");
     for output in bp.templates.keys() {
-        let when: Vec<&str> = bp.rules.iter().filter(|r| r.matches(output)).filter_map(|r| r.when.as_deref()).collect();
-        let cond = if when.is_empty() { String::new() } else { format!("  (when {})", when.join(" and ")) };
+        let when: Vec<&str> = bp
+            .rules
+            .iter()
+            .filter(|r| r.matches(output))
+            .filter_map(|r| r.when.as_deref())
+            .collect();
+        let cond = if when.is_empty() {
+            String::new()
+        } else {
+            format!("  (when {})", when.join(" and "))
+        };
         println!("  {output}{cond}");
     }
     println!("  {}", record::path());
@@ -284,7 +328,13 @@ fn show(spec: &str) -> Result<()> {
                 println!("  # {}", group.comment);
                 for p in &group.packages {
                     let pin = lock::pin(entry, p)?;
-                    println!("  {:<32} requested {}", pin.line, p.specifiers().map(|s| s.to_string()).unwrap_or_else(|| "*".into()));
+                    println!(
+                        "  {:<32} requested {}",
+                        pin.line,
+                        p.specifiers()
+                            .map(|s| s.to_string())
+                            .unwrap_or_else(|| "*".into())
+                    );
                 }
             }
         }
@@ -294,30 +344,11 @@ fn show(spec: &str) -> Result<()> {
 }
 
 fn lock_command(args: LockArgs) -> Result<()> {
-    let source = Source::Disk(args.blueprints.clone());
-    let old = if args.lock.exists() { lock::read(&args.lock)?.lock } else { lock::Lock { format: lock::FORMAT, ..Default::default() } };
-    let mut new = lock::Lock { format: lock::FORMAT, ..Default::default() };
-    for name in source.names()? {
-        let bp = blueprint::load(&source, &name)?;
-        if bp.kind == Kind::Layer {
-            continue;
-        }
-        new.blueprints.insert(bp.name.clone(), lock::relock(&bp, old.blueprints.get(&bp.name))?);
-    }
-    let text = new.to_text()?;
-    let current = std::fs::read_to_string(&args.lock).unwrap_or_default();
-    if args.check {
-        if text != current {
-            return Err(Error::Lock(format!("{} is out of date: run `spacegen lock`", args.lock.display())));
-        }
-        println!("{} is up to date", args.lock.display());
-        return Ok(());
-    }
-    if text == current {
-        println!("{} is up to date", args.lock.display());
-        return Ok(());
-    }
-    crate::write::replace_file(&args.lock, text.as_bytes())?;
-    println!("wrote {}", args.lock.display());
-    Ok(())
+    crate::locking::run(&crate::locking::Options {
+        blueprints: args.blueprints,
+        lock: args.lock,
+        check: args.check,
+        update: args.update,
+        verify: args.verify,
+    })
 }

@@ -30,7 +30,11 @@ pub enum Error {
     /// `spaces.lock` is missing an entry, malformed or out of date.
     Lock(String),
     /// A file system operation failed.
-    Io { path: PathBuf, action: &'static str, source: std::io::Error },
+    Io {
+        path: PathBuf,
+        action: &'static str,
+        source: std::io::Error,
+    },
     /// A runtime failure that is not the user's input.
     Other(String),
 }
@@ -39,11 +43,18 @@ pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
     pub fn blueprint(origin: impl Into<String>, message: impl Into<String>) -> Self {
-        Error::Blueprint { origin: origin.into(), message: message.into() }
+        Error::Blueprint {
+            origin: origin.into(),
+            message: message.into(),
+        }
     }
 
     pub fn io(action: &'static str, path: impl Into<PathBuf>, source: std::io::Error) -> Self {
-        Error::Io { path: path.into(), action, source }
+        Error::Io {
+            path: path.into(),
+            action,
+            source,
+        }
     }
 
     /// The process exit code for this error.
@@ -61,7 +72,11 @@ impl fmt::Display for Error {
         match self {
             Error::Input(problems) => {
                 let n = problems.len();
-                write!(f, "{n} invalid or missing value{}:", if n == 1 { "" } else { "s" })?;
+                write!(
+                    f,
+                    "{n} invalid or missing value{}:",
+                    if n == 1 { "" } else { "s" }
+                )?;
                 for p in problems {
                     write!(f, "\n  - {p}")?;
                 }
@@ -70,7 +85,11 @@ impl fmt::Display for Error {
             Error::Destination(msg) => write!(f, "{msg}\nnothing was written"),
             Error::Blueprint { origin, message } => write!(f, "{origin}: {message}"),
             Error::Lock(msg) => write!(f, "spaces.lock: {msg}"),
-            Error::Io { path, action, source } => {
+            Error::Io {
+                path,
+                action,
+                source,
+            } => {
                 write!(f, "cannot {action} {}: {source}", path.display())
             }
             Error::Other(msg) => f.write_str(msg),

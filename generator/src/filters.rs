@@ -60,23 +60,20 @@ pub fn yaml_str(s: &str) -> String {
     out
 }
 
-/// A double-quoted `.env` value as python-dotenv and docker `--env-file` readers expect:
-/// backslash escapes for `\`, `"`, newlines; `$` escaped so it is never expanded.
+/// A single-quoted `.env` value as python-dotenv (and so pydantic-settings) reads it: nothing
+/// is expanded inside single quotes, and only `\\` and `\'` are decoded; a newline stays a
+/// newline inside the quotes.
 pub fn dotenv_str(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
+    out.push('\'');
     for c in s.chars() {
         match c {
             '\\' => out.push_str("\\\\"),
-            '"' => out.push_str("\\\""),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            '$' => out.push_str("\\$"),
+            '\'' => out.push_str("\\'"),
             c => out.push(c),
         }
     }
-    out.push('"');
+    out.push('\'');
     out
 }
 
@@ -124,17 +121,54 @@ macro_rules! string_filter {
     };
 }
 
-string_filter!(Slug, SlugFilter, "slug", "ASCII slug: lowercase words joined by '-'.", |s| {
-    slug::slugify(s)
-});
-string_filter!(Snake, SnakeFilter, "snake", "snake_case.", |s| s.to_snake_case());
-string_filter!(Kebab, KebabFilter, "kebab", "kebab-case.", |s| s.to_kebab_case());
-string_filter!(Pascal, PascalFilter, "pascal", "PascalCase.", |s| s.to_pascal_case());
-string_filter!(PyStr, PyStrFilter, "py_str", "A Python string literal.", py_str);
-string_filter!(TomlStr, TomlStrFilter, "toml_str", "A TOML basic string.", toml_str);
-string_filter!(YamlStr, YamlStrFilter, "yaml_str", "A YAML double-quoted scalar.", yaml_str);
-string_filter!(DotenvStr, DotenvFilter, "dotenv", "A double-quoted .env value.", dotenv_str);
-string_filter!(HfHost, HfHostFilter, "hf_host", "owner/name to the Space host.", hf_host);
+string_filter!(
+    Slug,
+    SlugFilter,
+    "slug",
+    "ASCII slug: lowercase words joined by '-'.",
+    |s| { slug::slugify(s) }
+);
+string_filter!(Snake, SnakeFilter, "snake", "snake_case.", |s| s
+    .to_snake_case());
+string_filter!(Kebab, KebabFilter, "kebab", "kebab-case.", |s| s
+    .to_kebab_case());
+string_filter!(Pascal, PascalFilter, "pascal", "PascalCase.", |s| s
+    .to_pascal_case());
+string_filter!(
+    PyStr,
+    PyStrFilter,
+    "py_str",
+    "A Python string literal.",
+    py_str
+);
+string_filter!(
+    TomlStr,
+    TomlStrFilter,
+    "toml_str",
+    "A TOML basic string.",
+    toml_str
+);
+string_filter!(
+    YamlStr,
+    YamlStrFilter,
+    "yaml_str",
+    "A YAML double-quoted scalar.",
+    yaml_str
+);
+string_filter!(
+    DotenvStr,
+    DotenvFilter,
+    "dotenv",
+    "A single-quoted .env value.",
+    dotenv_str
+);
+string_filter!(
+    HfHost,
+    HfHostFilter,
+    "hf_host",
+    "owner/name to the Space host.",
+    hf_host
+);
 
 /// `json`: any value (string, number, bool, array) as JSON.
 #[derive(Clone, ParseFilter, FilterReflection)]
@@ -174,7 +208,8 @@ pub fn register<P: liquid::partials::PartialCompiler>(
 mod tests {
     use super::*;
 
-    const HOSTILE: &str = "He said \"hi\" \\ '''\"\"\"\n{{ x }} {% raw %} ünï 🚀\t\r\u{0}\u{2028}$HOME";
+    const HOSTILE: &str =
+        "He said \"hi\" \\ '''\"\"\"\n{{ x }} {% raw %} ünï 🚀\t\r\u{0}\u{2028}$HOME";
 
     #[test]
     fn py_str_escapes_everything_python_would_choke_on() {
@@ -209,20 +244,25 @@ mod tests {
     }
 
     #[test]
-    fn dotenv_escapes_dollar_and_quotes() {
-        assert_eq!(dotenv_str("a\"b$c\nd"), "\"a\\\"b\\$c\\nd\"");
+    fn dotenv_single_quotes_and_escapes_only_quote_and_backslash() {
+        assert_eq!(dotenv_str("a'b\\c $HOME \"d\""), "'a\\'b\\\\c $HOME \"d\"'");
     }
 
     #[test]
     fn hf_host_follows_the_subdomain_rules() {
-        assert_eq!(hf_host("NimaBoscarino/hotdog-gradio"), "nimaboscarino-hotdog-gradio.hf.space");
+        assert_eq!(
+            hf_host("NimaBoscarino/hotdog-gradio"),
+            "nimaboscarino-hotdog-gradio.hf.space"
+        );
         assert_eq!(hf_host("jglowa/ai-gov.pl"), "jglowa-ai-gov-pl.hf.space");
         assert_eq!(hf_host("name/of_app"), "name-of-app.hf.space");
     }
 
     #[test]
     fn case_filters_render() {
-        let parser = register(liquid::ParserBuilder::with_stdlib()).build().unwrap();
+        let parser = register(liquid::ParserBuilder::with_stdlib())
+            .build()
+            .unwrap();
         let t = parser
             .parse("{{ s | slug }}|{{ s | snake }}|{{ s | kebab }}|{{ s | pascal }}|{{ n | json }}")
             .unwrap();

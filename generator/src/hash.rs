@@ -39,7 +39,13 @@ mod tests {
         files
             .iter()
             .map(|(p, c, x)| {
-                (p.to_string(), FileEntry { contents: c.as_bytes().to_vec(), executable: *x })
+                (
+                    p.to_string(),
+                    FileEntry {
+                        contents: c.as_bytes().to_vec(),
+                        executable: *x,
+                    },
+                )
             })
             .collect()
     }

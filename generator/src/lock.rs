@@ -35,6 +35,8 @@ pub struct Lock {
     pub blueprints: BTreeMap<String, LockedBlueprint>,
 }
 
+/// One blueprint's locked set: intent (`requested`) beside resolution (`version`), the rules
+/// that applied, the full transitive set with hashes, and the evidence that it works.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub struct LockedBlueprint {
@@ -42,7 +44,18 @@ pub struct LockedBlueprint {
     pub content_hash: String,
     /// CPython minor version the set is locked for, e.g. `3.11`.
     pub python: String,
+    /// The platform the artifacts are for, e.g. `linux-x86_64`.
+    #[serde(default)]
+    pub platform: String,
+    /// Ids of the matrix rules that applied to the chosen versions.
+    #[serde(default)]
+    pub rules: Vec<String>,
     pub packages: BTreeMap<String, LockedPackage>,
+    /// Every distribution pip installs for the set, with the sha256 of its artifact.
+    #[serde(default)]
+    pub artifacts: Vec<LockedArtifact>,
+    /// The last successful `spacegen lock --verify`, if it still applies.
+    pub verification: Option<Verification>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -52,6 +65,29 @@ pub struct LockedPackage {
     pub requested: String,
     /// The locked version.
     pub version: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LockedArtifact {
+    pub name: String,
+    pub version: String,
+    pub file: String,
+    pub sha256: String,
+    /// Only the development (test) requirements need it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub dev: bool,
+}
+
+/// Evidence that a locked set installs, passes the generated project's tests and boots.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Verification {
+    pub date: String,
+    pub python: String,
+    pub spacegen: String,
+    pub result: String,
+    pub steps: Vec<String>,
 }
 
 /// A lock with the place it was read from, for messages.
@@ -86,20 +122,29 @@ impl Lock {
 /// Finds the lock for a blueprint read from `blueprint_dir` on disk: the nearest `spaces.lock`
 /// in that folder or above it.
 pub fn find_near(blueprint_dir: &Path) -> Option<PathBuf> {
-    blueprint_dir.ancestors().map(|d| d.join(FILE_NAME)).find(|p| p.is_file())
+    blueprint_dir
+        .ancestors()
+        .map(|d| d.join(FILE_NAME))
+        .find(|p| p.is_file())
 }
 
 /// Reads a lock file.
 pub fn read(path: &Path) -> Result<LoadedLock> {
     let text = std::fs::read_to_string(path).map_err(|e| Error::io("read", path, e))?;
     let origin = path.display().to_string();
-    Ok(LoadedLock { lock: Lock::parse(&text, &origin)?, origin })
+    Ok(LoadedLock {
+        lock: Lock::parse(&text, &origin)?,
+        origin,
+    })
 }
 
 /// The embedded lock.
 pub fn embedded() -> Result<LoadedLock> {
     let origin = "the embedded spaces.lock".to_owned();
-    Ok(LoadedLock { lock: Lock::parse(EMBEDDED, &origin)?, origin })
+    Ok(LoadedLock {
+        lock: Lock::parse(EMBEDDED, &origin)?,
+        origin,
+    })
 }
 
 /// A package pinned for generation.
@@ -107,8 +152,38 @@ pub fn embedded() -> Result<LoadedLock> {
 pub struct Pin {
     pub name: String,
     pub version: String,
-    /// The requirement line: `uvicorn[standard]==0.54.0`.
+    /// The requirement entry: `uvicorn[standard]==0.54.0`, with `--hash` lines when the lock
+    /// has the artifact.
     pub line: String,
+}
+
+impl LockedBlueprint {
+    fn hash_of(&self, name: &str) -> Option<&str> {
+        self.artifacts
+            .iter()
+            .find(|a| a.name == name)
+            .map(|a| a.sha256.as_str())
+    }
+
+    fn line(&self, spec: &str, name: &str, version: &str) -> String {
+        match self.hash_of(name) {
+            Some(h) => format!("{spec}=={version} \\\n    --hash=sha256:{h}"),
+            None => format!("{spec}=={version}"),
+        }
+    }
+
+    /// The transitive packages (not requested directly), runtime ones or dev-only ones.
+    pub fn transitive(&self, dev: bool) -> Vec<Pin> {
+        self.artifacts
+            .iter()
+            .filter(|a| a.dev == dev && !self.packages.contains_key(&a.name))
+            .map(|a| Pin {
+                name: a.name.clone(),
+                version: a.version.clone(),
+                line: self.line(&a.name, &a.name, &a.version),
+            })
+            .collect()
+    }
 }
 
 impl LoadedLock {
@@ -143,7 +218,10 @@ impl LoadedLock {
                 )));
             };
             let version = pep440_rs::Version::from_str(&locked.version).map_err(|e| {
-                Error::Lock(format!("{}: {name} version {:?}: {e}", self.origin, locked.version))
+                Error::Lock(format!(
+                    "{}: {name} version {:?}: {e}",
+                    self.origin, locked.version
+                ))
             })?;
             if let Some(spec) = package.specifiers() {
                 if !spec.contains(&version) {
@@ -158,36 +236,6 @@ impl LoadedLock {
     }
 }
 
-/// A fresh entry for `bp`: its current content hash and version, with the pins of `old`
-/// (every package must already have one that its specifiers allow).
-pub fn relock(bp: &Blueprint, old: Option<&LockedBlueprint>) -> Result<LockedBlueprint> {
-    let Some(old) = old else {
-        return Err(Error::Lock(format!("blueprint '{}' has no entry to refresh; add its pins", bp.name)));
-    };
-    let mut packages = BTreeMap::new();
-    for package in bp.dependencies.all() {
-        let name = package.name();
-        let Some(locked) = old.packages.get(&name) else {
-            return Err(Error::Lock(format!("blueprint '{}' requests '{name}', which has no pin", bp.name)));
-        };
-        let version = pep440_rs::Version::from_str(&locked.version)
-            .map_err(|e| Error::Lock(format!("{name} version {:?}: {e}", locked.version)))?;
-        if let Some(spec) = package.specifiers() {
-            if !spec.contains(&version) {
-                return Err(Error::Lock(format!("{name} {version} is not allowed by {:?} in blueprint '{}'", package.spec, bp.name)));
-            }
-        }
-        let requested = package.specifiers().map(|s| s.to_string()).filter(|s| !s.is_empty()).unwrap_or_else(|| "*".into());
-        packages.insert(name, LockedPackage { requested, version: locked.version.clone() });
-    }
-    Ok(LockedBlueprint {
-        version: bp.version.to_string(),
-        content_hash: bp.content_hash.clone(),
-        python: old.python.clone(),
-        packages,
-    })
-}
-
 /// The pin of `package` in a checked entry.
 pub fn pin(entry: &LockedBlueprint, package: &crate::blueprint::Package) -> Result<Pin> {
     let name = package.name();
@@ -196,7 +244,7 @@ pub fn pin(entry: &LockedBlueprint, package: &crate::blueprint::Package) -> Resu
         .get(&name)
         .ok_or_else(|| Error::Lock(format!("no pin for '{name}'")))?;
     Ok(Pin {
-        line: format!("{}=={}", package.name_with_extras(), locked.version),
+        line: entry.line(&package.name_with_extras(), &name, &locked.version),
         name,
         version: locked.version.clone(),
     })
@@ -219,7 +267,10 @@ mod tests {
         let lock = embedded().unwrap().lock;
         let text = lock.to_text().unwrap();
         assert_eq!(Lock::parse(&text, "x").unwrap().to_text().unwrap(), text);
-        assert_eq!(text, EMBEDDED, "spaces.lock is not in canonical form: run `spacegen lock`");
+        assert_eq!(
+            text, EMBEDDED,
+            "spaces.lock is not in canonical form: run `spacegen lock`"
+        );
     }
 
     #[test]

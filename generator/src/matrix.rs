@@ -48,7 +48,10 @@ struct RuleDef {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Condition {
     /// A version of `name` within `versions` is chosen.
-    Package { name: String, versions: VersionSpecifiers },
+    Package {
+        name: String,
+        versions: VersionSpecifiers,
+    },
     /// The blueprint declares that its code uses this API.
     Uses(String),
 }
@@ -57,9 +60,15 @@ pub enum Condition {
 #[derive(Debug, Clone, PartialEq)]
 pub enum Effect {
     /// `name` must be within `versions`.
-    Requires { name: String, versions: VersionSpecifiers },
+    Requires {
+        name: String,
+        versions: VersionSpecifiers,
+    },
     /// `name` must not be within `versions`.
-    Forbids { name: String, versions: VersionSpecifiers },
+    Forbids {
+        name: String,
+        versions: VersionSpecifiers,
+    },
     /// `name` must be requested with `extra`.
     Extra { name: String, extra: String },
 }
@@ -68,7 +77,9 @@ impl Effect {
     /// The package the effect constrains.
     pub fn target(&self) -> &str {
         match self {
-            Effect::Requires { name, .. } | Effect::Forbids { name, .. } | Effect::Extra { name, .. } => name,
+            Effect::Requires { name, .. }
+            | Effect::Forbids { name, .. }
+            | Effect::Extra { name, .. } => name,
         }
     }
 }
@@ -97,14 +108,25 @@ fn normalise(name: &str) -> String {
     name.to_ascii_lowercase().replace(['_', '.'], "-")
 }
 
-fn requirement(origin: &str, id: &str, key: &str, text: &str) -> Result<(String, Vec<String>, VersionSpecifiers)> {
+fn requirement(
+    origin: &str,
+    id: &str,
+    key: &str,
+    text: &str,
+) -> Result<(String, Vec<String>, VersionSpecifiers)> {
     let req = Requirement::<pep508_rs::VerbatimUrl>::from_str(text).map_err(|e| {
-        Error::blueprint(origin, format!("rule '{id}': {key} = {text:?} is not a valid requirement: {e}"))
+        Error::blueprint(
+            origin,
+            format!("rule '{id}': {key} = {text:?} is not a valid requirement: {e}"),
+        )
     })?;
     let versions = match req.version_or_url {
         Some(VersionOrUrl::VersionSpecifier(s)) => s,
         Some(VersionOrUrl::Url(_)) => {
-            return Err(Error::blueprint(origin, format!("rule '{id}': {key} cannot be a URL")))
+            return Err(Error::blueprint(
+                origin,
+                format!("rule '{id}': {key} cannot be a URL"),
+            ))
         }
         None => VersionSpecifiers::from_iter(std::iter::empty()),
     };
@@ -124,14 +146,18 @@ impl Matrix {
             let mut parsed = versions
                 .iter()
                 .map(|v| {
-                    Version::from_str(v)
-                        .map_err(|e| Error::blueprint(origin, format!("packages.{name}: {v:?}: {e}")))
+                    Version::from_str(v).map_err(|e| {
+                        Error::blueprint(origin, format!("packages.{name}: {v:?}: {e}"))
+                    })
                 })
                 .collect::<Result<Vec<_>>>()?;
             parsed.sort();
             parsed.dedup();
             if parsed.is_empty() {
-                return Err(Error::blueprint(origin, format!("packages.{name}: no versions listed")));
+                return Err(Error::blueprint(
+                    origin,
+                    format!("packages.{name}: no versions listed"),
+                ));
             }
             packages.insert(normalise(name), parsed);
         }
@@ -139,7 +165,10 @@ impl Matrix {
         let mut rules = Vec::new();
         for r in def.rules {
             if !ids.insert(r.id.clone()) {
-                return Err(Error::blueprint(origin, format!("rule id '{}' is used twice", r.id)));
+                return Err(Error::blueprint(
+                    origin,
+                    format!("rule id '{}' is used twice", r.id),
+                ));
             }
             let condition = match (&r.if_, &r.if_uses) {
                 (Some(text), None) => {
@@ -148,7 +177,10 @@ impl Matrix {
                 }
                 (None, Some(api)) => Condition::Uses(api.clone()),
                 _ => {
-                    return Err(Error::blueprint(origin, format!("rule '{}': give exactly one of `if` and `if-uses`", r.id)))
+                    return Err(Error::blueprint(
+                        origin,
+                        format!("rule '{}': give exactly one of `if` and `if-uses`", r.id),
+                    ))
                 }
             };
             let effect = match (&r.then, &r.then_not) {
@@ -167,7 +199,10 @@ impl Matrix {
                     Effect::Forbids { name, versions }
                 }
                 _ => {
-                    return Err(Error::blueprint(origin, format!("rule '{}': give exactly one of `then` and `then-not`", r.id)))
+                    return Err(Error::blueprint(
+                        origin,
+                        format!("rule '{}': give exactly one of `then` and `then-not`", r.id),
+                    ))
                 }
             };
             for name in [effect.target()].into_iter().chain(match &condition {
@@ -175,15 +210,34 @@ impl Matrix {
                 Condition::Uses(_) => None,
             }) {
                 if name != PYTHON && !packages.contains_key(name) {
-                    return Err(Error::blueprint(origin, format!("rule '{}' names '{name}', which has no entry under [packages]", r.id)));
+                    return Err(Error::blueprint(
+                        origin,
+                        format!(
+                            "rule '{}' names '{name}', which has no entry under [packages]",
+                            r.id
+                        ),
+                    ));
                 }
             }
             if r.reason.trim().is_empty() || r.evidence.trim().is_empty() {
-                return Err(Error::blueprint(origin, format!("rule '{}': reason and evidence must not be empty", r.id)));
+                return Err(Error::blueprint(
+                    origin,
+                    format!("rule '{}': reason and evidence must not be empty", r.id),
+                ));
             }
-            rules.push(Rule { id: r.id, condition, effect, reason: r.reason, evidence: r.evidence });
+            rules.push(Rule {
+                id: r.id,
+                condition,
+                effect,
+                reason: r.reason,
+                evidence: r.evidence,
+            });
         }
-        Ok(Matrix { python, packages, rules })
+        Ok(Matrix {
+            python,
+            packages,
+            rules,
+        })
     }
 
     /// Reads the matrix beside the blueprint folders in `dir`.
@@ -204,17 +258,34 @@ mod tests {
 
     #[test]
     fn the_shipped_matrix_parses() {
-        let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../blueprints/matrix.toml")).unwrap();
+        let text = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../blueprints/matrix.toml"
+        ))
+        .unwrap();
         let m = Matrix::parse(&text, "matrix.toml").unwrap();
         assert_eq!(m.python.to_string(), "3.11");
         let rule = m.rule("sqlmodel-pydantic-2.10.0").unwrap();
-        assert_eq!(rule.effect, Effect::Forbids { name: "pydantic".into(), versions: VersionSpecifiers::from_str("==2.10.0").unwrap() });
-        assert!(matches!(m.rule("sqlalchemy-2.1-asyncio-extra").unwrap().effect, Effect::Extra { .. }));
+        assert_eq!(
+            rule.effect,
+            Effect::Forbids {
+                name: "pydantic".into(),
+                versions: VersionSpecifiers::from_str("==2.10.0").unwrap()
+            }
+        );
+        assert!(matches!(
+            m.rule("sqlalchemy-2.1-asyncio-extra").unwrap().effect,
+            Effect::Extra { .. }
+        ));
     }
 
     #[test]
     fn the_seeds_wrong_pydantic_claim_is_not_encoded() {
-        let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../blueprints/matrix.toml")).unwrap();
+        let text = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../blueprints/matrix.toml"
+        ))
+        .unwrap();
         let m = Matrix::parse(&text, "matrix.toml").unwrap();
         for v in ["2.10.1", "2.10.6", "2.14.4"] {
             let v = Version::from_str(v).unwrap();

@@ -11,8 +11,24 @@ use regex::Regex;
 use std::sync::OnceLock;
 
 const KEYWORDS: &[&str] = &[
-    "and", "or", "contains", "in", "empty", "blank", "nil", "null", "true", "false", "reversed",
-    "limit", "offset", "with", "as", "cols", "forloop", "tablerowloop",
+    "and",
+    "or",
+    "contains",
+    "in",
+    "empty",
+    "blank",
+    "nil",
+    "null",
+    "true",
+    "false",
+    "reversed",
+    "limit",
+    "offset",
+    "with",
+    "as",
+    "cols",
+    "forloop",
+    "tablerowloop",
 ];
 
 fn identifier() -> &'static Regex {
@@ -45,9 +61,15 @@ fn markups(text: &str) -> Vec<Markup<'_>> {
             rest = pos + 1;
             continue;
         };
-        let Some(end) = text[pos + 2..].find(close).map(|e| e + pos + 2) else { break };
+        let Some(end) = text[pos + 2..].find(close).map(|e| e + pos + 2) else {
+            break;
+        };
         let body = text[pos + 2..end].trim_matches('-').trim();
-        out.push(Markup { line: text[..pos].matches('\n').count() + 1, output, body });
+        out.push(Markup {
+            line: text[..pos].matches('\n').count() + 1,
+            output,
+            body,
+        });
         rest = end + 2;
     }
     out
@@ -79,25 +101,62 @@ fn reads(expr: &str, names: &mut Vec<String>) {
     }
 }
 
-/// `(line, name)` of every variable `text` reads that `known` does not know and the template
-/// does not set itself.
-pub fn undefined(text: &str, known: &dyn Fn(&str) -> bool) -> Vec<(usize, String)> {
-    let mut locals: BTreeSet<String> = BTreeSet::new();
+/// Where an unknown name was read: the partial (if any) and the line in it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unknown {
+    /// `None` for the template itself, else the partial's name.
+    pub partial: Option<String>,
+    pub line: usize,
+    pub name: String,
+}
+
+/// Every variable `text` reads that `known` does not know and that the template does not set
+/// itself. `{% include %}` is followed: a partial shares the includer's scope, so what it
+/// assigns is known after it, and what it reads is checked where it is included.
+pub fn undefined(
+    text: &str,
+    known: &dyn Fn(&str) -> bool,
+    partials: &dyn Fn(&str) -> Option<String>,
+) -> Vec<Unknown> {
+    let mut locals = BTreeSet::new();
     let mut found = Vec::new();
+    scan(text, None, known, partials, &mut locals, &mut found, 0);
+    found
+}
+
+fn scan(
+    text: &str,
+    partial: Option<&str>,
+    known: &dyn Fn(&str) -> bool,
+    partials: &dyn Fn(&str) -> Option<String>,
+    locals: &mut BTreeSet<String>,
+    found: &mut Vec<Unknown>,
+    depth: usize,
+) {
     let mut skip_until: Option<&str> = None;
     for m in markups(text) {
         let mut words = m.body.split_whitespace();
-        let tag = if m.output { "" } else { words.next().unwrap_or("") };
+        let tag = if m.output {
+            ""
+        } else {
+            words.next().unwrap_or("")
+        };
         if let Some(end) = skip_until {
             if tag == end {
                 skip_until = None;
             }
             continue;
         }
-        let rest = if m.output { m.body } else { m.body[tag.len()..].trim() };
+        let rest = if m.output {
+            m.body
+        } else {
+            m.body[tag.len()..].trim()
+        };
         let mut read = Vec::new();
         match tag {
-            "" | "if" | "elsif" | "unless" | "case" | "when" | "cycle" | "echo" => reads(rest, &mut read),
+            "" | "if" | "elsif" | "unless" | "case" | "when" | "cycle" | "echo" => {
+                reads(rest, &mut read)
+            }
             "raw" => skip_until = Some("endraw"),
             "comment" => skip_until = Some("endcomment"),
             "assign" => {
@@ -115,15 +174,32 @@ pub fn undefined(text: &str, known: &dyn Fn(&str) -> bool) -> Vec<(usize, String
                     locals.insert(var.trim().to_owned());
                 }
             }
+            "include" if depth < 16 => {
+                let name = rest.trim().trim_matches(|c| c == '"' || c == '\'');
+                if let Some(inner) = partials(name) {
+                    scan(
+                        &inner,
+                        Some(name),
+                        known,
+                        partials,
+                        locals,
+                        found,
+                        depth + 1,
+                    );
+                }
+            }
             _ => {}
         }
         for name in read {
             if !locals.contains(&name) && !known(&name) {
-                found.push((m.line, name));
+                found.push(Unknown {
+                    partial: partial.map(str::to_owned),
+                    line: m.line,
+                    name,
+                });
             }
         }
     }
-    found
 }
 
 #[cfg(test)]
@@ -131,13 +207,44 @@ mod tests {
     use super::*;
 
     fn check(text: &str) -> Vec<(usize, String)> {
-        undefined(text, &|n| matches!(n, "title" | "items" | "python"))
+        let partials = |name: &str| match name {
+            "readme/header" => Some("{{ title }}".to_owned()),
+            "sets" => {
+                Some("{% assign from_partial = title %}\n{{ missing_in_partial }}".to_owned())
+            }
+            _ => None,
+        };
+        undefined(
+            text,
+            &|n| matches!(n, "title" | "items" | "python"),
+            &partials,
+        )
+        .into_iter()
+        .map(|u| {
+            (
+                u.line,
+                match u.partial {
+                    Some(p) => format!("{p}:{}", u.name),
+                    None => u.name,
+                },
+            )
+        })
+        .collect()
+    }
+
+    #[test]
+    fn includes_share_scope_and_are_checked_where_included() {
+        let t = "{% include \"sets\" %}\n{{ from_partial }}";
+        assert_eq!(check(t), vec![(2, "sets:missing_in_partial".into())]);
     }
 
     #[test]
     fn finds_unknown_names_with_lines() {
         let t = "a {{ title }}\n{% if github_sync %}x{% endif %}\n{{ title | append: suffix }}";
-        assert_eq!(check(t), vec![(2, "github_sync".into()), (3, "suffix".into())]);
+        assert_eq!(
+            check(t),
+            vec![(2, "github_sync".into()), (3, "suffix".into())]
+        );
     }
 
     #[test]

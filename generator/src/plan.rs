@@ -41,12 +41,16 @@ impl Plan {
             Error::Destination(format!("{origin} would write to {path:?}, which {e}"))
         })?;
         if self.files.contains_key(&path) {
-            return Err(Error::blueprint(origin, format!("a second file renders to {path:?}")));
+            return Err(Error::blueprint(
+                origin,
+                format!("a second file renders to {path:?}"),
+            ));
         }
         let as_dir = format!("{path}/");
-        let clash = self.files.keys().find(|p| {
-            p.starts_with(&as_dir) || path.starts_with(&format!("{p}/"))
-        });
+        let clash = self
+            .files
+            .keys()
+            .find(|p| p.starts_with(&as_dir) || path.starts_with(&format!("{p}/")));
         if let Some(other) = clash {
             return Err(Error::blueprint(
                 origin,
@@ -83,7 +87,9 @@ pub fn check_relative(path: &str) -> Result<(), String> {
             s if s.chars().any(char::is_control) => {
                 return Err("contains a control character (e.g. a newline)".into())
             }
-            s if s.trim() != s => return Err("has a segment with leading or trailing spaces".into()),
+            s if s.trim() != s => {
+                return Err("has a segment with leading or trailing spaces".into())
+            }
             _ => {}
         }
     }
@@ -95,15 +101,35 @@ mod tests {
     use super::*;
 
     fn file() -> PlannedFile {
-        PlannedFile { contents: vec![], executable: false }
+        PlannedFile {
+            contents: vec![],
+            executable: false,
+        }
     }
 
     #[test]
     fn escapes_are_refused() {
-        for bad in ["", "/etc/passwd", "a/../../b", "..", "./a", "a//b", "C:/x", "a\\b", "a\nb", ".git/config", " a"] {
+        for bad in [
+            "",
+            "/etc/passwd",
+            "a/../../b",
+            "..",
+            "./a",
+            "a//b",
+            "C:/x",
+            "a\\b",
+            "a\nb",
+            ".git/config",
+            " a",
+        ] {
             assert!(check_relative(bad).is_err(), "{bad:?} was accepted");
         }
-        for good in ["a", "app/main.py", ".github/workflows/x.yml", "ünï/файл.txt"] {
+        for good in [
+            "a",
+            "app/main.py",
+            ".github/workflows/x.yml",
+            "ünï/файл.txt",
+        ] {
             assert!(check_relative(good).is_ok(), "{good:?} was refused");
         }
     }
@@ -120,6 +146,13 @@ mod tests {
     #[test]
     fn modes_are_fixed() {
         assert_eq!(file().mode(), 0o644);
-        assert_eq!(PlannedFile { contents: vec![], executable: true }.mode(), 0o755);
+        assert_eq!(
+            PlannedFile {
+                contents: vec![],
+                executable: true
+            }
+            .mode(),
+            0o755
+        );
     }
 }

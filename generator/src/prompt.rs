@@ -13,7 +13,10 @@ pub struct Terminal;
 fn cancelled(var: &Variable, e: InquireError) -> Error {
     match e {
         InquireError::OperationCanceled | InquireError::OperationInterrupted => {
-            Error::Input(vec![format!("cancelled at the prompt for '{}'", var.name())])
+            Error::Input(vec![format!(
+                "cancelled at the prompt for '{}'",
+                var.name()
+            )])
         }
         other => Error::Other(format!("prompt for '{}' failed: {other}", var.name())),
     }
@@ -21,7 +24,11 @@ fn cancelled(var: &Variable, e: InquireError) -> Error {
 
 impl Prompter for Terminal {
     fn ask(&mut self, var: &Variable, default: Option<&Value>) -> Result<Value> {
-        let label = var.def.prompt.clone().unwrap_or_else(|| var.name().to_owned());
+        let label = var
+            .def
+            .prompt
+            .clone()
+            .unwrap_or_else(|| var.name().to_owned());
         let help = var.def.help.as_deref();
         match var.def.ty {
             VarType::Bool => {
@@ -49,10 +56,12 @@ impl Prompter for Terminal {
             _ => {
                 let checked = var.clone();
                 let validator = move |input: &str| {
-                    Ok(match checked.parse_str(input).and_then(|v| checked.validate(&v)) {
-                        Ok(()) => Validation::Valid,
-                        Err(e) => Validation::Invalid(e.into()),
-                    })
+                    Ok(
+                        match checked.parse_str(input).and_then(|v| checked.validate(&v)) {
+                            Ok(()) => Validation::Valid,
+                            Err(e) => Validation::Invalid(e.into()),
+                        },
+                    )
                 };
                 let raw = if var.def.secret {
                     let mut p = Password::new(&label)
@@ -75,7 +84,8 @@ impl Prompter for Terminal {
                     p.prompt()
                 }
                 .map_err(|e| cancelled(var, e))?;
-                var.parse_str(&raw).map_err(|e| Error::Input(vec![format!("{}: {e}", var.name())]))
+                var.parse_str(&raw)
+                    .map_err(|e| Error::Input(vec![format!("{}: {e}", var.name())]))
             }
         }
     }

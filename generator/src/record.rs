@@ -47,17 +47,29 @@ const HEADER: &str = "\
 /// Adds the record to `plan`.
 pub fn add(plan: &mut Plan, bp: &Blueprint, answers: &Answers) -> Result<()> {
     let record = Record {
-        generator: Generator { spacegen: env!("CARGO_PKG_VERSION") },
+        generator: Generator {
+            spacegen: env!("CARGO_PKG_VERSION"),
+        },
         blueprint: BlueprintInfo {
             name: &bp.name,
             version: bp.version.to_string(),
             content_hash: &bp.content_hash,
         },
-        answers: answers.public().map(|(n, v)| (n.to_owned(), v.to_toml())).collect(),
-        files: plan.files().iter().map(|(p, f)| (p.as_str(), sha256(&f.contents))).collect(),
+        answers: answers
+            .public()
+            .map(|(n, v)| (n.to_owned(), v.to_toml()))
+            .collect(),
+        files: plan
+            .files()
+            .iter()
+            .map(|(p, f)| (p.as_str(), sha256(&f.contents)))
+            .collect(),
     };
     let body = toml::to_string(&record)
         .map_err(|e| Error::Other(format!("cannot serialise the project record: {e}")))?;
-    let file = PlannedFile { contents: format!("{HEADER}\n{body}").into_bytes(), executable: false };
+    let file = PlannedFile {
+        contents: format!("{HEADER}\n{body}").into_bytes(),
+        executable: false,
+    };
     plan.insert(path(), file, "spacegen")
 }

@@ -109,25 +109,46 @@ impl Provider<'_> {
         match node {
             Node::Root(_) => &[],
             Node::Python => &self.python,
-            Node::Package(name) => self.matrix.packages.get(name).map(Vec::as_slice).unwrap_or(&[]),
+            Node::Package(name) => self
+                .matrix
+                .packages
+                .get(name)
+                .map(Vec::as_slice)
+                .unwrap_or(&[]),
             Node::Unavailable { .. } => &[],
         }
     }
 
     /// The constraint an effect puts on the graph, if it applies to this blueprint.
     fn effect(&self, rule_id: &str, effect: &Effect) -> Option<(Node, Range)> {
-        let node = |name: &str| if name == PYTHON { Node::Python } else { Node::Package(name.to_owned()) };
+        let node = |name: &str| {
+            if name == PYTHON {
+                Node::Python
+            } else {
+                Node::Package(name.to_owned())
+            }
+        };
         let present = |name: &str| name == PYTHON || self.requested.contains_key(name);
         match effect {
-            Effect::Requires { name, versions } if present(name) => Some((node(name), ranges(versions))),
-            Effect::Forbids { name, versions } if present(name) => Some((node(name), ranges(versions).complement())),
+            Effect::Requires { name, versions } if present(name) => {
+                Some((node(name), ranges(versions)))
+            }
+            Effect::Forbids { name, versions } if present(name) => {
+                Some((node(name), ranges(versions).complement()))
+            }
             Effect::Extra { name, extra } => {
                 let req = self.requested.get(name.as_str())?;
                 if req.extras.iter().any(|e| e == extra) {
                     None
                 } else {
                     let what = format!("{name}[{extra}] (not requested by the blueprint)");
-                    Some((Node::Unavailable { what, rule: rule_id.to_owned() }, Range::full()))
+                    Some((
+                        Node::Unavailable {
+                            what,
+                            rule: rule_id.to_owned(),
+                        },
+                        Range::full(),
+                    ))
                 }
             }
             _ => None,
@@ -161,7 +182,11 @@ impl Provider<'_> {
             }
             Node::Package(name) => {
                 for rule in &self.matrix.rules {
-                    if let Condition::Package { name: if_name, versions } = &rule.condition {
+                    if let Condition::Package {
+                        name: if_name,
+                        versions,
+                    } = &rule.condition
+                    {
                         if if_name == name && versions.contains(version) {
                             if let Some((n, r)) = self.effect(&rule.id, &rule.effect) {
                                 add(n, r);
@@ -184,8 +209,17 @@ impl DependencyProvider for Provider<'_> {
     type Err = Infallible;
     type Priority = (u32, Reverse<usize>);
 
-    fn prioritize(&self, package: &Node, range: &Range, stats: &PackageResolutionStatistics) -> Self::Priority {
-        let count = self.candidates(package).iter().filter(|v| range.contains(v)).count();
+    fn prioritize(
+        &self,
+        package: &Node,
+        range: &Range,
+        stats: &PackageResolutionStatistics,
+    ) -> Self::Priority {
+        let count = self
+            .candidates(package)
+            .iter()
+            .filter(|v| range.contains(v))
+            .count();
         if count == 0 {
             return (u32::MAX, Reverse(0));
         }
@@ -203,11 +237,22 @@ impl DependencyProvider for Provider<'_> {
                 }
             }
         }
-        Ok(self.candidates(package).iter().rev().find(|v| range.contains(v)).cloned())
+        Ok(self
+            .candidates(package)
+            .iter()
+            .rev()
+            .find(|v| range.contains(v))
+            .cloned())
     }
 
-    fn get_dependencies(&self, package: &Node, version: &Version) -> Result<Dependencies<Node, Range, String>, Infallible> {
-        Ok(Dependencies::Available(self.dependencies(package, version).into_iter().collect()))
+    fn get_dependencies(
+        &self,
+        package: &Node,
+        version: &Version,
+    ) -> Result<Dependencies<Node, Range, String>, Infallible> {
+        Ok(Dependencies::Available(
+            self.dependencies(package, version).into_iter().collect(),
+        ))
     }
 }
 
@@ -221,7 +266,11 @@ pub fn resolve(matrix: &Matrix, request: &Request) -> Result<Resolution, Failure
     let provider = Provider {
         matrix,
         request,
-        requested: request.requested.iter().map(|r| (r.name.as_str(), r)).collect(),
+        requested: request
+            .requested
+            .iter()
+            .map(|r| (r.name.as_str(), r))
+            .collect(),
         python: [matrix.python.clone()],
     };
     let root = Node::Root(request.blueprint.clone());
@@ -234,7 +283,10 @@ pub fn resolve(matrix: &Matrix, request: &Request) -> Result<Resolution, Failure
                     _ => None,
                 })
                 .collect();
-            Ok(Resolution { rules: applied_rules(&provider, &versions), versions })
+            Ok(Resolution {
+                rules: applied_rules(&provider, &versions),
+                versions,
+            })
         }
         Err(PubGrubError::NoSolution(mut tree)) => {
             tree.collapse_no_versions();
@@ -245,7 +297,10 @@ pub fn resolve(matrix: &Matrix, request: &Request) -> Result<Resolution, Failure
             if !involved.is_empty() {
                 why.push_str("\n\nRules involved:");
                 for rule in matrix.rules.iter().filter(|r| involved.contains(&r.id)) {
-                    why.push_str(&format!("\n  - {}: {}\n    evidence: {}", rule.id, rule.reason, rule.evidence));
+                    why.push_str(&format!(
+                        "\n  - {}: {}\n    evidence: {}",
+                        rule.id, rule.reason, rule.evidence
+                    ));
                 }
             }
             Err(Failure::NoSolution(why))
@@ -255,20 +310,29 @@ pub fn resolve(matrix: &Matrix, request: &Request) -> Result<Resolution, Failure
 }
 
 /// Collects the ids of the matrix rules behind the dependency edges of a derivation tree.
-fn rules_in(p: &Provider<'_>, tree: &DerivationTree<Node, Range, String>, ids: &mut BTreeSet<String>) {
+fn rules_in(
+    p: &Provider<'_>,
+    tree: &DerivationTree<Node, Range, String>,
+    ids: &mut BTreeSet<String>,
+) {
     match tree {
         DerivationTree::External(External::FromDependencyOf(from, from_range, to, _)) => {
             for rule in &p.matrix.rules {
                 let condition = match (&rule.condition, from) {
                     (Condition::Package { name, versions }, Node::Package(pkg)) => {
-                        name == pkg && p.candidates(from).iter().any(|v| from_range.contains(v) && versions.contains(v))
+                        name == pkg
+                            && p.candidates(from)
+                                .iter()
+                                .any(|v| from_range.contains(v) && versions.contains(v))
                     }
                     (Condition::Uses(api), Node::Root(_)) => p.request.uses.contains(api),
                     _ => false,
                 };
                 let target = match to {
                     Node::Python => rule.effect.target() == PYTHON,
-                    Node::Package(name) => rule.effect.target() == name && !matches!(rule.effect, Effect::Extra { .. }),
+                    Node::Package(name) => {
+                        rule.effect.target() == name && !matches!(rule.effect, Effect::Extra { .. })
+                    }
                     Node::Unavailable { rule: id, .. } => &rule.id == id,
                     Node::Root(_) => false,
                 };
@@ -287,7 +351,10 @@ fn rules_in(p: &Provider<'_>, tree: &DerivationTree<Node, Range, String>, ids: &
 
 /// Makes PubGrub's report read in the blueprint's terms.
 fn tidy(report: &str, blueprint: &str) -> String {
-    report.replace(&format!("blueprint {blueprint} 0"), &format!("blueprint {blueprint}"))
+    report.replace(
+        &format!("blueprint {blueprint} 0"),
+        &format!("blueprint {blueprint}"),
+    )
 }
 
 /// The rules whose condition holds for the chosen versions and whose effect reaches a package
@@ -296,7 +363,10 @@ fn applied_rules(p: &Provider<'_>, versions: &BTreeMap<String, Version>) -> Vec<
     let mut ids = BTreeSet::new();
     for rule in &p.matrix.rules {
         let holds = match &rule.condition {
-            Condition::Package { name, versions: spec } => versions.get(name).is_some_and(|v| spec.contains(v)),
+            Condition::Package {
+                name,
+                versions: spec,
+            } => versions.get(name).is_some_and(|v| spec.contains(v)),
             Condition::Uses(api) => p.request.uses.contains(api),
         };
         let reaches = match &rule.effect {
@@ -372,11 +442,20 @@ evidence = "e"
             Some(pep508_rs::VersionOrUrl::VersionSpecifier(s)) => s,
             _ => VersionSpecifiers::from_iter(std::iter::empty()),
         };
-        Requested { name: r.name.to_string(), extras: r.extras.iter().map(ToString::to_string).collect(), versions }
+        Requested {
+            name: r.name.to_string(),
+            extras: r.extras.iter().map(ToString::to_string).collect(),
+            versions,
+        }
     }
 
     fn request(specs: &[&str]) -> Request {
-        Request { blueprint: "demo".into(), requested: specs.iter().map(|s| req(s)).collect(), uses: vec![], preferred: BTreeMap::new() }
+        Request {
+            blueprint: "demo".into(),
+            requested: specs.iter().map(|s| req(s)).collect(),
+            uses: vec![],
+            preferred: BTreeMap::new(),
+        }
     }
 
     fn v(s: &str) -> Version {
@@ -386,21 +465,34 @@ evidence = "e"
     #[test]
     fn picks_the_newest_allowed_versions_and_names_the_rules() {
         let m = matrix(RULES);
-        let r = resolve(&m, &request(&["fastapi", "pydantic", "sqlmodel", "sqlalchemy[asyncio]"])).unwrap();
+        let r = resolve(
+            &m,
+            &request(&["fastapi", "pydantic", "sqlmodel", "sqlalchemy[asyncio]"]),
+        )
+        .unwrap();
         assert_eq!(r.versions["fastapi"], v("0.165.0"));
         assert_eq!(r.versions["pydantic"], v("2.14.4"));
         assert_eq!(r.versions["sqlmodel"], v("0.0.50"));
         assert_eq!(r.versions["sqlalchemy"], v("2.1.9"));
         assert_eq!(
             r.rules,
-            vec!["fastapi-python-3.11", "sqlalchemy-2.1-asyncio-extra", "sqlmodel-0.0.34-pydantic-2.11", "sqlmodel-pydantic-2.10.0"]
+            vec![
+                "fastapi-python-3.11",
+                "sqlalchemy-2.1-asyncio-extra",
+                "sqlmodel-0.0.34-pydantic-2.11",
+                "sqlmodel-pydantic-2.10.0"
+            ]
         );
     }
 
     #[test]
     fn pydantic_2_10_0_alone_is_avoided_but_2_10_1_is_fine() {
         let m = matrix(RULES);
-        let r = resolve(&m, &request(&["pydantic<2.11", "sqlmodel<=0.0.31", "sqlalchemy"])).unwrap();
+        let r = resolve(
+            &m,
+            &request(&["pydantic<2.11", "sqlmodel<=0.0.31", "sqlalchemy"]),
+        )
+        .unwrap();
         assert_eq!(r.versions["pydantic"], v("2.10.1"));
         let err = resolve(&m, &request(&["pydantic==2.10.0", "sqlmodel"])).unwrap_err();
         insta::assert_snapshot!("pinned_pydantic_2_10_0", err.to_string());
@@ -440,7 +532,11 @@ evidence = "e"
         r.preferred.insert("fastapi".into(), v("0.1.0"));
         let res = resolve(&m, &r).unwrap();
         assert_eq!(res.versions["pydantic"], v("2.9.2"));
-        assert_eq!(res.versions["fastapi"], v("0.165.0"), "a preferred version outside the candidates is ignored");
+        assert_eq!(
+            res.versions["fastapi"],
+            v("0.165.0"),
+            "a preferred version outside the candidates is ignored"
+        );
     }
 
     #[test]

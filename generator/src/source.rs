@@ -27,7 +27,8 @@ pub type FileTree = BTreeMap<String, FileEntry>;
 
 /// Files that editors and tools leave behind; never part of a blueprint.
 fn is_junk(rel: &str) -> bool {
-    rel.split('/').any(|seg| seg == "__pycache__" || seg == ".DS_Store" || seg.ends_with(".pyc"))
+    rel.split('/')
+        .any(|seg| seg == "__pycache__" || seg == ".DS_Store" || seg.ends_with(".pyc"))
 }
 
 /// A place holding blueprint folders by name.
@@ -93,13 +94,21 @@ fn embedded_tree(name: &str, dir: &Dir<'static>) -> FileTree {
                 DirEntry::Dir(d) => visit(prefix, d, tree),
                 DirEntry::File(f) => {
                     let full = f.path().to_string_lossy().replace('\\', "/");
-                    let Ok(rel) = f.path().strip_prefix(prefix) else { continue };
+                    let Ok(rel) = f.path().strip_prefix(prefix) else {
+                        continue;
+                    };
                     let rel = rel.to_string_lossy().replace('\\', "/");
                     if is_junk(&rel) {
                         continue;
                     }
                     let executable = EXECUTABLES.contains(&full.as_str());
-                    tree.insert(rel, FileEntry { contents: f.contents().to_vec(), executable });
+                    tree.insert(
+                        rel,
+                        FileEntry {
+                            contents: f.contents().to_vec(),
+                            executable,
+                        },
+                    );
                 }
             }
         }
@@ -143,8 +152,16 @@ pub fn read_disk(dir: &Path) -> Result<FileTree> {
             continue;
         }
         let contents = std::fs::read(path).map_err(|e| Error::io("read", path, e))?;
-        let meta = entry.metadata().map_err(|e| Error::io("read", path, e.into()))?;
-        tree.insert(rel, FileEntry { contents, executable: is_executable(&meta) });
+        let meta = entry
+            .metadata()
+            .map_err(|e| Error::io("read", path, e.into()))?;
+        tree.insert(
+            rel,
+            FileEntry {
+                contents,
+                executable: is_executable(&meta),
+            },
+        );
     }
     Ok(tree)
 }

@@ -124,7 +124,9 @@ impl Variable {
     pub fn new(def: VariableDef) -> Result<Self, String> {
         let name = def.name.clone();
         let valid_name = name.chars().next().is_some_and(|c| c.is_ascii_lowercase())
-            && name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
+            && name
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_');
         if !valid_name {
             return Err(format!(
                 "variable name '{name}' must start with a lowercase letter and hold only a-z, 0-9 and '_'"
@@ -141,7 +143,11 @@ impl Variable {
         match def.ty {
             VarType::Choice => match &v.choices {
                 Some(c) if !c.is_empty() => {}
-                _ => return Err(format!("variable '{name}': type \"choice\" needs validate.choices")),
+                _ => {
+                    return Err(format!(
+                        "variable '{name}': type \"choice\" needs validate.choices"
+                    ))
+                }
             },
             _ if v.choices.is_some() => {
                 return Err(format!(
@@ -151,13 +157,15 @@ impl Variable {
             _ => {}
         }
         if def.ty != VarType::Integer && (v.min.is_some() || v.max.is_some()) {
-            return Err(format!("variable '{name}': validate.min/max are only for type \"integer\""));
+            return Err(format!(
+                "variable '{name}': validate.min/max are only for type \"integer\""
+            ));
         }
         let var = Variable { def, regex };
         match var.default_spec() {
-            Ok(Default::Value(value)) => {
-                var.validate(&value).map_err(|e| format!("variable '{name}': default {e}"))?
-            }
+            Ok(Default::Value(value)) => var
+                .validate(&value)
+                .map_err(|e| format!("variable '{name}': default {e}"))?,
             Ok(_) => {}
             Err(e) => return Err(format!("variable '{}': default {e}", var.def.name)),
         }
@@ -171,7 +179,9 @@ impl Variable {
     /// The default, classified. String defaults (and choice defaults) that contain liquid are
     /// templates; other values are parsed according to the type.
     pub fn default_spec(&self) -> Result<Default, String> {
-        let Some(raw) = &self.def.default else { return Ok(Default::None) };
+        let Some(raw) = &self.def.default else {
+            return Ok(Default::None);
+        };
         if let toml::Value::String(s) = raw {
             if s.contains("{{") || s.contains("{%") {
                 return Ok(Default::Template(s.clone()));
@@ -195,7 +205,11 @@ impl Variable {
                 .map(Value::Integer)
                 .map_err(|_| format!("expected a whole number, got {raw:?}")),
             VarType::List => Ok(Value::List(
-                raw.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect(),
+                raw.split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_owned)
+                    .collect(),
             )),
         }
     }
@@ -211,7 +225,10 @@ impl Variable {
                 .iter()
                 .map(|i| match i {
                     T::String(s) => Ok(s.clone()),
-                    other => Err(format!("expected a list of strings, found {}", other.type_str())),
+                    other => Err(format!(
+                        "expected a list of strings, found {}",
+                        other.type_str()
+                    )),
                 })
                 .collect::<Result<Vec<_>, _>>()
                 .map(Value::List),
@@ -235,12 +252,16 @@ impl Variable {
                 let n = s.chars().count();
                 if let Some(min) = v.min_length {
                     if n < min {
-                        return Err(format!("{s:?} is {n} characters long; at least {min} needed"));
+                        return Err(format!(
+                            "{s:?} is {n} characters long; at least {min} needed"
+                        ));
                     }
                 }
                 if let Some(max) = v.max_length {
                     if n > max {
-                        return Err(format!("{s:?} is {n} characters long; at most {max} allowed"));
+                        return Err(format!(
+                            "{s:?} is {n} characters long; at most {max} allowed"
+                        ));
                     }
                 }
             }
@@ -280,7 +301,12 @@ impl Variable {
     fn check_text(&self, s: &str, what: &str) -> Result<(), String> {
         if let (Some(re), Some(pattern)) = (&self.regex, &self.def.validate.regex) {
             if !re.is_match(s) {
-                let hint = self.def.help.as_deref().map(|h| format!(" ({h})")).unwrap_or_default();
+                let hint = self
+                    .def
+                    .help
+                    .as_deref()
+                    .map(|h| format!(" ({h})"))
+                    .unwrap_or_default();
                 return Err(format!("{what}{s:?} does not match {pattern}{hint}"));
             }
         }
@@ -329,7 +355,10 @@ validate = { min = 1024, max = 65535 }"#)
         .unwrap();
         assert_eq!(v.parse_str(" 8080 ").unwrap(), Value::Integer(8080));
         assert!(v.parse_str("80a").unwrap_err().contains("whole number"));
-        assert!(v.validate(&Value::Integer(80)).unwrap_err().contains("minimum 1024"));
+        assert!(v
+            .validate(&Value::Integer(80))
+            .unwrap_err()
+            .contains("minimum 1024"));
     }
 
     #[test]
@@ -348,20 +377,30 @@ type = "list"
 validate = { regex = "https?://[a-z.]+" }"#)
         .unwrap();
         let value = v.parse_str(" http://a.b , ,https://c.d").unwrap();
-        assert_eq!(value, Value::List(vec!["http://a.b".into(), "https://c.d".into()]));
-        let e = v.validate(&Value::List(vec!["ftp://x".into()])).unwrap_err();
+        assert_eq!(
+            value,
+            Value::List(vec!["http://a.b".into(), "https://c.d".into()])
+        );
+        let e = v
+            .validate(&Value::List(vec!["ftp://x".into()]))
+            .unwrap_err();
         assert!(e.starts_with("item \"ftp://x\""), "{e}");
     }
 
     #[test]
     fn choices_are_required_and_enforced() {
-        assert!(var("name = \"c\"\ntype = \"choice\"").unwrap_err().contains("needs validate.choices"));
+        assert!(var("name = \"c\"\ntype = \"choice\"")
+            .unwrap_err()
+            .contains("needs validate.choices"));
         let v = var(r#"name = "c"
 type = "choice"
 default = "red"
 validate = { choices = ["red", "blue"] }"#)
         .unwrap();
-        assert!(v.validate(&Value::String("teal".into())).unwrap_err().contains("red, blue"));
+        assert!(v
+            .validate(&Value::String("teal".into()))
+            .unwrap_err()
+            .contains("red, blue"));
     }
 
     #[test]
@@ -375,12 +414,17 @@ validate = { max_length = 3 }"#)
         .unwrap_err();
         assert!(e.contains("default"), "{e}");
         let v = var("name = \"n\"\ntype = \"string\"\ndefault = \"{{ title | slug }}\"").unwrap();
-        assert_eq!(v.default_spec().unwrap(), Default::Template("{{ title | slug }}".into()));
+        assert_eq!(
+            v.default_spec().unwrap(),
+            Default::Template("{{ title | slug }}".into())
+        );
     }
 
     #[test]
     fn bad_names_and_regexes_are_refused() {
-        assert!(var("name = \"Title\"\ntype = \"string\"").unwrap_err().contains("variable name"));
+        assert!(var("name = \"Title\"\ntype = \"string\"")
+            .unwrap_err()
+            .contains("variable name"));
         let e = var("name = \"t\"\ntype = \"string\"\nvalidate = { regex = \"(\" }").unwrap_err();
         assert!(e.contains("invalid regex"), "{e}");
     }

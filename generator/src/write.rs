@@ -53,15 +53,24 @@ pub fn inspect(plan: &Plan, dest: &Path) -> Result<Destination> {
             match fs::symlink_metadata(&current) {
                 Err(_) => break,
                 Ok(m) if m.file_type().is_symlink() => {
-                    problems.push(format!("{} is a symbolic link; spacegen does not write through links", current.display()));
+                    problems.push(format!(
+                        "{} is a symbolic link; spacegen does not write through links",
+                        current.display()
+                    ));
                     break;
                 }
                 Ok(m) if !last && !m.is_dir() => {
-                    problems.push(format!("{} is a file, but {path} needs it to be a folder", current.display()));
+                    problems.push(format!(
+                        "{} is a file, but {path} needs it to be a folder",
+                        current.display()
+                    ));
                     break;
                 }
                 Ok(m) if last && m.is_dir() => {
-                    problems.push(format!("{} is a folder, but the blueprint writes a file there", current.display()));
+                    problems.push(format!(
+                        "{} is a folder, but the blueprint writes a file there",
+                        current.display()
+                    ));
                 }
                 Ok(_) if last => overwritten.push(path.clone()),
                 Ok(_) => {}
@@ -151,10 +160,13 @@ pub fn replace_file(path: &Path, contents: &[u8]) -> Result<()> {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
     };
-    let mut tmp = tempfile::NamedTempFile::new_in(dir).map_err(|e| Error::io("create a temporary file in", dir, e))?;
-    tmp.write_all(contents).map_err(|e| Error::io("write", tmp.path().to_path_buf(), e))?;
+    let mut tmp = tempfile::NamedTempFile::new_in(dir)
+        .map_err(|e| Error::io("create a temporary file in", dir, e))?;
+    tmp.write_all(contents)
+        .map_err(|e| Error::io("write", tmp.path().to_path_buf(), e))?;
     set_mode(tmp.path(), 0o644)?;
-    tmp.persist(path).map_err(|e| Error::io("replace", path, e.error))?;
+    tmp.persist(path)
+        .map_err(|e| Error::io("replace", path, e.error))?;
     Ok(())
 }
 
@@ -177,7 +189,8 @@ fn put(path: &Path, file: &PlannedFile) -> Result<()> {
         fs::create_dir_all(dir).map_err(|e| Error::io("create folder", dir, e))?;
     }
     let mut f = fs::File::create(path).map_err(|e| Error::io("create", path, e))?;
-    f.write_all(&file.contents).map_err(|e| Error::io("write", path, e))?;
+    f.write_all(&file.contents)
+        .map_err(|e| Error::io("write", path, e))?;
     f.sync_all().map_err(|e| Error::io("flush", path, e))?;
     set_mode(path, file.mode())
 }
@@ -211,7 +224,15 @@ mod tests {
     fn plan(files: &[(&str, &str)]) -> Plan {
         let mut p = Plan::default();
         for (path, text) in files {
-            p.insert(path.to_string(), PlannedFile { contents: text.as_bytes().to_vec(), executable: path.ends_with(".sh") }, "t").unwrap();
+            p.insert(
+                path.to_string(),
+                PlannedFile {
+                    contents: text.as_bytes().to_vec(),
+                    executable: path.ends_with(".sh"),
+                },
+                "t",
+            )
+            .unwrap();
         }
         p
     }
@@ -246,10 +267,19 @@ mod tests {
         assert!(err.to_string().contains("--force"), "{err}");
         assert_eq!(fs::read_to_string(dest.join("a.txt")).unwrap(), "old");
         let state = write(&p, &dest, true).unwrap();
-        assert_eq!(state, Destination::Existing { overwritten: vec!["a.txt".into()] });
+        assert_eq!(
+            state,
+            Destination::Existing {
+                overwritten: vec!["a.txt".into()]
+            }
+        );
         assert_eq!(fs::read_to_string(dest.join("a.txt")).unwrap(), "new");
         assert_eq!(fs::read_to_string(dest.join("mine.txt")).unwrap(), "keep");
-        assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1, "staging folder left behind");
+        assert_eq!(
+            fs::read_dir(dir.path()).unwrap().count(),
+            1,
+            "staging folder left behind"
+        );
     }
 
     #[test]

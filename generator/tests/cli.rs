@@ -10,22 +10,48 @@ fn list_shows_the_shipped_blueprints_but_not_layers() {
     let (run, _dir) = Test::new().args(["list"]).run();
     assert!(run.stdout.contains("sqlite-demo"), "{}", run.stdout);
     assert!(run.stdout.contains("(default)"), "{}", run.stdout);
-    assert!(!run.stdout.lines().any(|l| l.starts_with("base ")), "{}", run.stdout);
+    assert!(
+        !run.stdout.lines().any(|l| l.starts_with("base ")),
+        "{}",
+        run.stdout
+    );
 }
 
 #[test]
 fn show_lists_variables_files_and_pins() {
     let (run, _dir) = Test::new().args(["show", "sqlite-demo"]).run();
-    for needle in ["title", "color_from", "one of red, yellow", "Dockerfile", "fastapi==", "python 3.11", ".github/workflows/sync-to-hub.yml  (when github_sync)"] {
-        assert!(run.stdout.contains(needle), "missing {needle:?} in\n{}", run.stdout);
+    for needle in [
+        "title",
+        "color_from",
+        "one of red, yellow",
+        "Dockerfile",
+        "fastapi==",
+        "python 3.11",
+        ".github/workflows/sync-to-hub.yml  (when github_sync)",
+    ] {
+        assert!(
+            run.stdout.contains(needle),
+            "missing {needle:?} in\n{}",
+            run.stdout
+        );
     }
 }
 
 #[test]
 fn help_documents_exit_codes_on_every_command() {
-    for args in [vec!["--help"], vec!["new", "--help"], vec!["list", "--help"], vec!["show", "--help"], vec!["lock", "--help"]] {
+    for args in [
+        vec!["--help"],
+        vec!["new", "--help"],
+        vec!["list", "--help"],
+        vec!["show", "--help"],
+        vec!["lock", "--help"],
+    ] {
         let (run, _dir) = Test::new().args(args.clone()).run();
-        assert!(run.stdout.contains("Exit status:"), "{args:?}: {}", run.stdout);
+        assert!(
+            run.stdout.contains("Exit status:"),
+            "{args:?}: {}",
+            run.stdout
+        );
     }
 }
 
@@ -34,19 +60,35 @@ fn new_with_defaults_writes_the_project_and_its_record() {
     let (run, dir) = Test::new().args(["new", "--defaults", "out"]).run();
     let out = dir.path().join("out");
     assert!(run.stdout.contains("Created out"), "{}", run.stdout);
-    for file in ["Dockerfile", "requirements.txt", "app/main.py", "README.md", ".env.example", ".spacegen/answers.toml"] {
+    for file in [
+        "Dockerfile",
+        "requirements.txt",
+        "app/main.py",
+        "README.md",
+        ".env.example",
+        ".spacegen/answers.toml",
+    ] {
         assert!(out.join(file).is_file(), "{file} missing");
     }
-    assert!(!out.join(".github").exists(), "workflow written although github_sync is off");
+    assert!(
+        !out.join(".github").exists(),
+        "workflow written although github_sync is off"
+    );
     let record = fs::read_to_string(out.join(".spacegen/answers.toml")).unwrap();
     assert!(record.contains("name = \"sqlite-demo\""), "{record}");
     assert!(record.contains("content_hash = \"sha256:"), "{record}");
-    assert!(record.contains("\"Dockerfile\" = \"sha256:") || record.contains("Dockerfile = \"sha256:"), "{record}");
+    assert!(
+        record.contains("\"Dockerfile\" = \"sha256:") || record.contains("Dockerfile = \"sha256:"),
+        "{record}"
+    );
 }
 
 #[test]
 fn dest_defaults_to_the_slug() {
-    let (_run, dir) = Test::new().args(["new", "--defaults"]).var("title", "Chat Bot API").run();
+    let (_run, dir) = Test::new()
+        .args(["new", "--defaults"])
+        .var("title", "Chat Bot API")
+        .run();
     assert!(dir.path().join("chat-bot-api/Dockerfile").is_file());
 }
 
@@ -61,22 +103,46 @@ fn no_terminal_reports_every_invalid_value_at_once() {
         .var("github_sync", "perhaps")
         .status(2)
         .run();
-    for needle in ["5 invalid", "port=80: 80 is below the minimum 1024", "orange\" is not one of", "61 characters long; at most 60", "no variable 'nope'", "expected true or false", "nothing was written"] {
-        assert!(run.stderr.contains(needle), "missing {needle:?} in\n{}", run.stderr);
+    for needle in [
+        "5 invalid",
+        "port=80: 80 is below the minimum 1024",
+        "orange\" is not one of",
+        "61 characters long; at most 60",
+        "no variable 'nope'",
+        "expected true or false",
+        "nothing was written",
+    ] {
+        assert!(
+            run.stderr.contains(needle),
+            "missing {needle:?} in\n{}",
+            run.stderr
+        );
     }
     assert!(!dir.path().join("out").exists());
 }
 
 #[test]
 fn a_derived_default_that_fails_validation_is_reported() {
-    let (run, _dir) = Test::new().args(["new", "out", "--defaults"]).var("title", "!!!").status(2).run();
-    assert!(run.stderr.contains("slug: its default (derived from other answers) is invalid"), "{}", run.stderr);
+    let (run, _dir) = Test::new()
+        .args(["new", "out", "--defaults"])
+        .var("title", "!!!")
+        .status(2)
+        .run();
+    assert!(
+        run.stderr
+            .contains("slug: its default (derived from other answers) is invalid"),
+        "{}",
+        run.stderr
+    );
 }
 
 #[test]
 fn answers_file_is_read_and_flags_win() {
     let (_run, dir) = Test::new()
-        .write("a.toml", "title = \"From File\"\nport = 8000\ndev_origins = [\"http://localhost:4000\"]\n")
+        .write(
+            "a.toml",
+            "title = \"From File\"\nport = 8000\ndev_origins = [\"http://localhost:4000\"]\n",
+        )
         .args(["new", "out", "--answers", "a.toml"])
         .var("port", "9000")
         .run();
@@ -113,17 +179,32 @@ fn generation_is_deterministic() {
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let mode = fs::metadata(dir.path().join("a/Dockerfile")).unwrap().permissions().mode();
+        let mode = fs::metadata(dir.path().join("a/Dockerfile"))
+            .unwrap()
+            .permissions()
+            .mode();
         assert_eq!(mode & 0o777, 0o644);
     }
 }
 
 #[test]
 fn non_empty_destination_is_refused_without_force() {
-    let (run, dir) = Test::new().write("out/mine.txt", "keep").args(["new", "out", "--defaults"]).status(2).run();
-    assert!(run.stderr.contains("not empty; pass --force"), "{}", run.stderr);
+    let (run, dir) = Test::new()
+        .write("out/mine.txt", "keep")
+        .args(["new", "out", "--defaults"])
+        .status(2)
+        .run();
+    assert!(
+        run.stderr.contains("not empty; pass --force"),
+        "{}",
+        run.stderr
+    );
     assert!(!dir.path().join("out/Dockerfile").exists());
-    assert_eq!(fs::read_dir(dir.path()).unwrap().count(), 1, "staging folder left behind");
+    assert_eq!(
+        fs::read_dir(dir.path()).unwrap().count(),
+        1,
+        "staging folder left behind"
+    );
 }
 
 #[test]
@@ -133,15 +214,31 @@ fn force_overwrites_blueprint_files_and_keeps_the_rest() {
         .write("out/Dockerfile", "old")
         .args(["new", "out", "--defaults", "--force"])
         .run();
-    assert!(run.stdout.contains("Overwrote 1 files:\n  Dockerfile"), "{}", run.stdout);
-    assert_eq!(fs::read_to_string(dir.path().join("out/mine.txt")).unwrap(), "keep");
-    assert_ne!(fs::read_to_string(dir.path().join("out/Dockerfile")).unwrap(), "old");
+    assert!(
+        run.stdout.contains("Overwrote 1 files:\n  Dockerfile"),
+        "{}",
+        run.stdout
+    );
+    assert_eq!(
+        fs::read_to_string(dir.path().join("out/mine.txt")).unwrap(),
+        "keep"
+    );
+    assert_ne!(
+        fs::read_to_string(dir.path().join("out/Dockerfile")).unwrap(),
+        "old"
+    );
 }
 
 #[test]
 fn dry_run_writes_nothing() {
-    let (run, dir) = Test::new().args(["new", "out", "--defaults", "--dry-run"]).run();
-    assert!(run.stdout.contains("create    Dockerfile"), "{}", run.stdout);
+    let (run, dir) = Test::new()
+        .args(["new", "out", "--defaults", "--dry-run"])
+        .run();
+    assert!(
+        run.stdout.contains("create    Dockerfile"),
+        "{}",
+        run.stdout
+    );
     assert!(!dir.path().join("out").exists());
 }
 
@@ -151,7 +248,10 @@ fn symlinks_in_the_destination_are_refused() {
     let t = Test::new().write("out/keep.txt", "x");
     let outside = tempfile::tempdir().unwrap();
     std::os::unix::fs::symlink(outside.path(), t.path().join("out/app")).unwrap();
-    let (run, _dir) = t.args(["new", "out", "--defaults", "--force"]).status(2).run();
+    let (run, _dir) = t
+        .args(["new", "out", "--defaults", "--force"])
+        .status(2)
+        .run();
     assert!(run.stderr.contains("symbolic link"), "{}", run.stderr);
     assert_eq!(fs::read_dir(outside.path()).unwrap().count(), 0);
 }
@@ -163,18 +263,36 @@ fn a_variable_in_a_file_name_cannot_escape_the_destination() {
         .write("bps/custom/template/{{ name }}/f.txt", "hi");
     write_lock_for(&t);
     for evil in ["..", "../../etc", "/abs", "a\nb"] {
-        let (run, _d) = Test::new().cwd(t.path()).args(["new", "--blueprint", "bps/custom", "out"]).var("name", evil).status(2).run();
-        assert!(run.stderr.contains("would write to"), "{evil:?}: {}", run.stderr);
+        let (run, _d) = Test::new()
+            .cwd(t.path())
+            .args(["new", "--blueprint", "bps/custom", "out"])
+            .var("name", evil)
+            .status(2)
+            .run();
+        assert!(
+            run.stderr.contains("would write to"),
+            "{evil:?}: {}",
+            run.stderr
+        );
         assert!(!t.path().join("out").exists());
     }
-    let (_run, _d) = Test::new().cwd(t.path()).args(["new", "--blueprint", "bps/custom", "out"]).var("name", "ok").run();
+    let (_run, _d) = Test::new()
+        .cwd(t.path())
+        .args(["new", "--blueprint", "bps/custom", "out"])
+        .var("name", "ok")
+        .run();
     assert!(t.path().join("out/ok/f.txt").is_file());
 }
 
 /// Writes `bps/spaces.lock` for the custom blueprint by asking spacegen for its hash.
 fn write_lock_for(t: &Test) {
     let (run, _d) = Test::new().cwd(t.path()).args(["show", "bps/custom"]).run();
-    let hash = run.stdout.lines().find_map(|l| l.strip_prefix("content hash: ")).expect("hash").to_owned();
+    let hash = run
+        .stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("content hash: "))
+        .expect("hash")
+        .to_owned();
     fs::write(
         t.path().join("bps/spaces.lock"),
         format!("format = 1\n\n[blueprints.custom]\nversion = \"1.0.0\"\ncontent-hash = \"{hash}\"\npython = \"3.11\"\npackages = {{}}\n"),
@@ -185,31 +303,67 @@ fn write_lock_for(t: &Test) {
 #[test]
 fn an_undefined_variable_in_a_template_names_the_file_and_line() {
     let t = Test::new()
-        .write("bps/custom/blueprint.toml", "[blueprint]\nname = \"custom\"\nversion = \"1.0.0\"\ndescription = \"t\"\n")
-        .write("bps/custom/template/a.txt.liquid", "one\ntwo\n{% if tpyo %}x{% endif %}\n");
+        .write(
+            "bps/custom/blueprint.toml",
+            "[blueprint]\nname = \"custom\"\nversion = \"1.0.0\"\ndescription = \"t\"\n",
+        )
+        .write(
+            "bps/custom/template/a.txt.liquid",
+            "one\ntwo\n{% if tpyo %}x{% endif %}\n",
+        );
     write_lock_for(&t);
-    let (run, _d) = Test::new().cwd(t.path()).args(["new", "--blueprint", "bps/custom", "out"]).status(3).run();
-    assert!(run.stderr.contains("custom/template/a.txt.liquid: line 3: unknown variable 'tpyo'"), "{}", run.stderr);
+    let (run, _d) = Test::new()
+        .cwd(t.path())
+        .args(["new", "--blueprint", "bps/custom", "out"])
+        .status(3)
+        .run();
+    assert!(
+        run.stderr
+            .contains("custom/template/a.txt.liquid: line 3: unknown variable 'tpyo'"),
+        "{}",
+        run.stderr
+    );
     assert!(!t.path().join("out").exists());
 }
 
 #[test]
 fn a_changed_blueprint_is_refused_until_relocked() {
     let t = Test::new()
-        .write("bps/custom/blueprint.toml", "[blueprint]\nname = \"custom\"\nversion = \"1.0.0\"\ndescription = \"t\"\n")
+        .write(
+            "bps/custom/blueprint.toml",
+            "[blueprint]\nname = \"custom\"\nversion = \"1.0.0\"\ndescription = \"t\"\n",
+        )
         .write("bps/custom/template/a.txt", "one");
     write_lock_for(&t);
     fs::write(t.path().join("bps/custom/template/a.txt"), "changed").unwrap();
-    let (run, _d) = Test::new().cwd(t.path()).args(["new", "--blueprint", "bps/custom", "out"]).status(3).run();
-    assert!(run.stderr.contains("changed since it was locked"), "{}", run.stderr);
+    let (run, _d) = Test::new()
+        .cwd(t.path())
+        .args(["new", "--blueprint", "bps/custom", "out"])
+        .status(3)
+        .run();
+    assert!(
+        run.stderr.contains("changed since it was locked"),
+        "{}",
+        run.stderr
+    );
     assert!(run.stderr.contains("spacegen lock"), "{}", run.stderr);
 }
 
 #[test]
 fn unknown_blueprints_and_layers_are_refused() {
-    let (run, _d) = Test::new().args(["new", "--blueprint", "nope", "--defaults"]).status(2).run();
-    assert!(run.stderr.contains("the embedded ones are"), "{}", run.stderr);
-    let (run, _d) = Test::new().args(["new", "--blueprint", "base", "--defaults"]).status(2).run();
+    let (run, _d) = Test::new()
+        .args(["new", "--blueprint", "nope", "--defaults"])
+        .status(2)
+        .run();
+    assert!(
+        run.stderr.contains("the embedded ones are"),
+        "{}",
+        run.stderr
+    );
+    let (run, _d) = Test::new()
+        .args(["new", "--blueprint", "base", "--defaults"])
+        .status(2)
+        .run();
     assert!(run.stderr.contains("shared layer"), "{}", run.stderr);
 }
 

@@ -37,25 +37,46 @@ fn venv_for(project: &Path) -> PathBuf {
         key.update(std::fs::read(project.join(f)).expect("requirements"));
     }
     let key = format!("{:x}", key.finalize());
-    let venv = Path::new(env!("CARGO_TARGET_TMPDIR")).join("e2e-venvs").join(&key[..16]);
+    let venv = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join("e2e-venvs")
+        .join(&key[..16]);
     if venv.join(".complete").is_file() {
         return venv;
     }
     let _ = std::fs::remove_dir_all(&venv);
-    sh(Command::new("python3").args(["-m", "venv"]).arg(&venv), "python3 -m venv");
+    sh(
+        Command::new("python3").args(["-m", "venv"]).arg(&venv),
+        "python3 -m venv",
+    );
     sh(
         Command::new(venv.join("bin/python"))
-            .args(["-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-input", "-r", "requirements-dev.txt"])
+            .args([
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+                "--no-input",
+                "-r",
+                "requirements-dev.txt",
+            ])
             .current_dir(project),
         "pip install -r requirements-dev.txt",
     );
-    sh(Command::new(venv.join("bin/python")).args(["-m", "pip", "check"]), "pip check");
+    sh(
+        Command::new(venv.join("bin/python")).args(["-m", "pip", "check"]),
+        "pip check",
+    );
     std::fs::write(venv.join(".complete"), key).expect("mark venv complete");
     venv
 }
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("addr").port()
+    TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port()
 }
 
 /// A running uvicorn, stopped on drop.
@@ -74,11 +95,22 @@ impl Drop for Server {
 impl Server {
     fn start(mut cmd: Command) -> Server {
         let port = free_port();
-        cmd.args(["-m", "uvicorn", "app.main:app", "--host", "127.0.0.1", "--port", &port.to_string()])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped());
+        cmd.args([
+            "-m",
+            "uvicorn",
+            "app.main:app",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            &port.to_string(),
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
         let child = cmd.spawn().expect("uvicorn starts");
-        let mut server = Server { child, base: format!("http://127.0.0.1:{port}") };
+        let mut server = Server {
+            child,
+            base: format!("http://127.0.0.1:{port}"),
+        };
         let deadline = Instant::now() + Duration::from_secs(60);
         loop {
             if ureq::get(&format!("{}/health", server.base)).call().is_ok() {
@@ -91,7 +123,10 @@ impl Server {
                 }
                 panic!("uvicorn exited with {status}:\n{err}");
             }
-            assert!(Instant::now() < deadline, "uvicorn did not answer /health within 60 s");
+            assert!(
+                Instant::now() < deadline,
+                "uvicorn did not answer /health within 60 s"
+            );
             std::thread::sleep(Duration::from_millis(200));
         }
     }
@@ -118,16 +153,26 @@ fn preflight(server: &Server, origin: &str) -> (u16, Option<String>) {
     let req = ureq::request("OPTIONS", &server.url("/api/v1/sessions"))
         .set("Origin", origin)
         .set("Access-Control-Request-Method", "POST")
-        .set("Access-Control-Request-Headers", "authorization,content-type");
+        .set(
+            "Access-Control-Request-Headers",
+            "authorization,content-type",
+        );
     let (status, resp) = send(req, None);
-    (status, resp.header("access-control-allow-origin").map(str::to_owned))
+    (
+        status,
+        resp.header("access-control-allow-origin")
+            .map(str::to_owned),
+    )
 }
 
 fn check_running_space(server: &Server) {
     let (status, resp) = send(ureq::get(&server.url("/")), None);
     assert_eq!(status, 200);
     let root = resp.into_string().expect("body");
-    assert!(root.contains("/docs"), "root does not point to the docs: {root}");
+    assert!(
+        root.contains("/docs"),
+        "root does not point to the docs: {root}"
+    );
 
     let (status, resp) = send(ureq::get(&server.url("/health")), None);
     assert_eq!(status, 200);
@@ -135,16 +180,26 @@ fn check_running_space(server: &Server) {
     assert!(health.contains("database"), "{health}");
 
     let (status, resp) = send(ureq::post(&server.url("/api/v1/sessions")), Some("{}"));
-    assert!(status == 200 || status == 201, "session creation gave {status}");
+    assert!(
+        status == 200 || status == 201,
+        "session creation gave {status}"
+    );
     let session = resp.into_string().expect("body");
     assert!(session.contains("session_id"), "{session}");
 
     let (status, acao) = preflight(server, "https://my-app.vercel.app");
-    assert_eq!((status, acao.as_deref()), (200, Some("https://my-app.vercel.app")));
+    assert_eq!(
+        (status, acao.as_deref()),
+        (200, Some("https://my-app.vercel.app"))
+    );
     let preview = "https://my-app-git-feature-x-team.vercel.app";
     let (status, acao) = preflight(server, preview);
     assert_eq!((status, acao.as_deref()), (200, Some(preview)));
-    for evil in ["https://evil.example", "https://other-app.vercel.app", "https://my-app.vercel.app.evil.com"] {
+    for evil in [
+        "https://evil.example",
+        "https://other-app.vercel.app",
+        "https://my-app.vercel.app.evil.com",
+    ] {
         let (status, acao) = preflight(server, evil);
         assert_eq!(status, 400, "{evil} preflight");
         assert_eq!(acao, None, "{evil} got CORS access");
@@ -159,7 +214,12 @@ fn sqlite_demo_installs_passes_its_tests_and_serves() {
     let python = venv.join("bin/python");
 
     // The generated project's own test suite.
-    sh(Command::new(&python).args(["-m", "pytest", "-q", "-p", "no:cacheprovider"]).current_dir(&project), "generated pytest");
+    sh(
+        Command::new(&python)
+            .args(["-m", "pytest", "-q", "-p", "no:cacheprovider"])
+            .current_dir(&project),
+        "generated pytest",
+    );
 
     // Booted as on a developer's machine.
     let mut cmd = Command::new(&python);
@@ -167,7 +227,10 @@ fn sqlite_demo_installs_passes_its_tests_and_serves() {
     let server = Server::start(cmd);
     check_running_space(&server);
     drop(server);
-    assert!(project.join("data/app.db").is_file(), "the database was not created in ./data");
+    assert!(
+        project.join("data/app.db").is_file(),
+        "the database was not created in ./data"
+    );
 }
 
 fn euid() -> Option<u32> {
@@ -187,7 +250,12 @@ fn sqlite_demo_runs_as_uid_1000_with_only_data_writable() {
     let venv = venv_for(&project);
     sh(Command::new("chmod").args(["755"]).arg(dir.path()), "chmod");
     std::fs::create_dir_all(project.join("data")).expect("data dir");
-    sh(Command::new("chown").args(["1000:1000"]).arg(project.join("data")), "chown data");
+    sh(
+        Command::new("chown")
+            .args(["1000:1000"])
+            .arg(project.join("data")),
+        "chown data",
+    );
 
     let mut cmd = Command::new("setpriv");
     cmd.args(["--reuid=1000", "--regid=1000", "--clear-groups"])
@@ -201,6 +269,10 @@ fn sqlite_demo_runs_as_uid_1000_with_only_data_writable() {
 
     let db = project.join("data/app.db");
     assert!(db.is_file(), "the database was not created in ./data");
-    let out = Command::new("stat").args(["-c", "%u"]).arg(&db).output().expect("stat");
+    let out = Command::new("stat")
+        .args(["-c", "%u"])
+        .arg(&db)
+        .output()
+        .expect("stat");
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "1000");
 }

@@ -43,7 +43,10 @@ const VARIANTS: &[Variant] = &[
         vars: &[
             ("title", HOSTILE_TITLE),
             ("slug", "hostile-space"),
-            ("short_description", "Quotes \" and ' and \\ and {{ }} and # and: colons"),
+            (
+                "short_description",
+                "Quotes \" and ' and \\ and {{ }} and # and: colons",
+            ),
             ("vercel_project", ""),
             ("dev_origins", ""),
             ("github_sync", "true"),
@@ -102,19 +105,26 @@ fn sqlite_demo_output_snapshots() {
 
 /// The YAML front matter of a README.
 fn front_matter(readme: &str) -> &str {
-    let body = readme.strip_prefix("---\n").expect("README starts with a YAML header");
+    let body = readme
+        .strip_prefix("---\n")
+        .expect("README starts with a YAML header");
     &body[..body.find("\n---\n").expect("YAML header is closed")]
 }
 
 fn parse_yaml(what: &str, src: &str) -> yaml_rust2::Yaml {
-    let mut docs = yaml_rust2::YamlLoader::load_from_str(src).unwrap_or_else(|e| panic!("{what}: {e}"));
+    let mut docs =
+        yaml_rust2::YamlLoader::load_from_str(src).unwrap_or_else(|e| panic!("{what}: {e}"));
     docs.remove(0)
 }
 
 /// Every Python file must parse (`ast`), every TOML file must parse, YAML must parse and the
 /// Space header must hold the values exactly as typed.
 fn check_parses(root: &Path, files: &BTreeMap<String, Vec<u8>>, title: &str) {
-    let py: Vec<String> = files.keys().filter(|p| p.ends_with(".py")).cloned().collect();
+    let py: Vec<String> = files
+        .keys()
+        .filter(|p| p.ends_with(".py"))
+        .cloned()
+        .collect();
     let status = Command::new("python3")
         .arg("-c")
         .arg("import ast, sys\nfor p in sys.argv[1:]:\n    ast.parse(open(p, encoding='utf-8').read(), p)")
@@ -137,25 +147,45 @@ fn check_parses(root: &Path, files: &BTreeMap<String, Vec<u8>>, title: &str) {
     assert_eq!(header["title"].as_str(), Some(title));
     assert_eq!(header["sdk"].as_str(), Some("docker"));
     assert!(header["app_port"].as_i64().is_some());
-    let short = header["short_description"].as_str().expect("short_description");
+    let short = header["short_description"]
+        .as_str()
+        .expect("short_description");
     assert!(short.chars().count() <= 60);
-    let colours = ["red", "yellow", "green", "blue", "indigo", "purple", "pink", "gray"];
+    let colours = [
+        "red", "yellow", "green", "blue", "indigo", "purple", "pink", "gray",
+    ];
     for key in ["colorFrom", "colorTo"] {
-        assert!(colours.contains(&header[key].as_str().unwrap_or("")), "{key}");
+        assert!(
+            colours.contains(&header[key].as_str().unwrap_or("")),
+            "{key}"
+        );
     }
 }
 
 #[test]
 fn every_variant_parses() {
     let (run, _d) = Test::new().args(["new", "out", "--defaults"]).run();
-    check_parses(&run.dir.join("out"), &read_tree(&run.dir.join("out")), "My Space API");
+    check_parses(
+        &run.dir.join("out"),
+        &read_tree(&run.dir.join("out")),
+        "My Space API",
+    );
     for variant in VARIANTS {
         let mut t = Test::new().args(["new", "out", "--defaults"]);
         for (k, v) in variant.vars {
             t = t.var(k, v);
         }
         let (run, _d) = t.run();
-        let title = variant.vars.iter().find(|(k, _)| *k == "title").map(|(_, v)| *v).unwrap_or("My Space API");
-        check_parses(&run.dir.join("out"), &read_tree(&run.dir.join("out")), title);
+        let title = variant
+            .vars
+            .iter()
+            .find(|(k, _)| *k == "title")
+            .map(|(_, v)| *v)
+            .unwrap_or("My Space API");
+        check_parses(
+            &run.dir.join("out"),
+            &read_tree(&run.dir.join("out")),
+            title,
+        );
     }
 }

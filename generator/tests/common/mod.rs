@@ -74,7 +74,10 @@ impl Test {
 
     /// Runs spacegen with no terminal on stdin, and checks the exit status.
     pub fn run(self) -> (Run, tempfile::TempDir) {
-        let cwd = self.cwd.clone().unwrap_or_else(|| self.dir.path().to_path_buf());
+        let cwd = self
+            .cwd
+            .clone()
+            .unwrap_or_else(|| self.dir.path().to_path_buf());
         let output: Output = Command::new(env!("CARGO_BIN_EXE_spacegen"))
             .args(&self.args)
             .current_dir(&cwd)
@@ -100,7 +103,11 @@ impl Test {
 pub fn read_tree(root: &Path) -> BTreeMap<String, Vec<u8>> {
     let mut files = BTreeMap::new();
     for entry in walkdir(root) {
-        let rel = entry.strip_prefix(root).expect("below root").to_string_lossy().replace('\\', "/");
+        let rel = entry
+            .strip_prefix(root)
+            .expect("below root")
+            .to_string_lossy()
+            .replace('\\', "/");
         files.insert(rel, std::fs::read(&entry).expect("read"));
     }
     files

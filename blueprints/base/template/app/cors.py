@@ -84,7 +84,9 @@ def validate_origin_regex(pattern: str | None) -> str | None:
     try:
         re.compile(pattern)
     except re.error as exc:
-        raise CorsConfigError(f"CORS_ORIGIN_REGEX {pattern!r} is not a valid regular expression: {exc}") from exc
+        raise CorsConfigError(
+            f"CORS_ORIGIN_REGEX {pattern!r} is not a valid regular expression: {exc}"
+        ) from exc
     return pattern
 
 
@@ -100,14 +102,15 @@ def wrap_with_cors(app: ASGIApp, settings: CorsSettings) -> CORSMiddleware:
     allow_credentials = settings.cors_allow_credentials
     if allow_credentials and "*" in origins:
         raise CorsConfigError(
-            "CORS_ORIGINS contains '*' while CORS_ALLOW_CREDENTIALS is true: every website would get "
-            "credentialed access. List the exact origins, or turn credentials off (a bearer token "
-            "in the Authorization header does not need them)."
+            "CORS_ORIGINS contains '*' while CORS_ALLOW_CREDENTIALS is true: every website "
+            "would get credentialed access. List the exact origins, or turn credentials off "
+            "(a bearer token in the Authorization header does not need them)."
         )
     if allow_credentials and origin_regex and re.fullmatch(origin_regex, _FOREIGN_ORIGIN):
         raise CorsConfigError(
-            f"CORS_ORIGIN_REGEX {origin_regex!r} matches any origin while CORS_ALLOW_CREDENTIALS is "
-            "true. Scope it to your project, e.g. https://my-app(-[a-z0-9-]+)?\\.vercel\\.app"
+            f"CORS_ORIGIN_REGEX {origin_regex!r} matches any origin while "
+            "CORS_ALLOW_CREDENTIALS is true. Scope it to your project, e.g. "
+            "https://my-app(-[a-z0-9-]+)?\\.vercel\\.app"
         )
     return CORSMiddleware(
         app,

@@ -156,7 +156,9 @@ def test_preflight_post_with_authorization_header(client: TestClient) -> None:
     assert response.headers["access-control-allow-origin"] == FRONTEND
     methods = {m.strip() for m in response.headers["access-control-allow-methods"].split(",")}
     assert {"GET", "POST", "PATCH", "DELETE"} <= methods
-    allowed = {h.strip().lower() for h in response.headers["access-control-allow-headers"].split(",")}
+    allowed = {
+        h.strip().lower() for h in response.headers["access-control-allow-headers"].split(",")
+    }
     assert {"authorization", "content-type"} <= allowed
     assert "access-control-allow-credentials" not in response.headers
 
@@ -215,14 +217,20 @@ def test_any_origin_with_credentials_is_refused(
         wrap_with_cors(api, make_settings(**overrides))
 
 
-def test_wildcard_without_credentials_is_a_public_api(api: FastAPI, make_settings: Callable[..., Any]) -> None:
+def test_wildcard_without_credentials_is_a_public_api(
+    api: FastAPI, make_settings: Callable[..., Any]
+) -> None:
     with TestClient(wrap_with_cors(api, make_settings(cors_origins="*"))) as public:
         response = public.get("/health", headers={"Origin": STRANGER})
     assert response.headers["access-control-allow-origin"] == "*"
 
 
-def test_credentials_echo_only_listed_origins(api: FastAPI, make_settings: Callable[..., Any]) -> None:
-    with TestClient(wrap_with_cors(api, make_settings(cors_allow_credentials=True))) as credentialed:
+def test_credentials_echo_only_listed_origins(
+    api: FastAPI, make_settings: Callable[..., Any]
+) -> None:
+    with TestClient(
+        wrap_with_cors(api, make_settings(cors_allow_credentials=True))
+    ) as credentialed:
         allowed = credentialed.get("/health", headers={"Origin": FRONTEND})
         refused = credentialed.get("/health", headers={"Origin": STRANGER})
     assert allowed.headers["access-control-allow-origin"] == FRONTEND

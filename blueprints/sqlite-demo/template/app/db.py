@@ -92,7 +92,7 @@ def create_engine(url: URL) -> AsyncEngine:
 
 def _hint(exc: Exception) -> str:
     if isinstance(exc, PermissionError):
-        return " The data directory must be writable by the user the app runs as (uid 1000 on a Space)."
+        return " The data directory must be writable by the app's user (uid 1000 on a Space)."
     if isinstance(exc, ModuleNotFoundError):
         return f" Add the driver ({exc.name}) to requirements.txt."
     return ""
@@ -134,7 +134,9 @@ class Database:
             )
             await self.stop()
             return
-        self.sessionmaker = async_sessionmaker(self.engine, class_=AsyncSession, expire_on_commit=False)
+        self.sessionmaker = async_sessionmaker(
+            self.engine, class_=AsyncSession, expire_on_commit=False
+        )
         logger.info("Database ready: %s", self.masked_url)
 
     async def stop(self) -> None:

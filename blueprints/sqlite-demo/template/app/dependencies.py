@@ -22,10 +22,14 @@ def get_database(request: Request) -> Database:
     return database
 
 
-async def get_session(database: Annotated[Database, Depends(get_database)]) -> AsyncIterator[AsyncSession]:
+async def get_session(
+    database: Annotated[Database, Depends(get_database)],
+) -> AsyncIterator[AsyncSession]:
     if database.sessionmaker is None:
         reason = database.startup_error or "not started"
-        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, detail=f"Database unavailable: {reason}")
+        raise HTTPException(
+            status.HTTP_503_SERVICE_UNAVAILABLE, detail=f"Database unavailable: {reason}"
+        )
     async with database.sessionmaker() as session:
         yield session
 

@@ -25,10 +25,10 @@ from fastapi.testclient import TestClient
 # off ./data too (its lifespan never runs in the tests).
 os.environ["DATABASE_URL"] = "sqlite+aiosqlite:///:memory:"
 
-from app.config import Settings  # noqa: E402
-from app.cors import wrap_with_cors  # noqa: E402
-from app.main import create_api  # noqa: E402
-from tests.support import MakeSettings, sqlite_url  # noqa: E402
+from app.config import Settings
+from app.cors import wrap_with_cors
+from app.main import create_api
+from tests.support import MakeSettings, sqlite_url
 
 
 @pytest.fixture

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -52,7 +52,9 @@ def test_health_reports_each_dependency_and_the_version(client: TestClient, path
 def test_docs_and_openapi_are_served(client: TestClient) -> None:
     assert client.get("/docs").status_code == 200
     paths = client.get("/openapi.json").json()["paths"]
-    assert {"/", "/health", "/api/v1/sessions", "/api/v1/tasks", "/api/v1/tasks/{task_id}"} <= set(paths)
+    assert {"/", "/health", "/api/v1/sessions", "/api/v1/tasks", "/api/v1/tasks/{task_id}"} <= set(
+        paths
+    )
     assert "/api/debug/db" not in paths
 
 
@@ -63,7 +65,7 @@ def test_create_session(client: TestClient) -> None:
     session_id = uuid.UUID(first.json()["session_id"])
     assert session_id != uuid.UUID(second.json()["session_id"])
     created_at = datetime.fromisoformat(first.json()["created_at"])
-    assert created_at.utcoffset() is not None and created_at.utcoffset().total_seconds() == 0
+    assert created_at.utcoffset() == timedelta(0)
 
 
 def test_an_unusable_database_keeps_the_service_up(
@@ -73,11 +75,13 @@ def test_an_unusable_database_keeps_the_service_up(
     blocker.write_text("a file where the data directory should be")
     settings = make_settings(database_url=sqlite_url(blocker / "app.db"))
 
-    with caplog.at_level(logging.ERROR, logger="app"):
-        with TestClient(wrap_with_cors(create_api(settings), settings)) as client:
-            health = client.get("/health")
-            root = client.get("/")
-            tasks = client.post("/api/v1/tasks", json={"title": "x"})
+    with (
+        caplog.at_level(logging.ERROR, logger="app"),
+        TestClient(wrap_with_cors(create_api(settings), settings)) as client,
+    ):
+        health = client.get("/health")
+        root = client.get("/")
+        tasks = client.post("/api/v1/tasks", json={"title": "x"})
 
     assert health.status_code == 503
     database = health.json()["dependencies"]["database"]
@@ -94,7 +98,9 @@ def test_debug_endpoint_is_404_unless_enabled(client: TestClient) -> None:
     assert client.get("/api/debug/db").status_code == 404
 
 
-def test_debug_endpoint_reports_the_sqlite_file(make_settings: MakeSettings, tmp_path: Path) -> None:
+def test_debug_endpoint_reports_the_sqlite_file(
+    make_settings: MakeSettings, tmp_path: Path
+) -> None:
     settings = make_settings(enable_debug_endpoints=True)
     with TestClient(wrap_with_cors(create_api(settings), settings)) as client:
         body = client.get("/api/debug/db").json()

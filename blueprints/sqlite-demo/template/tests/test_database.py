@@ -10,7 +10,7 @@ from typing import TypeVar
 
 import pytest
 from sqlalchemy import text
-from sqlmodel import func, select
+from sqlmodel import col, func, select
 
 from app.db import SQLITE_BUSY_TIMEOUT_MS, Database, mask_url, normalize_database_url
 from app.models import Task
@@ -64,14 +64,16 @@ def test_wal_mode_and_busy_timeout_are_on(tmp_path: Path) -> None:
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 
-async def _count_tasks(database: Database) -> int:
+async def _count_done_tasks(database: Database) -> int:
     assert database.sessionmaker is not None
     async with database.sessionmaker() as session:
-        return (await session.exec(select(func.count()).select_from(Task))).one()
+        statement = select(func.count()).select_from(Task).where(col(Task.done).is_(True))
+        return (await session.exec(statement)).one()
 
 
 async def _write_concurrently(database: Database, writers: int) -> None:
-    """``writers`` concurrent transactions, each on its own connection: insert, then update."""
+    """``writers`` concurrent requests' worth of work, each on its own connection: insert a task,
+    then read it back and update it (what PATCH does)."""
     assert database.sessionmaker is not None
     sessionmaker = database.sessionmaker
 
@@ -80,8 +82,11 @@ async def _write_concurrently(database: Database, writers: int) -> None:
             task = Task(title=f"task {n}")
             session.add(task)
             await session.commit()
-            task.done = True
-            session.add(task)
+        async with sessionmaker() as session:
+            stored = await session.get(Task, task.id)
+            assert stored is not None
+            stored.done = True
+            session.add(stored)
             await session.commit()
 
     await asyncio.gather(*(write(n) for n in range(writers)))
@@ -90,7 +95,7 @@ async def _write_concurrently(database: Database, writers: int) -> None:
 def test_concurrent_writes_succeed(tmp_path: Path) -> None:
     async def scenario(database: Database) -> int:
         await _write_concurrently(database, 40)
-        return await _count_tasks(database)
+        return await _count_done_tasks(database)
 
     assert run_with_database(sqlite_url(tmp_path / "app.db"), scenario) == 40
 
@@ -105,7 +110,7 @@ def test_two_processes_worth_of_engines_can_write_at_once(tmp_path: Path) -> Non
         await second.start()
         try:
             await asyncio.gather(_write_concurrently(first, 25), _write_concurrently(second, 25))
-            return await _count_tasks(first)
+            return await _count_done_tasks(first)
         finally:
             await first.stop()
             await second.stop()
@@ -121,8 +126,14 @@ def test_two_processes_worth_of_engines_can_write_at_once(tmp_path: Path) -> Non
             "postgresql+asyncpg://u:p@ep-x.neon.tech/db?ssl=require",
         ),
         ("postgresql://u:p@host/db", "postgresql+asyncpg://u:p@host/db"),
-        ("postgresql+asyncpg://u:p@host/db?ssl=require", "postgresql+asyncpg://u:p@host/db?ssl=require"),
-        ("postgresql+psycopg://u:p@host/db?sslmode=require", "postgresql+psycopg://u:p@host/db?sslmode=require"),
+        (
+            "postgresql+asyncpg://u:p@host/db?ssl=require",
+            "postgresql+asyncpg://u:p@host/db?ssl=require",
+        ),
+        (
+            "postgresql+psycopg://u:p@host/db?sslmode=require",
+            "postgresql+psycopg://u:p@host/db?sslmode=require",
+        ),
         ("sqlite+aiosqlite:///./data/app.db", "sqlite+aiosqlite:///./data/app.db"),
     ],
 )

@@ -98,5 +98,7 @@ def test_invalid_patch_is_422(client: TestClient, body: dict[str, Any]) -> None:
         (TASKS, {"offset": -1}),
     ],
 )
-def test_invalid_path_or_query_is_422(client: TestClient, path: str, params: dict[str, int]) -> None:
+def test_invalid_path_or_query_is_422(
+    client: TestClient, path: str, params: dict[str, int]
+) -> None:
     assert client.get(path, params=params).status_code == 422

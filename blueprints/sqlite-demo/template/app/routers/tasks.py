@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, HTTPException, Query, Response, status
 from sqlmodel import col, select
@@ -14,7 +14,7 @@ from app.models import Task, TaskCreate, TaskRead, TaskUpdate, utcnow
 
 router = APIRouter(prefix="/api/v1/tasks", tags=["tasks"])
 
-NOT_FOUND = {404: {"description": "No task with this id"}}
+NOT_FOUND: dict[int | str, dict[str, Any]] = {404: {"description": "No task with this id"}}
 
 
 async def _get_task(db: AsyncSession, task_id: uuid.UUID) -> Task:
@@ -30,7 +30,9 @@ async def list_tasks(
     limit: Annotated[int, Query(ge=1, le=100)] = 50,
     offset: Annotated[int, Query(ge=0)] = 0,
 ) -> list[TaskRead]:
-    statement = select(Task).order_by(col(Task.created_at), col(Task.id)).offset(offset).limit(limit)
+    statement = (
+        select(Task).order_by(col(Task.created_at), col(Task.id)).offset(offset).limit(limit)
+    )
     tasks = await db.exec(statement)
     return [TaskRead.model_validate(task) for task in tasks]
 

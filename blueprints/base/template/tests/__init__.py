@@ -1,0 +1,1 @@
+"""Tests of the app; run them with ``pytest`` from the project root."""
