@@ -1,0 +1,319 @@
+//! `spacegen lock` on a copy of the repository's blueprints: canonical output, `--check` on a
+//! stale lock, tamper detection, `--update`, and `--verify` on `sqlite-demo`.
+
+mod common;
+
+use std::fs;
+use std::path::Path;
+
+use common::{repo_root, Test};
+
+/// A temporary copy of `blueprints/` and `spaces.lock`.
+fn workspace() -> Test {
+    let t = Test::new();
+    copy_dir(
+        &repo_root().join("blueprints"),
+        &t.path().join("blueprints"),
+    );
+    fs::copy(
+        repo_root().join("spaces.lock"),
+        t.path().join("spaces.lock"),
+    )
+    .unwrap();
+    t
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    fs::create_dir_all(to).unwrap();
+    for entry in fs::read_dir(from).unwrap() {
+        let entry = entry.unwrap();
+        let target = to.join(entry.file_name());
+        if entry.file_type().unwrap().is_dir() {
+            if entry.file_name() != "__pycache__" {
+                copy_dir(&entry.path(), &target);
+            }
+        } else {
+            fs::copy(entry.path(), target).unwrap();
+        }
+    }
+}
+
+fn lock_text(t: &Test) -> String {
+    fs::read_to_string(t.path().join("spaces.lock")).unwrap()
+}
+
+#[test]
+fn locking_an_unchanged_workspace_changes_no_byte() {
+    let t = workspace();
+    let before = lock_text(&t);
+    let (run, _d) = Test::new().cwd(t.path()).args(["lock"]).run();
+    assert!(run.stdout.contains("up to date"), "{}", run.stdout);
+    assert_eq!(lock_text(&t), before);
+    let (_run, _d) = Test::new().cwd(t.path()).args(["lock"]).run();
+    assert_eq!(lock_text(&t), before);
+}
+
+#[test]
+fn check_fails_with_a_diff_when_a_blueprint_changed() {
+    let t = workspace();
+    let readme = t
+        .path()
+        .join("blueprints/sqlite-demo/template/README.md.liquid");
+    let mut text = fs::read_to_string(&readme).unwrap();
+    text.push_str("\nOne more line.\n");
+    fs::write(&readme, text).unwrap();
+    let (run, _d) = Test::new()
+        .cwd(t.path())
+        .args(["lock", "--check"])
+        .status(3)
+        .run();
+    assert!(
+        run.stderr.contains("out of date: run `spacegen lock`"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("-content-hash = \"sha256:"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("+content-hash = \"sha256:"),
+        "{}",
+        run.stderr
+    );
+
+    // `new` refuses the changed blueprint until it is locked again.
+    let (run, _d) = Test::new()
+        .cwd(t.path())
+        .args([
+            "new",
+            "--blueprint",
+            "blueprints/sqlite-demo",
+            "out",
+            "--defaults",
+        ])
+        .status(3)
+        .run();
+    assert!(
+        run.stderr.contains("changed since it was locked"),
+        "{}",
+        run.stderr
+    );
+    let (_run, _d) = Test::new().cwd(t.path()).args(["lock"]).run();
+    let (_run, _d) = Test::new().cwd(t.path()).args(["lock", "--check"]).run();
+    let (_run, _d) = Test::new()
+        .cwd(t.path())
+        .args([
+            "new",
+            "--blueprint",
+            "blueprints/sqlite-demo",
+            "out",
+            "--defaults",
+        ])
+        .run();
+    assert!(t.path().join("out/README.md").is_file());
+}
+
+#[test]
+fn a_tampered_lock_is_refused() {
+    let t = workspace();
+    let text = lock_text(&t);
+    let at = text.find("content-hash = \"sha256:").unwrap() + "content-hash = \"sha256:".len();
+    let mut tampered = text.clone();
+    tampered.replace_range(at..at + 4, "0000");
+    fs::write(t.path().join("spaces.lock"), tampered).unwrap();
+    let (run, _d) = Test::new()
+        .cwd(t.path())
+        .args([
+            "new",
+            "--blueprint",
+            "blueprints/sqlite-demo",
+            "out",
+            "--defaults",
+        ])
+        .status(3)
+        .run();
+    assert!(
+        run.stderr.contains("changed since it was locked"),
+        "{}",
+        run.stderr
+    );
+
+    let pinned = text.replace(
+        "[blueprints.sqlite-demo.packages.fastapi]\nrequested = \">=0.163\"\nversion = \"0.165.0\"",
+        "[blueprints.sqlite-demo.packages.fastapi]\nrequested = \">=0.163\"\nversion = \"0.100.0\"",
+    );
+    assert_ne!(pinned, text);
+    fs::write(t.path().join("spaces.lock"), pinned).unwrap();
+    let (run, _d) = Test::new()
+        .cwd(t.path())
+        .args([
+            "new",
+            "--blueprint",
+            "blueprints/sqlite-demo",
+            "out",
+            "--defaults",
+        ])
+        .status(3)
+        .run();
+    assert!(
+        run.stderr
+            .contains("pins fastapi 0.100.0, which blueprint 'sqlite-demo' does not allow"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn an_impossible_blueprint_is_explained() {
+    let t = workspace();
+    let manifest = t.path().join("blueprints/sqlite-demo/blueprint.toml");
+    let text = fs::read_to_string(&manifest)
+        .unwrap()
+        .replace("\"pydantic>=2.9\"", "\"pydantic==2.10.0\"");
+    fs::write(&manifest, text).unwrap();
+    let (run, _d) = Test::new().cwd(t.path()).args(["lock"]).status(3).run();
+    for needle in [
+        "cannot lock blueprint 'sqlite-demo'",
+        "blueprint sqlite-demo depends on pydantic 2.10.0",
+        "sqlmodel-pydantic-2.10.0",
+        "https://github.com/pydantic/pydantic/issues/10912",
+    ] {
+        assert!(
+            run.stderr.contains(needle),
+            "missing {needle:?}:\n{}",
+            run.stderr
+        );
+    }
+}
+
+#[test]
+fn update_moves_a_package_and_prints_old_and_new() {
+    let t = workspace();
+    let text = lock_text(&t);
+    // Pretend an older pydantic was locked: the resolver keeps it until asked to update.
+    let older = text.replace(
+        "[blueprints.sqlite-demo.packages.pydantic]\nrequested = \">=2.9\"\nversion = \"2.14.4\"",
+        "[blueprints.sqlite-demo.packages.pydantic]\nrequested = \">=2.9\"\nversion = \"2.14.3\"",
+    );
+    assert_ne!(older, text);
+    fs::write(t.path().join("spaces.lock"), &older).unwrap();
+    let (_run, _d) = Test::new().cwd(t.path()).args(["lock"]).run();
+    let kept = lock_text(&t);
+    assert!(
+        kept.contains("version = \"2.14.3\""),
+        "the locked pydantic was not kept"
+    );
+    let (run, _d) = Test::new()
+        .cwd(t.path())
+        .args(["lock", "--update", "pydantic"])
+        .run();
+    assert!(
+        run.stdout.contains("sqlite-demo: pydantic 2.14.3 → 2.14.4"),
+        "{}",
+        run.stdout
+    );
+    // The same set as before; the evidence did not survive the detour through another set.
+    let without_evidence = |text: &str| -> (toml::Table, bool) {
+        let mut table: toml::Table = toml::from_str(text).unwrap();
+        let entry = table["blueprints"]["sqlite-demo"].clone();
+        let mut entry = entry.as_table().unwrap().clone();
+        let had = entry.remove("verification").is_some();
+        table["blueprints"]
+            .as_table_mut()
+            .unwrap()
+            .insert("sqlite-demo".into(), entry.into());
+        (table, had)
+    };
+    let (expected, _) = without_evidence(&text);
+    let (actual, kept) = without_evidence(&lock_text(&t));
+    assert!(
+        !kept,
+        "verification evidence was kept for a set it did not verify"
+    );
+    assert_eq!(
+        actual, expected,
+        "updating back must restore the original set"
+    );
+}
+
+#[test]
+fn verify_proves_the_locked_set_and_records_the_evidence() {
+    let t = workspace();
+    let (run, _d) = Test::new()
+        .cwd(t.path())
+        .args(["lock", "--verify", "sqlite-demo"])
+        .run();
+    for step in [
+        "[1/5] generate",
+        "[3/5] pip install --require-hashes",
+        "[4/5] the generated project's own tests",
+        "[5/5] boot with uvicorn",
+    ] {
+        assert!(
+            run.stderr.contains(step),
+            "missing progress {step:?}:\n{}",
+            run.stderr
+        );
+    }
+    let lock = lock_text(&t);
+    let table: toml::Table = toml::from_str(&lock).unwrap();
+    let v = &table["blueprints"]["sqlite-demo"]["verification"];
+    assert_eq!(v["result"].as_str(), Some("pass"));
+    assert_eq!(v["spacegen"].as_str(), Some(env!("CARGO_PKG_VERSION")));
+    assert!(v["python"].as_str().unwrap().starts_with("3.11"));
+    let steps: Vec<&str> = v["steps"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|s| s.as_str())
+        .collect();
+    assert!(
+        steps
+            .iter()
+            .any(|s| s.starts_with("pytest: ") && s.contains("passed")),
+        "{steps:?}"
+    );
+    assert!(
+        steps.iter().any(|s| s.ends_with("GET /health → 200")),
+        "{steps:?}"
+    );
+}
+
+#[test]
+fn a_failing_set_is_reported_and_never_recorded() {
+    let t = workspace();
+    let bp = t.path().join("blueprints/broken");
+    fs::create_dir_all(bp.join("template/tests")).unwrap();
+    fs::write(
+        bp.join("blueprint.toml"),
+        "[blueprint]\nname = \"broken\"\nversion = \"1.0.0\"\ndescription = \"fails its own tests\"\n\n[dependencies]\ndev = [{ name = \"test\", comment = \"Tests\", packages = [\"pytest>=8\"] }]\n",
+    )
+    .unwrap();
+    fs::write(bp.join("template/requirements-dev.txt.liquid"), "{% for g in dev_requirements %}{% for p in g.packages %}{{ p.line }}\n{% endfor %}{% endfor %}").unwrap();
+    fs::write(
+        bp.join("template/tests/test_fails.py"),
+        "def test_fails():\n    assert 1 == 2, 'deliberately broken'\n",
+    )
+    .unwrap();
+    let (_run, _d) = Test::new().cwd(t.path()).args(["lock"]).run();
+    let before = lock_text(&t);
+    assert!(before.contains("[blueprints.broken]"));
+    let (run, _d) = Test::new()
+        .cwd(t.path())
+        .args(["lock", "--verify", "broken"])
+        .status(1)
+        .run();
+    assert!(
+        run.stderr.contains("verification failed at: pytest"),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("deliberately broken"), "{}", run.stderr);
+    assert_eq!(
+        lock_text(&t),
+        before,
+        "a failed verification changed the lock"
+    );
+}
