@@ -9,8 +9,10 @@ use liquid_core::{
     Display_filter, Filter, FilterReflection, ParseFilter, Result, Runtime, Value, ValueView,
 };
 
-/// A Python string literal (double-quoted; every non-printable character escaped).
-pub fn py_str(s: &str) -> String {
+/// A double-quoted literal with backslash escapes, valid both as a Python string literal and
+/// as a YAML double-quoted scalar: quotes and backslashes escaped, every control character,
+/// line separator and byte-order mark written as `\uXXXX`, all else (any unicode) kept.
+fn double_quoted(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     out.push('"');
     for c in s.chars() {
@@ -20,12 +22,19 @@ pub fn py_str(s: &str) -> String {
             '\n' => out.push_str("\\n"),
             '\r' => out.push_str("\\r"),
             '\t' => out.push_str("\\t"),
-            c if c.is_control() || is_line_separator(c) => push_unicode_escape(&mut out, c),
+            c if c.is_control() || matches!(c, '\u{85}' | '\u{2028}' | '\u{2029}' | '\u{feff}') => {
+                out.push_str(&format!("\\u{:04x}", c as u32))
+            }
             c => out.push(c),
         }
     }
     out.push('"');
     out
+}
+
+/// A Python string literal.
+pub fn py_str(s: &str) -> String {
+    double_quoted(s)
 }
 
 /// A TOML basic string.
@@ -41,23 +50,7 @@ pub fn json_str(s: &str) -> String {
 
 /// A YAML double-quoted scalar that reads back as exactly `s`.
 pub fn yaml_str(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '\\' => out.push_str("\\\\"),
-            '"' => out.push_str("\\\""),
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if c.is_control() || is_line_separator(c) || c == '\u{feff}' => {
-                push_unicode_escape(&mut out, c)
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
+    double_quoted(s)
 }
 
 /// A single-quoted `.env` value as python-dotenv (and so pydantic-settings) reads it: nothing
@@ -86,19 +79,6 @@ pub fn hf_host(s: &str) -> String {
         .map(|c| if matches!(c, '/' | '.' | '_') { '-' } else { c })
         .collect();
     format!("{sub}.hf.space")
-}
-
-fn is_line_separator(c: char) -> bool {
-    matches!(c, '\u{85}' | '\u{2028}' | '\u{2029}')
-}
-
-fn push_unicode_escape(out: &mut String, c: char) {
-    let n = c as u32;
-    if n <= 0xffff {
-        out.push_str(&format!("\\u{n:04x}"));
-    } else {
-        out.push_str(&format!("\\U{n:08x}"));
-    }
 }
 
 /// Defines a liquid filter from a `fn(&str) -> String`.

@@ -8,8 +8,8 @@ use std::fs;
 #[test]
 fn list_shows_the_shipped_blueprints_but_not_layers() {
     let (run, _dir) = Test::new().args(["list"]).run();
-    assert!(run.stdout.contains("sqlite-demo"), "{}", run.stdout);
-    assert!(run.stdout.contains("(default)"), "{}", run.stdout);
+    run.stdout_has("sqlite-demo");
+    run.stdout_has("(default)");
     assert!(
         !run.stdout.lines().any(|l| l.starts_with("base ")),
         "{}",
@@ -29,11 +29,7 @@ fn show_lists_variables_files_and_pins() {
         "python 3.11",
         ".github/workflows/sync-to-hub.yml  (when github_sync)",
     ] {
-        assert!(
-            run.stdout.contains(needle),
-            "missing {needle:?} in\n{}",
-            run.stdout
-        );
+        run.stdout_has(needle);
     }
 }
 
@@ -59,7 +55,7 @@ fn help_documents_exit_codes_on_every_command() {
 fn new_with_defaults_writes_the_project_and_its_record() {
     let (run, dir) = Test::new().args(["new", "--defaults", "out"]).run();
     let out = dir.path().join("out");
-    assert!(run.stdout.contains("Created out"), "{}", run.stdout);
+    run.stdout_has("Created out");
     for file in [
         "Dockerfile",
         "requirements.txt",
@@ -112,11 +108,7 @@ fn no_terminal_reports_every_invalid_value_at_once() {
         "expected true or false",
         "nothing was written",
     ] {
-        assert!(
-            run.stderr.contains(needle),
-            "missing {needle:?} in\n{}",
-            run.stderr
-        );
+        run.stderr_has(needle);
     }
     assert!(!dir.path().join("out").exists());
 }
@@ -214,11 +206,7 @@ fn force_overwrites_blueprint_files_and_keeps_the_rest() {
         .write("out/Dockerfile", "old")
         .args(["new", "out", "--defaults", "--force"])
         .run();
-    assert!(
-        run.stdout.contains("Overwrote 1 files:\n  Dockerfile"),
-        "{}",
-        run.stdout
-    );
+    run.stdout_has("Overwrote 1 files:\n  Dockerfile");
     assert_eq!(
         fs::read_to_string(dir.path().join("out/mine.txt")).unwrap(),
         "keep"
@@ -234,11 +222,7 @@ fn dry_run_writes_nothing() {
     let (run, dir) = Test::new()
         .args(["new", "out", "--defaults", "--dry-run"])
         .run();
-    assert!(
-        run.stdout.contains("create    Dockerfile"),
-        "{}",
-        run.stdout
-    );
+    run.stdout_has("create    Dockerfile");
     assert!(!dir.path().join("out").exists());
 }
 
@@ -252,7 +236,7 @@ fn symlinks_in_the_destination_are_refused() {
         .args(["new", "out", "--defaults", "--force"])
         .status(2)
         .run();
-    assert!(run.stderr.contains("symbolic link"), "{}", run.stderr);
+    run.stderr_has("symbolic link");
     assert_eq!(fs::read_dir(outside.path()).unwrap().count(), 0);
 }
 
@@ -263,12 +247,7 @@ fn a_variable_in_a_file_name_cannot_escape_the_destination() {
         .write("bps/custom/template/{{ name }}/f.txt", "hi");
     write_lock_for(&t);
     for evil in ["..", "../../etc", "/abs", "a\nb"] {
-        let (run, _d) = Test::new()
-            .cwd(t.path())
-            .args(["new", "--blueprint", "bps/custom", "out"])
-            .var("name", evil)
-            .status(2)
-            .run();
+        let (run, _d) = custom_new(&t).var("name", evil).status(2).run();
         assert!(
             run.stderr.contains("would write to"),
             "{evil:?}: {}",
@@ -276,12 +255,15 @@ fn a_variable_in_a_file_name_cannot_escape_the_destination() {
         );
         assert!(!t.path().join("out").exists());
     }
-    let (_run, _d) = Test::new()
+    let (_run, _d) = custom_new(&t).var("name", "ok").run();
+    assert!(t.path().join("out/ok/f.txt").is_file());
+}
+
+/// `spacegen new` of the custom blueprint under `bps/`, into `out`.
+fn custom_new(t: &Test) -> Test {
+    Test::new()
         .cwd(t.path())
         .args(["new", "--blueprint", "bps/custom", "out"])
-        .var("name", "ok")
-        .run();
-    assert!(t.path().join("out/ok/f.txt").is_file());
 }
 
 /// Writes `bps/spaces.lock` for the custom blueprint by asking spacegen for its hash.
@@ -312,11 +294,7 @@ fn an_undefined_variable_in_a_template_names_the_file_and_line() {
             "one\ntwo\n{% if tpyo %}x{% endif %}\n",
         );
     write_lock_for(&t);
-    let (run, _d) = Test::new()
-        .cwd(t.path())
-        .args(["new", "--blueprint", "bps/custom", "out"])
-        .status(3)
-        .run();
+    let (run, _d) = custom_new(&t).status(3).run();
     assert!(
         run.stderr
             .contains("custom/template/a.txt.liquid: line 3: unknown variable 'tpyo'"),
@@ -336,17 +314,9 @@ fn a_changed_blueprint_is_refused_until_relocked() {
         .write("bps/custom/template/a.txt", "one");
     write_lock_for(&t);
     fs::write(t.path().join("bps/custom/template/a.txt"), "changed").unwrap();
-    let (run, _d) = Test::new()
-        .cwd(t.path())
-        .args(["new", "--blueprint", "bps/custom", "out"])
-        .status(3)
-        .run();
-    assert!(
-        run.stderr.contains("changed since it was locked"),
-        "{}",
-        run.stderr
-    );
-    assert!(run.stderr.contains("spacegen lock"), "{}", run.stderr);
+    let (run, _d) = custom_new(&t).status(3).run();
+    run.stderr_has("changed since it was locked");
+    run.stderr_has("spacegen lock");
 }
 
 #[test]
@@ -355,20 +325,70 @@ fn unknown_blueprints_and_layers_are_refused() {
         .args(["new", "--blueprint", "nope", "--defaults"])
         .status(2)
         .run();
-    assert!(
-        run.stderr.contains("the embedded ones are"),
-        "{}",
-        run.stderr
-    );
+    run.stderr_has("the embedded ones are");
     let (run, _d) = Test::new()
         .args(["new", "--blueprint", "base", "--defaults"])
         .status(2)
         .run();
-    assert!(run.stderr.contains("shared layer"), "{}", run.stderr);
+    run.stderr_has("shared layer");
 }
 
 #[test]
 fn the_repository_lock_is_up_to_date() {
     let (run, _d) = Test::new().cwd(repo_root()).args(["lock", "--check"]).run();
-    assert!(run.stdout.contains("up to date"), "{}", run.stdout);
+    run.stdout_has("up to date");
+}
+
+#[test]
+fn secrets_are_never_written() {
+    let manifest = "[blueprint]\nname = \"custom\"\nversion = \"1.0.0\"\ndescription = \"t\"\n\n[[variables]]\nname = \"name\"\ntype = \"string\"\ndefault = \"x\"\n\n[[variables]]\nname = \"token\"\ntype = \"string\"\nsecret = true\n[variables.validate]\nmin_length = 8\n";
+    let t = Test::new()
+        .write("bps/custom/blueprint.toml", manifest)
+        .write("bps/custom/template/a.txt.liquid", "{{ name }}\n");
+    write_lock_for(&t);
+
+    // Without a terminal, a missing or invalid secret is reported like any other value.
+    let (run, _d) = custom_new(&t).status(2).run();
+    run.stderr_has("token: no value and no default");
+    let (run, _d) = custom_new(&t).var("token", "short").status(2).run();
+    run.stderr_has("at least 8");
+
+    let (_run, _d) = custom_new(&t).var("token", "s3cr3t-value").run();
+    for (path, bytes) in read_tree(&t.path().join("out")) {
+        assert!(
+            !String::from_utf8_lossy(&bytes).contains("s3cr3t-value"),
+            "{path} holds the secret"
+        );
+    }
+    let record = fs::read_to_string(t.path().join("out/.spacegen/answers.toml")).unwrap();
+    assert!(
+        record.contains("name = \"x\"") && !record.contains("token"),
+        "{record}"
+    );
+}
+
+#[test]
+fn a_template_cannot_read_a_secret() {
+    let manifest = "[blueprint]\nname = \"custom\"\nversion = \"1.0.0\"\ndescription = \"t\"\n\n[[variables]]\nname = \"token\"\ntype = \"string\"\nsecret = true\n";
+    let t = Test::new()
+        .write("bps/custom/blueprint.toml", manifest)
+        .write("bps/custom/template/a.txt.liquid", "key={{ token }}\n");
+    write_lock_for(&t);
+    let (run, _d) = custom_new(&t).var("token", "s3cr3t-value").status(3).run();
+    run.stderr_has("line 1: unknown variable 'token'");
+    assert!(!t.path().join("out").exists());
+}
+
+#[test]
+fn a_title_that_env_files_would_expand_is_refused() {
+    let (run, _d) = Test::new()
+        .args(["new", "out", "--defaults"])
+        .var("title", "Costs ${PRICE}")
+        .status(2)
+        .run();
+    run.stderr_has("which .env readers expand");
+    let (_run, _d) = Test::new()
+        .args(["new", "out", "--defaults"])
+        .var("title", "Costs $5 and $$")
+        .run();
 }

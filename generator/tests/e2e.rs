@@ -276,3 +276,30 @@ fn sqlite_demo_runs_as_uid_1000_with_only_data_writable() {
         .expect("stat");
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "1000");
 }
+
+/// Hostile answers reach the running app intact: the title typed with quotes, backslashes,
+/// `"""`, `{{ }}`, `$` and unicode is what `.env.example` and the app's defaults give back.
+#[test]
+fn hostile_values_round_trip_through_env_and_python() {
+    let title = "He said \"hi\" \\ '''\"\"\" {{ x }} $HOME $$ ünï 🚀";
+    let (run, _dir) = Test::new()
+        .args(["new", "space", "--defaults"])
+        .var("title", title)
+        .var("slug", "hostile")
+        .run();
+    let project = run.dir.join("space");
+    let venv = venv_for(&project);
+    let check = "import sys\n\
+from dotenv import dotenv_values\n\
+from app import defaults\n\
+expected = sys.argv[1]\n\
+env = dotenv_values('.env.example', interpolate=True)\n\
+assert env['APP_TITLE'] == expected, (env['APP_TITLE'], expected)\n\
+assert defaults.TITLE == expected, (defaults.TITLE, expected)\n";
+    sh(
+        Command::new(venv.join("bin/python"))
+            .args(["-c", check, title])
+            .current_dir(&project),
+        "round trip of a hostile title",
+    );
+}

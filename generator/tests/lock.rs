@@ -38,6 +38,17 @@ fn copy_dir(from: &Path, to: &Path) {
     }
 }
 
+/// `spacegen new` of the workspace's `sqlite-demo` with default answers, into `out`.
+fn generate_in(t: &Test) -> Test {
+    Test::new().cwd(t.path()).args([
+        "new",
+        "--blueprint",
+        "blueprints/sqlite-demo",
+        "out",
+        "--defaults",
+    ])
+}
+
 fn lock_text(t: &Test) -> String {
     fs::read_to_string(t.path().join("spaces.lock")).unwrap()
 }
@@ -47,7 +58,7 @@ fn locking_an_unchanged_workspace_changes_no_byte() {
     let t = workspace();
     let before = lock_text(&t);
     let (run, _d) = Test::new().cwd(t.path()).args(["lock"]).run();
-    assert!(run.stdout.contains("up to date"), "{}", run.stdout);
+    run.stdout_has("up to date");
     assert_eq!(lock_text(&t), before);
     let (_run, _d) = Test::new().cwd(t.path()).args(["lock"]).run();
     assert_eq!(lock_text(&t), before);
@@ -67,51 +78,16 @@ fn check_fails_with_a_diff_when_a_blueprint_changed() {
         .args(["lock", "--check"])
         .status(3)
         .run();
-    assert!(
-        run.stderr.contains("out of date: run `spacegen lock`"),
-        "{}",
-        run.stderr
-    );
-    assert!(
-        run.stderr.contains("-content-hash = \"sha256:"),
-        "{}",
-        run.stderr
-    );
-    assert!(
-        run.stderr.contains("+content-hash = \"sha256:"),
-        "{}",
-        run.stderr
-    );
+    run.stderr_has("out of date: run `spacegen lock`");
+    run.stderr_has("-content-hash = \"sha256:");
+    run.stderr_has("+content-hash = \"sha256:");
 
     // `new` refuses the changed blueprint until it is locked again.
-    let (run, _d) = Test::new()
-        .cwd(t.path())
-        .args([
-            "new",
-            "--blueprint",
-            "blueprints/sqlite-demo",
-            "out",
-            "--defaults",
-        ])
-        .status(3)
-        .run();
-    assert!(
-        run.stderr.contains("changed since it was locked"),
-        "{}",
-        run.stderr
-    );
+    let (run, _d) = generate_in(&t).status(3).run();
+    run.stderr_has("changed since it was locked");
     let (_run, _d) = Test::new().cwd(t.path()).args(["lock"]).run();
     let (_run, _d) = Test::new().cwd(t.path()).args(["lock", "--check"]).run();
-    let (_run, _d) = Test::new()
-        .cwd(t.path())
-        .args([
-            "new",
-            "--blueprint",
-            "blueprints/sqlite-demo",
-            "out",
-            "--defaults",
-        ])
-        .run();
+    let (_run, _d) = generate_in(&t).run();
     assert!(t.path().join("out/README.md").is_file());
 }
 
@@ -123,22 +99,8 @@ fn a_tampered_lock_is_refused() {
     let mut tampered = text.clone();
     tampered.replace_range(at..at + 4, "0000");
     fs::write(t.path().join("spaces.lock"), tampered).unwrap();
-    let (run, _d) = Test::new()
-        .cwd(t.path())
-        .args([
-            "new",
-            "--blueprint",
-            "blueprints/sqlite-demo",
-            "out",
-            "--defaults",
-        ])
-        .status(3)
-        .run();
-    assert!(
-        run.stderr.contains("changed since it was locked"),
-        "{}",
-        run.stderr
-    );
+    let (run, _d) = generate_in(&t).status(3).run();
+    run.stderr_has("changed since it was locked");
 
     let pinned = text.replace(
         "[blueprints.sqlite-demo.packages.fastapi]\nrequested = \">=0.163\"\nversion = \"0.165.0\"",
@@ -146,17 +108,7 @@ fn a_tampered_lock_is_refused() {
     );
     assert_ne!(pinned, text);
     fs::write(t.path().join("spaces.lock"), pinned).unwrap();
-    let (run, _d) = Test::new()
-        .cwd(t.path())
-        .args([
-            "new",
-            "--blueprint",
-            "blueprints/sqlite-demo",
-            "out",
-            "--defaults",
-        ])
-        .status(3)
-        .run();
+    let (run, _d) = generate_in(&t).status(3).run();
     assert!(
         run.stderr
             .contains("pins fastapi 0.100.0, which blueprint 'sqlite-demo' does not allow"),
@@ -180,11 +132,7 @@ fn an_impossible_blueprint_is_explained() {
         "sqlmodel-pydantic-2.10.0",
         "https://github.com/pydantic/pydantic/issues/10912",
     ] {
-        assert!(
-            run.stderr.contains(needle),
-            "missing {needle:?}:\n{}",
-            run.stderr
-        );
+        run.stderr_has(needle);
     }
 }
 
@@ -209,11 +157,7 @@ fn update_moves_a_package_and_prints_old_and_new() {
         .cwd(t.path())
         .args(["lock", "--update", "pydantic"])
         .run();
-    assert!(
-        run.stdout.contains("sqlite-demo: pydantic 2.14.3 → 2.14.4"),
-        "{}",
-        run.stdout
-    );
+    run.stdout_has("sqlite-demo: pydantic 2.14.3 → 2.14.4");
     // The same set as before; the evidence did not survive the detour through another set.
     let without_evidence = |text: &str| -> (toml::Table, bool) {
         let mut table: toml::Table = toml::from_str(text).unwrap();
@@ -251,11 +195,7 @@ fn verify_proves_the_locked_set_and_records_the_evidence() {
         "[4/5] the generated project's own tests",
         "[5/5] boot with uvicorn",
     ] {
-        assert!(
-            run.stderr.contains(step),
-            "missing progress {step:?}:\n{}",
-            run.stderr
-        );
+        run.stderr_has(step);
     }
     let lock = lock_text(&t);
     let table: toml::Table = toml::from_str(&lock).unwrap();
@@ -305,12 +245,8 @@ fn a_failing_set_is_reported_and_never_recorded() {
         .args(["lock", "--verify", "broken"])
         .status(1)
         .run();
-    assert!(
-        run.stderr.contains("verification failed at: pytest"),
-        "{}",
-        run.stderr
-    );
-    assert!(run.stderr.contains("deliberately broken"), "{}", run.stderr);
+    run.stderr_has("verification failed at: pytest");
+    run.stderr_has("deliberately broken");
     assert_eq!(
         lock_text(&t),
         before,

@@ -26,6 +26,26 @@ pub struct Run {
     pub dir: PathBuf,
 }
 
+impl Run {
+    /// Panics, showing the whole output, unless stdout contains `needle`.
+    pub fn stdout_has(&self, needle: &str) {
+        assert!(
+            self.stdout.contains(needle),
+            "stdout lacks {needle:?}:\n{}",
+            self.stdout
+        );
+    }
+
+    /// Panics, showing the whole output, unless stderr contains `needle`.
+    pub fn stderr_has(&self, needle: &str) {
+        assert!(
+            self.stderr.contains(needle),
+            "stderr lacks {needle:?}:\n{}",
+            self.stderr
+        );
+    }
+}
+
 impl Test {
     pub fn new() -> Test {
         Test {
