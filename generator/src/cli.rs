@@ -323,19 +323,42 @@ fn show(spec: &str) -> Result<()> {
     println!("\nPackages (from {}):", lock.origin);
     match lock.entry_for(&bp) {
         Ok(entry) => {
-            println!("  python {}", entry.python);
+            println!("  python {} on {}", entry.python, entry.platform);
             for group in bp.dependencies.groups.iter().chain(&bp.dependencies.dev) {
                 println!("  # {}", group.comment);
                 for p in &group.packages {
                     let pin = lock::pin(entry, p)?;
+                    let requested = p
+                        .specifiers()
+                        .map(|s| s.to_string())
+                        .filter(|s| !s.is_empty());
+                    let spec = format!("{}=={}", p.name_with_extras(), pin.version);
                     println!(
-                        "  {:<32} requested {}",
-                        pin.line,
-                        p.specifiers()
-                            .map(|s| s.to_string())
-                            .unwrap_or_else(|| "*".into())
+                        "  {spec:<34} requested {}",
+                        requested.as_deref().unwrap_or("*")
                     );
                 }
+            }
+            let transitive = entry.transitive(false).len() + entry.transitive(true).len();
+            println!(
+                "  + {transitive} transitive packages; {} artifacts pinned by sha256",
+                entry.artifacts.len()
+            );
+            if !entry.rules.is_empty() {
+                println!("\nRules applied: {}", entry.rules.join(", "));
+            }
+            match &entry.verification {
+                Some(v) => println!(
+                    "\nVerified {} ({}) on Python {} with spacegen {}: {}",
+                    v.date,
+                    v.result,
+                    v.python,
+                    v.spacegen,
+                    v.steps.join("; ")
+                ),
+                None => println!(
+                    "\nNot verified since it was last locked: run `spacegen lock --verify`"
+                ),
             }
         }
         Err(e) => println!("  not available: {e}"),
