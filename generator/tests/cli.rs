@@ -392,3 +392,36 @@ fn a_title_that_env_files_would_expand_is_refused() {
         .var("title", "Costs $5 and $$")
         .run();
 }
+
+#[cfg(unix)]
+#[test]
+fn executable_templates_stay_executable() {
+    use std::os::unix::fs::PermissionsExt;
+    let t = Test::new()
+        .write(
+            "bps/custom/blueprint.toml",
+            "[blueprint]\nname = \"custom\"\nversion = \"1.0.0\"\ndescription = \"t\"\n",
+        )
+        .write(
+            "bps/custom/template/run.sh.liquid",
+            "#!/bin/sh\necho {{ blueprint.name }}\n",
+        )
+        .write("bps/custom/template/plain.txt", "x\n");
+    let script = t.path().join("bps/custom/template/run.sh.liquid");
+    fs::set_permissions(&script, fs::Permissions::from_mode(0o700)).unwrap();
+    write_lock_for(&t);
+    let (_run, _d) = custom_new(&t).run();
+    let mode = |p: &str| {
+        fs::metadata(t.path().join("out").join(p))
+            .unwrap()
+            .permissions()
+            .mode()
+            & 0o777
+    };
+    assert_eq!(mode("run.sh"), 0o755);
+    assert_eq!(mode("plain.txt"), 0o644);
+    assert_eq!(
+        fs::read_to_string(t.path().join("out/run.sh")).unwrap(),
+        "#!/bin/sh\necho custom\n"
+    );
+}
