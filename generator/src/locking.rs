@@ -327,9 +327,7 @@ pub fn verify(bp: &Blueprint, entry: &LockedBlueprint) -> Result<Verification> {
         1,
         total,
         || {
-            let mut provided = Provided::default();
-            provided.add_flags(&[]);
-            let (plan, _) = generate::project(bp, entry, &provided, None)?;
+            let (plan, _) = generate::project(bp, entry, &Provided::default(), None)?;
             write::write(&plan, &project, false).map(|_| ())
         },
     )?;

@@ -64,10 +64,6 @@ impl Plan {
     pub fn files(&self) -> &BTreeMap<String, PlannedFile> {
         &self.files
     }
-
-    pub fn get(&self, path: &str) -> Option<&PlannedFile> {
-        self.files.get(path)
-    }
 }
 
 /// Checks that `path` is a plain relative path that stays inside the destination.
