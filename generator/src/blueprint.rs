@@ -208,11 +208,13 @@ struct Folder {
     files: FileTree,
 }
 
-/// How the user named a blueprint: by embedded name, or by a folder path.
+/// How the user named a blueprint: by embedded name, or by a folder path (`./my-bp`, `a/b`).
 pub fn locate(spec: &str) -> Result<(Source, String)> {
+    // Only something that looks like a path is one: a bare name always means an embedded
+    // blueprint, whatever folders happen to sit in the working directory.
     let looks_like_path = spec.contains('/') || spec.contains('\\') || spec.starts_with('.');
     let path = Path::new(spec);
-    if looks_like_path || path.join(MANIFEST).is_file() {
+    if looks_like_path {
         if !path.join(MANIFEST).is_file() {
             return Err(Error::Input(vec![format!(
                 "--blueprint {spec}: no {MANIFEST} in that folder; pass a blueprint folder or one of the names `spacegen list` shows"

@@ -425,3 +425,12 @@ fn executable_templates_stay_executable() {
         "#!/bin/sh\necho custom\n"
     );
 }
+
+#[test]
+fn a_bare_name_means_the_embedded_blueprint_even_beside_a_folder_of_that_name() {
+    let (run, _d) = Test::new()
+        .write("sqlite-demo/blueprint.toml", "not a manifest")
+        .args(["show", "sqlite-demo"])
+        .run();
+    run.stdout_has("sqlite-demo 0.1.0");
+}
