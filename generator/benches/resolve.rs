@@ -7,11 +7,8 @@ use std::str::FromStr;
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use pep440_rs::{Version, VersionSpecifiers};
-use spacegen::blueprint;
-use spacegen::locking;
-use spacegen::matrix::{Condition, Effect, Matrix, Rule};
-use spacegen::resolve::{self, Request, Requested};
-use spacegen::source::Source;
+use spacegen::blueprint::{self, Source};
+use spacegen::{request, resolve, Condition, Effect, Matrix, Request, Requirement, Rule};
 
 /// A deterministic pseudo-random sequence (an LCG), so every run benchmarks the same matrix.
 struct Lcg(u64);
@@ -78,10 +75,10 @@ fn synthetic() -> (Matrix, Request) {
         });
     }
     let requested = (0..packages)
-        .map(|p| Requested {
+        .map(|p| Requirement {
             name: name(p),
             extras: vec![],
-            versions: VersionSpecifiers::from_iter(std::iter::empty()),
+            versions: VersionSpecifiers::empty(),
         })
         .collect();
     let request = Request {
@@ -102,13 +99,13 @@ fn bench(c: &mut Criterion) {
         if bp.kind == blueprint::Kind::Layer {
             continue;
         }
-        let request = locking::request(&bp, BTreeMap::new());
+        let request = request(&bp, BTreeMap::new());
         c.bench_function(&format!("resolve {name}"), |b| {
-            b.iter(|| resolve::resolve(black_box(&matrix), black_box(&request)).expect("resolves"))
+            b.iter(|| resolve(black_box(&matrix), black_box(&request)).expect("resolves"))
         });
     }
     let (matrix, request) = synthetic();
-    let outcome = resolve::resolve(&matrix, &request);
+    let outcome = resolve(&matrix, &request);
     eprintln!(
         "synthetic 60x40x500: {}",
         match &outcome {
@@ -120,7 +117,7 @@ fn bench(c: &mut Criterion) {
         "resolve synthetic 60 packages x 40 versions x 500 rules",
         |b| {
             b.iter(|| {
-                let _ = black_box(resolve::resolve(black_box(&matrix), black_box(&request)));
+                let _ = black_box(resolve(black_box(&matrix), black_box(&request)));
             })
         },
     );

@@ -1,10 +1,16 @@
-//! Errors and the exit codes they map to.
+//! Errors, the exit codes they map to, and the positions they point at.
 //!
-//! Every error says what went wrong, where (file, line, key or variable) and, where there is
-//! one, how to fix it. The exit code tells scripts which kind of failure it was.
+//! Every error says what went wrong, where and, where there is one, how to fix it. An error in
+//! a file (blueprint.toml, a template, matrix.toml, spaces.lock, an answers file) is a
+//! [`Diagnostic`]: the file, a structured [`Position`] (line, column and the byte span, with the
+//! text it points into) and a fix. The core never names a command-line flag: where the fix is
+//! "give it on the command line", the error says so as data ([`Problem`], [`Error::NotEmpty`])
+//! and the command line words it. Nothing here prints.
 
 use std::fmt;
+use std::ops::Range;
 use std::path::PathBuf;
+use std::sync::Arc;
 
 /// Exit codes, as documented in the README and in `spacegen --help`.
 pub mod exit {
@@ -18,37 +24,215 @@ pub mod exit {
     pub const BLUEPRINT: i32 = 3;
 }
 
+/// Where in a text an error points: 1-based line and column (in characters) and the byte span.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Position {
+    pub line: usize,
+    pub column: usize,
+    pub span: Range<usize>,
+    /// The whole text the span indexes.
+    pub text: Arc<str>,
+}
+
+impl Position {
+    /// The position of byte span `span` of `text`; a span past the end is clamped.
+    pub fn new(text: impl Into<Arc<str>>, span: Range<usize>) -> Position {
+        let text = text.into();
+        let mut start = span.start.min(text.len());
+        while !text.is_char_boundary(start) {
+            start -= 1;
+        }
+        let mut end = span.end.clamp(start, text.len());
+        while !text.is_char_boundary(end) {
+            end += 1;
+        }
+        let before = &text[..start];
+        let line = before.matches('\n').count() + 1;
+        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+        let column = text[line_start..start].chars().count() + 1;
+        Position {
+            line,
+            column,
+            span: start..end,
+            text,
+        }
+    }
+}
+
+/// What kind of file a diagnostic is about; it decides the exit code.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FileKind {
+    /// `blueprint.toml`, a template or a partial.
+    Blueprint,
+    /// `matrix.toml`.
+    Matrix,
+    /// `spaces.lock`.
+    Lock,
+    /// A file of answers the user gave.
+    Answers,
+}
+
+/// An error in a file, with where it is and how to fix it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Diagnostic {
+    pub kind: FileKind,
+    /// The file (or a description of where it came from).
+    pub file: String,
+    pub message: String,
+    pub position: Option<Position>,
+    /// What to do about it.
+    pub help: Option<String>,
+}
+
+impl Diagnostic {
+    pub fn new(kind: FileKind, file: impl Into<String>, message: impl Into<String>) -> Diagnostic {
+        Diagnostic {
+            kind,
+            file: file.into(),
+            message: message.into(),
+            position: None,
+            help: None,
+        }
+    }
+
+    /// Points at `span` of `text`.
+    pub fn at(mut self, text: impl Into<Arc<str>>, span: Range<usize>) -> Diagnostic {
+        self.position = Some(Position::new(text, span));
+        self
+    }
+
+    /// Points at `position`, if there is one.
+    pub fn at_position(mut self, position: Option<Position>) -> Diagnostic {
+        self.position = position;
+        self
+    }
+
+    pub fn help(mut self, help: impl Into<String>) -> Diagnostic {
+        self.help = Some(help.into());
+        self
+    }
+
+    /// `file:line:column`, or the file alone.
+    pub fn location(&self) -> String {
+        match &self.position {
+            Some(p) => format!("{}:{}:{}", self.file, p.line, p.column),
+            None => self.file.clone(),
+        }
+    }
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.location(), self.message)?;
+        if let Some(help) = &self.help {
+            write!(f, "\nhelp: {help}")?;
+        }
+        Ok(())
+    }
+}
+
+/// What an input problem is about, so the command line can say where the value came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum About {
+    /// A value given as `NAME=VALUE` on the command line.
+    Flag { name: String, raw: String },
+    /// An argument that is not `NAME=VALUE`.
+    MalformedFlag(String),
+    /// A value of an answers file.
+    File { name: String, path: String },
+    /// A variable, whatever gave its value (a default, a prompt, nothing).
+    Variable(String),
+}
+
+/// The fix for an input problem.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Fix {
+    /// Give the variable a value on the command line.
+    GiveValue(String),
+}
+
+/// One invalid or missing value.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Problem {
+    pub about: About,
+    pub message: String,
+    pub fix: Option<Fix>,
+}
+
+impl Problem {
+    pub fn new(about: About, message: impl Into<String>) -> Problem {
+        Problem {
+            about,
+            message: message.into(),
+            fix: None,
+        }
+    }
+
+    pub fn fix(mut self, fix: Fix) -> Problem {
+        self.fix = Some(fix);
+        self
+    }
+}
+
 /// The kinds of failure spacegen reports.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub enum Error {
-    /// Invalid user input: several problems reported at once.
-    Input(Vec<String>),
+    /// Invalid or missing values: several problems reported at once.
+    #[error("{} invalid or missing value{}", .0.len(), if .0.len() == 1 { "" } else { "s" })]
+    Input(Vec<Problem>),
+    /// An error in a file, with its position.
+    #[error("{0}")]
+    Diagnostic(Box<Diagnostic>),
+    /// Several errors in files, found together.
+    #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
+    Diagnostics(Vec<Diagnostic>),
+    /// The lock on disk is not what locking anew gives; the diff from one to the other.
+    #[error("{} is out of date", .path.display())]
+    Stale { path: PathBuf, diff: String },
+    /// A blueprint asked for by name that does not exist.
+    #[error("no blueprint named '{name}'")]
+    UnknownBlueprint {
+        name: String,
+        /// The names that do exist.
+        known: Vec<String>,
+        /// The folder that was searched; `None` for the embedded blueprints.
+        place: Option<PathBuf>,
+    },
+    /// A path given as a blueprint that holds no `blueprint.toml`.
+    #[error("no blueprint.toml in {0}")]
+    NotABlueprint(PathBuf),
+    /// A shared layer asked for where a blueprint is needed.
+    #[error("'{0}' is a shared layer, not a blueprint")]
+    Layer(String),
+    /// The destination holds files and overwriting them was not allowed.
+    #[error("destination {0} exists and is not empty")]
+    NotEmpty(PathBuf),
     /// A destination that cannot be written as asked.
+    #[error("{0}")]
     Destination(String),
-    /// A blueprint (its manifest, a template, a partial) is malformed.
-    Blueprint { origin: String, message: String },
-    /// `spaces.lock` is missing an entry, malformed or out of date.
-    Lock(String),
     /// A file system operation failed.
+    #[error("cannot {action} {}", .path.display())]
     Io {
         path: PathBuf,
         action: &'static str,
+        #[source]
         source: std::io::Error,
     },
-    /// A runtime failure that is not the user's input.
+    /// A runtime failure that is not the user's input (a tool that failed, a step that did not
+    /// pass).
+    #[error("{0}")]
     Other(String),
 }
 
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
-impl Error {
-    pub fn blueprint(origin: impl Into<String>, message: impl Into<String>) -> Self {
-        Error::Blueprint {
-            origin: origin.into(),
-            message: message.into(),
-        }
+impl From<Diagnostic> for Error {
+    fn from(d: Diagnostic) -> Error {
+        Error::Diagnostic(Box::new(d))
     }
+}
 
+impl Error {
     pub fn io(action: &'static str, path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         Error::Io {
             path: path.into(),
@@ -57,44 +241,92 @@ impl Error {
         }
     }
 
+    /// A problem with one value, as an input error.
+    pub fn input(problem: Problem) -> Self {
+        Error::Input(vec![problem])
+    }
+
+    /// A diagnostic about a blueprint file without a position.
+    pub fn blueprint(file: impl Into<String>, message: impl Into<String>) -> Self {
+        Diagnostic::new(FileKind::Blueprint, file, message).into()
+    }
+
+    /// A diagnostic about a lock file without a position.
+    pub fn lock(file: impl Into<String>, message: impl Into<String>) -> Self {
+        Diagnostic::new(FileKind::Lock, file, message).into()
+    }
+
+    /// Adds how to fix it, to an error in a file.
+    pub fn with_help(self, help: impl Into<String>) -> Error {
+        match self {
+            Error::Diagnostic(mut d) => {
+                d.help = Some(help.into());
+                Error::Diagnostic(d)
+            }
+            other => other,
+        }
+    }
+
     /// The process exit code for this error.
     pub fn exit_code(&self) -> i32 {
         match self {
-            Error::Input(_) | Error::Destination(_) => exit::USAGE,
-            Error::Blueprint { .. } | Error::Lock(_) => exit::BLUEPRINT,
+            Error::Input(_)
+            | Error::UnknownBlueprint { .. }
+            | Error::NotABlueprint(_)
+            | Error::Layer(_)
+            | Error::NotEmpty(_)
+            | Error::Destination(_) => exit::USAGE,
+            Error::Diagnostic(d) if d.kind == FileKind::Answers => exit::USAGE,
+            Error::Diagnostic(_) | Error::Diagnostics(_) | Error::Stale { .. } => exit::BLUEPRINT,
             Error::Io { .. } | Error::Other(_) => exit::FAILURE,
         }
     }
-}
 
-impl fmt::Display for Error {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Error::Input(problems) => {
-                let n = problems.len();
-                write!(
-                    f,
-                    "{n} invalid or missing value{}:",
-                    if n == 1 { "" } else { "s" }
-                )?;
-                for p in problems {
-                    write!(f, "\n  - {p}")?;
-                }
-                write!(f, "\nnothing was written")
-            }
-            Error::Destination(msg) => write!(f, "{msg}\nnothing was written"),
-            Error::Blueprint { origin, message } => write!(f, "{origin}: {message}"),
-            Error::Lock(msg) => write!(f, "spaces.lock: {msg}"),
-            Error::Io {
-                path,
-                action,
-                source,
-            } => {
-                write!(f, "cannot {action} {}: {source}", path.display())
-            }
-            Error::Other(msg) => f.write_str(msg),
-        }
+    /// Whether nothing was written because of this error: every input and blueprint error is
+    /// found before the first byte is written.
+    pub fn nothing_written(&self) -> bool {
+        self.exit_code() != exit::FAILURE
     }
 }
 
-impl std::error::Error for Error {}
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn positions_count_lines_and_characters() {
+        let p = Position::new("ab\nünï x\n", 9..10);
+        assert_eq!((p.line, p.column), (2, 5));
+        let p = Position::new("abc", 0..1);
+        assert_eq!((p.line, p.column), (1, 1));
+    }
+
+    #[test]
+    fn spans_are_clamped_to_the_text_and_to_characters() {
+        let p = Position::new("ü", 1..99);
+        assert_eq!(p.span, 0..2);
+        let p = Position::new("abc", 10..12);
+        assert_eq!((p.span.clone(), p.line, p.column), (3..3, 1, 4));
+    }
+
+    #[test]
+    fn diagnostics_read_file_line_column_then_help() {
+        let d = Diagnostic::new(FileKind::Lock, "spaces.lock", "bad")
+            .at("x\ny = 1\n", 2..3)
+            .help("fix it");
+        assert_eq!(d.to_string(), "spaces.lock:2:1: bad\nhelp: fix it");
+        assert_eq!(Error::from(d).exit_code(), exit::BLUEPRINT);
+    }
+
+    #[test]
+    fn io_errors_keep_their_cause() {
+        use std::error::Error as _;
+        let e = Error::io(
+            "read",
+            "x",
+            std::io::Error::new(std::io::ErrorKind::NotFound, "gone"),
+        );
+        assert_eq!(e.to_string(), "cannot read x");
+        assert_eq!(e.source().map(ToString::to_string).as_deref(), Some("gone"));
+    }
+}

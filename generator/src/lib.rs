@@ -1,27 +1,33 @@
 //! spacegen: generates deploy-ready FastAPI backends for Hugging Face Docker Spaces.
 //!
-//! Data flows one way: [`blueprint`] loads a blueprint (with its layers) from [`source`];
-//! [`answers`] collects a value for every variable; [`lock`] supplies the pinned packages;
-//! [`render`] turns all of that into a [`plan::Plan`] in memory; [`write`] puts the plan on
-//! disk atomically. [`cli`] wires the commands together.
+//! Two pipelines, each a folder, data flowing one way:
+//!
+//! - generation: [`blueprint`] (loaded with its layers) → [`answers`] (collected) → `lock`
+//!   (the pins) → `template` (the engine and the context) → [`project`] (rendered into a plan in
+//!   memory, then written atomically);
+//! - locking: the matrix → the resolver → pip's transitive set → `spaces.lock`, and
+//!   [`verify`], which proves a locked set by generating, installing, testing and booting it.
+//!
+//! `cli` is the edge: it parses arguments, calls the core, prints what the core returns and
+//! maps errors to exit codes. Nothing below it prints. A module imports only modules below it
+//! in its pipeline; `error`, `requirement` and `progress` are shared by both.
 
-pub mod answers;
+#[cfg(test)]
+#[macro_use]
+mod test_support;
+
+mod answers;
 pub mod blueprint;
 pub mod cli;
 pub mod error;
-pub mod filters;
-pub mod generate;
-pub mod hash;
-pub mod lock;
-pub mod locking;
-pub mod matrix;
-pub mod names;
-pub mod plan;
-pub mod prompt;
-pub mod python;
-pub mod record;
-pub mod render;
-pub mod resolve;
-pub mod source;
-pub mod variables;
-pub mod write;
+mod lock;
+mod progress;
+mod project;
+mod requirement;
+mod template;
+pub mod verify;
+
+pub use lock::matrix::{Condition, Effect, Matrix, Rule};
+pub use lock::relock::request;
+pub use lock::resolve::{resolve, Failure, Request, Resolution};
+pub use requirement::Requirement;

@@ -187,7 +187,7 @@ fn non_empty_destination_is_refused_without_force() {
         .status(2)
         .run();
     assert!(
-        run.stderr.contains("not empty; pass --force"),
+        run.stderr.contains("not empty\nhelp: pass --force"),
         "{}",
         run.stderr
     );
@@ -297,7 +297,7 @@ fn an_undefined_variable_in_a_template_names_the_file_and_line() {
     let (run, _d) = custom_new(&t).status(3).run();
     assert!(
         run.stderr
-            .contains("custom/template/a.txt.liquid: line 3: unknown variable 'tpyo'"),
+            .contains("error: unknown variable 'tpyo'\n --> custom/template/a.txt.liquid:3:7"),
         "{}",
         run.stderr
     );
@@ -375,7 +375,7 @@ fn a_template_cannot_read_a_secret() {
         .write("bps/custom/template/a.txt.liquid", "key={{ token }}\n");
     write_lock_for(&t);
     let (run, _d) = custom_new(&t).var("token", "s3cr3t-value").status(3).run();
-    run.stderr_has("line 1: unknown variable 'token'");
+    run.stderr_has("error: unknown variable 'token'\n --> custom/template/a.txt.liquid:1:8");
     assert!(!t.path().join("out").exists());
 }
 

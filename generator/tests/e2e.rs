@@ -8,15 +8,15 @@
 
 mod common;
 
-use std::io::Read as _;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Mutex;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use common::Test;
 use sha2::{Digest, Sha256};
+use spacegen::verify::probe::wait_for_health;
 
 fn sh(cmd: &mut Command, what: &str) {
     let out = cmd.output().unwrap_or_else(|e| panic!("{what}: {e}"));
@@ -111,24 +111,10 @@ impl Server {
             child,
             base: format!("http://127.0.0.1:{port}"),
         };
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            if ureq::get(&format!("{}/health", server.base)).call().is_ok() {
-                return server;
-            }
-            if let Ok(Some(status)) = server.child.try_wait() {
-                let mut err = String::new();
-                if let Some(mut e) = server.child.stderr.take() {
-                    let _ = e.read_to_string(&mut err);
-                }
-                panic!("uvicorn exited with {status}:\n{err}");
-            }
-            assert!(
-                Instant::now() < deadline,
-                "uvicorn did not answer /health within 60 s"
-            );
-            std::thread::sleep(Duration::from_millis(200));
+        if let Err(e) = wait_for_health(&server.base, &mut server.child, Duration::from_secs(60)) {
+            panic!("uvicorn did not come up: {e}");
         }
+        server
     }
 
     fn url(&self, path: &str) -> String {

@@ -78,7 +78,7 @@ fn check_fails_with_a_diff_when_a_blueprint_changed() {
         .args(["lock", "--check"])
         .status(3)
         .run();
-    run.stderr_has("out of date: run `spacegen lock`");
+    run.stderr_has("spaces.lock is out of date\nhelp: run `spacegen lock`");
     run.stderr_has("-content-hash = \"sha256:");
     run.stderr_has("+content-hash = \"sha256:");
 

@@ -1,0 +1,138 @@
+//! Values given before any prompt: `NAME=VALUE` arguments and answers files.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+
+use crate::error::{About, Diagnostic, Error, FileKind, Problem, Result};
+
+/// A value given before any prompt, with where it came from.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Given {
+    /// A `NAME=VALUE` argument, with the raw value.
+    Flag(String),
+    /// A value of an answers file, with the file.
+    File(toml::Value, String),
+}
+
+impl Given {
+    /// What a problem with this value is about.
+    pub fn about(&self, name: &str) -> About {
+        match self {
+            Given::Flag(raw) => About::Flag {
+                name: name.to_owned(),
+                raw: raw.clone(),
+            },
+            Given::File(_, path) => About::File {
+                name: name.to_owned(),
+                path: path.clone(),
+            },
+        }
+    }
+}
+
+/// Values given as arguments and in an answers file; arguments win over the file.
+#[derive(Debug, Clone, Default)]
+pub struct Provided {
+    pub(super) values: BTreeMap<String, Given>,
+    pub(super) problems: Vec<Problem>,
+}
+
+impl Provided {
+    /// Adds `NAME=VALUE` arguments; a malformed one is a problem reported with the others.
+    pub fn add_flags(&mut self, flags: &[String]) {
+        for flag in flags {
+            match flag.split_once('=') {
+                Some((name, value)) if !name.trim().is_empty() => {
+                    self.values
+                        .insert(name.trim().to_owned(), Given::Flag(value.to_owned()));
+                }
+                _ => self.problems.push(Problem::new(
+                    About::MalformedFlag(flag.clone()),
+                    "expected NAME=VALUE",
+                )),
+            }
+        }
+    }
+
+    /// Reads an answers file: top-level `name = value` pairs, or the `[answers]` table of a
+    /// project's `.spacegen/answers.toml`. Values already given as arguments are kept.
+    pub fn add_file(&mut self, path: &Path) -> Result<()> {
+        let origin = path.display().to_string();
+        let text =
+            std::fs::read_to_string(path).map_err(|e| Error::io("read answers file", path, e))?;
+        self.add_text(&text, &origin)
+    }
+
+    /// Reads answers from `text`, which came from `origin`.
+    pub fn add_text(&mut self, text: &str, origin: &str) -> Result<()> {
+        let table: toml::Table = toml::from_str(text).map_err(|e| {
+            let d = Diagnostic::new(FileKind::Answers, origin, e.message().trim_end());
+            match e.span() {
+                Some(span) => d.at(text, span),
+                None => d,
+            }
+        })?;
+        let answers = match table.get("answers") {
+            Some(toml::Value::Table(t)) => t.clone(),
+            _ => table,
+        };
+        for (name, value) in answers {
+            self.values
+                .entry(name)
+                .or_insert(Given::File(value, origin.to_owned()));
+        }
+        Ok(())
+    }
+
+    /// The value given for `name`.
+    #[cfg(test)]
+    pub fn get(&self, name: &str) -> Option<&Given> {
+        self.values.get(name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_win_over_files_and_malformed_flags_are_problems() {
+        let mut p = Provided::default();
+        p.add_flags(&["port=9000".into(), "oops".into(), "=x".into()]);
+        p.add_text("port = 8000\ntitle = \"T\"\n", "a.toml")
+            .unwrap();
+        assert_eq!(p.get("port"), Some(&Given::Flag("9000".into())));
+        assert_eq!(
+            p.get("title"),
+            Some(&Given::File(
+                toml::Value::String("T".into()),
+                "a.toml".into()
+            ))
+        );
+        let abouts: Vec<&About> = p.problems.iter().map(|p| &p.about).collect();
+        assert_eq!(
+            abouts,
+            vec![
+                &About::MalformedFlag("oops".into()),
+                &About::MalformedFlag("=x".into())
+            ]
+        );
+    }
+
+    #[test]
+    fn a_project_record_is_an_answers_file() {
+        let mut p = Provided::default();
+        p.add_text("[blueprint]\nname = \"x\"\n[answers]\nport = 1\n", "r")
+            .unwrap();
+        assert!(p.get("port").is_some() && p.get("blueprint").is_none());
+    }
+
+    #[test]
+    fn a_malformed_file_points_at_the_error() {
+        let err = Provided::default()
+            .add_text("a = 1\nb = \n", "bad.toml")
+            .unwrap_err();
+        assert_eq!(err.exit_code(), crate::error::exit::USAGE);
+        assert!(err.to_string().starts_with("bad.toml:2:"), "{err}");
+    }
+}

@@ -1,0 +1,318 @@
+//! Merging a blueprint's chain of folders (outermost layer first) into one [`Blueprint`],
+//! checking every manifest field on the way.
+
+use std::collections::BTreeMap;
+
+use globset::Glob;
+
+use super::manifest::{GroupWire, Manifest, MetaWire};
+use super::source::FileTree;
+use super::{
+    hash, Blueprint, Dependencies, FileRule, Folder, Group, Kind, Package, Template, Variable,
+};
+use crate::error::{Error, Result};
+use crate::requirement::Requirement;
+
+const TEMPLATE_DIR: &str = "template/";
+const PARTIALS_DIR: &str = "partials/";
+const LIQUID_SUFFIX: &str = ".liquid";
+
+/// Names every template sees besides the variables; a variable may not take one of them.
+pub(crate) const RESERVED: &[&str] = &[
+    "spacegen",
+    "blueprint",
+    "python",
+    "requirements",
+    "dev_requirements",
+];
+
+/// What the folders of a chain add up to, before the blueprint's own metadata is applied.
+#[derive(Default)]
+struct Merged {
+    variables: Vec<Variable>,
+    rules: Vec<FileRule>,
+    dependencies: Dependencies,
+    templates: BTreeMap<String, Template>,
+    partials: BTreeMap<String, String>,
+    layers: Vec<String>,
+}
+
+pub(super) fn merge(chain: Vec<Folder>) -> Result<Blueprint> {
+    let Some(own) = chain.last() else {
+        return Err(Error::Other("empty blueprint chain".into()));
+    };
+    let hash_input: Vec<(&str, &FileTree)> =
+        chain.iter().map(|f| (f.name.as_str(), &f.files)).collect();
+    let content_hash = hash::tree_hash(&hash_input);
+    let mut merged = Merged::default();
+    for (i, folder) in chain.iter().enumerate() {
+        let meta = &folder.manifest.wire.blueprint;
+        let version = check_meta(&folder.manifest, meta)?;
+        if i + 1 < chain.len() {
+            check_layer(&folder.manifest, meta)?;
+            merged.layers.push(meta.name.get_ref().clone());
+        }
+        let _ = version;
+        merge_variables(&mut merged.variables, &folder.manifest, i > 0)?;
+        merged.rules.extend(file_rules(&folder.manifest)?);
+        merge_dependencies(&mut merged.dependencies, &folder.manifest)?;
+        collect_files(&mut merged, folder)?;
+    }
+    check_unique_packages(&own.manifest, &merged.dependencies)?;
+    check_conditions(&own.manifest, &merged)?;
+    let meta = &own.manifest.wire.blueprint;
+    Ok(Blueprint {
+        name: meta.name.get_ref().clone(),
+        version: check_meta(&own.manifest, meta)?,
+        description: meta.description.clone(),
+        kind: meta.kind.as_ref().map(|k| *k.get_ref()).unwrap_or_default(),
+        layers: merged.layers,
+        variables: merged.variables,
+        rules: merged.rules,
+        dependencies: merged.dependencies,
+        templates: merged.templates,
+        partials: merged.partials,
+        content_hash,
+        origin: own.origin.clone(),
+    })
+}
+
+/// Checks name, version and the spacegen version a folder needs; returns its version.
+fn check_meta(m: &Manifest, meta: &MetaWire) -> Result<semver::Version> {
+    let name = meta.name.get_ref();
+    let valid = !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
+    if !valid {
+        return Err(m
+            .error(
+                meta.name.span(),
+                format!("blueprint.name {name:?}: use lowercase letters, digits and '-'"),
+            )
+            .into());
+    }
+    let version = semver::Version::parse(meta.version.get_ref()).map_err(|e| {
+        m.error(
+            meta.version.span(),
+            format!("blueprint.version {:?}: {e}", meta.version.get_ref()),
+        )
+    })?;
+    if let Some(min) = &meta.min_spacegen {
+        let needed = semver::Version::parse(min.get_ref()).map_err(|e| {
+            m.error(
+                min.span(),
+                format!("blueprint.min_spacegen {:?}: {e}", min.get_ref()),
+            )
+        })?;
+        let ours = semver::Version::parse(env!("CARGO_PKG_VERSION"))
+            .map_err(|e| Error::Other(format!("spacegen's own version: {e}")))?;
+        if ours < needed {
+            return Err(m
+                .error(
+                    min.span(),
+                    format!("needs spacegen {needed} or newer; this is {ours}"),
+                )
+                .help("upgrade spacegen")
+                .into());
+        }
+    }
+    Ok(version)
+}
+
+fn check_layer(m: &Manifest, meta: &MetaWire) -> Result<()> {
+    match &meta.kind {
+        Some(k) if *k.get_ref() == Kind::Layer => Ok(()),
+        other => Err(m
+            .error(
+                other.as_ref().map_or(meta.name.span(), |k| k.span()),
+                "is extended by another blueprint, so it must be a layer",
+            )
+            .help("add kind = \"layer\" under [blueprint]")
+            .into()),
+    }
+}
+
+/// Adds a folder's variables: a later folder's variable replaces a layer's of the same name;
+/// within one folder, a name may appear once.
+fn merge_variables(variables: &mut Vec<Variable>, m: &Manifest, layered: bool) -> Result<()> {
+    let mut own = Vec::new();
+    for wire in &m.wire.variables {
+        let span = wire.name.span();
+        let name = wire.name.get_ref().clone();
+        if own.contains(&name) {
+            return Err(m
+                .error(span, format!("variable '{name}' is declared twice"))
+                .into());
+        }
+        if RESERVED.contains(&name.as_str()) {
+            return Err(m
+                .error(
+                    span,
+                    format!("variable '{name}' would hide the template value of that name"),
+                )
+                .help(format!(
+                    "rename it; reserved names: {}",
+                    RESERVED.join(", ")
+                ))
+                .into());
+        }
+        let var = Variable::new(wire.clone()).map_err(|e| m.error(span.clone(), e))?;
+        own.push(name);
+        match variables.iter_mut().find(|v| v.name() == var.name()) {
+            Some(existing) if layered => *existing = var,
+            Some(_) => {
+                return Err(m
+                    .error(span, format!("variable '{}' is declared twice", var.name()))
+                    .into())
+            }
+            None => variables.push(var),
+        }
+    }
+    Ok(())
+}
+
+fn file_rules(m: &Manifest) -> Result<Vec<FileRule>> {
+    m.wire
+        .files
+        .iter()
+        .map(|rule| {
+            let pattern = rule.path.get_ref();
+            let matcher = Glob::new(pattern)
+                .map_err(|e| m.error(rule.path.span(), format!("files.path {pattern:?}: {e}")))?
+                .compile_matcher();
+            Ok(FileRule {
+                pattern: pattern.clone(),
+                matcher,
+                when: rule.when.as_ref().map(|w| w.get_ref().clone()),
+                raw: rule.raw,
+                file: m.file.clone(),
+                when_position: rule.when.as_ref().map(|w| m.position(w.span())),
+            })
+        })
+        .collect()
+}
+
+fn merge_dependencies(deps: &mut Dependencies, m: &Manifest) -> Result<()> {
+    let d = &m.wire.dependencies;
+    deps.groups.extend(groups(m, &d.groups)?);
+    deps.dev.extend(groups(m, &d.dev)?);
+    deps.uses.extend(d.uses.iter().cloned());
+    Ok(())
+}
+
+fn groups(m: &Manifest, wires: &[GroupWire]) -> Result<Vec<Group>> {
+    wires
+        .iter()
+        .map(|g| {
+            let packages = g
+                .packages
+                .iter()
+                .map(|spec| {
+                    let requirement = Requirement::parse(spec.get_ref()).map_err(|e| {
+                        m.error(spec.span(), format!("dependencies group '{}': {e}", g.name))
+                    })?;
+                    Ok(Package {
+                        spec: spec.get_ref().clone(),
+                        requirement,
+                    })
+                })
+                .collect::<Result<Vec<_>>>()?;
+            Ok(Group {
+                name: g.name.clone(),
+                comment: g.comment.clone(),
+                packages,
+            })
+        })
+        .collect()
+}
+
+/// Adds a folder's templates (replacing a layer's at the same output path) and partials.
+fn collect_files(merged: &mut Merged, folder: &Folder) -> Result<()> {
+    for (path, entry) in &folder.files {
+        if let Some(rel) = path.strip_prefix(TEMPLATE_DIR) {
+            let (output, render) = match rel.strip_suffix(LIQUID_SUFFIX) {
+                Some(stem) => (stem.to_owned(), true),
+                None => (rel.to_owned(), false),
+            };
+            let source = format!("{}/{path}", folder.name);
+            let own_prefix = format!("{}/", folder.name);
+            if merged
+                .templates
+                .get(&output)
+                .is_some_and(|t| t.source.starts_with(&own_prefix))
+            {
+                return Err(Error::blueprint(
+                    source,
+                    format!("two template files produce {output}; keep one"),
+                ));
+            }
+            let template = Template {
+                source,
+                contents: entry.contents.clone(),
+                executable: entry.executable,
+                render,
+            };
+            merged.templates.insert(output, template);
+        } else if let Some(rel) = path.strip_prefix(PARTIALS_DIR) {
+            let name = rel.strip_suffix(LIQUID_SUFFIX).unwrap_or(rel).to_owned();
+            let text = String::from_utf8(entry.contents.clone()).map_err(|_| {
+                Error::blueprint(format!("{}/{path}", folder.origin), "partial is not UTF-8")
+            })?;
+            merged.partials.insert(name, text);
+        }
+    }
+    Ok(())
+}
+
+fn check_unique_packages(m: &Manifest, deps: &Dependencies) -> Result<()> {
+    let mut seen = BTreeMap::new();
+    for p in deps.all() {
+        if let Some(first) = seen.insert(p.name(), p.spec.clone()) {
+            return Err(Error::blueprint(
+                m.file.clone(),
+                format!(
+                    "package '{}' is listed twice ({first:?} and {:?}); list it once",
+                    p.name(),
+                    p.spec
+                ),
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// A `when` condition must start with a variable (or a literal): a typo would otherwise make
+/// the file silently disappear.
+fn check_conditions(m: &Manifest, merged: &Merged) -> Result<()> {
+    for rule in &merged.rules {
+        let Some(first) = rule
+            .when
+            .as_deref()
+            .and_then(|w| w.split_whitespace().next())
+        else {
+            continue;
+        };
+        let known = merged.variables.iter().any(|v| v.name() == first);
+        let literal = matches!(first, "true" | "false")
+            || first.starts_with(['"', '\'', '('])
+            || first.starts_with(|c: char| c.is_ascii_digit());
+        if !known && !literal {
+            let message = format!(
+                "files.when {:?} names '{first}', which is not a variable",
+                rule.pattern
+            );
+            return Err(match &rule.when_position {
+                Some(p) => crate::error::Diagnostic::new(
+                    crate::error::FileKind::Blueprint,
+                    rule.file.clone(),
+                    message,
+                )
+                .at(p.text.clone(), p.span.clone())
+                .into(),
+                None => Error::blueprint(m.file.clone(), message),
+            });
+        }
+    }
+    Ok(())
+}

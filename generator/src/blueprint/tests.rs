@@ -1,0 +1,159 @@
+//! Tests of blueprint loading.
+
+use super::*;
+
+fn write(dir: &Path, rel: &str, contents: &str) {
+    let path = dir.join(rel);
+    std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+    std::fs::write(path, contents).unwrap();
+}
+
+const MINIMAL: &str = r#"[blueprint]
+name = "mini"
+version = "1.0.0"
+description = "test"
+"#;
+
+#[test]
+fn the_default_blueprint_loads_with_its_layer() {
+    let bp = load(&Source::Embedded, DEFAULT_BLUEPRINT).unwrap();
+    assert_eq!(bp.name, "sqlite-demo");
+    assert_eq!(bp.layers, vec!["base".to_string()]);
+    assert!(bp.variables.iter().any(|v| v.name() == "title"));
+    assert!(bp.templates.contains_key("Dockerfile"));
+    assert!(bp.content_hash.starts_with("sha256:"));
+}
+
+#[test]
+fn blueprint_files_replace_layer_files() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "lay/blueprint.toml",
+        "[blueprint]\nname = \"lay\"\nversion = \"1.0.0\"\ndescription = \"l\"\nkind = \"layer\"\n",
+    );
+    write(dir.path(), "lay/template/a.txt", "layer");
+    write(dir.path(), "lay/template/b.txt", "layer");
+    write(
+        dir.path(),
+        "bp/blueprint.toml",
+        &format!("{}extends = \"lay\"\n", MINIMAL.replace("mini", "bp")),
+    );
+    write(dir.path(), "bp/template/a.txt.liquid", "own");
+    let bp = load(&Source::Disk(dir.path().to_path_buf()), "bp").unwrap();
+    assert_eq!(bp.templates["a.txt"].contents, b"own");
+    assert!(bp.templates["a.txt"].render);
+    assert_eq!(bp.templates["b.txt"].contents, b"layer");
+}
+
+#[test]
+fn manifest_errors_name_the_file_and_line() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "bad/blueprint.toml",
+        "[blueprint]\nname = \"bad\"\nversoin = \"1\"\n",
+    );
+    let err = load(&Source::Disk(dir.path().to_path_buf()), "bad")
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("bad/blueprint.toml"), "{err}");
+    assert!(err.contains("bad/blueprint.toml:3:1"), "{err}");
+    assert!(err.contains("versoin"), "{err}");
+}
+
+#[test]
+fn extending_a_non_layer_or_a_cycle_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "a/blueprint.toml",
+        "[blueprint]\nname = \"a\"\nversion = \"1.0.0\"\ndescription = \"\"\nextends = \"b\"\n",
+    );
+    write(
+        dir.path(),
+        "b/blueprint.toml",
+        "[blueprint]\nname = \"b\"\nversion = \"1.0.0\"\ndescription = \"\"\nextends = \"a\"\n",
+    );
+    let err = load(&Source::Disk(dir.path().to_path_buf()), "a")
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("cycle"), "{err}");
+}
+
+#[test]
+fn bad_requirements_are_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    write(dir.path(), "r/blueprint.toml", &format!("{}[dependencies]\ngroups = [{{ name = \"g\", comment = \"c\", packages = [\"fastapi>>1\"] }}]\n", MINIMAL.replace("mini", "r")));
+    let err = load(&Source::Disk(dir.path().to_path_buf()), "r")
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("fastapi>>1"), "{err}");
+}
+
+#[test]
+fn when_must_name_a_variable() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "w/blueprint.toml",
+        &format!(
+            "{}[[files]]\npath = \"x\"\nwhen = \"nope\"\n",
+            MINIMAL.replace("mini", "w")
+        ),
+    );
+    let err = load(&Source::Disk(dir.path().to_path_buf()), "w")
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("'nope', which is not a variable"), "{err}");
+}
+
+#[test]
+fn unknown_names_list_the_embedded_blueprints() {
+    let err = load(&Source::Embedded, "nope").unwrap_err();
+    assert_eq!(err.exit_code(), crate::error::exit::USAGE);
+    match err {
+        Error::UnknownBlueprint { known, place, .. } => {
+            assert!(known.contains(&"sqlite-demo".to_owned()), "{known:?}");
+            assert_eq!(place, None);
+        }
+        other => panic!("{other}"),
+    }
+}
+
+#[test]
+fn a_variable_may_not_hide_a_template_value() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "r/blueprint.toml",
+        &format!(
+            "{}[[variables]]\nname = \"python\"\ntype = \"string\"\n",
+            MINIMAL.replace("mini", "r")
+        ),
+    );
+    let err = load(&Source::Disk(dir.path().to_path_buf()), "r")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        err.contains("r/blueprint.toml:6:8: variable 'python' would hide"),
+        "{err}"
+    );
+}
+
+#[test]
+fn errors_point_at_the_value() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "v/blueprint.toml",
+        "[blueprint]\nname = \"v\"\nversion = \"one\"\ndescription = \"\"\n",
+    );
+    let err = load(&Source::Disk(dir.path().to_path_buf()), "v").unwrap_err();
+    let Error::Diagnostic(d) = err else {
+        panic!("{err}")
+    };
+    let p = d.position.expect("a position");
+    assert_eq!((p.line, p.column), (3, 11));
+    assert_eq!(&p.text[p.span], "\"one\"");
+}

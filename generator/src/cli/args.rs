@@ -1,0 +1,94 @@
+//! The command line's arguments, as clap reads them.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::blueprint::DEFAULT_BLUEPRINT;
+use crate::lock::file::FILE_NAME as LOCK_FILE;
+
+const EXIT_CODES: &str = "\
+Exit status:
+  0  success
+  1  an I/O or other runtime failure
+  2  bad usage or invalid input (arguments, answers, destination); nothing was written
+  3  a blueprint, template or spaces.lock is malformed or out of date; nothing was written";
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "spacegen",
+    version,
+    about = "Generate deploy-ready FastAPI backends for Hugging Face Docker Spaces",
+    after_help = EXIT_CODES
+)]
+pub(crate) struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+pub(crate) enum Command {
+    /// Generate a new project from a blueprint
+    #[command(after_help = EXIT_CODES)]
+    New(NewArgs),
+    /// List the embedded blueprints
+    #[command(after_help = EXIT_CODES)]
+    List,
+    /// Show a blueprint's variables, files and pinned packages
+    #[command(after_help = EXIT_CODES)]
+    Show {
+        /// Blueprint name or folder
+        #[arg(value_name = "NAME|PATH", default_value = DEFAULT_BLUEPRINT)]
+        blueprint: String,
+    },
+    /// Resolve every blueprint and write spaces.lock (or check, update, verify it)
+    #[command(after_help = EXIT_CODES)]
+    Lock(LockArgs),
+}
+
+#[derive(Args, Debug)]
+pub(crate) struct LockArgs {
+    /// Folder holding the blueprint folders and matrix.toml
+    #[arg(long, value_name = "DIR", default_value = "blueprints")]
+    pub blueprints: PathBuf,
+    /// The lock file to write
+    #[arg(long, value_name = "FILE", default_value = LOCK_FILE)]
+    pub lock: PathBuf,
+    /// Change nothing; exit 3 with a diff if the lock is not up to date (needs no network)
+    #[arg(long, conflicts_with_all = ["update", "verify"])]
+    pub check: bool,
+    /// Move these packages (all when none are named) to the newest versions the matrix allows
+    #[arg(long, value_name = "PACKAGE", num_args = 0..)]
+    pub update: Option<Vec<String>>,
+    /// Prove the locked set: install it with --require-hashes, run the generated tests, boot it
+    #[arg(long, value_name = "BLUEPRINT", num_args = 0..=1)]
+    pub verify: Option<Option<String>>,
+}
+
+#[derive(Args, Debug)]
+pub(crate) struct NewArgs {
+    /// Folder to create [default: ./<slug>]
+    #[arg(value_name = "DEST")]
+    pub dest: Option<PathBuf>,
+    /// Blueprint name (see `spacegen list`) or the path of a blueprint folder
+    #[arg(short, long, value_name = "NAME|PATH", default_value = DEFAULT_BLUEPRINT)]
+    pub blueprint: String,
+    /// Set a variable; repeatable. Lists are comma-separated.
+    #[arg(long = "var", value_name = "NAME=VALUE")]
+    pub vars: Vec<String>,
+    /// Read answers from a TOML file (top-level keys, or a project's .spacegen/answers.toml)
+    #[arg(long, value_name = "FILE")]
+    pub answers: Option<PathBuf>,
+    /// Never prompt: use defaults for everything not given
+    #[arg(long)]
+    pub defaults: bool,
+    /// Write into a non-empty folder, overwriting the files the blueprint produces
+    #[arg(long)]
+    pub force: bool,
+    /// Show what would be written; write nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Use this spaces.lock instead of the one found next to the blueprint (or embedded)
+    #[arg(long, value_name = "FILE")]
+    pub lock: Option<PathBuf>,
+}

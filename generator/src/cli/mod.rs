@@ -1,0 +1,77 @@
+//! The command line: [`args`] as clap reads them, one file per command, the [`printer`] every
+//! command writes through and the [`report`] that words errors. The core returns data; only
+//! this folder prints, names flags or decides exit codes.
+
+mod args;
+mod list;
+mod lock;
+mod new;
+mod printer;
+mod prompt;
+mod report;
+mod show;
+
+use clap::Parser as _;
+
+use crate::blueprint::{self, Blueprint, Kind, Source};
+use crate::error::{exit, Error, Result};
+use args::{Cli, Command};
+use printer::Printer;
+
+/// Runs the command line and returns the exit code.
+pub fn main() -> i32 {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            let _ = e.print();
+            return if e.use_stderr() {
+                exit::USAGE
+            } else {
+                exit::OK
+            };
+        }
+    };
+    let printer = Printer::new();
+    let result = match cli.command {
+        Command::New(args) => new::run(args, &printer),
+        Command::List => list::run(&printer),
+        Command::Show { blueprint } => show::run(&blueprint, &printer),
+        Command::Lock(args) => lock::run(args, &printer),
+    };
+    match result {
+        Ok(()) => exit::OK,
+        Err(e) if printer::is_broken_pipe(&e) => exit::OK,
+        Err(e) => {
+            let _ = printer.err(report::render(&e));
+            e.exit_code()
+        }
+    }
+}
+
+/// Loads a blueprint that can be generated (not a layer), named or given as a folder.
+fn load(spec: &str) -> Result<(Blueprint, Source)> {
+    let (source, name) = blueprint::locate(spec)?;
+    let bp = blueprint::load(&source, &name)?;
+    if bp.kind == Kind::Layer {
+        return Err(Error::Layer(bp.name));
+    }
+    Ok((bp, source))
+}
+
+/// The lock for a blueprint from `source`: `explicit`, else the nearest spaces.lock above a
+/// blueprint folder on disk, else the embedded one.
+fn lock_for(
+    explicit: Option<&std::path::Path>,
+    source: &Source,
+) -> Result<crate::lock::LoadedLock> {
+    use crate::lock::file;
+    if let Some(path) = explicit {
+        return file::read(path);
+    }
+    if let Source::Disk(root) = source {
+        if let Some(path) = file::find_near(root) {
+            return file::read(&path);
+        }
+    }
+    file::embedded()
+}

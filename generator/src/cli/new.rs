@@ -1,0 +1,103 @@
+//! `spacegen new`: answers collected (prompting on a terminal), the project rendered in memory,
+//! then written atomically, or shown (`--dry-run`).
+
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+
+use super::args::NewArgs;
+use super::printer::Printer;
+use super::prompt::Terminal;
+use crate::answers::{Answers, Prompter, Provided};
+use crate::error::{About, Error, Problem, Result};
+use crate::project::{self, write, Destination, Plan};
+
+pub(super) fn run(args: NewArgs, printer: &Printer) -> Result<()> {
+    let (bp, source) = super::load(&args.blueprint)?;
+    let lock = super::lock_for(args.lock.as_deref(), &source)?;
+    let entry = lock.entry_for(&bp)?;
+
+    let mut provided = Provided::default();
+    provided.add_flags(&args.vars);
+    if let Some(file) = &args.answers {
+        provided.add_file(file)?;
+    }
+    let interactive = !args.defaults && std::io::stdin().is_terminal();
+    let mut terminal = Terminal;
+    let prompter: Option<&mut dyn Prompter> = if interactive {
+        Some(&mut terminal)
+    } else {
+        None
+    };
+    let (plan, answers) = project::generate(&bp, entry, &provided, prompter)?;
+    let dest = match args.dest {
+        Some(d) => d,
+        None => dest_from_slug(&answers)?,
+    };
+    if args.dry_run {
+        return dry_run(&plan, &dest, args.force, printer);
+    }
+    let state = write::write(&plan, &dest, args.force)?;
+    if let Destination::Existing { overwritten } = &state {
+        if !overwritten.is_empty() {
+            printer.out(format_args!("Overwrote {} files:", overwritten.len()))?;
+            for p in overwritten {
+                printer.out(format_args!("  {p}"))?;
+            }
+        }
+    }
+    printer.out(format_args!(
+        "Created {} from blueprint {} {} ({} files).",
+        dest.display(),
+        bp.name,
+        bp.version,
+        plan.files().len()
+    ))?;
+    let port = answers
+        .get("port")
+        .map_or_else(|| "7860".to_owned(), ToString::to_string);
+    printer.out(format_args!(
+        "\nNext steps:\n  cd {}\n  python3 -m venv .venv && . .venv/bin/activate\n  pip install -r requirements-dev.txt\n  pytest\n  uvicorn app.main:app --reload --port {port}",
+        dest.display()
+    ))
+}
+
+fn dest_from_slug(answers: &Answers) -> Result<PathBuf> {
+    match answers.get("slug") {
+        Some(slug) => Ok(PathBuf::from(slug.to_string())),
+        None => Err(Error::input(Problem::new(
+            About::Variable("DEST".into()),
+            "this blueprint has no 'slug' variable to name the folder after; give DEST",
+        ))),
+    }
+}
+
+fn dry_run(plan: &Plan, dest: &Path, force: bool, printer: &Printer) -> Result<()> {
+    let state = write::inspect(plan, dest)?;
+    let overwritten = match &state {
+        Destination::Existing { overwritten } => overwritten.as_slice(),
+        Destination::Fresh => &[],
+    };
+    printer.out(format_args!(
+        "Would write {} files to {} (dry run: nothing written):",
+        plan.files().len(),
+        dest.display()
+    ))?;
+    for (path, file) in plan.files() {
+        let mark = if overwritten.contains(path) {
+            "overwrite"
+        } else {
+            "create"
+        };
+        printer.out(format_args!(
+            "  {mark:9} {path} ({} bytes)",
+            file.contents.len()
+        ))?;
+    }
+    if matches!(state, Destination::Existing { .. }) && !force {
+        printer.out(format_args!(
+            "{} is not empty: the real run needs --force",
+            dest.display()
+        ))?;
+    }
+    Ok(())
+}

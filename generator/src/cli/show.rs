@@ -1,0 +1,113 @@
+//! `spacegen show`: a blueprint's variables, files and pins, with the lock's evidence.
+
+use super::printer::Printer;
+use crate::blueprint::{Blueprint, DefaultSpec, Variable};
+use crate::error::Result;
+use crate::lock::{LoadedLock, LockedBlueprint};
+use crate::project::record;
+
+pub(super) fn run(spec: &str, p: &Printer) -> Result<()> {
+    let (bp, source) = super::load(spec)?;
+    p.out(format_args!("{} {}", bp.name, bp.version))?;
+    p.out(&bp.description)?;
+    if !bp.layers.is_empty() {
+        p.out(format_args!("extends: {}", bp.layers.join(" → ")))?;
+    }
+    p.out(format_args!("content hash: {}", bp.content_hash))?;
+    p.out("\nVariables:")?;
+    for var in &bp.variables {
+        variable(var, p)?;
+    }
+    p.out("\nFiles:")?;
+    files(&bp, p)?;
+    let lock = super::lock_for(None, &source)?;
+    packages(&bp, &lock, p)
+}
+
+fn variable(var: &Variable, p: &Printer) -> Result<()> {
+    let default = match &var.default {
+        DefaultSpec::Template(t) => format!(" [default: {t}]"),
+        DefaultSpec::Value(v) => format!(" [default: {v}]"),
+        DefaultSpec::None => String::new(),
+    };
+    let secret = if var.secret { " (secret)" } else { "" };
+    p.out(format_args!(
+        "  {:<18} {:<8}{secret}{default}",
+        var.name(),
+        var.ty.to_string()
+    ))?;
+    if let Some(prompt) = &var.prompt {
+        p.out(format_args!("  {:<18} {prompt}", ""))?;
+    }
+    let rules = var.validation.describe();
+    if !rules.is_empty() {
+        p.out(format_args!("  {:<18} {}", "", rules.join("; ")))?;
+    }
+    Ok(())
+}
+
+fn files(bp: &Blueprint, p: &Printer) -> Result<()> {
+    for output in bp.templates.keys() {
+        let when: Vec<&str> = bp
+            .rules
+            .iter()
+            .filter(|r| r.matches(output))
+            .filter_map(|r| r.when.as_deref())
+            .collect();
+        if when.is_empty() {
+            p.out(format_args!("  {output}"))?;
+        } else {
+            p.out(format_args!("  {output}  (when {})", when.join(" and ")))?;
+        }
+    }
+    p.out(format_args!("  {}", record::path()))
+}
+
+fn packages(bp: &Blueprint, lock: &LoadedLock, p: &Printer) -> Result<()> {
+    p.out(format_args!("\nPackages (from {}):", lock.origin))?;
+    match lock.entry_for(bp) {
+        Ok(entry) => pins(bp, entry, p),
+        Err(e) => p.out(format_args!("  not available: {e}")),
+    }
+}
+
+fn pins(bp: &Blueprint, entry: &LockedBlueprint, p: &Printer) -> Result<()> {
+    p.out(format_args!(
+        "  python {} on {}",
+        entry.python, entry.platform
+    ))?;
+    for group in bp.dependencies.groups.iter().chain(&bp.dependencies.dev) {
+        p.out(format_args!("  # {}", group.comment))?;
+        for package in &group.packages {
+            let pin = entry.pin(package)?;
+            let spec = format!(
+                "{}=={}",
+                package.requirement.name_with_extras(),
+                pin.version
+            );
+            p.out(format_args!(
+                "  {spec:<34} requested {}",
+                package.requirement.requested()
+            ))?;
+        }
+    }
+    let transitive = entry.transitive(false).len() + entry.transitive(true).len();
+    p.out(format_args!(
+        "  + {transitive} transitive packages; {} artifacts pinned by sha256",
+        entry.artifacts.len()
+    ))?;
+    if !entry.rules.is_empty() {
+        p.out(format_args!("\nRules applied: {}", entry.rules.join(", ")))?;
+    }
+    match &entry.verification {
+        Some(v) => p.out(format_args!(
+            "\nVerified {} ({}) on Python {} with spacegen {}: {}",
+            v.date,
+            v.result,
+            v.python,
+            v.spacegen,
+            v.steps.join("; ")
+        )),
+        None => p.out("\nNot verified since it was last locked: run `spacegen lock --verify`"),
+    }
+}

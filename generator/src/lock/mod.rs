@@ -1,0 +1,13 @@
+//! Locks: the `spaces.lock` [`file`], the dependency [`matrix`], the [`resolve`]r, the [`pins`]
+//! generation reads, pip's report of the transitive set ([`pip`]) and locking anew
+//! ([`relock`]). Proving a locked set works is [`crate::verify`]'s job, above generation.
+
+pub(crate) mod file;
+pub(crate) mod matrix;
+pub(crate) mod pins;
+pub(crate) mod pip;
+pub(crate) mod relock;
+pub(crate) mod resolve;
+
+pub use file::{LoadedLock, LockedBlueprint, Verification};
+pub use pins::PinnedGroup;

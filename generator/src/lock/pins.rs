@@ -1,0 +1,158 @@
+//! Pins for generation: a blueprint's locked entry, checked against the blueprint, turned into
+//! the requirement lines its templates write (with `--hash` for every artifact).
+
+use std::str::FromStr;
+
+use super::file::{LoadedLock, LockedBlueprint};
+use crate::blueprint::{Blueprint, Package};
+use crate::error::{Error, Result};
+
+/// The fix for every stale or incomplete entry.
+const RELOCK: &str = "run `spacegen lock` in the folder holding the blueprints and spaces.lock";
+
+/// A package pinned for generation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Pin {
+    pub name: String,
+    pub version: String,
+    /// The requirement entry: `uvicorn[standard]==0.54.0`, with `--hash` lines when the lock
+    /// has the artifact.
+    pub line: String,
+}
+
+/// A commented block of a requirements file: a group of the blueprint, or the transitive
+/// packages, with their pins.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PinnedGroup {
+    pub name: String,
+    pub comment: String,
+    pub pins: Vec<Pin>,
+}
+
+/// The comment above the transitive packages.
+const TRANSITIVE: &str = "Dependencies of the packages above, pinned by spaces.lock";
+
+impl LockedBlueprint {
+    fn hash_of(&self, name: &str) -> Option<&str> {
+        self.artifacts
+            .iter()
+            .find(|a| a.name == name)
+            .map(|a| a.sha256.as_str())
+    }
+
+    fn line(&self, spec: &str, name: &str, version: &str) -> String {
+        match self.hash_of(name) {
+            Some(h) => format!("{spec}=={version} \\\n    --hash=sha256:{h}"),
+            None => format!("{spec}=={version}"),
+        }
+    }
+
+    /// The transitive packages (not requested directly), runtime ones or dev-only ones.
+    pub fn transitive(&self, dev: bool) -> Vec<Pin> {
+        self.artifacts
+            .iter()
+            .filter(|a| a.dev == dev && !self.packages.contains_key(&a.name))
+            .map(|a| Pin {
+                name: a.name.clone(),
+                version: a.version.clone(),
+                line: self.line(&a.name, &a.name, &a.version),
+            })
+            .collect()
+    }
+
+    /// The pin of `package`, which the entry must hold (see [`LoadedLock::entry_for`]).
+    pub fn pin(&self, package: &Package) -> Result<Pin> {
+        let name = package.name();
+        let locked = self.packages.get(name).ok_or_else(|| {
+            Error::lock("spaces.lock", format!("no pin for '{name}'")).with_help(RELOCK)
+        })?;
+        Ok(Pin {
+            line: self.line(
+                &package.requirement.name_with_extras(),
+                name,
+                &locked.version,
+            ),
+            name: name.to_owned(),
+            version: locked.version.clone(),
+        })
+    }
+
+    /// The runtime (`dev == false`) or development requirements of `bp`: its groups with
+    /// their pins, then the transitive packages the lock pins.
+    pub fn requirements(&self, bp: &Blueprint, dev: bool) -> Result<Vec<PinnedGroup>> {
+        let groups = if dev {
+            &bp.dependencies.dev
+        } else {
+            &bp.dependencies.groups
+        };
+        let mut out = groups
+            .iter()
+            .map(|group| {
+                let pins = group
+                    .packages
+                    .iter()
+                    .map(|p| self.pin(p))
+                    .collect::<Result<_>>()?;
+                Ok(PinnedGroup {
+                    name: group.name.clone(),
+                    comment: group.comment.clone(),
+                    pins,
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let transitive = self.transitive(dev);
+        if !transitive.is_empty() {
+            out.push(PinnedGroup {
+                name: "transitive".to_owned(),
+                comment: TRANSITIVE.to_owned(),
+                pins: transitive,
+            });
+        }
+        Ok(out)
+    }
+}
+
+impl LoadedLock {
+    /// The locked entry of `bp`, checked: the blueprint must not have changed since it was
+    /// locked, and every package it requests must be pinned to a version it allows.
+    pub fn entry_for(&self, bp: &Blueprint) -> Result<&LockedBlueprint> {
+        let stale = |message: String| Error::lock(self.origin.clone(), message).with_help(RELOCK);
+        let Some(entry) = self.lock.blueprints.get(&bp.name) else {
+            return Err(stale(format!("no entry for blueprint '{}'", bp.name)));
+        };
+        if entry.content_hash != bp.content_hash {
+            return Err(stale(format!(
+                "blueprint '{}' changed since it was locked (the lock records {}, its files hash to {})",
+                bp.name, entry.content_hash, bp.content_hash
+            )));
+        }
+        if entry.version != bp.version.to_string() {
+            return Err(stale(format!(
+                "blueprint '{}' is version {}, but the lock has version {}",
+                bp.name, bp.version, entry.version
+            )));
+        }
+        for package in bp.dependencies.all() {
+            let name = package.name();
+            let Some(locked) = entry.packages.get(name) else {
+                return Err(stale(format!(
+                    "no version of '{name}' is pinned for blueprint '{}'",
+                    bp.name
+                )));
+            };
+            let version = pep440_rs::Version::from_str(&locked.version).map_err(|e| {
+                stale(format!(
+                    "{name} version {:?} is not a version: {e}",
+                    locked.version
+                ))
+            })?;
+            if !package.requirement.allows(&version) {
+                return Err(stale(format!(
+                    "pins {name} {version}, which blueprint '{}' does not allow ({})",
+                    bp.name, package.spec
+                )));
+            }
+        }
+        Ok(entry)
+    }
+}

@@ -1,0 +1,301 @@
+//! Locking anew: every blueprint of a folder resolved against its matrix, the full transitive
+//! set pinned with hashes, compared with the lock on disk. The result is data (the new lock, the
+//! version changes, a diff); the caller decides whether to write, verify or report it.
+//!
+//! Resolution is offline. pip is asked for the transitive set and its hashes only when the
+//! direct pins change; otherwise the locked artifacts are kept, so an offline run (the check)
+//! needs no network.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use super::file::{self, Lock, LockedArtifact, LockedBlueprint, LockedPackage, Verification};
+use super::matrix::Matrix;
+use super::pip;
+use super::resolve::{self, Request};
+use crate::blueprint::{self, Blueprint, Kind, Source};
+use crate::error::{Error, Result};
+use crate::progress::Progress;
+use crate::requirement;
+
+/// Which locked versions may move.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Update {
+    /// Keep every locked version that still fits.
+    Nothing,
+    /// Move every package to the newest version the matrix allows.
+    All,
+    /// Move these packages (names as given; normalised here).
+    Only(Vec<String>),
+}
+
+/// A version that changed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Change {
+    pub blueprint: String,
+    pub package: String,
+    /// `None` when the package is new to the lock.
+    pub old: Option<String>,
+    pub new: String,
+}
+
+/// A lock made anew, beside the one on disk.
+#[derive(Debug, Clone)]
+pub struct Relocked {
+    /// The lock file.
+    pub path: PathBuf,
+    /// Its text on disk, if there was one.
+    pub current: Option<String>,
+    pub lock: Lock,
+    /// The blueprints that were locked (layers are not), in name order.
+    pub blueprints: Vec<Blueprint>,
+    pub changes: Vec<Change>,
+}
+
+/// Resolves every blueprint in `blueprints_dir` against its matrix, keeping the versions of the
+/// lock at `lock_path` as `update` allows. `offline` never asks pip; a set whose direct pins
+/// changed then has no artifacts (and differs from the lock on disk).
+pub fn relock(
+    blueprints_dir: &Path,
+    lock_path: &Path,
+    update: &Update,
+    offline: bool,
+    progress: &mut dyn Progress,
+) -> Result<Relocked> {
+    let matrix = Matrix::read(blueprints_dir)?;
+    let source = Source::Disk(blueprints_dir.to_path_buf());
+    let current = match std::fs::read_to_string(lock_path) {
+        Ok(text) => Some(text),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+        Err(e) => return Err(Error::io("read", lock_path, e)),
+    };
+    let old = match &current {
+        Some(text) => Lock::parse(text, &lock_path.display().to_string())?,
+        None => Lock::empty(),
+    };
+    let mut relocked = Relocked {
+        path: lock_path.to_path_buf(),
+        current,
+        lock: Lock::empty(),
+        blueprints: Vec::new(),
+        changes: Vec::new(),
+    };
+    for name in source.names()? {
+        let bp = blueprint::load(&source, &name)?;
+        if bp.kind == Kind::Layer {
+            continue;
+        }
+        let previous = old.blueprints.get(&bp.name);
+        let entry = lock_blueprint(&bp, &matrix, previous, update, offline, progress)?;
+        relocked.changes.extend(changes(&bp.name, previous, &entry));
+        relocked.lock.blueprints.insert(bp.name.clone(), entry);
+        relocked.blueprints.push(bp);
+    }
+    Ok(relocked)
+}
+
+impl Relocked {
+    /// The canonical text of the new lock.
+    pub fn text(&self) -> Result<String> {
+        self.lock.to_text()
+    }
+
+    /// Whether the lock on disk is exactly the new one.
+    pub fn is_current(&self) -> Result<bool> {
+        Ok(self.current.as_deref() == Some(self.text()?.as_str()))
+    }
+
+    /// A unified diff from the lock on disk to the new one.
+    pub fn diff(&self) -> Result<String> {
+        let new = self.text()?;
+        Ok(
+            similar::TextDiff::from_lines(self.current.as_deref().unwrap_or(""), &new)
+                .unified_diff()
+                .context_radius(2)
+                .header("spaces.lock (on disk)", "spaces.lock (expected)")
+                .to_string(),
+        )
+    }
+
+    /// The locked blueprint `name`, if it was locked.
+    pub fn blueprint(&self, name: &str) -> Option<(&Blueprint, &LockedBlueprint)> {
+        let bp = self.blueprints.iter().find(|b| b.name == name)?;
+        Some((bp, self.lock.blueprints.get(name)?))
+    }
+
+    /// Records the evidence of a passing verification of blueprint `name`.
+    pub fn record(&mut self, name: &str, evidence: Verification) {
+        if let Some(entry) = self.lock.blueprints.get_mut(name) {
+            entry.verification = Some(evidence);
+        }
+    }
+
+    /// Writes the new lock unless the file already holds it; says whether it wrote.
+    pub fn save(&self) -> Result<bool> {
+        if self.is_current()? {
+            return Ok(false);
+        }
+        file::replace(&self.path, self.text()?.as_bytes())?;
+        Ok(true)
+    }
+}
+
+fn changes(name: &str, old: Option<&LockedBlueprint>, new: &LockedBlueprint) -> Vec<Change> {
+    new.packages
+        .iter()
+        .filter_map(|(pkg, locked)| {
+            let old = old.and_then(|o| o.packages.get(pkg)).map(|o| &o.version);
+            (old != Some(&locked.version)).then(|| Change {
+                blueprint: name.to_owned(),
+                package: pkg.clone(),
+                old: old.cloned(),
+                new: locked.version.clone(),
+            })
+        })
+        .collect()
+}
+
+/// The request a blueprint makes of the resolver.
+pub fn request(bp: &Blueprint, preferred: BTreeMap<String, pep440_rs::Version>) -> Request {
+    Request {
+        blueprint: bp.name.clone(),
+        requested: bp
+            .dependencies
+            .all()
+            .map(|p| p.requirement.clone())
+            .collect(),
+        uses: bp.dependencies.uses.clone(),
+        preferred,
+    }
+}
+
+/// The locked versions to keep: all but those being updated.
+fn preferred(
+    old: Option<&LockedBlueprint>,
+    update: &Update,
+) -> BTreeMap<String, pep440_rs::Version> {
+    let updating = |name: &str| match update {
+        Update::Nothing => false,
+        Update::All => true,
+        Update::Only(list) => list
+            .iter()
+            .any(|u| requirement::normalise(u).is_ok_and(|n| n == name)),
+    };
+    old.map(|o| &o.packages)
+        .into_iter()
+        .flatten()
+        .filter(|(name, _)| !updating(name))
+        .filter_map(|(name, p)| {
+            let version = pep440_rs::Version::from_str(&p.version).ok()?;
+            Some((name.clone(), version))
+        })
+        .collect()
+}
+
+fn lock_blueprint(
+    bp: &Blueprint,
+    matrix: &Matrix,
+    old: Option<&LockedBlueprint>,
+    update: &Update,
+    offline: bool,
+    progress: &mut dyn Progress,
+) -> Result<LockedBlueprint> {
+    let resolution =
+        resolve::resolve(matrix, &request(bp, preferred(old, update))).map_err(|f| {
+            Error::blueprint(
+                format!("{}/blueprint.toml", bp.origin),
+                format!("cannot lock blueprint '{}':\n{f}", bp.name),
+            )
+        })?;
+    let packages: BTreeMap<String, LockedPackage> = bp
+        .dependencies
+        .all()
+        .map(|p| {
+            let version = resolution
+                .versions
+                .get(p.name())
+                .map(ToString::to_string)
+                .unwrap_or_default();
+            let requested = p.requirement.requested();
+            (p.name().to_owned(), LockedPackage { requested, version })
+        })
+        .collect();
+    let python = matrix.python.to_string();
+    let reusable = old.filter(|o| {
+        o.python == python
+            && o.platform == pip::TARGET_PLATFORM
+            && !o.artifacts.is_empty()
+            && o.packages
+                .iter()
+                .map(|(n, p)| (n, &p.version))
+                .eq(packages.iter().map(|(n, p)| (n, &p.version)))
+    });
+    let artifacts = match reusable {
+        Some(o) => o.artifacts.clone(),
+        None if offline || packages.is_empty() => Vec::new(),
+        None => {
+            progress.resolving(&bp.name);
+            transitive_set(bp, &packages, &python)?
+        }
+    };
+    let mut entry = LockedBlueprint {
+        version: bp.version.to_string(),
+        content_hash: bp.content_hash.clone(),
+        python,
+        platform: pip::TARGET_PLATFORM.to_owned(),
+        rules: resolution.rules,
+        packages,
+        artifacts,
+        verification: None,
+    };
+    // Evidence carries over only while everything it covered is unchanged.
+    if let Some(o) = old {
+        if o.content_hash == entry.content_hash
+            && o.packages == entry.packages
+            && o.artifacts == entry.artifacts
+        {
+            entry.verification = o.verification.clone();
+        }
+    }
+    Ok(entry)
+}
+
+/// Asks pip for the full set: everything, then the runtime part alone within it.
+fn transitive_set(
+    bp: &Blueprint,
+    packages: &BTreeMap<String, LockedPackage>,
+    target: &str,
+) -> Result<Vec<LockedArtifact>> {
+    let python = pip::interpreter();
+    pip::require_target(&python, target)?;
+    let pinned = |dev: bool| -> Vec<String> {
+        bp.dependencies
+            .of(dev)
+            .map(|p| {
+                let version = packages.get(p.name()).map_or("", |l| l.version.as_str());
+                format!("{}=={version}", p.requirement.name_with_extras())
+            })
+            .collect()
+    };
+    let runtime = pinned(false);
+    let all: Vec<String> = runtime.iter().cloned().chain(pinned(true)).collect();
+    let work = tempfile::tempdir()
+        .map_err(|e| Error::io("create a temporary folder", std::env::temp_dir(), e))?;
+    let full = pip::install_report(&python, &all, &[], work.path())?;
+    let constraints: Vec<String> = full
+        .iter()
+        .map(|a| format!("{}=={}", a.name, a.version))
+        .collect();
+    let run = pip::install_report(&python, &runtime, &constraints, work.path())?;
+    Ok(full
+        .into_iter()
+        .map(|a| LockedArtifact {
+            dev: !run.iter().any(|r| r.name == a.name),
+            name: a.name,
+            version: a.version,
+            file: a.file,
+            sha256: a.sha256,
+        })
+        .collect())
+}

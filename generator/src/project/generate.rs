@@ -1,0 +1,101 @@
+//! One generation, start to plan: answers collected, the context built from them and the
+//! locked pins, templates rendered, the record added. Used by `spacegen new` and by
+//! verification. Nothing here touches the disk.
+
+use super::plan::Plan;
+use super::{record, render};
+use crate::answers::{self, Answers, Prompter, Provided};
+use crate::blueprint::Blueprint;
+use crate::error::Result;
+use crate::lock::LockedBlueprint;
+use crate::template::{Context, Engine};
+
+/// Collects answers for `bp` and renders the whole project in memory.
+pub fn generate(
+    bp: &Blueprint,
+    entry: &LockedBlueprint,
+    provided: &Provided,
+    prompter: Option<&mut dyn Prompter>,
+) -> Result<(Plan, Answers)> {
+    let engine = Engine::new(&bp.partials, &bp.origin)?;
+    let answers = answers::collect(bp, &engine, provided, prompter)?;
+    let context = context(bp, &answers, entry)?;
+    let mut plan = render::render(bp, &engine, &context)?;
+    record::add(&mut plan, bp, &answers)?;
+    Ok((plan, answers))
+}
+
+/// What the templates see: the base names, the target Python, the pins and the answers.
+fn context(bp: &Blueprint, answers: &Answers, entry: &LockedBlueprint) -> Result<Context> {
+    let mut context = Context::base(bp);
+    context.insert_packages(
+        &entry.python,
+        &entry.requirements(bp, false)?,
+        &entry.requirements(bp, true)?,
+    );
+    context.insert_answers(answers.public());
+    Ok(context)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::blueprint::{self, Source, DEFAULT_BLUEPRINT};
+    use crate::lock::file;
+
+    fn default_project(flags: &[&str]) -> (Plan, Answers) {
+        let bp = blueprint::load(&Source::Embedded, DEFAULT_BLUEPRINT).unwrap();
+        let lock = file::embedded().unwrap();
+        let entry = lock.entry_for(&bp).unwrap();
+        let mut provided = Provided::default();
+        provided.add_flags(&flags.iter().map(|f| f.to_string()).collect::<Vec<_>>());
+        generate(&bp, entry, &provided, None).unwrap()
+    }
+
+    fn text(plan: &Plan, path: &str) -> String {
+        String::from_utf8(plan.files()[path].contents.clone()).unwrap()
+    }
+
+    #[test]
+    fn the_plan_holds_every_file_and_the_record_of_each() {
+        let (plan, _) = default_project(&[]);
+        let record = text(&plan, ".spacegen/answers.toml");
+        for path in plan.files().keys().filter(|p| !p.starts_with(".spacegen/")) {
+            assert!(
+                record.contains(&format!("{path:?} = \"sha256:"))
+                    || record.contains(&format!("{path} = \"sha256:")),
+                "{path} not recorded"
+            );
+        }
+    }
+
+    #[test]
+    fn requirements_carry_the_locked_pins_with_hashes() {
+        let (plan, _) = default_project(&[]);
+        let reqs = text(&plan, "requirements.txt");
+        assert!(reqs.contains("fastapi==0."), "{reqs}");
+        assert!(reqs.contains("--hash=sha256:"), "{reqs}");
+        assert!(
+            !reqs.contains("pytest"),
+            "dev pins leaked into requirements.txt"
+        );
+    }
+
+    #[test]
+    fn conditions_decide_which_files_are_planned() {
+        let workflow = ".github/workflows/sync-to-hub.yml";
+        assert!(!default_project(&[]).0.files().contains_key(workflow));
+        assert!(default_project(&["github_sync=true"])
+            .0
+            .files()
+            .contains_key(workflow));
+    }
+
+    #[test]
+    fn the_same_answers_give_the_same_plan() {
+        assert_eq!(
+            default_project(&["title=X"]).0,
+            default_project(&["title=X"]).0
+        );
+    }
+}

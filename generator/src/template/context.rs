@@ -1,0 +1,148 @@
+//! What templates see: the blueprint's name and version, spacegen's version, the answers that
+//! may be written down, the target Python and the pinned requirements. Built by the stage that
+//! has them; the engine only reads it.
+
+use liquid::model::{Object, Value as L};
+
+use crate::blueprint::{Blueprint, Value};
+use crate::lock::PinnedGroup;
+
+/// The names a template can read, with their values.
+#[derive(Debug, Clone, Default)]
+pub struct Context {
+    globals: Object,
+}
+
+impl Context {
+    /// A context with no names.
+    pub fn empty() -> Context {
+        Context::default()
+    }
+
+    /// What every template of `bp` sees besides the answers: `spacegen.version`,
+    /// `blueprint.name` and `blueprint.version`.
+    pub fn base(bp: &Blueprint) -> Context {
+        let mut c = Context::empty();
+        c.globals.insert(
+            "spacegen".into(),
+            L::Object(object([("version", env!("CARGO_PKG_VERSION").to_owned())])),
+        );
+        c.globals.insert(
+            "blueprint".into(),
+            L::Object(object([
+                ("name", bp.name.clone()),
+                ("version", bp.version.to_string()),
+            ])),
+        );
+        c
+    }
+
+    /// Adds (or replaces) one name.
+    #[cfg(test)]
+    pub fn with(mut self, name: &str, value: impl Into<ContextValue>) -> Context {
+        self.globals.insert(name.to_owned().into(), value.into().0);
+        self
+    }
+
+    /// Adds answers.
+    pub fn insert_answers<'a>(&mut self, answers: impl Iterator<Item = (&'a str, &'a Value)>) {
+        for (name, value) in answers {
+            self.globals
+                .insert(name.to_owned().into(), liquid_value(value));
+        }
+    }
+
+    /// Adds `python.version` and the pinned `requirements` and `dev_requirements`.
+    pub fn insert_packages(&mut self, python: &str, runtime: &[PinnedGroup], dev: &[PinnedGroup]) {
+        self.globals.insert(
+            "python".into(),
+            L::Object(object([("version", python.to_owned())])),
+        );
+        self.globals
+            .insert("requirements".into(), groups_value(runtime));
+        self.globals
+            .insert("dev_requirements".into(), groups_value(dev));
+    }
+
+    /// Whether a template can read `name`.
+    pub fn has(&self, name: &str) -> bool {
+        self.globals.contains_key(name)
+    }
+
+    pub(crate) fn globals(&self) -> &Object {
+        &self.globals
+    }
+}
+
+/// A value for [`Context::with`].
+#[cfg(test)]
+pub struct ContextValue(L);
+
+#[cfg(test)]
+impl From<bool> for ContextValue {
+    fn from(b: bool) -> Self {
+        ContextValue(L::scalar(b))
+    }
+}
+
+#[cfg(test)]
+impl From<i64> for ContextValue {
+    fn from(i: i64) -> Self {
+        ContextValue(L::scalar(i))
+    }
+}
+
+#[cfg(test)]
+impl From<&str> for ContextValue {
+    fn from(s: &str) -> Self {
+        ContextValue(L::scalar(s.to_owned()))
+    }
+}
+
+#[cfg(test)]
+impl From<&Value> for ContextValue {
+    fn from(v: &Value) -> Self {
+        ContextValue(liquid_value(v))
+    }
+}
+
+/// A variable's value as liquid sees it.
+fn liquid_value(value: &Value) -> L {
+    match value {
+        Value::String(s) => L::scalar(s.clone()),
+        Value::Bool(b) => L::scalar(*b),
+        Value::Integer(i) => L::scalar(*i),
+        Value::List(items) => L::Array(items.iter().map(|s| L::scalar(s.clone())).collect()),
+    }
+}
+
+fn object<const N: usize>(pairs: [(&str, String); N]) -> Object {
+    pairs
+        .into_iter()
+        .map(|(k, v)| (k.to_owned().into(), L::scalar(v)))
+        .collect()
+}
+
+fn groups_value(groups: &[PinnedGroup]) -> L {
+    L::Array(
+        groups
+            .iter()
+            .map(|g| {
+                let packages = g
+                    .pins
+                    .iter()
+                    .map(|p| {
+                        L::Object(object([
+                            ("name", p.name.clone()),
+                            ("version", p.version.clone()),
+                            ("line", p.line.clone()),
+                        ]))
+                    })
+                    .collect();
+                let mut o = object([("name", g.name.clone()), ("comment", g.comment.clone())]);
+                o.insert("packages".into(), L::Array(packages));
+                L::Object(o)
+            })
+            .collect(),
+    )
+}

@@ -1,0 +1,305 @@
+//! The template engine: liquid with spacegen's filters and a blueprint's partials. It renders
+//! text over a [`Context`] and knows nothing of answers, locks or plans.
+//!
+//! Every error is a [`Diagnostic`] pointing at the markup it is about. Positions are found by
+//! spacegen itself ([`super::markup`]): an unknown name by the static check before rendering, a
+//! syntax error by parsing each markup on its own until one fails.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use liquid::partials::{EagerCompiler, InMemorySource};
+
+use super::context::Context;
+use super::markup::{closing_tag, is_inner_tag, markups};
+use super::{filters, names};
+use crate::error::{Diagnostic, Error, FileKind, Position, Result};
+
+/// A liquid parser with spacegen's filters and the blueprint's partials.
+pub struct Engine {
+    parser: liquid::Parser,
+    partials: BTreeMap<String, String>,
+}
+
+/// Where a text to render comes from, for errors: a file, and where in it the text starts when
+/// it is a value inside a larger file (a condition in `blueprint.toml`).
+#[derive(Debug, Clone)]
+pub struct Origin<'a> {
+    pub file: &'a str,
+    /// The position of the whole text inside `file`, when it is part of it.
+    pub within: Option<&'a Position>,
+}
+
+impl<'a> Origin<'a> {
+    /// A whole file.
+    pub fn file(file: &'a str) -> Origin<'a> {
+        Origin { file, within: None }
+    }
+}
+
+impl Engine {
+    /// An engine with the blueprint's `partials` (name → text). `file` names the blueprint in
+    /// errors.
+    pub fn new(partials: &BTreeMap<String, String>, file: &str) -> Result<Engine> {
+        let mut source = InMemorySource::new();
+        for (name, text) in partials {
+            source.add(name.as_str(), text.as_str());
+        }
+        let builder = liquid::ParserBuilder::with_stdlib().partials(EagerCompiler::new(source));
+        let parser = filters::register(builder)
+            .build()
+            .map_err(|e| Error::blueprint(format!("{file} (partials)"), liquid_message(&e)))?;
+        Ok(Engine {
+            parser,
+            partials: partials.clone(),
+        })
+    }
+
+    /// Renders `text`. A name the context does not have is an error, as is any liquid error.
+    pub fn render(&self, origin: &Origin<'_>, text: &str, context: &Context) -> Result<String> {
+        self.check_names(origin, text, context)?;
+        let template = self.parser.parse(text).map_err(|e| {
+            let span = self.locate_syntax_error(text);
+            diagnostic(origin, text, span, liquid_message(&e))
+        })?;
+        template.render(context.globals()).map_err(|e| {
+            let span = self.locate_render_error(text, context);
+            diagnostic(origin, text, span, liquid_message(&e)).into()
+        })
+    }
+
+    /// Evaluates a liquid condition such as `github_sync` or `db == "sqlite"`.
+    pub fn condition(&self, origin: &Origin<'_>, expr: &str, context: &Context) -> Result<bool> {
+        let prefix = "{% if ";
+        let text = format!("{prefix}{expr} %}}true{{% else %}}false{{% endif %}}");
+        let rendered = self
+            .render(&Origin::file(origin.file), &text, context)
+            .map_err(|e| match e {
+                // Point into the condition as written, not into the wrapper around it.
+                Error::Diagnostic(mut d) => {
+                    let span = d.position.take().map_or(0..expr.len(), |p| {
+                        let start = p.span.start.saturating_sub(prefix.len()).min(expr.len());
+                        start
+                            ..p.span
+                                .end
+                                .saturating_sub(prefix.len())
+                                .clamp(start, expr.len())
+                    });
+                    d.position = Some(shift(origin, expr, span));
+                    Error::Diagnostic(d)
+                }
+                other => other,
+            })?;
+        Ok(rendered == "true")
+    }
+
+    /// Refuses a template that reads a name the context does not have, pointing at each.
+    fn check_names(&self, origin: &Origin<'_>, text: &str, context: &Context) -> Result<()> {
+        let partials = |name: &str| self.partials.get(name).cloned();
+        let unknown = names::undefined(text, &|n| context.has(n), &partials);
+        let mut diagnostics: Vec<Diagnostic> = unknown
+            .into_iter()
+            .map(|u| {
+                let message = format!("unknown variable '{}'", u.name);
+                match &u.partial {
+                    Some(p) => {
+                        let partial = self.partials.get(p).cloned().unwrap_or_default();
+                        Diagnostic::new(
+                            FileKind::Blueprint,
+                            format!("partials/{p}.liquid"),
+                            message,
+                        )
+                        .at(partial, u.span)
+                        .help(format!("included from {}", origin.file))
+                    }
+                    None => diagnostic(origin, text, Some(u.span), message),
+                }
+            })
+            .collect();
+        match diagnostics.len() {
+            0 => Ok(()),
+            1 => Err(diagnostics.remove(0).into()),
+            _ => Err(Error::Diagnostics(diagnostics)),
+        }
+    }
+
+    /// The first markup that does not parse on its own (a block opener is given its closing
+    /// tag), or the first block left open or closed twice.
+    fn locate_syntax_error(&self, text: &str) -> Option<std::ops::Range<usize>> {
+        let all = markups(text);
+        for m in &all {
+            let raw = m.raw(text);
+            let alone = match (m.output, closing_tag(m.tag)) {
+                (true, _) => raw.to_owned(),
+                (false, Some(end)) => format!("{raw}{{% {end} %}}"),
+                (false, None) if is_inner_tag(m.tag) => continue,
+                (false, None) => raw.to_owned(),
+            };
+            if self.parser.parse(&alone).is_err() {
+                return Some(m.span.clone());
+            }
+        }
+        let mut open: Vec<&super::markup::Markup<'_>> = Vec::new();
+        for m in &all {
+            if closing_tag(m.tag).is_some() {
+                open.push(m);
+            } else if m.tag.starts_with("end") {
+                match open.pop() {
+                    Some(o) if closing_tag(o.tag) == Some(m.tag) => {}
+                    _ => return Some(m.span.clone()),
+                }
+            }
+        }
+        open.first().map(|m| m.span.clone())
+    }
+
+    /// The first output that fails to render on its own over the context.
+    fn locate_render_error(&self, text: &str, context: &Context) -> Option<std::ops::Range<usize>> {
+        markups(text)
+            .into_iter()
+            .filter(|m| m.output)
+            .find(|m| {
+                let mut read = Vec::new();
+                names::reads(m.rest, &mut read);
+                read.iter().all(|(n, _)| context.has(n))
+                    && self
+                        .parser
+                        .parse(m.raw(text))
+                        .and_then(|t| t.render(context.globals()))
+                        .is_err()
+            })
+            .map(|m| m.span)
+    }
+}
+
+/// A diagnostic about `span` of `text`, which comes from `origin`.
+fn diagnostic(
+    origin: &Origin<'_>,
+    text: &str,
+    span: Option<std::ops::Range<usize>>,
+    message: String,
+) -> Diagnostic {
+    let d = Diagnostic::new(FileKind::Blueprint, origin.file, message);
+    match span {
+        Some(span) if origin.within.is_none() => d.at(Arc::<str>::from(text), span),
+        Some(span) => d.at_position(Some(shift(origin, text, span))),
+        None => d.at_position(origin.within.cloned()),
+    }
+}
+
+/// `span` of `text`, moved to where `text` sits inside `origin`'s file.
+fn shift(origin: &Origin<'_>, text: &str, span: std::ops::Range<usize>) -> Position {
+    match origin.within {
+        // The value is written as a TOML string: its text starts after the opening quote.
+        Some(p) => Position::new(
+            p.text.clone(),
+            p.span.start + 1 + span.start..p.span.start + 1 + span.end,
+        ),
+        None => Position::new(Arc::<str>::from(text), span),
+    }
+}
+
+/// What went wrong, in liquid's words: the summary line of its message.
+fn liquid_message(e: &liquid::Error) -> String {
+    let text = e.to_string();
+    let lines: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect();
+    let detail = |key: &str| lines.iter().find_map(|l| l.strip_prefix(key));
+    if let Some(v) = detail("requested variable=") {
+        return format!("unknown variable '{v}'");
+    }
+    if let Some(f) = detail("requested filter=") {
+        return format!("unknown filter '{f}'");
+    }
+    if let (Some(v), Some(i)) = (detail("variable="), detail("requested index=")) {
+        return format!("'{v}' has no key '{i}'");
+    }
+    if let Some(summary) = detail("= ") {
+        return summary.to_owned();
+    }
+    lines
+        .first()
+        .map(|l| l.trim_start_matches("liquid:").trim())
+        .filter(|l| !l.is_empty())
+        .unwrap_or("template error")
+        .to_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn engine() -> Engine {
+        let mut partials = BTreeMap::new();
+        partials.insert("p".to_owned(), "one\n{{ missing }}".to_owned());
+        Engine::new(&partials, "t").unwrap()
+    }
+
+    fn error(text: &str, context: &Context) -> Diagnostic {
+        match engine().render(&Origin::file("t.liquid"), text, context) {
+            Err(Error::Diagnostic(d)) => *d,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    fn pointed(d: &Diagnostic) -> (usize, usize, String) {
+        let p = d.position.clone().expect("a position");
+        (p.line, p.column, p.text[p.span].to_owned())
+    }
+
+    #[test]
+    fn undefined_variables_point_at_the_name() {
+        let d = error("a\nb\n{{ x }}\n", &Context::empty());
+        assert_eq!(d.message, "unknown variable 'x'");
+        let Err(Error::Diagnostics(all)) = engine().render(
+            &Origin::file("t"),
+            "{{ x | append: nope }}",
+            &Context::empty(),
+        ) else {
+            panic!("two unknown names give two diagnostics");
+        };
+        assert_eq!(pointed(&all[1]), (1, 16, "nope".into()));
+        let d = error("a\nb\n  {{ x }}\n", &Context::empty());
+        assert_eq!(pointed(&d), (3, 6, "x".into()));
+    }
+
+    #[test]
+    fn names_read_in_partials_point_into_the_partial() {
+        let d = error("{% include \"p\" %}", &Context::empty());
+        assert_eq!(d.file, "partials/p.liquid");
+        assert_eq!(pointed(&d), (2, 4, "missing".into()));
+    }
+
+    #[test]
+    fn syntax_errors_point_at_the_markup() {
+        let d = error("x\n{% if %}\n{% endif %}", &Context::empty());
+        assert_eq!(pointed(&d), (2, 1, "{% if %}".into()));
+        let d = error("x\n{% for a in b %}\n", &Context::empty().with("b", 1));
+        assert_eq!(pointed(&d), (2, 1, "{% for a in b %}".into()));
+        let d = error("{{ 1 | no_such_filter }}", &Context::empty());
+        assert!(d.message.contains("no_such_filter"), "{}", d.message);
+        assert_eq!(pointed(&d).2, "{{ 1 | no_such_filter }}");
+    }
+
+    #[test]
+    fn conditions_evaluate_and_errors_point_into_them() {
+        let c = Context::empty().with("on", true).with("db", "sqlite");
+        let e = engine();
+        let o = Origin::file("c");
+        assert!(e.condition(&o, "on", &c).unwrap());
+        assert!(e.condition(&o, "db == \"sqlite\"", &c).unwrap());
+        assert!(!e.condition(&o, "on == false", &c).unwrap());
+        let manifest = Position::new("when = \"on and nope\"", 7..20);
+        let o = Origin {
+            file: "blueprint.toml",
+            within: Some(&manifest),
+        };
+        let Err(Error::Diagnostic(d)) = e.condition(&o, "on and nope", &c) else {
+            panic!("an unknown name in a condition is an error");
+        };
+        assert_eq!(pointed(&d), (1, 16, "nope".into()));
+    }
+}

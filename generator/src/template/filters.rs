@@ -1,0 +1,255 @@
+//! Liquid filters the templates use: case conversions and escaping for target languages.
+//!
+//! Each escaping filter turns any string a user can type (quotes, backslashes, newlines,
+//! control characters, `"""`, `{{ }}`, any unicode) into a literal that the target language
+//! parses back to the same string.
+
+use heck::{ToKebabCase, ToPascalCase, ToSnakeCase};
+use liquid_core::{
+    Display_filter, Filter, FilterReflection, ParseFilter, Result, Runtime, Value, ValueView,
+};
+
+/// A double-quoted literal with backslash escapes, valid both as a Python string literal and
+/// as a YAML double-quoted scalar: quotes and backslashes escaped, every control character,
+/// line separator and byte-order mark written as `\uXXXX`, all else (any unicode) kept.
+fn double_quoted(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '"' => out.push_str("\\\""),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c.is_control() || matches!(c, '\u{85}' | '\u{2028}' | '\u{2029}' | '\u{feff}') => {
+                out.push_str(&format!("\\u{:04x}", c as u32))
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+/// A Python string literal.
+pub fn py_str(s: &str) -> String {
+    double_quoted(s)
+}
+
+/// A TOML basic string.
+pub fn toml_str(s: &str) -> String {
+    toml::Value::String(s.to_owned()).to_string()
+}
+
+/// A YAML double-quoted scalar that reads back as exactly `s`.
+pub fn yaml_str(s: &str) -> String {
+    double_quoted(s)
+}
+
+/// A single-quoted `.env` value as python-dotenv (and so pydantic-settings) reads it: nothing
+/// is expanded inside single quotes, and only `\\` and `\'` are decoded; a newline stays a
+/// newline inside the quotes.
+pub fn dotenv_str(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('\'');
+    for c in s.chars() {
+        match c {
+            '\\' => out.push_str("\\\\"),
+            '\'' => out.push_str("\\'"),
+            c => out.push(c),
+        }
+    }
+    out.push('\'');
+    out
+}
+
+/// `owner/name` → the Space's host, the way Hugging Face derives the subdomain.
+pub fn hf_host(s: &str) -> String {
+    let sub: String = s
+        .trim()
+        .to_lowercase()
+        .chars()
+        .map(|c| if matches!(c, '/' | '.' | '_') { '-' } else { c })
+        .collect();
+    format!("{sub}.hf.space")
+}
+
+/// Defines a liquid filter from a `fn(&str) -> String`.
+macro_rules! string_filter {
+    ($parser:ident, $filter:ident, $name:literal, $desc:literal, $func:expr) => {
+        #[derive(Clone, ParseFilter, FilterReflection)]
+        #[filter(name = $name, description = $desc, parsed($filter))]
+        pub struct $parser;
+
+        #[derive(Debug, Default, Display_filter)]
+        #[name = $name]
+        struct $filter;
+
+        impl Filter for $filter {
+            fn evaluate(&self, input: &dyn ValueView, _runtime: &dyn Runtime) -> Result<Value> {
+                let f: fn(&str) -> String = $func;
+                Ok(Value::scalar(f(input.to_kstr().as_str())))
+            }
+        }
+    };
+}
+
+string_filter!(
+    Slug,
+    SlugFilter,
+    "slug",
+    "ASCII slug: lowercase words joined by '-'.",
+    |s| { slug::slugify(s) }
+);
+string_filter!(Snake, SnakeFilter, "snake", "snake_case.", |s| s
+    .to_snake_case());
+string_filter!(Kebab, KebabFilter, "kebab", "kebab-case.", |s| s
+    .to_kebab_case());
+string_filter!(Pascal, PascalFilter, "pascal", "PascalCase.", |s| s
+    .to_pascal_case());
+string_filter!(
+    PyStr,
+    PyStrFilter,
+    "py_str",
+    "A Python string literal.",
+    py_str
+);
+string_filter!(
+    TomlStr,
+    TomlStrFilter,
+    "toml_str",
+    "A TOML basic string.",
+    toml_str
+);
+string_filter!(
+    YamlStr,
+    YamlStrFilter,
+    "yaml_str",
+    "A YAML double-quoted scalar.",
+    yaml_str
+);
+string_filter!(
+    DotenvStr,
+    DotenvFilter,
+    "dotenv",
+    "A single-quoted .env value.",
+    dotenv_str
+);
+string_filter!(
+    HfHost,
+    HfHostFilter,
+    "hf_host",
+    "owner/name to the Space host.",
+    hf_host
+);
+
+/// `json`: any value (string, number, bool, array) as JSON.
+#[derive(Clone, ParseFilter, FilterReflection)]
+#[filter(name = "json", description = "The value as JSON.", parsed(JsonFilter))]
+pub struct Json;
+
+#[derive(Debug, Default, Display_filter)]
+#[name = "json"]
+struct JsonFilter;
+
+impl Filter for JsonFilter {
+    fn evaluate(&self, input: &dyn ValueView, _runtime: &dyn Runtime) -> Result<Value> {
+        let json = serde_json::to_string(&input.to_value())
+            .map_err(|e| liquid_core::Error::with_msg(format!("json: {e}")))?;
+        Ok(Value::scalar(json))
+    }
+}
+
+/// Registers every filter on a parser builder.
+pub fn register<P: liquid::partials::PartialCompiler>(
+    builder: liquid::ParserBuilder<P>,
+) -> liquid::ParserBuilder<P> {
+    builder
+        .filter(Slug)
+        .filter(Snake)
+        .filter(Kebab)
+        .filter(Pascal)
+        .filter(PyStr)
+        .filter(TomlStr)
+        .filter(YamlStr)
+        .filter(DotenvStr)
+        .filter(HfHost)
+        .filter(Json)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A JSON string. JSON is also a valid YAML double-quoted scalar, except that YAML folds
+    /// some characters JSON leaves raw; `yaml_str` handles those.
+    pub fn json_str(s: &str) -> String {
+        serde_json::Value::String(s.to_owned()).to_string()
+    }
+
+    const HOSTILE: &str =
+        "He said \"hi\" \\ '''\"\"\"\n{{ x }} {% raw %} ünï 🚀\t\r\u{0}\u{2028}$HOME";
+
+    #[test]
+    fn py_str_escapes_everything_python_would_choke_on() {
+        let lit = py_str(HOSTILE);
+        assert!(lit.starts_with('"') && lit.ends_with('"'));
+        assert!(!lit[1..lit.len() - 1].contains('\n'));
+        assert!(lit.contains("\\\"\\\"\\\""));
+        assert!(lit.contains("\\u0000") && lit.contains("\\u2028"));
+        assert!(lit.contains("ünï 🚀"));
+    }
+
+    #[test]
+    fn toml_str_round_trips() {
+        let doc = format!("v = {}", toml_str(HOSTILE));
+        let parsed: toml::Table = toml::from_str(&doc).unwrap();
+        assert_eq!(parsed["v"].as_str(), Some(HOSTILE));
+    }
+
+    #[test]
+    fn json_str_round_trips() {
+        let parsed: String = serde_json::from_str(&json_str(HOSTILE)).unwrap();
+        assert_eq!(parsed, HOSTILE);
+    }
+
+    #[test]
+    fn yaml_str_is_single_line_json_compatible() {
+        let s = yaml_str(HOSTILE);
+        assert!(!s.contains('\n') && !s.contains('\u{2028}'));
+        // Every escape used is also JSON's, so a JSON parser reads it back.
+        let parsed: String = serde_json::from_str(&s).unwrap();
+        assert_eq!(parsed, HOSTILE);
+    }
+
+    #[test]
+    fn dotenv_single_quotes_and_escapes_only_quote_and_backslash() {
+        assert_eq!(dotenv_str("a'b\\c $HOME \"d\""), "'a\\'b\\\\c $HOME \"d\"'");
+    }
+
+    #[test]
+    fn hf_host_follows_the_subdomain_rules() {
+        assert_eq!(
+            hf_host("NimaBoscarino/hotdog-gradio"),
+            "nimaboscarino-hotdog-gradio.hf.space"
+        );
+        assert_eq!(hf_host("jglowa/ai-gov.pl"), "jglowa-ai-gov-pl.hf.space");
+        assert_eq!(hf_host("name/of_app"), "name-of-app.hf.space");
+    }
+
+    #[test]
+    fn case_filters_render() {
+        let parser = register(liquid::ParserBuilder::with_stdlib())
+            .build()
+            .unwrap();
+        let t = parser
+            .parse("{{ s | slug }}|{{ s | snake }}|{{ s | kebab }}|{{ s | pascal }}|{{ n | json }}")
+            .unwrap();
+        let globals = liquid::object!({ "s": "Ünï Space API!", "n": [1, "a"] });
+        assert_eq!(
+            t.render(&globals).unwrap(),
+            "uni-space-api|ünï_space_api|ünï-space-api|ÜnïSpaceApi|[1,\"a\"]"
+        );
+    }
+}
