@@ -186,6 +186,14 @@ pub enum Error {
     /// Several errors in files, found together.
     #[error("{}", .0.iter().map(ToString::to_string).collect::<Vec<_>>().join("\n"))]
     Diagnostics(Vec<Diagnostic>),
+    /// No versions satisfy a blueprint's ranges and the matrix's rules; why, as a chain of
+    /// reasons with the rules involved.
+    #[error("cannot lock blueprint '{blueprint}' ({file})")]
+    Unresolvable {
+        blueprint: String,
+        file: String,
+        explanation: String,
+    },
     /// The lock on disk is not what locking anew gives; the diff from one to the other.
     #[error("{} is out of date", .path.display())]
     Stale { path: PathBuf, diff: String },
@@ -277,7 +285,10 @@ impl Error {
             | Error::NotEmpty(_)
             | Error::Destination(_) => exit::USAGE,
             Error::Diagnostic(d) if d.kind == FileKind::Answers => exit::USAGE,
-            Error::Diagnostic(_) | Error::Diagnostics(_) | Error::Stale { .. } => exit::BLUEPRINT,
+            Error::Diagnostic(_)
+            | Error::Diagnostics(_)
+            | Error::Stale { .. }
+            | Error::Unresolvable { .. } => exit::BLUEPRINT,
             Error::Io { .. } | Error::Other(_) => exit::FAILURE,
         }
     }

@@ -1,8 +1,9 @@
 //! The generated output of every shipped blueprint, snapshot-tested, and the guarantee that
 //! hostile answers still give files that parse.
 //!
-//! `sqlite-demo` with default answers is snapshotted file by file. Each other variant is
-//! snapshotted only where it differs from the defaults, so a review shows what the answers
+//! Every blueprint `spacegen list` shows is covered, so a new blueprint needs no edit here: its
+//! output with default answers is snapshotted file by file, and each variant of the shared
+//! `base` answers only where it differs from the defaults, so a review shows what the answers
 //! change. Snapshots live in the repository's top-level `snapshots/` folder.
 
 mod common;
@@ -54,8 +55,21 @@ const VARIANTS: &[Variant] = &[
     },
 ];
 
-fn generate(vars: &[(&str, &str)]) -> BTreeMap<String, Vec<u8>> {
-    let mut t = Test::new().args(["new", "out", "--blueprint", "sqlite-demo", "--defaults"]);
+/// The blueprints `spacegen list` shows.
+fn blueprints() -> Vec<String> {
+    let (run, _dir) = Test::new().args(["list"]).run();
+    let names: Vec<String> = run
+        .stdout
+        .lines()
+        .filter_map(|l| l.split_whitespace().next())
+        .map(str::to_owned)
+        .collect();
+    assert!(!names.is_empty(), "spacegen list shows no blueprint");
+    names
+}
+
+fn generate(blueprint: &str, vars: &[(&str, &str)]) -> BTreeMap<String, Vec<u8>> {
+    let mut t = Test::new().args(["new", "out", "--blueprint", blueprint, "--defaults"]);
     for (k, v) in vars {
         t = t.var(k, v);
     }
@@ -63,8 +77,8 @@ fn generate(vars: &[(&str, &str)]) -> BTreeMap<String, Vec<u8>> {
     read_tree(&run.dir.join("out"))
 }
 
-fn snapshot_name(variant: &str, path: &str) -> String {
-    format!("sqlite-demo@{variant}@{}", path.replace('/', "__"))
+fn snapshot_name(blueprint: &str, variant: &str, path: &str) -> String {
+    format!("{blueprint}@{variant}@{}", path.replace('/', "__"))
 }
 
 fn text(bytes: &[u8]) -> String {
@@ -72,16 +86,22 @@ fn text(bytes: &[u8]) -> String {
 }
 
 #[test]
-fn sqlite_demo_output_snapshots() {
-    let defaults = generate(&[]);
+fn every_blueprint_output_snapshots() {
+    for blueprint in blueprints() {
+        output_snapshots(&blueprint);
+    }
+}
+
+fn output_snapshots(bp: &str) {
+    let defaults = generate(bp, &[]);
     insta::with_settings!({ snapshot_path => "../../snapshots", prepend_module_to_snapshot => false, omit_expression => true }, {
         let listing: Vec<&str> = defaults.keys().map(String::as_str).collect();
-        insta::assert_snapshot!(snapshot_name("defaults", "FILES"), listing.join("\n"));
+        insta::assert_snapshot!(snapshot_name(bp, "defaults", "FILES"), listing.join("\n"));
         for (path, bytes) in &defaults {
-            insta::assert_snapshot!(snapshot_name("defaults", path), text(bytes));
+            insta::assert_snapshot!(snapshot_name(bp, "defaults", path), text(bytes));
         }
         for variant in VARIANTS {
-            let files = generate(variant.vars);
+            let files = generate(bp, variant.vars);
             let mut changed = Vec::new();
             for (path, bytes) in &files {
                 match defaults.get(path) {
@@ -93,10 +113,10 @@ fn sqlite_demo_output_snapshots() {
             for path in defaults.keys().filter(|p| !files.contains_key(*p)) {
                 changed.push(format!("removed {path}"));
             }
-            insta::assert_snapshot!(snapshot_name(variant.name, "CHANGES"), changed.join("\n"));
+            insta::assert_snapshot!(snapshot_name(bp, variant.name, "CHANGES"), changed.join("\n"));
             for (path, bytes) in &files {
                 if defaults.get(path) != Some(bytes) {
-                    insta::assert_snapshot!(snapshot_name(variant.name, path), text(bytes));
+                    insta::assert_snapshot!(snapshot_name(bp, variant.name, path), text(bytes));
                 }
             }
         }
@@ -163,15 +183,23 @@ fn check_parses(root: &Path, files: &BTreeMap<String, Vec<u8>>, title: &str) {
 }
 
 #[test]
-fn every_variant_parses() {
-    let (run, _d) = Test::new().args(["new", "out", "--defaults"]).run();
+fn every_variant_of_every_blueprint_parses() {
+    for blueprint in blueprints() {
+        variants_parse(&blueprint);
+    }
+}
+
+fn variants_parse(bp: &str) {
+    let (run, _d) = Test::new()
+        .args(["new", "out", "--defaults", "--blueprint", bp])
+        .run();
     check_parses(
         &run.dir.join("out"),
         &read_tree(&run.dir.join("out")),
         "My Space API",
     );
     for variant in VARIANTS {
-        let mut t = Test::new().args(["new", "out", "--defaults"]);
+        let mut t = Test::new().args(["new", "out", "--defaults", "--blueprint", bp]);
         for (k, v) in variant.vars {
             t = t.var(k, v);
         }

@@ -129,7 +129,17 @@ fn check_given<'a>(bp: &'a Blueprint, provided: &Provided) -> Result<BTreeMap<&'
             Ok(v) => {
                 given.insert(var.name(), v);
             }
-            Err(e) => problems.push(Problem::new(g.about(var.name()), e)),
+            Err(e) => {
+                let about = match g.about(var.name()) {
+                    // A secret is never echoed, not even back to the one who typed it.
+                    About::Flag { name, .. } if var.secret => About::Flag {
+                        name,
+                        raw: "…".to_owned(),
+                    },
+                    about => about,
+                };
+                problems.push(Problem::new(about, e))
+            }
         }
     }
     if problems.is_empty() {

@@ -45,14 +45,14 @@ pub(super) fn merge(chain: Vec<Folder>) -> Result<Blueprint> {
         chain.iter().map(|f| (f.name.as_str(), &f.files)).collect();
     let content_hash = hash::tree_hash(&hash_input);
     let mut merged = Merged::default();
+    let mut version = None;
     for (i, folder) in chain.iter().enumerate() {
         let meta = &folder.manifest.wire.blueprint;
-        let version = check_meta(&folder.manifest, meta)?;
+        version = Some(check_meta(&folder.manifest, meta)?);
         if i + 1 < chain.len() {
             check_layer(&folder.manifest, meta)?;
             merged.layers.push(meta.name.get_ref().clone());
         }
-        let _ = version;
         merge_variables(&mut merged.variables, &folder.manifest, i > 0)?;
         merged.rules.extend(file_rules(&folder.manifest)?);
         merge_dependencies(&mut merged.dependencies, &folder.manifest)?;
@@ -61,9 +61,12 @@ pub(super) fn merge(chain: Vec<Folder>) -> Result<Blueprint> {
     check_unique_packages(&own.manifest, &merged.dependencies)?;
     check_conditions(&own.manifest, &merged)?;
     let meta = &own.manifest.wire.blueprint;
+    let Some(version) = version else {
+        return Err(Error::Other("empty blueprint chain".into()));
+    };
     Ok(Blueprint {
         name: meta.name.get_ref().clone(),
-        version: check_meta(&own.manifest, meta)?,
+        version,
         description: meta.description.clone(),
         kind: meta.kind.as_ref().map(|k| *k.get_ref()).unwrap_or_default(),
         layers: merged.layers,

@@ -272,7 +272,11 @@ impl Variable {
             Value::String(s) => {
                 if let Some(choices) = &v.choices {
                     if !choices.iter().any(|c| c == s) {
-                        return Err(format!("{s:?} is not one of: {}", choices.join(", ")));
+                        return Err(format!(
+                            "{} is not one of: {}",
+                            self.shown(s),
+                            choices.join(", ")
+                        ));
                     }
                 }
                 self.check_text(s, "")?;
@@ -280,14 +284,16 @@ impl Variable {
                 if let Some(min) = v.min_length {
                     if n < min {
                         return Err(format!(
-                            "{s:?} is {n} characters long; at least {min} needed"
+                            "{} is {n} characters long; at least {min} needed",
+                            self.shown(s)
                         ));
                     }
                 }
                 if let Some(max) = v.max_length {
                     if n > max {
                         return Err(format!(
-                            "{s:?} is {n} characters long; at most {max} allowed"
+                            "{} is {n} characters long; at most {max} allowed",
+                            self.shown(s)
                         ));
                     }
                 }
@@ -325,6 +331,15 @@ impl Variable {
         Ok(())
     }
 
+    /// `s` as a message quotes it; a secret's value is never shown.
+    fn shown(&self, s: &str) -> String {
+        if self.secret {
+            "the value".to_owned()
+        } else {
+            format!("{s:?}")
+        }
+    }
+
     fn check_text(&self, s: &str, what: &str) -> Result<(), String> {
         if let (Some(re), Some(pattern)) = (&self.regex, &self.validation.regex) {
             if !re.is_match(s) {
@@ -333,7 +348,10 @@ impl Variable {
                     .as_deref()
                     .map(|h| format!(" ({h})"))
                     .unwrap_or_default();
-                return Err(format!("{what}{s:?} does not match {pattern}{hint}"));
+                return Err(format!(
+                    "{what}{} does not match {pattern}{hint}",
+                    self.shown(s)
+                ));
             }
         }
         Ok(())

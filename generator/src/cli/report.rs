@@ -19,6 +19,7 @@ pub(crate) fn render(e: &Error) -> String {
         }
         Error::Diagnostic(d) => diagnostic(d),
         Error::Diagnostics(all) => all.iter().map(diagnostic).collect::<Vec<_>>().join("\n"),
+        Error::Unresolvable { explanation, .. } => format!("error: {e}\n{explanation}"),
         Error::Stale { diff, .. } => format!(
             "error: {e}\nhelp: run `spacegen lock` and commit the result\n{}",
             diff.trim_end()
@@ -107,15 +108,7 @@ mod tests {
         let d = Diagnostic::new(FileKind::Blueprint, "bp/blueprint.toml", "bad version")
             .at("[blueprint]\nversion = \"one\"\n", 22..27)
             .help("use semver");
-        insta::assert_snapshot!(diagnostic(&d), @r#"
-        error: bad version
-         --> bp/blueprint.toml:2:11
-          |
-        2 | version = "one"
-          |           ^^^^^
-          |
-          = help: use semver
-        "#);
+        snapshot!("report@diagnostic", diagnostic(&d));
     }
 
     #[test]

@@ -203,10 +203,11 @@ fn lock_blueprint(
 ) -> Result<LockedBlueprint> {
     let resolution =
         resolve::resolve(matrix, &request(bp, preferred(old, update))).map_err(|f| {
-            Error::blueprint(
-                format!("{}/blueprint.toml", bp.origin),
-                format!("cannot lock blueprint '{}':\n{f}", bp.name),
-            )
+            Error::Unresolvable {
+                blueprint: bp.name.clone(),
+                file: format!("{}/blueprint.toml", bp.origin),
+                explanation: f.to_string(),
+            }
         })?;
     let packages: BTreeMap<String, LockedPackage> = bp
         .dependencies

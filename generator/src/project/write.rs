@@ -77,6 +77,9 @@ pub fn inspect(plan: &Plan, dest: &Path) -> Result<Destination> {
             }
         }
     }
+    // Several planned files below one link or file give the same problem: report it once.
+    let mut seen = std::collections::BTreeSet::new();
+    problems.retain(|p| seen.insert(p.clone()));
     if !problems.is_empty() {
         return Err(Error::Destination(format!(
             "cannot write into {}:\n  - {}",

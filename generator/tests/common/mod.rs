@@ -24,9 +24,29 @@ pub struct Run {
     pub stderr: String,
     pub status: i32,
     pub dir: PathBuf,
+    /// The folder it ran in.
+    pub cwd: PathBuf,
 }
 
 impl Run {
+    /// The whole run as one text: exit status, stdout and stderr, with the run's folder shown
+    /// as `[TEMP]`.
+    pub fn transcript(&self) -> String {
+        let text = format!(
+            "exit: {}\n--- stdout\n{}--- stderr\n{}",
+            self.status, self.stdout, self.stderr
+        );
+        let mut text = text;
+        for dir in [&self.cwd, &self.dir] {
+            let shown = dir.display().to_string();
+            if let Ok(real) = std::fs::canonicalize(dir) {
+                text = text.replace(&real.display().to_string(), "[TEMP]");
+            }
+            text = text.replace(&shown, "[TEMP]");
+        }
+        text
+    }
+
     /// Panics, showing the whole output, unless stdout contains `needle`.
     pub fn stdout_has(&self, needle: &str) {
         assert!(
@@ -109,6 +129,7 @@ impl Test {
             stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
             status: output.status.code().unwrap_or(-1),
             dir: self.dir.path().to_path_buf(),
+            cwd: cwd.clone(),
         };
         assert_eq!(
             run.status, self.expected_status,
@@ -148,4 +169,18 @@ fn walkdir(root: &Path) -> Vec<PathBuf> {
     }
     out.sort();
     out
+}
+
+/// Snapshots a whole run (exit status, stdout, stderr) in the repository's `snapshots/`, as
+/// `cli@NAME`. Content hashes are shown as `sha256:[HASH]`, so a blueprint edit does not churn
+/// every snapshot that happens to print one.
+pub fn assert_run(name: &str, run: &Run) {
+    let mut settings = insta::Settings::clone_current();
+    settings.set_snapshot_path(repo_root().join("snapshots"));
+    settings.set_prepend_module_to_snapshot(false);
+    settings.set_omit_expression(true);
+    settings.add_filter(r"sha256:[0-9a-f]{64}", "sha256:[HASH]");
+    settings.add_filter(r"\(\d+\.\d s\)", "([TIME])");
+    settings.add_filter(r#"date = "\d{4}-\d\d-\d\d""#, r#"date = "[DATE]""#);
+    settings.bind(|| insta::assert_snapshot!(format!("cli@{name}"), run.transcript()));
 }
