@@ -306,13 +306,18 @@ fn check_conditions(m: &Manifest, merged: &Merged) -> Result<()> {
                 rule.pattern
             );
             return Err(match &rule.when_position {
-                Some(p) => crate::error::Diagnostic::new(
-                    crate::error::FileKind::Blueprint,
-                    rule.file.clone(),
-                    message,
-                )
-                .at(p.text.clone(), p.span.clone())
-                .into(),
+                Some(p) => {
+                    // Point at the name itself: the value starts after its opening quote.
+                    let when = rule.when.as_deref().unwrap_or_default();
+                    let start = p.span.start + 1 + (when.len() - when.trim_start().len());
+                    crate::error::Diagnostic::new(
+                        crate::error::FileKind::Blueprint,
+                        rule.file.clone(),
+                        message,
+                    )
+                    .at(p.text.clone(), start..start + first.len())
+                    .into()
+                }
                 None => Error::blueprint(m.file.clone(), message),
             });
         }

@@ -9,7 +9,9 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use crate::error::{Diagnostic, Error, FileKind, Result};
+use std::sync::Arc;
+
+use crate::error::{Diagnostic, Error, FileKind, Position, Result};
 
 /// The lock compiled into the binary, matching the embedded blueprints.
 pub const EMBEDDED: &str = include_str!("../../../spaces.lock");
@@ -93,6 +95,47 @@ pub struct Verification {
 pub struct LoadedLock {
     pub lock: Lock,
     pub origin: String,
+    /// The text it was parsed from, for errors that point into it.
+    pub text: Arc<str>,
+}
+
+/// A value of a blueprint's entry an error can point at.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Field<'a> {
+    ContentHash,
+    Version,
+    /// The locked version of a package.
+    PackageVersion(&'a str),
+}
+
+impl LoadedLock {
+    /// Where `field` of blueprint `name`'s entry is written, if it is.
+    pub fn position(&self, name: &str, field: Field<'_>) -> Option<Position> {
+        #[derive(Deserialize)]
+        struct Spans {
+            blueprints: BTreeMap<String, EntrySpans>,
+        }
+        #[derive(Deserialize)]
+        #[serde(rename_all = "kebab-case")]
+        struct EntrySpans {
+            version: toml::Spanned<String>,
+            content_hash: toml::Spanned<String>,
+            #[serde(default)]
+            packages: BTreeMap<String, PackageSpans>,
+        }
+        #[derive(Deserialize)]
+        struct PackageSpans {
+            version: toml::Spanned<String>,
+        }
+        let spans: Spans = toml::from_str(&self.text).ok()?;
+        let entry = spans.blueprints.get(name)?;
+        let span = match field {
+            Field::ContentHash => entry.content_hash.span(),
+            Field::Version => entry.version.span(),
+            Field::PackageVersion(p) => entry.packages.get(p)?.version.span(),
+        };
+        Some(Position::new(self.text.clone(), span))
+    }
 }
 
 impl Lock {
@@ -164,6 +207,7 @@ pub fn read(path: &Path) -> Result<LoadedLock> {
     Ok(LoadedLock {
         lock: Lock::parse(&text, &origin)?,
         origin,
+        text: Arc::from(text),
     })
 }
 
@@ -197,6 +241,7 @@ pub fn embedded() -> Result<LoadedLock> {
     Ok(LoadedLock {
         lock: Lock::parse(EMBEDDED, &origin)?,
         origin,
+        text: Arc::from(EMBEDDED),
     })
 }
 

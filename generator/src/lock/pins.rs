@@ -3,9 +3,9 @@
 
 use std::str::FromStr;
 
-use super::file::{LoadedLock, LockedBlueprint};
+use super::file::{Field, LoadedLock, LockedBlueprint};
 use crate::blueprint::{Blueprint, Package};
-use crate::error::{Error, Result};
+use crate::error::{Diagnostic, Error, FileKind, Result};
 
 /// The fix for every stale or incomplete entry.
 const RELOCK: &str = "run `spacegen lock` in the folder holding the blueprints and spaces.lock";
@@ -116,41 +116,56 @@ impl LoadedLock {
     /// The locked entry of `bp`, checked: the blueprint must not have changed since it was
     /// locked, and every package it requests must be pinned to a version it allows.
     pub fn entry_for(&self, bp: &Blueprint) -> Result<&LockedBlueprint> {
-        let stale = |message: String| Error::lock(self.origin.clone(), message).with_help(RELOCK);
+        let stale = |message: String, field: Option<Field<'_>>| -> Error {
+            let position = field.and_then(|f| self.position(&bp.name, f));
+            Diagnostic::new(FileKind::Lock, self.origin.clone(), message)
+                .at_position(position)
+                .help(RELOCK)
+                .into()
+        };
         let Some(entry) = self.lock.blueprints.get(&bp.name) else {
-            return Err(stale(format!("no entry for blueprint '{}'", bp.name)));
+            return Err(stale(format!("no entry for blueprint '{}'", bp.name), None));
         };
         if entry.content_hash != bp.content_hash {
             return Err(stale(format!(
                 "blueprint '{}' changed since it was locked (the lock records {}, its files hash to {})",
                 bp.name, entry.content_hash, bp.content_hash
-            )));
+            ), Some(Field::ContentHash)));
         }
         if entry.version != bp.version.to_string() {
-            return Err(stale(format!(
-                "blueprint '{}' is version {}, but the lock has version {}",
-                bp.name, bp.version, entry.version
-            )));
+            return Err(stale(
+                format!(
+                    "blueprint '{}' is version {}, but the lock has version {}",
+                    bp.name, bp.version, entry.version
+                ),
+                Some(Field::Version),
+            ));
         }
         for package in bp.dependencies.all() {
             let name = package.name();
             let Some(locked) = entry.packages.get(name) else {
-                return Err(stale(format!(
-                    "no version of '{name}' is pinned for blueprint '{}'",
-                    bp.name
-                )));
+                return Err(stale(
+                    format!(
+                        "no version of '{name}' is pinned for blueprint '{}'",
+                        bp.name
+                    ),
+                    None,
+                ));
             };
             let version = pep440_rs::Version::from_str(&locked.version).map_err(|e| {
-                stale(format!(
-                    "{name} version {:?} is not a version: {e}",
-                    locked.version
-                ))
+                stale(
+                    format!("{name} version {:?} is not a version: {e}", locked.version),
+                    Some(Field::PackageVersion(name)),
+                )
             })?;
             if !package.requirement.allows(&version) {
-                return Err(stale(format!(
-                    "pins {name} {version}, which blueprint '{}' does not allow ({})",
-                    bp.name, package.spec
-                )));
+                return Err(stale(
+                    format!(
+                        "pins {name} {version}, which blueprint '{}' does not allow ({})",
+                        bp.name, package.spec
+                    ),
+                    Some(Field::PackageVersion(name)),
+                ));
             }
         }
         Ok(entry)

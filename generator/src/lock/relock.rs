@@ -300,3 +300,135 @@ fn transitive_set(
         })
         .collect())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::fs;
+
+    /// Records what it is told.
+    #[derive(Default)]
+    struct Seen(Vec<String>);
+
+    impl Progress for Seen {
+        fn resolving(&mut self, blueprint: &str) {
+            self.0.push(format!("resolving {blueprint}"));
+        }
+    }
+
+    /// A folder with a matrix, a layer and one blueprint requesting `demo-pkg>=1`.
+    fn workspace() -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        let write = |rel: &str, text: &str| {
+            let path = dir.path().join(rel);
+            fs::create_dir_all(path.parent().unwrap()).unwrap();
+            fs::write(path, text).unwrap();
+        };
+        write(
+            "matrix.toml",
+            "[python]\ntarget = \"3.11\"\n[packages]\nDemo_Pkg = [\"1.0\", \"1.5\", \"2.0\"]\n",
+        );
+        write(
+            "lay/blueprint.toml",
+            "[blueprint]\nname = \"lay\"\nversion = \"1.0.0\"\ndescription = \"\"\nkind = \"layer\"\n",
+        );
+        write(
+            "bp/blueprint.toml",
+            "[blueprint]\nname = \"bp\"\nversion = \"1.0.0\"\ndescription = \"\"\nextends = \"lay\"\n\n[dependencies]\ngroups = [{ name = \"g\", comment = \"c\", packages = [\"demo-pkg>=1\"] }]\n",
+        );
+        dir
+    }
+
+    fn run(dir: &Path, update: &Update) -> Relocked {
+        let lock = dir.join("spaces.lock");
+        relock(dir, &lock, update, true, &mut Seen::default()).unwrap()
+    }
+
+    fn locked_version(r: &Relocked) -> &str {
+        &r.lock.blueprints["bp"].packages["demo-pkg"].version
+    }
+
+    #[test]
+    fn a_first_lock_pins_the_newest_and_reports_it_as_new() {
+        let dir = workspace();
+        let r = run(dir.path(), &Update::Nothing);
+        assert_eq!(
+            r.lock.blueprints.keys().collect::<Vec<_>>(),
+            vec!["bp"],
+            "layers are not locked"
+        );
+        assert_eq!(locked_version(&r), "2.0");
+        assert_eq!(
+            r.lock.blueprints["bp"].packages["demo-pkg"].requested,
+            ">=1"
+        );
+        assert_eq!(
+            r.changes,
+            vec![Change {
+                blueprint: "bp".into(),
+                package: "demo-pkg".into(),
+                old: None,
+                new: "2.0".into()
+            }]
+        );
+        assert!(!r.is_current().unwrap());
+        assert!(r.diff().unwrap().contains("+[blueprints.bp]"));
+        assert!(r.save().unwrap());
+        let again = run(dir.path(), &Update::Nothing);
+        assert!(again.is_current().unwrap() && again.changes.is_empty());
+        assert!(!again.save().unwrap(), "an unchanged lock is not rewritten");
+    }
+
+    #[test]
+    fn locked_versions_stay_until_an_update_names_them() {
+        let dir = workspace();
+        let first = run(dir.path(), &Update::Nothing);
+        let older = first
+            .text()
+            .unwrap()
+            .replace("version = \"2.0\"", "version = \"1.5\"");
+        fs::write(dir.path().join("spaces.lock"), older).unwrap();
+        assert_eq!(locked_version(&run(dir.path(), &Update::Nothing)), "1.5");
+        let other = Update::Only(vec!["unrelated".into()]);
+        assert_eq!(locked_version(&run(dir.path(), &other)), "1.5");
+        // Named as the user types it, normalised as the index does.
+        let named = run(dir.path(), &Update::Only(vec!["DEMO.pkg".into()]));
+        assert_eq!(locked_version(&named), "2.0");
+        assert_eq!(named.changes[0].old.as_deref(), Some("1.5"));
+        assert_eq!(locked_version(&run(dir.path(), &Update::All)), "2.0");
+    }
+
+    #[test]
+    fn evidence_is_recorded_and_kept_only_for_the_set_it_covered() {
+        let dir = workspace();
+        let mut r = run(dir.path(), &Update::Nothing);
+        let evidence = Verification {
+            date: "2026-01-01".into(),
+            python: "3.11.7".into(),
+            spacegen: "0".into(),
+            result: "pass".into(),
+            steps: vec![],
+        };
+        r.record("bp", evidence.clone());
+        r.save().unwrap();
+        let kept = run(dir.path(), &Update::Nothing);
+        assert_eq!(kept.lock.blueprints["bp"].verification, Some(evidence));
+        let text = kept
+            .text()
+            .unwrap()
+            .replace("version = \"2.0\"", "version = \"1.5\"");
+        fs::write(dir.path().join("spaces.lock"), text).unwrap();
+        let moved = run(dir.path(), &Update::All);
+        assert_eq!(moved.lock.blueprints["bp"].verification, None);
+    }
+
+    #[test]
+    fn an_offline_run_never_asks_pip() {
+        let dir = workspace();
+        let mut seen = Seen::default();
+        let lock = dir.path().join("spaces.lock");
+        let r = relock(dir.path(), &lock, &Update::Nothing, true, &mut seen).unwrap();
+        assert!(seen.0.is_empty(), "{:?}", seen.0);
+        assert!(r.lock.blueprints["bp"].artifacts.is_empty());
+    }
+}
