@@ -43,7 +43,7 @@ fn main() {
     let mut executables = Vec::new();
     walk(&root, &root, &mut executables);
     let mut code = String::from("/// Embedded blueprint files with the executable bit.\n");
-    code.push_str("pub static EXECUTABLES: &[&str] = &[\n");
+    code.push_str("pub(crate) static EXECUTABLES: &[&str] = &[\n");
     for path in executables {
         let _ = writeln!(code, "    {path:?},");
     }

@@ -7,8 +7,10 @@ use std::str::FromStr;
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use pep440_rs::{Version, VersionSpecifiers};
-use spacegen::blueprint::{self, Source};
-use spacegen::{request, resolve, Condition, Effect, Matrix, Request, Requirement, Rule};
+use spacegen::{
+    load_blueprint, request, resolve, Condition, Effect, Kind, Matrix, Request, Requirement, Rule,
+    Source,
+};
 
 /// A deterministic pseudo-random sequence (an LCG), so every run benchmarks the same matrix.
 struct Lcg(u64);
@@ -95,8 +97,8 @@ fn bench(c: &mut Criterion) {
     let matrix = Matrix::read(std::path::Path::new(dir)).expect("matrix");
     let source = Source::Embedded;
     for name in source.names().expect("names") {
-        let bp = blueprint::load(&source, &name).expect("blueprint");
-        if bp.kind == blueprint::Kind::Layer {
+        let bp = load_blueprint(&source, &name).expect("blueprint");
+        if bp.kind == Kind::Layer {
             continue;
         }
         let request = request(&bp, BTreeMap::new());

@@ -12,22 +12,28 @@
 //! maps errors to exit codes. Nothing below it prints. A module imports only modules below it
 //! in its pipeline; `error`, `requirement` and `progress` are shared by both.
 
+#![deny(unreachable_pub)]
+
 #[cfg(test)]
 #[macro_use]
 mod test_support;
 
 mod answers;
-pub mod blueprint;
-pub mod cli;
+mod blueprint;
+mod cli;
 pub mod error;
 mod lock;
 mod progress;
 mod project;
 mod requirement;
 mod template;
-pub mod verify;
+mod verify;
 
+// What the binary, the benchmarks and the end-to-end tests use; everything else is the crate's.
+pub use blueprint::{load as load_blueprint, Blueprint, Kind, Source};
+pub use cli::main;
 pub use lock::matrix::{Condition, Effect, Matrix, Rule};
 pub use lock::relock::request;
 pub use lock::resolve::{resolve, Failure, Request, Resolution};
 pub use requirement::Requirement;
+pub use verify::probe::{wait_for_health, BootFailure};

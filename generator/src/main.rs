@@ -1,6 +1,6 @@
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
-    let code = spacegen::cli::main();
+    let code = spacegen::main();
     ExitCode::from(u8::try_from(code).unwrap_or(1))
 }

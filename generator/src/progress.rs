@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 /// Receives progress events; every method does nothing unless overridden.
-pub trait Progress {
+pub(crate) trait Progress {
     /// pip is asked for a blueprint's transitive set.
     fn resolving(&mut self, _blueprint: &str) {}
     /// Verification of a blueprint starts.

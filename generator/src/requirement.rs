@@ -71,7 +71,7 @@ impl fmt::Display for Requirement {
 
 /// The PEP 503 normalised form of a package name (`Pydantic_Core` → `pydantic-core`), or a
 /// message saying why it is not a valid name.
-pub fn normalise(name: &str) -> Result<String, String> {
+pub(crate) fn normalise(name: &str) -> Result<String, String> {
     PackageName::from_str(name)
         .map(|n| n.to_string())
         .map_err(|e| format!("{name:?} is not a valid package name: {e}"))

@@ -16,7 +16,7 @@ use std::time::Duration;
 
 use common::Test;
 use sha2::{Digest, Sha256};
-use spacegen::verify::probe::wait_for_health;
+use spacegen::wait_for_health;
 
 fn sh(cmd: &mut Command, what: &str) {
     let out = cmd.output().unwrap_or_else(|e| panic!("{what}: {e}"));

@@ -9,28 +9,28 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::blueprint::{Blueprint, DefaultSpec, Value, Variable};
 use crate::error::{About, Error, Fix, Problem, Result};
 use crate::template::{Context, Engine, Origin};
-pub use provided::{Given, Provided};
+pub(crate) use provided::{Given, Provided};
 
 /// Asks the user for a value.
-pub trait Prompter {
+pub(crate) trait Prompter {
     /// Prompts for `var`, showing `default`; the answer must pass `var.validate`.
     fn ask(&mut self, var: &Variable, default: Option<&Value>) -> Result<Value>;
 }
 
 /// The collected values, in variable order.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Answers {
+pub(crate) struct Answers {
     values: Vec<(String, Value)>,
     secret: BTreeSet<String>,
 }
 
 impl Answers {
-    pub fn get(&self, name: &str) -> Option<&Value> {
+    pub(crate) fn get(&self, name: &str) -> Option<&Value> {
         self.values.iter().find(|(n, _)| n == name).map(|(_, v)| v)
     }
 
     /// Every answer that may be written down (no secrets), in variable order.
-    pub fn public(&self) -> impl Iterator<Item = (&str, &Value)> {
+    pub(crate) fn public(&self) -> impl Iterator<Item = (&str, &Value)> {
         self.values
             .iter()
             .filter(|(n, _)| !self.secret.contains(n))
@@ -48,7 +48,7 @@ impl Answers {
 /// Collects a value for every variable of `bp`. With a prompter, missing values are asked
 /// for; without one, every problem is reported together. Derived defaults are rendered with
 /// `engine`.
-pub fn collect(
+pub(crate) fn collect(
     bp: &Blueprint,
     engine: &Engine,
     provided: &Provided,
@@ -123,7 +123,7 @@ fn check_given<'a>(bp: &'a Blueprint, provided: &Provided) -> Result<BTreeMap<&'
         };
         let parsed = match g {
             Given::Flag(raw) => var.parse_str(raw),
-            Given::File(v, _) => var.from_toml(v),
+            Given::File(v, _) => var.parse_toml(v),
         };
         match parsed.and_then(|v| var.validate(&v).map(|()| v)) {
             Ok(v) => {

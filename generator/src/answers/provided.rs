@@ -7,7 +7,7 @@ use crate::error::{About, Diagnostic, Error, FileKind, Problem, Result};
 
 /// A value given before any prompt, with where it came from.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Given {
+pub(crate) enum Given {
     /// A `NAME=VALUE` argument, with the raw value.
     Flag(String),
     /// A value of an answers file, with the file.
@@ -16,7 +16,7 @@ pub enum Given {
 
 impl Given {
     /// What a problem with this value is about.
-    pub fn about(&self, name: &str) -> About {
+    pub(crate) fn about(&self, name: &str) -> About {
         match self {
             Given::Flag(raw) => About::Flag {
                 name: name.to_owned(),
@@ -32,14 +32,14 @@ impl Given {
 
 /// Values given as arguments and in an answers file; arguments win over the file.
 #[derive(Debug, Clone, Default)]
-pub struct Provided {
+pub(crate) struct Provided {
     pub(super) values: BTreeMap<String, Given>,
     pub(super) problems: Vec<Problem>,
 }
 
 impl Provided {
     /// Adds `NAME=VALUE` arguments; a malformed one is a problem reported with the others.
-    pub fn add_flags(&mut self, flags: &[String]) {
+    pub(crate) fn add_flags(&mut self, flags: &[String]) {
         for flag in flags {
             match flag.split_once('=') {
                 Some((name, value)) if !name.trim().is_empty() => {
@@ -56,7 +56,7 @@ impl Provided {
 
     /// Reads an answers file: top-level `name = value` pairs, or the `[answers]` table of a
     /// project's `.spacegen/answers.toml`. Values already given as arguments are kept.
-    pub fn add_file(&mut self, path: &Path) -> Result<()> {
+    pub(crate) fn add_file(&mut self, path: &Path) -> Result<()> {
         let origin = path.display().to_string();
         let text =
             std::fs::read_to_string(path).map_err(|e| Error::io("read answers file", path, e))?;
@@ -64,7 +64,7 @@ impl Provided {
     }
 
     /// Reads answers from `text`, which came from `origin`.
-    pub fn add_text(&mut self, text: &str, origin: &str) -> Result<()> {
+    pub(crate) fn add_text(&mut self, text: &str, origin: &str) -> Result<()> {
         let table: toml::Table = toml::from_str(text).map_err(|e| {
             let d = Diagnostic::new(FileKind::Answers, origin, e.message().trim_end());
             match e.span() {
@@ -86,7 +86,7 @@ impl Provided {
 
     /// The value given for `name`.
     #[cfg(test)]
-    pub fn get(&self, name: &str) -> Option<&Given> {
+    pub(crate) fn get(&self, name: &str) -> Option<&Given> {
         self.values.get(name)
     }
 }

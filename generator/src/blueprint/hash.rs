@@ -7,13 +7,13 @@ use sha2::{Digest, Sha256};
 use super::source::FileTree;
 
 /// `sha256:<hex>` of `data`.
-pub fn sha256(data: &[u8]) -> String {
+pub(crate) fn sha256(data: &[u8]) -> String {
     format!("sha256:{:x}", Sha256::digest(data))
 }
 
 /// The content hash of a blueprint with its layers. `trees` lists (folder name, files) from the
 /// outermost layer to the blueprint itself.
-pub fn tree_hash(trees: &[(&str, &FileTree)]) -> String {
+pub(crate) fn tree_hash(trees: &[(&str, &FileTree)]) -> String {
     let mut h = Sha256::new();
     h.update(b"spacegen-blueprint-v1\0");
     for (name, tree) in trees {

@@ -76,7 +76,7 @@ pub(crate) struct Manifest {
 
 impl Manifest {
     /// Parses the manifest `text` of the blueprint folder described by `origin`.
-    pub fn parse(origin: &str, bytes: Option<&[u8]>) -> Result<Manifest> {
+    pub(crate) fn parse(origin: &str, bytes: Option<&[u8]>) -> Result<Manifest> {
         let file = format!("{origin}/{MANIFEST}");
         let Some(bytes) = bytes else {
             return Err(Error::blueprint(file, "missing"));
@@ -99,12 +99,16 @@ impl Manifest {
     }
 
     /// An error about the value at `span`.
-    pub fn error(&self, span: std::ops::Range<usize>, message: impl Into<String>) -> Diagnostic {
+    pub(crate) fn error(
+        &self,
+        span: std::ops::Range<usize>,
+        message: impl Into<String>,
+    ) -> Diagnostic {
         Diagnostic::new(FileKind::Blueprint, self.file.clone(), message).at(self.text.clone(), span)
     }
 
     /// The position of `span`, for errors found later (when a condition is evaluated).
-    pub fn position(&self, span: std::ops::Range<usize>) -> crate::error::Position {
+    pub(crate) fn position(&self, span: std::ops::Range<usize>) -> crate::error::Position {
         crate::error::Position::new(self.text.clone(), span)
     }
 }

@@ -23,10 +23,10 @@ use crate::error::{Error, Position, Result};
 use crate::requirement::Requirement;
 use manifest::{Manifest, MANIFEST};
 pub use source::Source;
-pub use variable::{DefaultSpec, Value, VarType, Variable};
+pub(crate) use variable::{DefaultSpec, Value, VarType, Variable};
 
 /// The default blueprint of `spacegen new`.
-pub const DEFAULT_BLUEPRINT: &str = "sqlite-demo";
+pub(crate) const DEFAULT_BLUEPRINT: &str = "sqlite-demo";
 
 /// How deep `extends` may go before it is taken for a cycle.
 const MAX_LAYERS: usize = 8;
@@ -158,7 +158,7 @@ struct Folder {
 /// Where a blueprint named by the user lives: an embedded name, or a folder path
 /// (`./my-bp`, `a/b`). Only something that looks like a path is one: a bare name always means
 /// an embedded blueprint, whatever folders happen to sit in the working directory.
-pub fn locate(spec: &str) -> Result<(Source, String)> {
+pub(crate) fn locate(spec: &str) -> Result<(Source, String)> {
     let looks_like_path = spec.contains('/') || spec.contains('\\') || spec.starts_with('.');
     if !looks_like_path {
         return Ok((Source::Embedded, spec.to_owned()));

@@ -23,7 +23,7 @@ pub struct FileEntry {
 }
 
 /// The files of one blueprint folder, by relative path.
-pub type FileTree = BTreeMap<String, FileEntry>;
+pub(crate) type FileTree = BTreeMap<String, FileEntry>;
 
 /// Files that editors and tools leave behind; never part of a blueprint.
 fn is_junk(rel: &str) -> bool {
@@ -120,7 +120,7 @@ fn embedded_tree(name: &str, dir: &Dir<'static>) -> FileTree {
 
 /// Reads a blueprint folder from disk. Symbolic links are refused: a blueprint must not be
 /// able to pull in files from outside its folder.
-pub fn read_disk(dir: &Path) -> Result<FileTree> {
+pub(crate) fn read_disk(dir: &Path) -> Result<FileTree> {
     let mut tree = FileTree::new();
     for entry in WalkDir::new(dir).sort_by_file_name() {
         let entry = entry.map_err(|e| {

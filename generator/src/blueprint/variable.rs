@@ -204,7 +204,7 @@ impl Variable {
             }
             Some(raw) => {
                 let value = var
-                    .from_toml(&raw)
+                    .parse_toml(&raw)
                     .and_then(|value| var.validate(&value).map(|()| value))
                     .map_err(|e| format!("variable '{}': default {e}", var.name))?;
                 DefaultSpec::Value(value)
@@ -242,7 +242,7 @@ impl Variable {
     }
 
     /// Parses a value from an answers file or a default in `blueprint.toml`.
-    pub fn from_toml(&self, raw: &toml::Value) -> Result<Value, String> {
+    pub fn parse_toml(&self, raw: &toml::Value) -> Result<Value, String> {
         use toml::Value as T;
         match (self.ty, raw) {
             (VarType::String | VarType::Choice, T::String(s)) => Ok(Value::String(s.clone())),

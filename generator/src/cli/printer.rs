@@ -14,7 +14,7 @@ pub(crate) struct Printer {
 }
 
 impl Printer {
-    pub fn new() -> Printer {
+    pub(super) fn new() -> Printer {
         Printer {
             stdout: io::stdout(),
             stderr: io::stderr(),
@@ -22,13 +22,13 @@ impl Printer {
     }
 
     /// Writes `text` and a newline to standard output.
-    pub fn out(&self, text: impl Display) -> Result<()> {
+    pub(super) fn out(&self, text: impl Display) -> Result<()> {
         writeln!(self.stdout.lock(), "{text}")
             .map_err(|e| Error::io("write to", "standard output", e))
     }
 
     /// Writes `text` and a newline to standard error.
-    pub fn err(&self, text: impl Display) -> Result<()> {
+    pub(super) fn err(&self, text: impl Display) -> Result<()> {
         writeln!(self.stderr.lock(), "{text}")
             .map_err(|e| Error::io("write to", "standard error", e))
     }

@@ -9,7 +9,7 @@ use crate::blueprint::{Value, VarType, Variable};
 use crate::error::{About, Error, Problem, Result};
 
 /// Prompts on the terminal.
-pub struct Terminal;
+pub(super) struct Terminal;
 
 fn cancelled(var: &Variable, e: InquireError) -> Error {
     match e {

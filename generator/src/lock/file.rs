@@ -14,13 +14,13 @@ use std::sync::Arc;
 use crate::error::{Diagnostic, Error, FileKind, Position, Result};
 
 /// The lock compiled into the binary, matching the embedded blueprints.
-pub const EMBEDDED: &str = include_str!("../../../spaces.lock");
+pub(crate) const EMBEDDED: &str = include_str!("../../../spaces.lock");
 
 /// The lock file name, looked up next to blueprint folders on disk.
-pub const FILE_NAME: &str = "spaces.lock";
+pub(crate) const FILE_NAME: &str = "spaces.lock";
 
 /// The format this spacegen reads and writes.
-pub const FORMAT: u32 = 1;
+pub(crate) const FORMAT: u32 = 1;
 
 const HEADER: &str = "\
 # spaces.lock: the exact Python packages of every spacegen blueprint.
@@ -29,7 +29,7 @@ const HEADER: &str = "\
 
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Lock {
+pub(crate) struct Lock {
     pub format: u32,
     #[serde(default)]
     pub blueprints: BTreeMap<String, LockedBlueprint>,
@@ -39,7 +39,7 @@ pub struct Lock {
 /// that applied, the full transitive set with hashes, and the evidence that it works.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
-pub struct LockedBlueprint {
+pub(crate) struct LockedBlueprint {
     pub version: String,
     pub content_hash: String,
     /// CPython minor version the set is locked for, e.g. `3.11`.
@@ -60,7 +60,7 @@ pub struct LockedBlueprint {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct LockedPackage {
+pub(crate) struct LockedPackage {
     /// What the blueprint asks for (`>=0.160`, or `*` for any version).
     pub requested: String,
     /// The locked version.
@@ -69,7 +69,7 @@ pub struct LockedPackage {
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct LockedArtifact {
+pub(crate) struct LockedArtifact {
     pub name: String,
     pub version: String,
     pub file: String,
@@ -82,7 +82,7 @@ pub struct LockedArtifact {
 /// Evidence that a locked set installs, passes the generated project's tests and boots.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
-pub struct Verification {
+pub(crate) struct Verification {
     pub date: String,
     pub python: String,
     pub spacegen: String,
@@ -92,7 +92,7 @@ pub struct Verification {
 
 /// A lock with the place it was read from, for messages.
 #[derive(Debug, Clone)]
-pub struct LoadedLock {
+pub(crate) struct LoadedLock {
     pub lock: Lock,
     pub origin: String,
     /// The text it was parsed from, for errors that point into it.
@@ -101,7 +101,7 @@ pub struct LoadedLock {
 
 /// A value of a blueprint's entry an error can point at.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Field<'a> {
+pub(crate) enum Field<'a> {
     ContentHash,
     Version,
     /// The locked version of a package.
@@ -110,7 +110,7 @@ pub enum Field<'a> {
 
 impl LoadedLock {
     /// Where `field` of blueprint `name`'s entry is written, if it is.
-    pub fn position(&self, name: &str, field: Field<'_>) -> Option<Position> {
+    pub(crate) fn position(&self, name: &str, field: Field<'_>) -> Option<Position> {
         #[derive(Deserialize)]
         struct Spans {
             blueprints: BTreeMap<String, EntrySpans>,
@@ -140,7 +140,7 @@ impl LoadedLock {
 
 impl Lock {
     /// A lock with no blueprints, in this spacegen's format.
-    pub fn empty() -> Lock {
+    pub(crate) fn empty() -> Lock {
         Lock {
             format: FORMAT,
             blueprints: BTreeMap::new(),
@@ -148,7 +148,7 @@ impl Lock {
     }
 
     /// Parses lock text; `origin` names it in errors.
-    pub fn parse(text: &str, origin: &str) -> Result<Lock> {
+    pub(crate) fn parse(text: &str, origin: &str) -> Result<Lock> {
         let lock: Lock = toml::from_str(text).map_err(|e| {
             let d = Diagnostic::new(FileKind::Lock, origin, e.message().trim_end());
             match e.span() {
@@ -175,7 +175,7 @@ impl Lock {
     }
 
     /// The canonical text of the lock.
-    pub fn to_text(&self) -> Result<String> {
+    pub(crate) fn to_text(&self) -> Result<String> {
         let body = toml::to_string(self)
             .map_err(|e| Error::Other(format!("cannot serialise spaces.lock: {e}")))?;
         Ok(format!("{HEADER}\n{body}"))
@@ -193,7 +193,7 @@ fn format_span(text: &str) -> std::ops::Range<usize> {
 
 /// Finds the lock for a blueprint read from `blueprint_dir` on disk: the nearest `spaces.lock`
 /// in that folder or above it.
-pub fn find_near(blueprint_dir: &Path) -> Option<PathBuf> {
+pub(crate) fn find_near(blueprint_dir: &Path) -> Option<PathBuf> {
     blueprint_dir
         .ancestors()
         .map(|d| d.join(FILE_NAME))
@@ -201,7 +201,7 @@ pub fn find_near(blueprint_dir: &Path) -> Option<PathBuf> {
 }
 
 /// Reads a lock file.
-pub fn read(path: &Path) -> Result<LoadedLock> {
+pub(crate) fn read(path: &Path) -> Result<LoadedLock> {
     let text = std::fs::read_to_string(path).map_err(|e| Error::io("read", path, e))?;
     let origin = path.display().to_string();
     Ok(LoadedLock {
@@ -213,7 +213,7 @@ pub fn read(path: &Path) -> Result<LoadedLock> {
 
 /// Replaces the file at `path` with `contents` atomically (a temporary file in the same
 /// folder, then a rename), with mode 0644.
-pub fn replace(path: &Path, contents: &[u8]) -> Result<()> {
+pub(crate) fn replace(path: &Path, contents: &[u8]) -> Result<()> {
     use std::io::Write as _;
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
@@ -236,7 +236,7 @@ pub fn replace(path: &Path, contents: &[u8]) -> Result<()> {
 }
 
 /// The embedded lock.
-pub fn embedded() -> Result<LoadedLock> {
+pub(crate) fn embedded() -> Result<LoadedLock> {
     let origin = "the embedded spaces.lock".to_owned();
     Ok(LoadedLock {
         lock: Lock::parse(EMBEDDED, &origin)?,

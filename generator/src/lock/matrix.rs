@@ -14,10 +14,10 @@ use crate::error::{Diagnostic, Error, FileKind, Result};
 use crate::requirement::{self, Requirement};
 
 /// File name of the matrix, beside the blueprint folders.
-pub const FILE_NAME: &str = "matrix.toml";
+pub(crate) const FILE_NAME: &str = "matrix.toml";
 
 /// The name rules use for the interpreter.
-pub const PYTHON: &str = "python";
+pub(crate) const PYTHON: &str = "python";
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]

@@ -9,5 +9,5 @@ pub(crate) mod pip;
 pub(crate) mod relock;
 pub(crate) mod resolve;
 
-pub use file::{LoadedLock, LockedBlueprint, Verification};
-pub use pins::PinnedGroup;
+pub(crate) use file::{LoadedLock, LockedBlueprint, Verification};
+pub(crate) use pins::PinnedGroup;

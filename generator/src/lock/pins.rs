@@ -12,7 +12,7 @@ const RELOCK: &str = "run `spacegen lock` in the folder holding the blueprints a
 
 /// A package pinned for generation.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Pin {
+pub(crate) struct Pin {
     pub name: String,
     pub version: String,
     /// The requirement entry: `uvicorn[standard]==0.54.0`, with `--hash` lines when the lock
@@ -23,7 +23,7 @@ pub struct Pin {
 /// A commented block of a requirements file: a group of the blueprint, or the transitive
 /// packages, with their pins.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PinnedGroup {
+pub(crate) struct PinnedGroup {
     pub name: String,
     pub comment: String,
     pub pins: Vec<Pin>,
@@ -48,7 +48,7 @@ impl LockedBlueprint {
     }
 
     /// The transitive packages (not requested directly), runtime ones or dev-only ones.
-    pub fn transitive(&self, dev: bool) -> Vec<Pin> {
+    pub(crate) fn transitive(&self, dev: bool) -> Vec<Pin> {
         self.artifacts
             .iter()
             .filter(|a| a.dev == dev && !self.packages.contains_key(&a.name))
@@ -61,7 +61,7 @@ impl LockedBlueprint {
     }
 
     /// The pin of `package`, which the entry must hold (see [`LoadedLock::entry_for`]).
-    pub fn pin(&self, package: &Package) -> Result<Pin> {
+    pub(crate) fn pin(&self, package: &Package) -> Result<Pin> {
         let name = package.name();
         let locked = self.packages.get(name).ok_or_else(|| {
             Error::lock("spaces.lock", format!("no pin for '{name}'")).with_help(RELOCK)
@@ -79,7 +79,7 @@ impl LockedBlueprint {
 
     /// The runtime (`dev == false`) or development requirements of `bp`: its groups with
     /// their pins, then the transitive packages the lock pins.
-    pub fn requirements(&self, bp: &Blueprint, dev: bool) -> Result<Vec<PinnedGroup>> {
+    pub(crate) fn requirements(&self, bp: &Blueprint, dev: bool) -> Result<Vec<PinnedGroup>> {
         let groups = if dev {
             &bp.dependencies.dev
         } else {
@@ -115,7 +115,7 @@ impl LockedBlueprint {
 impl LoadedLock {
     /// The locked entry of `bp`, checked: the blueprint must not have changed since it was
     /// locked, and every package it requests must be pinned to a version it allows.
-    pub fn entry_for(&self, bp: &Blueprint) -> Result<&LockedBlueprint> {
+    pub(crate) fn entry_for(&self, bp: &Blueprint) -> Result<&LockedBlueprint> {
         let stale = |message: String, field: Option<Field<'_>>| -> Error {
             let position = field.and_then(|f| self.position(&bp.name, f));
             Diagnostic::new(FileKind::Lock, self.origin.clone(), message)

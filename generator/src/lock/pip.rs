@@ -11,13 +11,13 @@ use crate::error::{Error, Result};
 use crate::requirement;
 
 /// The interpreter `spacegen lock` runs: `$SPACEGEN_PYTHON`, else `python3`.
-pub fn interpreter() -> String {
+pub(crate) fn interpreter() -> String {
     std::env::var("SPACEGEN_PYTHON").unwrap_or_else(|_| "python3".to_owned())
 }
 
 /// What an interpreter is.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Interpreter {
+pub(crate) struct Interpreter {
     /// `3.11`
     pub minor: String,
     /// `3.11.7`
@@ -27,10 +27,10 @@ pub struct Interpreter {
 }
 
 /// The target platform locks are made for.
-pub const TARGET_PLATFORM: &str = "linux-x86_64";
+pub(crate) const TARGET_PLATFORM: &str = "linux-x86_64";
 
 /// Asks `python` what it is.
-pub fn interpreter_info(python: &str) -> Result<Interpreter> {
+pub(crate) fn interpreter_info(python: &str) -> Result<Interpreter> {
     let out = Command::new(python)
         .args(["-c", "import sys, sysconfig, platform; print('%d.%d' % sys.version_info[:2]); print(platform.python_version()); print(sysconfig.get_platform()); print(platform.python_implementation())"])
         .output()
@@ -58,7 +58,7 @@ pub fn interpreter_info(python: &str) -> Result<Interpreter> {
 }
 
 /// Checks that `python` matches the lock's target, so pip picks the target's artifacts.
-pub fn require_target(python: &str, target_minor: &str) -> Result<Interpreter> {
+pub(crate) fn require_target(python: &str, target_minor: &str) -> Result<Interpreter> {
     let it = interpreter_info(python)?;
     if it.minor != target_minor || it.platform != TARGET_PLATFORM {
         return Err(Error::Other(format!(
@@ -71,7 +71,7 @@ pub fn require_target(python: &str, target_minor: &str) -> Result<Interpreter> {
 
 /// One artifact of a resolved set.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Artifact {
+pub(crate) struct Artifact {
     pub name: String,
     pub version: String,
     pub file: String,
@@ -108,7 +108,7 @@ struct ArchiveInfo {
 
 /// Asks pip which artifacts it would install for `requirements` (and `constraints`), without
 /// installing anything; returns each with its sha256.
-pub fn install_report(
+pub(crate) fn install_report(
     python: &str,
     requirements: &[String],
     constraints: &[String],

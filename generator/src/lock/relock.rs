@@ -21,7 +21,7 @@ use crate::requirement;
 
 /// Which locked versions may move.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Update {
+pub(crate) enum Update {
     /// Keep every locked version that still fits.
     Nothing,
     /// Move every package to the newest version the matrix allows.
@@ -32,7 +32,7 @@ pub enum Update {
 
 /// A version that changed.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Change {
+pub(crate) struct Change {
     pub blueprint: String,
     pub package: String,
     /// `None` when the package is new to the lock.
@@ -42,7 +42,7 @@ pub struct Change {
 
 /// A lock made anew, beside the one on disk.
 #[derive(Debug, Clone)]
-pub struct Relocked {
+pub(crate) struct Relocked {
     /// The lock file.
     pub path: PathBuf,
     /// Its text on disk, if there was one.
@@ -56,7 +56,7 @@ pub struct Relocked {
 /// Resolves every blueprint in `blueprints_dir` against its matrix, keeping the versions of the
 /// lock at `lock_path` as `update` allows. `offline` never asks pip; a set whose direct pins
 /// changed then has no artifacts (and differs from the lock on disk).
-pub fn relock(
+pub(crate) fn relock(
     blueprints_dir: &Path,
     lock_path: &Path,
     update: &Update,
@@ -97,17 +97,17 @@ pub fn relock(
 
 impl Relocked {
     /// The canonical text of the new lock.
-    pub fn text(&self) -> Result<String> {
+    pub(crate) fn text(&self) -> Result<String> {
         self.lock.to_text()
     }
 
     /// Whether the lock on disk is exactly the new one.
-    pub fn is_current(&self) -> Result<bool> {
+    pub(crate) fn is_current(&self) -> Result<bool> {
         Ok(self.current.as_deref() == Some(self.text()?.as_str()))
     }
 
     /// A unified diff from the lock on disk to the new one.
-    pub fn diff(&self) -> Result<String> {
+    pub(crate) fn diff(&self) -> Result<String> {
         let new = self.text()?;
         Ok(
             similar::TextDiff::from_lines(self.current.as_deref().unwrap_or(""), &new)
@@ -119,20 +119,20 @@ impl Relocked {
     }
 
     /// The locked blueprint `name`, if it was locked.
-    pub fn blueprint(&self, name: &str) -> Option<(&Blueprint, &LockedBlueprint)> {
+    pub(crate) fn blueprint(&self, name: &str) -> Option<(&Blueprint, &LockedBlueprint)> {
         let bp = self.blueprints.iter().find(|b| b.name == name)?;
         Some((bp, self.lock.blueprints.get(name)?))
     }
 
     /// Records the evidence of a passing verification of blueprint `name`.
-    pub fn record(&mut self, name: &str, evidence: Verification) {
+    pub(crate) fn record(&mut self, name: &str, evidence: Verification) {
         if let Some(entry) = self.lock.blueprints.get_mut(name) {
             entry.verification = Some(evidence);
         }
     }
 
     /// Writes the new lock unless the file already holds it; says whether it wrote.
-    pub fn save(&self) -> Result<bool> {
+    pub(crate) fn save(&self) -> Result<bool> {
         if self.is_current()? {
             return Ok(false);
         }

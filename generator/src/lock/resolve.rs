@@ -27,7 +27,7 @@ type Range = Ranges<Version>;
 
 /// A node of the resolution.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub enum Node {
+pub(crate) enum Node {
     /// The blueprint being locked.
     Root(String),
     /// The interpreter.

@@ -11,7 +11,7 @@ use crate::lock::LockedBlueprint;
 use crate::template::{Context, Engine};
 
 /// Collects answers for `bp` and renders the whole project in memory.
-pub fn generate(
+pub(crate) fn generate(
     bp: &Blueprint,
     entry: &LockedBlueprint,
     provided: &Provided,

@@ -8,6 +8,6 @@ pub(crate) mod record;
 pub(crate) mod render;
 pub(crate) mod write;
 
-pub use generate::generate;
-pub use plan::Plan;
-pub use write::Destination;
+pub(crate) use generate::generate;
+pub(crate) use plan::Plan;
+pub(crate) use write::Destination;

@@ -8,18 +8,18 @@ use std::collections::BTreeMap;
 use crate::error::{Error, Result};
 
 /// The folder spacegen keeps its own records in, inside a generated project.
-pub const RECORD_DIR: &str = ".spacegen";
+pub(crate) const RECORD_DIR: &str = ".spacegen";
 
 /// One file of the plan.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PlannedFile {
+pub(crate) struct PlannedFile {
     pub contents: Vec<u8>,
     pub executable: bool,
 }
 
 impl PlannedFile {
     /// The Unix mode the file is written with: fixed, whatever the umask.
-    pub fn mode(&self) -> u32 {
+    pub(crate) fn mode(&self) -> u32 {
         if self.executable {
             0o755
         } else {
@@ -30,13 +30,13 @@ impl PlannedFile {
 
 /// A whole project, ready to be written.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Plan {
+pub(crate) struct Plan {
     files: BTreeMap<String, PlannedFile>,
 }
 
 impl Plan {
     /// Adds a file; `origin` names the template it came from, for errors.
-    pub fn insert(&mut self, path: String, file: PlannedFile, origin: &str) -> Result<()> {
+    pub(crate) fn insert(&mut self, path: String, file: PlannedFile, origin: &str) -> Result<()> {
         check_relative(&path).map_err(|e| {
             Error::Destination(format!("{origin} would write to {path:?}, which {e}"))
         })?;
@@ -61,13 +61,13 @@ impl Plan {
         Ok(())
     }
 
-    pub fn files(&self) -> &BTreeMap<String, PlannedFile> {
+    pub(crate) fn files(&self) -> &BTreeMap<String, PlannedFile> {
         &self.files
     }
 }
 
 /// Checks that `path` is a plain relative path that stays inside the destination.
-pub fn check_relative(path: &str) -> Result<(), String> {
+pub(crate) fn check_relative(path: &str) -> Result<(), String> {
     if path.is_empty() {
         return Err("is empty".into());
     }

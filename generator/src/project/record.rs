@@ -15,7 +15,7 @@ use crate::blueprint::Blueprint;
 use crate::error::{Error, Result};
 
 /// Path of the record inside a project.
-pub fn path() -> String {
+pub(crate) fn path() -> String {
     format!("{RECORD_DIR}/answers.toml")
 }
 
@@ -45,7 +45,7 @@ const HEADER: &str = "\
 ";
 
 /// Adds the record to `plan`.
-pub fn add(plan: &mut Plan, bp: &Blueprint, answers: &Answers) -> Result<()> {
+pub(crate) fn add(plan: &mut Plan, bp: &Blueprint, answers: &Answers) -> Result<()> {
     let record = Record {
         generator: Generator {
             spacegen: env!("CARGO_PKG_VERSION"),

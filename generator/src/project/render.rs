@@ -7,7 +7,7 @@ use crate::error::{Error, Result};
 use crate::template::{Context, Engine, Origin};
 
 /// Renders every template of `bp` whose conditions hold into a plan.
-pub fn render(bp: &Blueprint, engine: &Engine, context: &Context) -> Result<Plan> {
+pub(crate) fn render(bp: &Blueprint, engine: &Engine, context: &Context) -> Result<Plan> {
     let mut plan = Plan::default();
     for (output, template) in &bp.templates {
         let mut raw = false;

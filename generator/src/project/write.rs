@@ -16,7 +16,7 @@ const STAGING_PREFIX: &str = ".spacegen-staging-";
 
 /// What a destination holds before writing.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Destination {
+pub(crate) enum Destination {
     /// Missing or an empty folder.
     Fresh,
     /// A folder with content; the plan's files that already exist there are listed.
@@ -25,7 +25,7 @@ pub enum Destination {
 
 /// Inspects `dest` without changing anything, and refuses what cannot be written safely:
 /// a destination that is a file, and any symbolic link or type clash on a planned path.
-pub fn inspect(plan: &Plan, dest: &Path) -> Result<Destination> {
+pub(crate) fn inspect(plan: &Plan, dest: &Path) -> Result<Destination> {
     let meta = match fs::symlink_metadata(dest) {
         Ok(m) => m,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Destination::Fresh),
@@ -91,7 +91,7 @@ pub fn inspect(plan: &Plan, dest: &Path) -> Result<Destination> {
 }
 
 /// Writes `plan` to `dest`. An existing non-empty folder is refused unless `force`.
-pub fn write(plan: &Plan, dest: &Path, force: bool) -> Result<Destination> {
+pub(crate) fn write(plan: &Plan, dest: &Path, force: bool) -> Result<Destination> {
     let state = inspect(plan, dest)?;
     match &state {
         Destination::Fresh => write_fresh(plan, dest)?,

@@ -9,19 +9,19 @@ use crate::lock::PinnedGroup;
 
 /// The names a template can read, with their values.
 #[derive(Debug, Clone, Default)]
-pub struct Context {
+pub(crate) struct Context {
     globals: Object,
 }
 
 impl Context {
     /// A context with no names.
-    pub fn empty() -> Context {
+    pub(crate) fn empty() -> Context {
         Context::default()
     }
 
     /// What every template of `bp` sees besides the answers: `spacegen.version`,
     /// `blueprint.name` and `blueprint.version`.
-    pub fn base(bp: &Blueprint) -> Context {
+    pub(crate) fn base(bp: &Blueprint) -> Context {
         let mut c = Context::empty();
         c.globals.insert(
             "spacegen".into(),
@@ -39,13 +39,16 @@ impl Context {
 
     /// Adds (or replaces) one name.
     #[cfg(test)]
-    pub fn with(mut self, name: &str, value: impl Into<ContextValue>) -> Context {
+    pub(crate) fn with(mut self, name: &str, value: impl Into<ContextValue>) -> Context {
         self.globals.insert(name.to_owned().into(), value.into().0);
         self
     }
 
     /// Adds answers.
-    pub fn insert_answers<'a>(&mut self, answers: impl Iterator<Item = (&'a str, &'a Value)>) {
+    pub(crate) fn insert_answers<'a>(
+        &mut self,
+        answers: impl Iterator<Item = (&'a str, &'a Value)>,
+    ) {
         for (name, value) in answers {
             self.globals
                 .insert(name.to_owned().into(), liquid_value(value));
@@ -53,7 +56,12 @@ impl Context {
     }
 
     /// Adds `python.version` and the pinned `requirements` and `dev_requirements`.
-    pub fn insert_packages(&mut self, python: &str, runtime: &[PinnedGroup], dev: &[PinnedGroup]) {
+    pub(crate) fn insert_packages(
+        &mut self,
+        python: &str,
+        runtime: &[PinnedGroup],
+        dev: &[PinnedGroup],
+    ) {
         self.globals.insert(
             "python".into(),
             L::Object(object([("version", python.to_owned())])),
@@ -65,7 +73,7 @@ impl Context {
     }
 
     /// Whether a template can read `name`.
-    pub fn has(&self, name: &str) -> bool {
+    pub(crate) fn has(&self, name: &str) -> bool {
         self.globals.contains_key(name)
     }
 
@@ -76,7 +84,7 @@ impl Context {
 
 /// A value for [`Context::with`].
 #[cfg(test)]
-pub struct ContextValue(L);
+pub(crate) struct ContextValue(L);
 
 #[cfg(test)]
 impl From<bool> for ContextValue {

@@ -16,7 +16,7 @@ use super::{filters, names};
 use crate::error::{Diagnostic, Error, FileKind, Position, Result};
 
 /// A liquid parser with spacegen's filters and the blueprint's partials.
-pub struct Engine {
+pub(crate) struct Engine {
     parser: liquid::Parser,
     partials: BTreeMap<String, String>,
 }
@@ -24,7 +24,7 @@ pub struct Engine {
 /// Where a text to render comes from, for errors: a file, and where in it the text starts when
 /// it is a value inside a larger file (a condition in `blueprint.toml`).
 #[derive(Debug, Clone)]
-pub struct Origin<'a> {
+pub(crate) struct Origin<'a> {
     pub file: &'a str,
     /// The position of the whole text inside `file`, when it is part of it.
     pub within: Option<&'a Position>,
@@ -32,7 +32,7 @@ pub struct Origin<'a> {
 
 impl<'a> Origin<'a> {
     /// A whole file.
-    pub fn file(file: &'a str) -> Origin<'a> {
+    pub(crate) fn file(file: &'a str) -> Origin<'a> {
         Origin { file, within: None }
     }
 }
@@ -40,7 +40,7 @@ impl<'a> Origin<'a> {
 impl Engine {
     /// An engine with the blueprint's `partials` (name → text). `file` names the blueprint in
     /// errors.
-    pub fn new(partials: &BTreeMap<String, String>, file: &str) -> Result<Engine> {
+    pub(crate) fn new(partials: &BTreeMap<String, String>, file: &str) -> Result<Engine> {
         let mut source = InMemorySource::new();
         for (name, text) in partials {
             source.add(name.as_str(), text.as_str());
@@ -56,7 +56,12 @@ impl Engine {
     }
 
     /// Renders `text`. A name the context does not have is an error, as is any liquid error.
-    pub fn render(&self, origin: &Origin<'_>, text: &str, context: &Context) -> Result<String> {
+    pub(crate) fn render(
+        &self,
+        origin: &Origin<'_>,
+        text: &str,
+        context: &Context,
+    ) -> Result<String> {
         self.check_names(origin, text, context)?;
         let template = self.parser.parse(text).map_err(|e| {
             let span = self.locate_syntax_error(text);
@@ -69,7 +74,12 @@ impl Engine {
     }
 
     /// Evaluates a liquid condition such as `github_sync` or `db == "sqlite"`.
-    pub fn condition(&self, origin: &Origin<'_>, expr: &str, context: &Context) -> Result<bool> {
+    pub(crate) fn condition(
+        &self,
+        origin: &Origin<'_>,
+        expr: &str,
+        context: &Context,
+    ) -> Result<bool> {
         let prefix = "{% if ";
         let text = format!("{prefix}{expr} %}}true{{% else %}}false{{% endif %}}");
         let rendered = self

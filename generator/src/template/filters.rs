@@ -33,24 +33,24 @@ fn double_quoted(s: &str) -> String {
 }
 
 /// A Python string literal.
-pub fn py_str(s: &str) -> String {
+pub(crate) fn py_str(s: &str) -> String {
     double_quoted(s)
 }
 
 /// A TOML basic string.
-pub fn toml_str(s: &str) -> String {
+pub(crate) fn toml_str(s: &str) -> String {
     toml::Value::String(s.to_owned()).to_string()
 }
 
 /// A YAML double-quoted scalar that reads back as exactly `s`.
-pub fn yaml_str(s: &str) -> String {
+pub(crate) fn yaml_str(s: &str) -> String {
     double_quoted(s)
 }
 
 /// A single-quoted `.env` value as python-dotenv (and so pydantic-settings) reads it: nothing
 /// is expanded inside single quotes, and only `\\` and `\'` are decoded; a newline stays a
 /// newline inside the quotes.
-pub fn dotenv_str(s: &str) -> String {
+pub(crate) fn dotenv_str(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     out.push('\'');
     for c in s.chars() {
@@ -65,7 +65,7 @@ pub fn dotenv_str(s: &str) -> String {
 }
 
 /// `owner/name` → the Space's host, the way Hugging Face derives the subdomain.
-pub fn hf_host(s: &str) -> String {
+pub(crate) fn hf_host(s: &str) -> String {
     let sub: String = s
         .trim()
         .to_lowercase()
@@ -80,7 +80,7 @@ macro_rules! string_filter {
     ($parser:ident, $filter:ident, $name:literal, $desc:literal, $func:expr) => {
         #[derive(Clone, ParseFilter, FilterReflection)]
         #[filter(name = $name, description = $desc, parsed($filter))]
-        pub struct $parser;
+        pub(crate) struct $parser;
 
         #[derive(Debug, Default, Display_filter)]
         #[name = $name]
@@ -147,7 +147,7 @@ string_filter!(
 /// `json`: any value (string, number, bool, array) as JSON.
 #[derive(Clone, ParseFilter, FilterReflection)]
 #[filter(name = "json", description = "The value as JSON.", parsed(JsonFilter))]
-pub struct Json;
+pub(crate) struct Json;
 
 #[derive(Debug, Default, Display_filter)]
 #[name = "json"]
@@ -162,7 +162,7 @@ impl Filter for JsonFilter {
 }
 
 /// Registers every filter on a parser builder.
-pub fn register<P: liquid::partials::PartialCompiler>(
+pub(crate) fn register<P: liquid::partials::PartialCompiler>(
     builder: liquid::ParserBuilder<P>,
 ) -> liquid::ParserBuilder<P> {
     builder
@@ -184,7 +184,7 @@ mod tests {
 
     /// A JSON string. JSON is also a valid YAML double-quoted scalar, except that YAML folds
     /// some characters JSON leaves raw; `yaml_str` handles those.
-    pub fn json_str(s: &str) -> String {
+    fn json_str(s: &str) -> String {
         serde_json::Value::String(s.to_owned()).to_string()
     }
 

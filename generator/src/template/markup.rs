@@ -18,7 +18,7 @@ pub(crate) struct Markup<'a> {
 
 impl<'a> Markup<'a> {
     /// The markup as written.
-    pub fn raw(&self, text: &'a str) -> &'a str {
+    pub(crate) fn raw(&self, text: &'a str) -> &'a str {
         &text[self.span.clone()]
     }
 }

@@ -8,5 +8,5 @@ pub(crate) mod filters;
 pub(crate) mod markup;
 pub(crate) mod names;
 
-pub use context::Context;
-pub use engine::{Engine, Origin};
+pub(crate) use context::Context;
+pub(crate) use engine::{Engine, Origin};

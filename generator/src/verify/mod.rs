@@ -3,7 +3,7 @@
 //! app booted until `/health` answers ([`probe`]). Evidence is returned only when every step
 //! passed; progress goes to a [`Progress`], never to the terminal directly.
 
-pub mod probe;
+pub(crate) mod probe;
 
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -50,7 +50,7 @@ impl Steps<'_> {
 
 /// Generates `bp` with its default answers, installs `entry`'s set with `--require-hashes`
 /// into a fresh venv, runs the project's tests and boots it.
-pub fn verify(
+pub(crate) fn verify(
     bp: &Blueprint,
     entry: &LockedBlueprint,
     progress: &mut dyn Progress,
