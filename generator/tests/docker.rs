@@ -67,7 +67,11 @@ fn the_generated_dockerfile_builds_and_runs_like_a_space() {
         eprintln!("skipped: no Docker engine or no python:3.11-slim image (run .ci/base-image)");
         return;
     }
-    let (run, _dir) = Test::new().args(["new", "space", "--defaults"]).run();
+    // Dev Mode on: the image the Space builds then also carries the tools Dev Mode needs.
+    let (run, _dir) = Test::new()
+        .args(["new", "space", "--defaults"])
+        .var("dev_mode", "true")
+        .run();
     let project = run.dir.join("space");
     let tag = format!("spacegen-e2e-{}", std::process::id());
     let cleanup = Cleanup {
@@ -115,9 +119,19 @@ fn the_generated_dockerfile_builds_and_runs_like_a_space() {
     );
 
     let created = ureq::post(&format!("{base}/api/v1/sessions"))
-        .call()
+        .set("Content-Type", "application/json")
+        .send_string("{}")
         .expect("session");
     assert_eq!(created.status(), 201);
+
+    // What Hugging Face's Dev Mode needs, runnable by the Space's user; the app in /app.
+    docker_ok(&[
+        "exec",
+        &tag,
+        "sh",
+        "-c",
+        "command -v bash curl wget ps git git-lfs && test \"$(stat -c %u /app)\" = 1000",
+    ]);
 
     assert_eq!(docker_ok(&["exec", &tag, "id", "-u"]).trim(), "1000");
     let owner = docker_ok(&["exec", &tag, "stat", "-c", "%u", "/app/data/app.db"]);

@@ -12,7 +12,7 @@ use std::net::TcpListener;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Mutex;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use common::Test;
 use sha2::{Digest, Sha256};
@@ -120,6 +120,169 @@ impl Server {
     fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
+
+    /// The server's peak resident memory so far, in KiB (Linux: VmHWM).
+    fn peak_rss_kib(&self) -> Option<u64> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id())).ok()?;
+        let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+        line.split_whitespace().nth(1)?.parse().ok()
+    }
+}
+
+/// What an upload of `total` bytes to `path` got: the status line and body of the answer, how
+/// many bytes were sent before it came, and how long it took.
+struct Upload {
+    status: u16,
+    head: String,
+    body: String,
+    sent: usize,
+    elapsed: Duration,
+}
+
+/// POSTs `total` bytes of JSON-looking junk with a raw socket, declared with `Content-Length`
+/// or sent chunked, and stops sending as soon as the server answers or closes.
+fn upload(
+    server: &Server,
+    path: &str,
+    origin: &str,
+    token: &str,
+    total: usize,
+    chunked: bool,
+) -> Upload {
+    use std::io::{Read, Write};
+    let addr = server.base.trim_start_matches("http://");
+    let mut stream = std::net::TcpStream::connect(addr).expect("connect");
+    let framing = if chunked {
+        "Transfer-Encoding: chunked".to_owned()
+    } else {
+        format!("Content-Length: {total}")
+    };
+    let head = format!(
+        "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\nOrigin: {origin}\r\nAuthorization: Bearer {token}\r\n{framing}\r\n\r\n"
+    );
+    stream.write_all(head.as_bytes()).expect("send the head");
+    let mut reader = stream.try_clone().expect("clone");
+    let answered = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flag = answered.clone();
+    let started = Instant::now();
+    let read = std::thread::spawn(move || {
+        let mut answer = Vec::new();
+        let mut buf = [0u8; 8192];
+        loop {
+            match reader.read(&mut buf) {
+                Ok(0) | Err(_) => break,
+                Ok(n) => {
+                    answer.extend_from_slice(&buf[..n]);
+                    flag.store(true, std::sync::atomic::Ordering::SeqCst);
+                    if answer.windows(4).any(|w| w == b"\r\n\r\n") && answer.ends_with(b"}") {
+                        break;
+                    }
+                }
+            }
+        }
+        (answer, started.elapsed())
+    });
+    let chunk = vec![b' '; 64 * 1024];
+    let mut sent = 0;
+    while sent < total && !answered.load(std::sync::atomic::Ordering::SeqCst) {
+        let piece = &chunk[..chunk.len().min(total - sent)];
+        let ok = if chunked {
+            stream
+                .write_all(format!("{:x}\r\n", piece.len()).as_bytes())
+                .and_then(|()| stream.write_all(piece))
+                .and_then(|()| stream.write_all(b"\r\n"))
+        } else {
+            stream.write_all(piece)
+        };
+        if ok.is_err() {
+            break;
+        }
+        sent += piece.len();
+    }
+    let _ = stream.shutdown(std::net::Shutdown::Write);
+    let (answer, elapsed) = read.join().expect("reader");
+    let text = String::from_utf8_lossy(&answer).into_owned();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    Upload {
+        status,
+        head: head.to_ascii_lowercase(),
+        body: body.to_owned(),
+        sent,
+        elapsed,
+    }
+}
+
+/// A 100 MB body, declared and chunked, is refused with a JSON 413 (CORS headers included)
+/// long before it is all sent, and the server's memory does not grow with it.
+fn check_oversized_bodies(server: &Server, origin: &str, token: &str) {
+    const TOTAL: usize = 100 * 1024 * 1024;
+    let before = server.peak_rss_kib();
+    for chunked in [false, true] {
+        let u = upload(server, "/api/v1/tasks", origin, token, TOTAL, chunked);
+        assert_eq!(u.status, 413, "chunked={chunked}: {}\n{}", u.head, u.body);
+        assert!(
+            u.head.contains("content-type: application/json"),
+            "{}",
+            u.head
+        );
+        let cors = format!("access-control-allow-origin: {origin}");
+        assert!(u.head.contains(&cors), "{}", u.head);
+        assert!(u.body.contains("payload_too_large"), "{}", u.body);
+        assert!(
+            u.sent < TOTAL / 2,
+            "chunked={chunked}: {} bytes sent before the answer",
+            u.sent
+        );
+        eprintln!(
+            "oversized body ({} MB, {}): 413 after {:.0} ms, {:.1} MB sent",
+            TOTAL / (1024 * 1024),
+            if chunked { "chunked" } else { "Content-Length" },
+            u.elapsed.as_secs_f64() * 1000.0,
+            u.sent as f64 / (1024.0 * 1024.0)
+        );
+    }
+    if let (Some(before), Some(after)) = (before, server.peak_rss_kib()) {
+        eprintln!(
+            "server peak RSS: {} MB before, {} MB after",
+            before / 1024,
+            after / 1024
+        );
+        assert!(
+            after < before + 50 * 1024,
+            "peak RSS grew from {before} KiB to {after} KiB"
+        );
+    }
+    // The server is still there.
+    let (status, _) = send(ureq::get(&server.url("/health")), None);
+    assert_eq!(status, 200);
+}
+
+/// A cross-origin "simple" POST (text/plain: no preflight) is refused before it writes.
+fn check_simple_cross_origin_post_writes_nothing(server: &Server, token: &str) {
+    let auth = format!("Bearer {token}");
+    let req = ureq::post(&server.url("/api/v1/tasks"))
+        .set("Origin", "https://evil.example")
+        .set("Authorization", &auth)
+        .set("Content-Type", "text/plain");
+    let result = req.send_string(r#"{"title": "written by another site"}"#);
+    let (status, resp) = match result {
+        Ok(r) => (r.status(), r),
+        Err(ureq::Error::Status(code, r)) => (code, r),
+        Err(e) => panic!("request failed: {e}"),
+    };
+    assert_eq!(status, 415);
+    assert_eq!(resp.header("access-control-allow-origin"), None);
+    let (status, resp) = send(
+        ureq::get(&server.url("/api/v1/tasks")).set("Authorization", &auth),
+        None,
+    );
+    assert_eq!(status, 200);
+    assert_eq!(resp.into_string().expect("body").trim(), "[]");
 }
 
 /// Status and response of a request, whatever the status.
@@ -151,7 +314,9 @@ fn preflight(server: &Server, origin: &str) -> (u16, Option<String>) {
     )
 }
 
-fn check_running_space(server: &Server) {
+/// The running app answers like a Space should: `/`, `/health`, sessions, the request guard, and
+/// CORS for `frontend` (and the Vercel `preview` origin, when one is configured) only.
+fn check_running_space(server: &Server, frontend: &str, preview: Option<&str>) {
     let (status, resp) = send(ureq::get(&server.url("/")), None);
     assert_eq!(status, 200);
     let root = resp.into_string().expect("body");
@@ -172,20 +337,29 @@ fn check_running_space(server: &Server) {
     );
     let session = resp.into_string().expect("body");
     assert!(session.contains("session_id"), "{session}");
+    let token: serde_json::Value = serde_json::from_str(&session).expect("JSON");
+    let token = token["token"].as_str().expect("a token");
+    check_simple_cross_origin_post_writes_nothing(server, token);
+    check_oversized_bodies(server, frontend, token);
 
-    let (status, acao) = preflight(server, "https://my-app.vercel.app");
-    assert_eq!(
-        (status, acao.as_deref()),
-        (200, Some("https://my-app.vercel.app"))
-    );
-    let preview = "https://my-app-git-feature-x-team.vercel.app";
-    let (status, acao) = preflight(server, preview);
-    assert_eq!((status, acao.as_deref()), (200, Some(preview)));
-    for evil in [
+    let (status, acao) = preflight(server, frontend);
+    assert_eq!((status, acao.as_deref()), (200, Some(frontend)));
+    let mut refused = vec![
         "https://evil.example",
         "https://other-app.vercel.app",
         "https://my-app.vercel.app.evil.com",
-    ] {
+        "https://my-app-evil.vercel.app",
+        "https://my-app-git-feature-x-someone-else.vercel.app",
+    ];
+    match preview {
+        Some(preview) => {
+            let (status, acao) = preflight(server, preview);
+            assert_eq!((status, acao.as_deref()), (200, Some(preview)));
+        }
+        // Without the team slug no preview is admitted: nothing tells it from another account's.
+        None => refused.push("https://my-app-git-feature-x-team.vercel.app"),
+    }
+    for evil in refused {
         let (status, acao) = preflight(server, evil);
         assert_eq!(status, 400, "{evil} preflight");
         assert_eq!(acao, None, "{evil} got CORS access");
@@ -211,7 +385,7 @@ fn sqlite_demo_installs_passes_its_tests_and_serves() {
     let mut cmd = Command::new(&python);
     cmd.current_dir(&project);
     let server = Server::start(cmd);
-    check_running_space(&server);
+    check_running_space(&server, "https://my-app.vercel.app", None);
     drop(server);
     assert!(
         project.join("data/app.db").is_file(),
@@ -250,7 +424,7 @@ fn sqlite_demo_runs_as_uid_1000_with_only_data_writable() {
         .env("PYTHONDONTWRITEBYTECODE", "1")
         .current_dir(&project);
     let server = Server::start(cmd);
-    check_running_space(&server);
+    check_running_space(&server, "https://my-app.vercel.app", None);
     drop(server);
 
     let db = project.join("data/app.db");
@@ -287,5 +461,40 @@ assert defaults.TITLE == expected, (defaults.TITLE, expected)\n";
             .args(["-c", check, title])
             .current_dir(&project),
         "round trip of a hostile title",
+    );
+}
+
+/// The switches change the project (a Postgres driver pinned, a Vercel preview expression, Dev
+/// Mode tools): its own suite still passes against its own pins.
+#[test]
+fn a_project_with_every_switch_on_passes_its_tests() {
+    let (run, _dir) = Test::new()
+        .args(["new", "space", "--defaults"])
+        .var("postgres", "true")
+        .var("dev_mode", "true")
+        .var("vercel_scope", "acme")
+        .var("frontend_url", "https://App.Example.com:443")
+        .run();
+    let project = run.dir.join("space");
+    let venv = venv_for(&project);
+    sh(
+        Command::new(venv.join("bin/python"))
+            .args(["-c", "import asyncpg"])
+            .current_dir(&project),
+        "the pinned Postgres driver is installed",
+    );
+    sh(
+        Command::new(venv.join("bin/python"))
+            .args(["-m", "pytest", "-q", "-p", "no:cacheprovider"])
+            .current_dir(&project),
+        "generated pytest with every switch on",
+    );
+    let mut cmd = Command::new(venv.join("bin/python"));
+    cmd.current_dir(&project);
+    let server = Server::start(cmd);
+    check_running_space(
+        &server,
+        "https://app.example.com",
+        Some("https://my-app-git-feature-x-acme.vercel.app"),
     );
 }

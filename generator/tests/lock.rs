@@ -172,6 +172,22 @@ fn update_moves_a_package_and_prints_old_and_new() {
 #[test]
 fn verify_proves_the_locked_set_and_records_the_evidence() {
     let t = workspace();
+    // Start without evidence, so the run records it whatever the date of the shipped one.
+    let text = lock_text(&t);
+    let unverified = match text.find("\n[blueprints.sqlite-demo.verification]") {
+        Some(at) => {
+            let end = text[at + 1..]
+                .find("\n[")
+                .map_or(text.len(), |e| at + 1 + e);
+            format!(
+                "{}{}",
+                &text[..at + 1],
+                &text[end..].trim_start_matches('\n')
+            )
+        }
+        None => text,
+    };
+    fs::write(t.path().join("spaces.lock"), unverified).unwrap();
     let (run, _d) = Test::new()
         .cwd(t.path())
         .args(["lock", "--verify", "sqlite-demo"])

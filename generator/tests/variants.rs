@@ -40,6 +40,16 @@ const VARIANTS: &[Variant] = &[
         ],
     },
     Variant {
+        name: "options",
+        vars: &[
+            ("frontend_url", "https://Chat.Acme.DEV:443"),
+            ("dev_origins", "http://LOCALHOST:80,http://localhost:3000"),
+            ("vercel_scope", "acme"),
+            ("dev_mode", "true"),
+            ("postgres", "true"),
+        ],
+    },
+    Variant {
         name: "hostile",
         vars: &[
             ("title", HOSTILE_TITLE),

@@ -23,6 +23,16 @@ pub(crate) struct ManifestWire {
     pub files: Vec<FileRuleWire>,
     #[serde(default)]
     pub dependencies: DependenciesWire,
+    #[serde(default)]
+    pub notes: Vec<NoteWire>,
+}
+
+/// A message shown after generation, when its condition holds.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct NoteWire {
+    pub when: Option<Spanned<String>>,
+    pub text: String,
 }
 
 #[derive(Debug, Deserialize)]
@@ -63,6 +73,9 @@ pub(crate) struct GroupWire {
     pub name: String,
     pub comment: String,
     pub packages: Vec<Spanned<String>>,
+    /// A condition over the answers: the group is written only when it holds (it is locked
+    /// either way).
+    pub when: Option<Spanned<String>>,
 }
 
 /// A parsed manifest with its text, so that later checks can point into it.

@@ -8,10 +8,12 @@ use globset::Glob;
 use super::manifest::{GroupWire, Manifest, MetaWire};
 use super::source::FileTree;
 use super::{
-    hash, Blueprint, Dependencies, FileRule, Folder, Group, Kind, Package, Template, Variable,
+    hash, Blueprint, Condition, Dependencies, FileRule, Folder, Group, Kind, Note, Package,
+    Template, Variable,
 };
 use crate::error::{Error, Result};
 use crate::requirement::Requirement;
+use toml::Spanned;
 
 const TEMPLATE_DIR: &str = "template/";
 const PARTIALS_DIR: &str = "partials/";
@@ -34,6 +36,7 @@ struct Merged {
     dependencies: Dependencies,
     templates: BTreeMap<String, Template>,
     partials: BTreeMap<String, String>,
+    notes: Vec<Note>,
     layers: Vec<String>,
 }
 
@@ -56,6 +59,7 @@ pub(super) fn merge(chain: Vec<Folder>) -> Result<Blueprint> {
         merge_variables(&mut merged.variables, &folder.manifest, i > 0)?;
         merged.rules.extend(file_rules(&folder.manifest)?);
         merge_dependencies(&mut merged.dependencies, &folder.manifest)?;
+        merged.notes.extend(notes(&folder.manifest));
         collect_files(&mut merged, folder)?;
     }
     check_unique_packages(&own.manifest, &merged.dependencies)?;
@@ -75,6 +79,7 @@ pub(super) fn merge(chain: Vec<Folder>) -> Result<Blueprint> {
         dependencies: merged.dependencies,
         templates: merged.templates,
         partials: merged.partials,
+        notes: merged.notes,
         content_hash,
         origin: own.origin.clone(),
     })
@@ -187,10 +192,8 @@ fn file_rules(m: &Manifest) -> Result<Vec<FileRule>> {
             Ok(FileRule {
                 pattern: pattern.clone(),
                 matcher,
-                when: rule.when.as_ref().map(|w| w.get_ref().clone()),
+                when: condition(m, rule.when.as_ref()),
                 raw: rule.raw,
-                file: m.file.clone(),
-                when_position: rule.when.as_ref().map(|w| m.position(w.span())),
             })
         })
         .collect()
@@ -225,6 +228,7 @@ fn groups(m: &Manifest, wires: &[GroupWire]) -> Result<Vec<Group>> {
                 name: g.name.clone(),
                 comment: g.comment.clone(),
                 packages,
+                when: condition(m, g.when.as_ref()),
             })
         })
         .collect()
@@ -285,42 +289,75 @@ fn check_unique_packages(m: &Manifest, deps: &Dependencies) -> Result<()> {
     Ok(())
 }
 
+fn condition(m: &Manifest, when: Option<&Spanned<String>>) -> Option<Condition> {
+    when.map(|w| Condition {
+        expr: w.get_ref().clone(),
+        file: m.file.clone(),
+        position: Some(m.position(w.span())),
+    })
+}
+
+fn notes(m: &Manifest) -> Vec<Note> {
+    m.wire
+        .notes
+        .iter()
+        .map(|n| Note {
+            text: n.text.trim().to_owned(),
+            when: condition(m, n.when.as_ref()),
+        })
+        .collect()
+}
+
 /// A `when` condition must start with a variable (or a literal): a typo would otherwise make
-/// the file silently disappear.
+/// a file, a dependency group or a note silently disappear.
 fn check_conditions(m: &Manifest, merged: &Merged) -> Result<()> {
-    for rule in &merged.rules {
-        let Some(first) = rule
-            .when
-            .as_deref()
-            .and_then(|w| w.split_whitespace().next())
-        else {
+    let deps = &merged.dependencies;
+    let conditions = merged
+        .rules
+        .iter()
+        .map(|r| (&r.when, format!("files.when of {:?}", r.pattern)))
+        .chain(
+            deps.groups
+                .iter()
+                .chain(&deps.dev)
+                .map(|g| (&g.when, format!("dependencies.when of group {:?}", g.name))),
+        )
+        .chain(
+            merged
+                .notes
+                .iter()
+                .map(|n| (&n.when, "notes.when".to_owned())),
+        );
+    for (when, what) in conditions {
+        let Some(c) = when else { continue };
+        let Some(first) = c.expr.split_whitespace().next() else {
             continue;
         };
         let known = merged.variables.iter().any(|v| v.name() == first);
         let literal = matches!(first, "true" | "false")
             || first.starts_with(['"', '\'', '('])
-            || first.starts_with(|c: char| c.is_ascii_digit());
-        if !known && !literal {
-            let message = format!(
-                "files.when {:?} names '{first}', which is not a variable",
-                rule.pattern
-            );
-            return Err(match &rule.when_position {
-                Some(p) => {
-                    // Point at the name itself: the value starts after its opening quote.
-                    let when = rule.when.as_deref().unwrap_or_default();
-                    let start = p.span.start + 1 + (when.len() - when.trim_start().len());
-                    crate::error::Diagnostic::new(
-                        crate::error::FileKind::Blueprint,
-                        rule.file.clone(),
-                        message,
-                    )
-                    .at(p.text.clone(), start..start + first.len())
-                    .into()
-                }
-                None => Error::blueprint(m.file.clone(), message),
-            });
+            || first.starts_with(|ch: char| ch.is_ascii_digit());
+        if known || literal {
+            continue;
         }
+        let message = format!(
+            "{what} {:?} names '{first}', which is not a variable",
+            c.expr
+        );
+        return Err(match &c.position {
+            Some(p) => {
+                // Point at the name itself: the value starts after its opening quote.
+                let start = p.span.start + 1 + (c.expr.len() - c.expr.trim_start().len());
+                crate::error::Diagnostic::new(
+                    crate::error::FileKind::Blueprint,
+                    c.file.clone(),
+                    message,
+                )
+                .at(p.text.clone(), start..start + first.len())
+                .into()
+            }
+            None => Error::blueprint(m.file.clone(), message),
+        });
     }
     Ok(())
 }

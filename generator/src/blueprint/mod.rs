@@ -40,18 +40,31 @@ pub enum Kind {
     Layer,
 }
 
+/// A liquid condition over the answers (`github_sync`, `db == "postgres"`), with where it is
+/// written, for errors.
+#[derive(Debug, Clone)]
+pub struct Condition {
+    pub expr: String,
+    /// The manifest that declared it.
+    pub file: String,
+    pub position: Option<Position>,
+}
+
 /// A rule over template files, matched against output paths.
 #[derive(Debug, Clone)]
 pub struct FileRule {
     pub pattern: String,
     matcher: GlobMatcher,
-    /// A liquid condition; the file is written only when it is true.
-    pub when: Option<String>,
+    /// The file is written only when this holds.
+    pub when: Option<Condition>,
     pub raw: bool,
-    /// The manifest that declared it.
-    pub file: String,
-    /// Where the condition is written in that manifest.
-    pub when_position: Option<Position>,
+}
+
+/// A message for the user after generation, shown when its condition holds.
+#[derive(Debug, Clone)]
+pub struct Note {
+    pub text: String,
+    pub when: Option<Condition>,
 }
 
 impl FileRule {
@@ -81,6 +94,8 @@ pub struct Group {
     pub name: String,
     pub comment: String,
     pub packages: Vec<Package>,
+    /// Written into the requirements only when this holds; locked either way.
+    pub when: Option<Condition>,
 }
 
 /// The requirements of a blueprint: runtime groups and development (test) groups.
@@ -135,6 +150,8 @@ pub struct Blueprint {
     pub templates: BTreeMap<String, Template>,
     /// Partial name (`readme/header`) → source.
     pub partials: BTreeMap<String, String>,
+    /// Shown after generation.
+    pub notes: Vec<Note>,
     /// Content hash over this blueprint's folder and its layers' folders.
     pub content_hash: String,
     /// Where it was loaded from, for messages.

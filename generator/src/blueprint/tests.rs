@@ -157,3 +157,22 @@ fn errors_point_at_the_value() {
     assert_eq!((p.line, p.column), (3, 11));
     assert_eq!(&p.text[p.span], "\"one\"");
 }
+
+#[test]
+fn group_and_note_conditions_must_name_a_variable() {
+    for extra in [
+        "[dependencies]\ngroups = [{ name = \"g\", comment = \"c\", packages = [\"x\"], when = \"pg\" }]\n",
+        "[[notes]]\nwhen = \"pg\"\ntext = \"t\"\n",
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        write(
+            dir.path(),
+            "c/blueprint.toml",
+            &format!("{}{extra}", MINIMAL.replace("mini", "c")),
+        );
+        let err = load(&Source::Disk(dir.path().to_path_buf()), "c")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("'pg', which is not a variable"), "{err}");
+    }
+}

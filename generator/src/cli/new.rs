@@ -28,15 +28,16 @@ pub(super) fn run(args: NewArgs, printer: &Printer) -> Result<()> {
     } else {
         None
     };
-    let (plan, answers) = project::generate(&bp, entry, &provided, prompter)?;
+    let generated = project::generate(&bp, entry, &provided, prompter)?;
+    let (plan, answers) = (&generated.plan, &generated.answers);
     let dest = match args.dest {
         Some(d) => d,
-        None => dest_from_slug(&answers)?,
+        None => dest_from_slug(answers)?,
     };
     if args.dry_run {
-        return dry_run(&plan, &dest, args.force, printer);
+        return dry_run(plan, &dest, args.force, printer);
     }
-    let state = write::write(&plan, &dest, args.force)?;
+    let state = write::write(plan, &dest, args.force)?;
     if let Destination::Existing { overwritten } = &state {
         if !overwritten.is_empty() {
             printer.out(format_args!("Overwrote {} files:", overwritten.len()))?;
@@ -58,7 +59,11 @@ pub(super) fn run(args: NewArgs, printer: &Printer) -> Result<()> {
     printer.out(format_args!(
         "\nNext steps:\n  cd {}\n  python3 -m venv .venv && . .venv/bin/activate\n  pip install -r requirements-dev.txt\n  pytest\n  uvicorn app.main:app --reload --port {port}",
         dest.display()
-    ))
+    ))?;
+    for note in &generated.notes {
+        printer.out(format_args!("\nNote: {note}"))?;
+    }
+    Ok(())
 }
 
 fn dest_from_slug(answers: &Answers) -> Result<PathBuf> {

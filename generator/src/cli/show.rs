@@ -52,7 +52,7 @@ fn files(bp: &Blueprint, p: &Printer) -> Result<()> {
             .rules
             .iter()
             .filter(|r| r.matches(output))
-            .filter_map(|r| r.when.as_deref())
+            .filter_map(|r| r.when.as_ref().map(|c| c.expr.as_str()))
             .collect();
         if when.is_empty() {
             p.out(format_args!("  {output}"))?;
@@ -77,7 +77,10 @@ fn pins(bp: &Blueprint, entry: &LockedBlueprint, p: &Printer) -> Result<()> {
         entry.python, entry.platform
     ))?;
     for group in bp.dependencies.groups.iter().chain(&bp.dependencies.dev) {
-        p.out(format_args!("  # {}", group.comment))?;
+        match &group.when {
+            Some(c) => p.out(format_args!("  # {}  (when {})", group.comment, c.expr))?,
+            None => p.out(format_args!("  # {}", group.comment))?,
+        }
         for package in &group.packages {
             let pin = entry.pin(package)?;
             let spec = format!(

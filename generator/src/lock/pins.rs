@@ -4,7 +4,7 @@
 use std::str::FromStr;
 
 use super::file::{Field, LoadedLock, LockedBlueprint};
-use crate::blueprint::{Blueprint, Package};
+use crate::blueprint::{Blueprint, Group, Package};
 use crate::error::{Diagnostic, Error, FileKind, Result};
 
 /// The fix for every stale or incomplete entry.
@@ -77,14 +77,9 @@ impl LockedBlueprint {
         })
     }
 
-    /// The runtime (`dev == false`) or development requirements of `bp`: its groups with
-    /// their pins, then the transitive packages the lock pins.
-    pub(crate) fn requirements(&self, bp: &Blueprint, dev: bool) -> Result<Vec<PinnedGroup>> {
-        let groups = if dev {
-            &bp.dependencies.dev
-        } else {
-            &bp.dependencies.groups
-        };
+    /// Runtime (`dev == false`) or development requirements: `groups` with their pins, then the
+    /// transitive packages the lock pins.
+    pub(crate) fn requirements(&self, groups: &[&Group], dev: bool) -> Result<Vec<PinnedGroup>> {
         let mut out = groups
             .iter()
             .map(|group| {

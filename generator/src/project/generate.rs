@@ -5,10 +5,19 @@
 use super::plan::Plan;
 use super::{record, render};
 use crate::answers::{self, Answers, Prompter, Provided};
-use crate::blueprint::Blueprint;
+use crate::blueprint::{Blueprint, Group};
 use crate::error::Result;
 use crate::lock::LockedBlueprint;
 use crate::template::{Context, Engine};
+
+/// A generated project, in memory.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Generated {
+    pub plan: Plan,
+    pub answers: Answers,
+    /// The blueprint's notes whose conditions hold, for the user.
+    pub notes: Vec<String>,
+}
 
 /// Collects answers for `bp` and renders the whole project in memory.
 pub(crate) fn generate(
@@ -16,25 +25,50 @@ pub(crate) fn generate(
     entry: &LockedBlueprint,
     provided: &Provided,
     prompter: Option<&mut dyn Prompter>,
-) -> Result<(Plan, Answers)> {
+) -> Result<Generated> {
     let engine = Engine::new(&bp.partials, &bp.origin)?;
     let answers = answers::collect(bp, &engine, provided, prompter)?;
-    let context = context(bp, &answers, entry)?;
-    let mut plan = render::render(bp, &engine, &context)?;
-    record::add(&mut plan, bp, &answers)?;
-    Ok((plan, answers))
-}
-
-/// What the templates see: the base names, the target Python, the pins and the answers.
-fn context(bp: &Blueprint, answers: &Answers, entry: &LockedBlueprint) -> Result<Context> {
     let mut context = Context::base(bp);
+    context.insert_answers(answers.public());
+    let runtime = included(&engine, &bp.dependencies.groups, &context)?;
+    let dev = included(&engine, &bp.dependencies.dev, &context)?;
     context.insert_packages(
         &entry.python,
-        &entry.requirements(bp, false)?,
-        &entry.requirements(bp, true)?,
+        &entry.requirements(&runtime, false)?,
+        &entry.requirements(&dev, true)?,
     );
-    context.insert_answers(answers.public());
-    Ok(context)
+    let mut plan = render::render(bp, &engine, &context)?;
+    record::add(&mut plan, bp, &answers)?;
+    let mut notes = Vec::new();
+    for note in &bp.notes {
+        let shown = match &note.when {
+            Some(c) => render::holds(&engine, c, &context)?,
+            None => true,
+        };
+        if shown {
+            notes.push(note.text.clone());
+        }
+    }
+    Ok(Generated {
+        plan,
+        answers,
+        notes,
+    })
+}
+
+/// The groups whose condition holds over the answers.
+fn included<'a>(engine: &Engine, groups: &'a [Group], context: &Context) -> Result<Vec<&'a Group>> {
+    let mut out = Vec::new();
+    for group in groups {
+        let wanted = match &group.when {
+            Some(c) => render::holds(engine, c, context)?,
+            None => true,
+        };
+        if wanted {
+            out.push(group);
+        }
+    }
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -43,13 +77,23 @@ mod tests {
     use crate::blueprint::{self, Source, DEFAULT_BLUEPRINT};
     use crate::lock::file;
 
-    fn default_project(flags: &[&str]) -> (Plan, Answers) {
+    fn generated(flags: &[&str]) -> Generated {
         let bp = blueprint::load(&Source::Embedded, DEFAULT_BLUEPRINT).unwrap();
         let lock = file::embedded().unwrap();
         let entry = lock.entry_for(&bp).unwrap();
         let mut provided = Provided::default();
         provided.add_flags(&flags.iter().map(|f| f.to_string()).collect::<Vec<_>>());
         generate(&bp, entry, &provided, None).unwrap()
+    }
+
+    fn default_project(flags: &[&str]) -> (Plan, Answers) {
+        let bp = blueprint::load(&Source::Embedded, DEFAULT_BLUEPRINT).unwrap();
+        let lock = file::embedded().unwrap();
+        let entry = lock.entry_for(&bp).unwrap();
+        let mut provided = Provided::default();
+        provided.add_flags(&flags.iter().map(|f| f.to_string()).collect::<Vec<_>>());
+        let g = generate(&bp, entry, &provided, None).unwrap();
+        (g.plan, g.answers)
     }
 
     fn text(plan: &Plan, path: &str) -> String {
@@ -89,6 +133,27 @@ mod tests {
             .0
             .files()
             .contains_key(workflow));
+    }
+
+    #[test]
+    fn optional_dependency_groups_follow_their_condition() {
+        let requirements = |flags: &[&str]| text(&default_project(flags).0, "requirements.txt");
+        assert!(!requirements(&[]).contains("asyncpg"));
+        let with = requirements(&["postgres=true"]);
+        assert!(
+            with.contains("asyncpg==") && with.contains("--hash=sha256:"),
+            "{with}"
+        );
+    }
+
+    #[test]
+    fn notes_are_shown_when_their_condition_holds() {
+        assert!(generated(&[])
+            .notes
+            .iter()
+            .any(|n| n.contains("vercel_scope")));
+        assert!(generated(&["vercel_scope=acme"]).notes.is_empty());
+        assert!(generated(&["vercel_project="]).notes.is_empty());
     }
 
     #[test]

@@ -2,7 +2,7 @@
 //! the disk.
 
 use super::plan::{Plan, PlannedFile, RECORD_DIR};
-use crate::blueprint::{Blueprint, Template};
+use crate::blueprint::{Blueprint, Condition, Template};
 use crate::error::{Error, Result};
 use crate::template::{Context, Engine, Origin};
 
@@ -15,11 +15,7 @@ pub(crate) fn render(bp: &Blueprint, engine: &Engine, context: &Context) -> Resu
         for rule in bp.rules.iter().filter(|r| r.matches(output)) {
             raw |= rule.raw;
             if let Some(when) = &rule.when {
-                let origin = Origin {
-                    file: &rule.file,
-                    within: rule.when_position.as_ref(),
-                };
-                include &= engine.condition(&origin, when, context)?;
+                include &= holds(engine, when, context)?;
             }
         }
         if !include {
@@ -45,6 +41,15 @@ pub(crate) fn render(bp: &Blueprint, engine: &Engine, context: &Context) -> Resu
         plan.insert(path, file, &template.source)?;
     }
     Ok(plan)
+}
+
+/// Whether `condition` holds over `context`.
+pub(crate) fn holds(engine: &Engine, condition: &Condition, context: &Context) -> Result<bool> {
+    let origin = Origin {
+        file: &condition.file,
+        within: condition.position.as_ref(),
+    };
+    engine.condition(&origin, &condition.expr, context)
 }
 
 fn contents(engine: &Engine, t: &Template, raw: bool, context: &Context) -> Result<Vec<u8>> {

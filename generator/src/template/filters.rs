@@ -47,10 +47,24 @@ pub(crate) fn yaml_str(s: &str) -> String {
     double_quoted(s)
 }
 
-/// A single-quoted `.env` value as python-dotenv (and so pydantic-settings) reads it: nothing
-/// is expanded inside single quotes, and only `\\` and `\'` are decoded; a newline stays a
-/// newline inside the quotes.
+/// A `.env` value that python-dotenv (and so pydantic-settings) reads back as `s`. Written as
+/// it is whenever that is unambiguous, so the same text pasted into a form that takes values
+/// literally (a Space's Variables, `docker run --env-file`) means the same; single-quoted
+/// otherwise (leading or trailing spaces, ` #`, a leading quote or `#`, control characters).
+/// Inside single quotes nothing is expanded, and only `\\` and `\'` are decoded; a newline stays
+/// a newline.
 pub(crate) fn dotenv_str(s: &str) -> String {
+    let chars: Vec<char> = s.chars().collect();
+    let comment = chars
+        .windows(2)
+        .any(|w| w[0].is_whitespace() && w[1] == '#');
+    let plain = s.trim() == s
+        && !s.starts_with(['\'', '"', '#'])
+        && !comment
+        && !s.chars().any(char::is_control);
+    if plain {
+        return s.to_owned();
+    }
     let mut out = String::with_capacity(s.len() + 2);
     out.push('\'');
     for c in s.chars() {
@@ -62,6 +76,16 @@ pub(crate) fn dotenv_str(s: &str) -> String {
     }
     out.push('\'');
     out
+}
+
+/// An origin as browsers serialise it in the `Origin` header: `scheme://host[:port]`, scheme
+/// and host lowercase (a Unicode host in its `xn--` form), the default port left out, no path.
+/// A value that is not a URL is returned as it is (variables validate their input).
+pub(crate) fn origin(s: &str) -> String {
+    match url::Url::parse(s.trim()) {
+        Ok(u) if u.has_host() => u.origin().ascii_serialization(),
+        _ => s.to_owned(),
+    }
 }
 
 /// `owner/name` → the Space's host, the way Hugging Face derives the subdomain.
@@ -137,6 +161,13 @@ string_filter!(
     dotenv_str
 );
 string_filter!(
+    Origin,
+    OriginFilter,
+    "origin",
+    "An origin as browsers send it.",
+    origin
+);
+string_filter!(
     HfHost,
     HfHostFilter,
     "hf_host",
@@ -175,6 +206,7 @@ pub(crate) fn register<P: liquid::partials::PartialCompiler>(
         .filter(YamlStr)
         .filter(DotenvStr)
         .filter(HfHost)
+        .filter(Origin)
         .filter(Json)
 }
 
@@ -224,8 +256,43 @@ mod tests {
     }
 
     #[test]
-    fn dotenv_single_quotes_and_escapes_only_quote_and_backslash() {
-        assert_eq!(dotenv_str("a'b\\c $HOME \"d\""), "'a\\'b\\\\c $HOME \"d\"'");
+    fn dotenv_writes_plain_values_as_they_are() {
+        for plain in [
+            "My Space API",
+            "https://a-(git-[a-z0-9-]+|[a-z0-9]{9})-b\\.vercel\\.app",
+            "a#b",
+            "ünï 🚀 $5",
+            "",
+        ] {
+            assert_eq!(dotenv_str(plain), plain);
+        }
+    }
+
+    #[test]
+    fn dotenv_quotes_what_would_be_read_otherwise() {
+        assert_eq!(dotenv_str("a'b\\c $HOME \"d\""), "a'b\\c $HOME \"d\"");
+        assert_eq!(dotenv_str(" lead"), "' lead'");
+        assert_eq!(dotenv_str("x #not a comment"), "'x #not a comment'");
+        assert_eq!(dotenv_str("'quoted'"), "'\\'quoted\\''");
+        assert_eq!(dotenv_str("#hash"), "'#hash'");
+        assert_eq!(dotenv_str("two\nlines \\"), "'two\nlines \\\\'");
+    }
+
+    #[test]
+    fn origins_are_serialised_as_browsers_send_them() {
+        for (raw, want) in [
+            ("HTTPS://My-App.Vercel.app/", "https://my-app.vercel.app"),
+            (
+                "https://app.example.com:443/path?q",
+                "https://app.example.com",
+            ),
+            ("http://localhost:80", "http://localhost"),
+            ("http://localhost:3000", "http://localhost:3000"),
+            ("https://bücher.example", "https://xn--bcher-kva.example"),
+            ("not a url", "not a url"),
+        ] {
+            assert_eq!(origin(raw), want, "{raw}");
+        }
     }
 
     #[test]

@@ -65,8 +65,8 @@ pub(crate) fn verify(
     let vpy = venv.join("bin/python");
     let mut steps = Steps { next: 0, progress };
     steps.run(|| {
-        let (plan, _) = project::generate(bp, entry, &Provided::default(), None)?;
-        write::write(&plan, &dir, false).map(|_| ())
+        let generated = project::generate(bp, entry, &Provided::default(), None)?;
+        write::write(&generated.plan, &dir, false).map(|_| ())
     })?;
     steps.run(|| {
         let mut cmd = Command::new(&python);

@@ -16,6 +16,11 @@ from app.cors import parse_origins, validate_origin_regex
 
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
 
+# Relative to the working directory: /app/data/app.db in the container, ./data/app.db locally.
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./data/app.db"
+# The largest request body accepted by default: 1 MiB.
+DEFAULT_MAX_REQUEST_BYTES = 1_048_576
+
 
 class BaseAppSettings(BaseSettings):
     """Fields shared by every backend; ``app.config.Settings`` adds the backend's own."""
@@ -39,6 +44,15 @@ class BaseAppSettings(BaseSettings):
     cors_origin_regex: str | None = defaults.VERCEL_PREVIEW_REGEX or None
     # CORS_ALLOW_CREDENTIALS: only for cookies; a bearer token in Authorization does not need it.
     cors_allow_credentials: bool = False
+    # VERCEL_PROJECT, VERCEL_SCOPE: the frontend's Vercel project and team/account slug. With
+    # credentials on, CORS_ORIGIN_REGEX may admit nothing outside them.
+    vercel_project: str = defaults.VERCEL_PROJECT
+    vercel_scope: str = defaults.VERCEL_SCOPE
+    # DATABASE_URL: SQLite in ./data by default. A postgres:// or postgresql:// URL (Neon's) is
+    # rewritten for the asyncpg driver (see app.db.normalize_database_url).
+    database_url: str = DEFAULT_DATABASE_URL
+    # MAX_REQUEST_BYTES: the largest request body accepted; a larger one is answered with 413.
+    max_request_bytes: int = Field(default=DEFAULT_MAX_REQUEST_BYTES, ge=1024, le=1 << 30)
     # ENABLE_DEBUG_ENDPOINTS: mounts /api/debug/... (otherwise they answer 404).
     enable_debug_endpoints: bool = False
     # LOG_LEVEL: level of the app's own log messages.

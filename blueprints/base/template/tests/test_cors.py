@@ -2,7 +2,7 @@
 
 Uses the fixtures of tests/conftest.py: ``make_settings``, ``settings``, ``api``, ``client``
 (exact origins https://frontend.example.com and http://localhost:3000, preview regex for the
-Vercel project "demo-app", credentials off).
+Vercel project "demo-app" of the team "acme", credentials off).
 """
 
 from __future__ import annotations
@@ -18,13 +18,28 @@ from starlette.middleware.cors import CORSMiddleware
 
 from app import defaults
 from app.base_settings import BaseAppSettings
-from app.cors import CorsConfigError, normalize_origin, parse_origins, wrap_with_cors
+from app.cors import (
+    CorsConfigError,
+    foreign_origins,
+    normalize_origin,
+    parse_origins,
+    vercel_preview_regex,
+    wrap_with_cors,
+)
+from app.edge import wrap
 
 FRONTEND = "https://frontend.example.com"
 PREVIEW = "https://demo-app-git-feature-login-acme.vercel.app"
 STRANGER = "https://evil.example"
 
-CORS_ENV = ("CORS_ORIGINS", "CORS_ORIGIN_REGEX", "CORS_ALLOW_CREDENTIALS", "FRONTEND_URL")
+CORS_ENV = (
+    "CORS_ORIGINS",
+    "CORS_ORIGIN_REGEX",
+    "CORS_ALLOW_CREDENTIALS",
+    "FRONTEND_URL",
+    "VERCEL_PROJECT",
+    "VERCEL_SCOPE",
+)
 
 
 @pytest.fixture
@@ -46,7 +61,33 @@ def test_parse_origins_keeps_the_wildcard() -> None:
     assert parse_origins("*") == ["*"]
 
 
-@pytest.mark.parametrize("value", ["example.com", "ftp://example.com", "https://"])
+@pytest.mark.parametrize(
+    ("value", "origin"),
+    [
+        ("HTTPS://App.Example.COM", "https://app.example.com"),
+        ("https://app.example.com:443/", "https://app.example.com"),
+        ("http://localhost:80", "http://localhost"),
+        ("http://localhost:3000/path?q=1", "http://localhost:3000"),
+        ("https://app.example.com:8443", "https://app.example.com:8443"),
+        ("http://[::1]:8000", "http://[::1]:8000"),
+        ("https://bücher.example", "https://xn--bcher-kva.example"),
+    ],
+)
+def test_origins_are_normalised_as_browsers_send_them(value: str, origin: str) -> None:
+    assert normalize_origin(value) == origin
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        "example.com",
+        "ftp://example.com",
+        "https://",
+        "https://user:pw@example.com",
+        "https://example.com:99999",
+        "https://example.com:port",
+    ],
+)
 def test_a_value_that_is_not_an_origin_is_refused(value: str) -> None:
     with pytest.raises(CorsConfigError):
         normalize_origin(value)
@@ -77,34 +118,54 @@ def test_defaults_are_exact_origins_and_credentials_are_off(clean_env: pytest.Mo
     assert settings.cors_origin_regex == (defaults.VERCEL_PREVIEW_REGEX or None)
 
 
-@pytest.mark.skipif(not defaults.VERCEL_PROJECT, reason="no Vercel project: no preview regex")
-def test_default_preview_regex_is_scoped_to_the_project() -> None:
-    regex = re.compile(defaults.VERCEL_PREVIEW_REGEX)
+@pytest.mark.skipif(
+    not (defaults.VERCEL_PROJECT and defaults.VERCEL_SCOPE),
+    reason="no Vercel project and team: no preview expression",
+)
+def test_default_preview_regex_admits_only_the_projects_previews() -> None:
     project, scope = defaults.VERCEL_PROJECT, defaults.VERCEL_SCOPE
-    suffix = f"-{scope}.vercel.app" if scope else ".vercel.app"
-    assert regex.fullmatch(f"https://{project}-git-feature-x{suffix}")
-    assert regex.fullmatch(f"https://{project}-a1b2c3d4e{suffix}")
-    assert not regex.fullmatch(f"http://{project}-git-feature-x{suffix}")
-    assert not regex.fullmatch(f"https://{project}-git-x{suffix}.evil.com")
-    assert not regex.fullmatch(f"https://zz{project}-git-x{suffix}")
-    assert not regex.fullmatch("https://other-project-git-x.vercel.app")
-    if scope:
-        assert not regex.fullmatch(f"https://{project}-git-x-someone-else.vercel.app")
+    assert vercel_preview_regex(project, scope) == defaults.VERCEL_PREVIEW_REGEX
+    regex = re.compile(defaults.VERCEL_PREVIEW_REGEX)
+    assert regex.fullmatch(f"https://{project}-git-feature-x-{scope}.vercel.app")
+    assert regex.fullmatch(f"https://{project}-a1b2c3d4e-{scope}.vercel.app")
+    for foreign in foreign_origins(project, scope):
+        assert not regex.fullmatch(foreign), foreign
 
 
-@pytest.mark.skipif(bool(defaults.VERCEL_PROJECT), reason="a Vercel project is set")
-def test_no_vercel_project_means_no_preview_regex() -> None:
+@pytest.mark.skipif(
+    bool(defaults.VERCEL_PROJECT and defaults.VERCEL_SCOPE), reason="a Vercel team is set"
+)
+def test_without_a_vercel_team_there_is_no_preview_expression() -> None:
     assert defaults.VERCEL_PREVIEW_REGEX == ""
+    assert vercel_preview_regex(defaults.VERCEL_PROJECT, "") is None
+
+
+def test_the_preview_expression_refuses_other_accounts_and_look_alikes() -> None:
+    regex = re.compile(vercel_preview_regex("demo-app", "acme") or "")
+    assert regex.fullmatch(PREVIEW)
+    assert regex.fullmatch("https://demo-app-a1b2c3d4e-acme.vercel.app")
+    for foreign in [
+        "https://demo-app.vercel.app",
+        "https://demo-app-evil.vercel.app",
+        "https://demo-app-git-main-someone-else.vercel.app",
+        "https://demo-app-git-main-notacme.vercel.app",
+        "https://evil-demo-app-git-main-acme.vercel.app",
+        "http://demo-app-git-main-acme.vercel.app",
+        "https://demo-app-git-main-acme.vercel.app.evil.example",
+    ]:
+        assert not regex.fullmatch(foreign), foreign
 
 
 # --- the wrapped application ---------------------------------------------------------------
 
 
-def test_uvicorn_serves_the_cors_wrapped_api() -> None:
+def test_uvicorn_serves_the_api_behind_the_guard_behind_cors() -> None:
+    from app.guard import RequestGuard
     from app.main import api, app
 
     assert isinstance(app, CORSMiddleware)
-    assert app.app is api
+    assert isinstance(app.app, RequestGuard)
+    assert app.app.app is api
 
 
 def test_allowed_origin_gets_cors_headers(client: TestClient) -> None:
@@ -127,6 +188,7 @@ def test_vercel_preview_origin_matching_the_regex_is_allowed(client: TestClient)
         "https://frontend.example.com.evil.example",
         "https://demo-app.vercel.app.evil.example",
         "https://other-app-git-main.vercel.app",
+        "https://demo-app-evil.vercel.app",
         "http://localhost:3001",
     ],
 )
@@ -184,7 +246,7 @@ def failing_client(api: FastAPI, settings: BaseAppSettings) -> Iterator[TestClie
         raise RuntimeError("boom")
 
     api.add_api_route("/api/test-explode", explode, methods=["GET"])
-    with TestClient(wrap_with_cors(api, settings), raise_server_exceptions=False) as failing:
+    with TestClient(wrap(api, settings), raise_server_exceptions=False) as failing:
         yield failing
 
 
@@ -208,13 +270,28 @@ def test_404_carries_cors_headers(client: TestClient) -> None:
     [
         {"cors_origins": "*", "cors_allow_credentials": True},
         {"cors_origin_regex": r"https://.*", "cors_allow_credentials": True},
+        # Not a catch-all, but it admits other accounts' projects named demo-app-…
+        {"cors_origin_regex": r"https://demo-app(-[a-z0-9-]+)?\.vercel\.app"},
+        {"cors_origin_regex": r"https://[a-z0-9-]+-acme\.vercel\.app"},
+        {"cors_origin_regex": r"https?://demo-app-(git-[a-z0-9-]+)-acme\.vercel\.app"},
     ],
 )
-def test_any_origin_with_credentials_is_refused(
+def test_an_expression_admitting_other_origins_with_credentials_is_refused(
     api: FastAPI, make_settings: Callable[..., Any], overrides: dict[str, Any]
 ) -> None:
+    overrides = {"cors_allow_credentials": True, **overrides}
     with pytest.raises(CorsConfigError, match="CORS_ALLOW_CREDENTIALS"):
         wrap_with_cors(api, make_settings(**overrides))
+
+
+def test_the_scoped_preview_expression_is_accepted_with_credentials(
+    api: FastAPI, make_settings: Callable[..., Any]
+) -> None:
+    settings = make_settings(cors_allow_credentials=True)
+    assert settings.cors_origin_regex == vercel_preview_regex("demo-app", "acme")
+    with TestClient(wrap(api, settings)) as credentialed:
+        response = credentialed.get("/health", headers={"Origin": PREVIEW})
+    assert response.headers["access-control-allow-origin"] == PREVIEW
 
 
 def test_wildcard_without_credentials_is_a_public_api(
@@ -236,3 +313,12 @@ def test_credentials_echo_only_listed_origins(
     assert allowed.headers["access-control-allow-origin"] == FRONTEND
     assert allowed.headers["access-control-allow-credentials"] == "true"
     assert "access-control-allow-origin" not in refused.headers
+
+
+def test_configured_origins_match_what_browsers_send(
+    api: FastAPI, make_settings: Callable[..., Any]
+) -> None:
+    settings = make_settings(cors_origins="HTTPS://Frontend.Example.com:443/app/")
+    with TestClient(wrap(api, settings)) as client:
+        response = client.get("/health", headers={"Origin": FRONTEND})
+    assert response.headers["access-control-allow-origin"] == FRONTEND

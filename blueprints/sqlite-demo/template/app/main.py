@@ -1,8 +1,9 @@
 """The application: ``uvicorn app.main:app``.
 
-``api`` is the FastAPI application; ``app`` is ``api`` wrapped in CORSMiddleware, so that every
-response, an unhandled 500 included, carries the CORS headers. Use ``api`` for anything that
-needs the FastAPI object (routes, ``state``, ``dependency_overrides``, ``openapi()``).
+``api`` is the FastAPI application; ``app`` is ``api`` behind the request guard and the CORS
+middleware (``app.edge``), so that every response, a 413 or an unhandled 500 included, is JSON
+with the CORS headers. Use ``api`` for anything that needs the FastAPI object (routes,
+``state``, ``dependency_overrides``, ``openapi()``).
 """
 
 from __future__ import annotations
@@ -14,8 +15,9 @@ from fastapi import FastAPI
 
 from app import __version__
 from app.config import Settings
-from app.cors import wrap_with_cors
 from app.db import Database
+from app.edge import wrap
+from app.errors import install_error_handlers
 from app.logs import configure_logging
 from app.routers import debug, health, root, sessions, tasks
 
@@ -41,6 +43,7 @@ def create_api(settings: Settings) -> FastAPI:
     api.state.settings = settings
     api.state.database = database
     api.state.health_checks = {"database": database.check}
+    install_error_handlers(api)
 
     api.include_router(root.router)
     api.include_router(health.router)
@@ -54,4 +57,4 @@ def create_api(settings: Settings) -> FastAPI:
 settings = Settings()
 configure_logging(settings.log_level)
 api = create_api(settings)
-app = wrap_with_cors(api, settings)
+app = wrap(api, settings)

@@ -1,69 +1,27 @@
-"""Database tables and the request/response models built on them."""
+"""The tasks table and the request/response models built on it. A task belongs to the session
+that created it (``app.sessions``)."""
 
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime
-from typing import Any
+from datetime import datetime
+from typing import Annotated, Any
 
-from pydantic import BaseModel, model_validator
-from sqlalchemy import DateTime
-from sqlalchemy.engine import Dialect
-from sqlalchemy.types import TypeDecorator
+from pydantic import AfterValidator, model_validator
 from sqlmodel import Field, SQLModel
 
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-class UTCDateTime(TypeDecorator[datetime]):
-    """A timezone-aware UTC datetime on every database.
-
-    SQLite has no timezone support and hands back naive values; they are stored in UTC and
-    marked as UTC again when read, so the API always returns ``...+00:00``.
-    """
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetime: use an aware datetime such as utcnow()")
-        return value.astimezone(UTC)
-
-    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is None:
-            return None
-        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-# --- sessions ------------------------------------------------------------------------------
-
-
-class SessionRecord(SQLModel, table=True):
-    __tablename__ = "sessions"
-
-    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
-    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
-
-
-class SessionCreated(BaseModel):
-    session_id: uuid.UUID
-    created_at: datetime
-
-
-# --- tasks ---------------------------------------------------------------------------------
+from app.text import encodable
+from app.timestamps import UTCDateTime, utcnow
 
 TITLE_MAX = 200
 DESCRIPTION_MAX = 2000
 
+Text = Annotated[str, AfterValidator(encodable)]
+
 
 class TaskBase(SQLModel):
-    title: str = Field(min_length=1, max_length=TITLE_MAX)
-    description: str | None = Field(default=None, max_length=DESCRIPTION_MAX)
+    title: Text = Field(min_length=1, max_length=TITLE_MAX)
+    description: Text | None = Field(default=None, max_length=DESCRIPTION_MAX)
     done: bool = False
 
 
@@ -71,6 +29,7 @@ class Task(TaskBase, table=True):
     __tablename__ = "tasks"
 
     id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    session_id: uuid.UUID = Field(foreign_key="sessions.id", index=True)
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, index=True)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime)
 
@@ -82,8 +41,8 @@ class TaskCreate(TaskBase):
 class TaskUpdate(SQLModel):
     """A partial update: only the fields present in the request body change."""
 
-    title: str | None = Field(default=None, min_length=1, max_length=TITLE_MAX)
-    description: str | None = Field(default=None, max_length=DESCRIPTION_MAX)
+    title: Text | None = Field(default=None, min_length=1, max_length=TITLE_MAX)
+    description: Text | None = Field(default=None, max_length=DESCRIPTION_MAX)
     done: bool | None = None
 
     @model_validator(mode="after")

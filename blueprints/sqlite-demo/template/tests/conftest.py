@@ -3,11 +3,13 @@
 Every test gets its own SQLite file under pytest's ``tmp_path``: the tests never touch the
 checkout's ./data, read no ``.env`` and need no network.
 
-Fixtures other modules rely on (tests/test_cors.py among them):
+Fixtures the shared tests rely on (tests/test_cors.py, test_service.py, … among them):
   make_settings(**overrides)  settings for a test, with a temporary database
   settings                    make_settings() with the defaults below
   api                         the FastAPI application built from ``settings``
-  client                      a TestClient on ``api`` wrapped in CORS, lifespan started
+  client                      a TestClient on ``api`` as uvicorn serves it (guard and CORS
+                              around it, ``app.edge``), lifespan started
+  auth                        the Authorization header of a new session of ``client``
 """
 
 from __future__ import annotations
@@ -26,9 +28,9 @@ from fastapi.testclient import TestClient
 os.environ["DATABASE_URL"] = "sqlite+aiosqlite:///:memory:"
 
 from app.config import Settings
-from app.cors import wrap_with_cors
+from app.edge import wrap
 from app.main import create_api
-from tests.support import MakeSettings, sqlite_url
+from tests.support import MakeSettings, new_session, sqlite_url
 
 
 @pytest.fixture
@@ -40,8 +42,11 @@ def make_settings(tmp_path: Path) -> MakeSettings:
             "app_title": "Test API",
             "frontend_url": "https://frontend.example.com",
             "cors_origins": ["https://frontend.example.com", "http://localhost:3000"],
-            "cors_origin_regex": r"https://demo-app(-[a-z0-9-]+)?\.vercel\.app",
+            "cors_origin_regex": r"https://demo-app-(git-[a-z0-9-]+|[a-z0-9]{9})-acme\.vercel\.app",
             "cors_allow_credentials": False,
+            "vercel_project": "demo-app",
+            "vercel_scope": "acme",
+            "max_request_bytes": 64 * 1024,
             "enable_debug_endpoints": False,
             "log_level": "INFO",
             "space_host": None,
@@ -65,5 +70,10 @@ def api(settings: Settings) -> FastAPI:
 
 @pytest.fixture
 def client(api: FastAPI, settings: Settings) -> Iterator[TestClient]:
-    with TestClient(wrap_with_cors(api, settings)) as test_client:
+    with TestClient(wrap(api, settings)) as test_client:
         yield test_client
+
+
+@pytest.fixture
+def auth(client: TestClient) -> dict[str, str]:
+    return new_session(client)

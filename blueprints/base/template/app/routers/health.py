@@ -1,4 +1,5 @@
-"""``/health`` and ``/api/health``: 200 when every dependency is ok, 503 otherwise."""
+"""``/health`` and ``/api/health``: 200 when every dependency is ok, 503 otherwise. ``HEAD``
+answers the same status without a body, for uptime monitors."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ import logging
 from fastapi import APIRouter, Request, Response, status
 
 from app import __version__
-from app.health import DependencyHealth, HealthCheck, HealthReport, describe_error
+from app.health import DependencyHealth, HealthCheck, HealthReport, public_reason
 
 logger = logging.getLogger(__name__)
 
@@ -20,6 +21,8 @@ router = APIRouter(tags=["health"])
     responses={503: {"model": HealthReport, "description": "A dependency is failing"}},
 )
 @router.get("/api/health", include_in_schema=False)
+@router.head("/health", include_in_schema=False)
+@router.head("/api/health", include_in_schema=False)
 async def health(request: Request, response: Response) -> HealthReport:
     checks: dict[str, HealthCheck] = getattr(request.app.state, "health_checks", {})
     dependencies: dict[str, DependencyHealth] = {}
@@ -28,7 +31,7 @@ async def health(request: Request, response: Response) -> HealthReport:
             dependencies[name] = await check()
         except Exception as exc:  # a broken check is reported, never raised
             logger.exception("Health check %r failed", name)
-            dependencies[name] = DependencyHealth.error(describe_error(exc))
+            dependencies[name] = DependencyHealth.error(public_reason(exc))
     healthy = all(dep.status == "ok" for dep in dependencies.values())
     if not healthy:
         response.status_code = status.HTTP_503_SERVICE_UNAVAILABLE

@@ -1,4 +1,5 @@
-"""``/``: tells a visitor that this Space is an API, not a website, and where to go instead."""
+"""``/``: tells a visitor that this Space is an API, not a website, and where to go instead.
+``HEAD /`` answers 200 too, for uptime monitors."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ class ServiceInfo(BaseModel):
 
 
 @router.get("/", summary="What this service is and where its docs are")
+@router.head("/", include_in_schema=False)
 async def root(request: Request) -> ServiceInfo:
     settings: BaseAppSettings = request.app.state.settings
     # On a Space, SPACE_HOST is the public host; elsewhere use the host the request came to.

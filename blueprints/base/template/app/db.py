@@ -2,24 +2,27 @@
 
 SQLite (the default) runs in WAL mode with a busy timeout, so readers do not block the writer
 and concurrent writers wait for each other instead of failing with "database is locked".
+
+Tables are created at startup from every SQLModel table imported by then: ``app.sessions``
+here, the backend's own models through its routers.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import ArgumentError
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from app import models  # noqa: F401  (registers the tables on SQLModel.metadata)
-from app.health import DependencyHealth, describe_error
+from app import sessions  # noqa: F401  (registers the sessions table on SQLModel.metadata)
+from app.health import DependencyHealth, describe_error, public_reason
 
 logger = logging.getLogger(__name__)
 
@@ -51,12 +54,40 @@ def normalize_database_url(raw: str) -> URL:
 
 
 def mask_url(raw: str) -> str:
-    """``raw`` with its password replaced by ``***``. Query parameters are shown as they are:
-    never put a token in one."""
+    """``raw`` with everything between ``://`` and the last ``@`` but the user name replaced by
+    ``***``. Never raises and never shows any part of a password, however malformed the URL (an
+    unencoded ``@``, ``/`` or ``:`` in the password included). Query parameters are shown as they
+    are: never put a token in one."""
     try:
-        return make_url(raw).render_as_string(hide_password=True)
-    except ArgumentError:
+        text = str(raw).strip()
+        match = re.match(r"(?s)([A-Za-z][A-Za-z0-9+.-]*://)(.*)", text)
+        if match is None:
+            return "<not a valid database URL>" if "@" in text or ":" in text else text
+        scheme, rest = match.groups()
+        if "@" not in rest:
+            return scheme + rest
+        credentials, _, host = rest.rpartition("@")
+        if ":" not in credentials:  # a user name alone
+            return f"{scheme}{credentials}@{host}"
+        user = credentials.split(":", 1)[0].split("/", 1)[0]
+        return f"{scheme}{user}:***@{host}"
+    except Exception:
         return "<not a valid database URL>"
+
+
+def scrub(text: str, raw_url: str) -> str:
+    """``text`` (e.g. a driver's error message) with every part of ``raw_url``'s password
+    replaced by ``***``: with an unencoded ``@`` or ``/`` in the password, drivers report part of
+    it as the host name."""
+    match = re.match(r"(?s)[A-Za-z][A-Za-z0-9+.-]*://(.*)@", raw_url.strip())
+    if match is None or ":" not in match.group(1):
+        return text
+    password = match.group(1).split(":", 1)[1]
+    pieces = {password, *re.split(r"[@/:?#]", password)}
+    for piece in sorted(pieces, key=len, reverse=True):
+        if len(piece) >= 3:
+            text = text.replace(piece, "***")
+    return text
 
 
 def sqlite_file(url: URL) -> Path | None:
@@ -94,19 +125,29 @@ def _hint(exc: Exception) -> str:
     if isinstance(exc, PermissionError):
         return " The data directory must be writable by the app's user (uid 1000 on a Space)."
     if isinstance(exc, ModuleNotFoundError):
-        return f" Add the driver ({exc.name}) to requirements.txt."
+        return (
+            f" The driver ({exc.name}) is not installed: generate the project with its database"
+            " switch on (e.g. postgres = true) so requirements.txt pins it."
+        )
+    if isinstance(exc, OSError) and not isinstance(exc, PermissionError):
+        return (
+            " Hugging Face documents outbound traffic from a Space on ports 80, 443 and 8080"
+            " only: a database on another port (Postgres: 5432) may be unreachable from there."
+        )
     return ""
 
 
 class Database:
-    """Owns the engine. ``start`` never raises: a failure is logged and kept in
-    ``startup_error``, /health reports it and the database routes answer 503."""
+    """Owns the engine. ``start`` never raises: a failure is logged, kept in ``startup_error``
+    (the details, for the log and the debug endpoint) and ``startup_reason`` (safe words, for
+    /health and the 503 of the database routes)."""
 
     def __init__(self, url: str) -> None:
         self.url = url
         self.engine: AsyncEngine | None = None
         self.sessionmaker: async_sessionmaker[AsyncSession] | None = None
         self.startup_error: str | None = None
+        self.startup_reason: str | None = None
 
     @property
     def masked_url(self) -> str:
@@ -116,6 +157,10 @@ class Database:
         """Create the SQLite directory, the engine and the tables."""
         try:
             url = normalize_database_url(self.url)
+        except Exception as exc:
+            self._failed(exc, "the database URL is not valid")
+            return
+        try:
             path = sqlite_file(url)
             if path is not None:
                 path.parent.mkdir(parents=True, exist_ok=True)
@@ -123,21 +168,25 @@ class Database:
             async with self.engine.begin() as connection:
                 await connection.run_sync(SQLModel.metadata.create_all)
         except Exception as exc:
-            self.startup_error = describe_error(exc)
-            logger.error(
-                "Database startup failed for %s: %s.%s The API keeps running: /health reports "
-                "the error and database routes answer 503.",
-                self.masked_url,
-                self.startup_error,
-                _hint(exc),
-                exc_info=exc,
-            )
+            self._failed(exc, public_reason(exc))
             await self.stop()
             return
         self.sessionmaker = async_sessionmaker(
             self.engine, class_=AsyncSession, expire_on_commit=False
         )
         logger.info("Database ready: %s", self.masked_url)
+
+    def _failed(self, exc: Exception, reason: str) -> None:
+        # No traceback in the log: the driver's message may hold part of a malformed URL.
+        self.startup_error = scrub(describe_error(exc), self.url)
+        self.startup_reason = reason
+        logger.error(
+            "Database startup failed for %s: %s.%s The API keeps running: /health reports "
+            "the error and database routes answer 503.",
+            self.masked_url,
+            self.startup_error,
+            _hint(exc),
+        )
 
     async def stop(self) -> None:
         if self.engine is not None:
@@ -147,8 +196,8 @@ class Database:
 
     async def check(self) -> DependencyHealth:
         """Health check: ``SELECT 1`` within :data:`HEALTH_CHECK_TIMEOUT_S`."""
-        if self.startup_error is not None:
-            return DependencyHealth.error(f"startup failed: {self.startup_error}")
+        if self.startup_reason is not None:
+            return DependencyHealth.error(f"startup failed: {self.startup_reason}")
         if self.engine is None:
             return DependencyHealth.error("not started")
         try:
@@ -158,5 +207,6 @@ class Database:
         except TimeoutError:
             return DependencyHealth.error(f"no answer within {HEALTH_CHECK_TIMEOUT_S:g} s")
         except Exception as exc:
-            return DependencyHealth.error(describe_error(exc))
+            logger.warning("Database health check failed: %s", scrub(describe_error(exc), self.url))
+            return DependencyHealth.error(public_reason(exc))
         return DependencyHealth.ok()

@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import text
 from sqlmodel import col, func, select
 
-from app.db import SQLITE_BUSY_TIMEOUT_MS, Database, mask_url, normalize_database_url
-from app.models import Task
+from app.db import SQLITE_BUSY_TIMEOUT_MS, Database, mask_url, normalize_database_url, scrub
+from app.sessions import SessionRecord, hash_token
 from tests.support import sqlite_url
 
 T = TypeVar("T")
@@ -44,7 +44,7 @@ def test_start_creates_the_data_directory_and_the_tables(tmp_path: Path) -> None
             rows = await conn.execute(text("SELECT name FROM sqlite_master WHERE type = 'table'"))
             return {row[0] for row in rows}
 
-    assert {"tasks", "sessions"} <= run_with_database(sqlite_url(path), tables)
+    assert "sessions" in run_with_database(sqlite_url(path), tables)
     assert path.is_file()
 
 
@@ -64,28 +64,32 @@ def test_wal_mode_and_busy_timeout_are_on(tmp_path: Path) -> None:
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 
-async def _count_done_tasks(database: Database) -> int:
+async def _count_updated(database: Database) -> int:
     assert database.sessionmaker is not None
     async with database.sessionmaker() as session:
-        statement = select(func.count()).select_from(Task).where(col(Task.done).is_(True))
+        statement = (
+            select(func.count())
+            .select_from(SessionRecord)
+            .where(col(SessionRecord.token_hash).startswith("updated-"))
+        )
         return (await session.exec(statement)).one()
 
 
 async def _write_concurrently(database: Database, writers: int) -> None:
-    """``writers`` concurrent requests' worth of work, each on its own connection: insert a task,
-    then read it back and update it (what PATCH does)."""
+    """``writers`` concurrent requests' worth of work, each on its own connection: insert a row,
+    then read it back and update it."""
     assert database.sessionmaker is not None
     sessionmaker = database.sessionmaker
 
     async def write(n: int) -> None:
         async with sessionmaker() as session:
-            task = Task(title=f"task {n}")
-            session.add(task)
+            record = SessionRecord(token_hash=hash_token(f"{id(database)}-{n}"))
+            session.add(record)
             await session.commit()
         async with sessionmaker() as session:
-            stored = await session.get(Task, task.id)
+            stored = await session.get(SessionRecord, record.id)
             assert stored is not None
-            stored.done = True
+            stored.token_hash = f"updated-{id(database)}-{n}"
             session.add(stored)
             await session.commit()
 
@@ -95,7 +99,7 @@ async def _write_concurrently(database: Database, writers: int) -> None:
 def test_concurrent_writes_succeed(tmp_path: Path) -> None:
     async def scenario(database: Database) -> int:
         await _write_concurrently(database, 40)
-        return await _count_done_tasks(database)
+        return await _count_updated(database)
 
     assert run_with_database(sqlite_url(tmp_path / "app.db"), scenario) == 40
 
@@ -110,7 +114,7 @@ def test_two_processes_worth_of_engines_can_write_at_once(tmp_path: Path) -> Non
         await second.start()
         try:
             await asyncio.gather(_write_concurrently(first, 25), _write_concurrently(second, 25))
-            return await _count_done_tasks(first)
+            return await _count_updated(first)
         finally:
             await first.stop()
             await second.stop()
@@ -147,8 +151,25 @@ def test_normalize_database_url(raw: str, expected: str) -> None:
         ("postgresql://user:password@host/db", "postgresql://user:***@host/db"),
         ("postgresql://user@host/db", "postgresql://user@host/db"),
         ("sqlite+aiosqlite:///./data/app.db", "sqlite+aiosqlite:///./data/app.db"),
-        ("not a url", "<not a valid database URL>"),
+        ("postgresql://user:p@ss@host/db", "postgresql://user:***@host/db"),
+        ("postgresql://user:pa/ss@host/db", "postgresql://user:***@host/db"),
+        ("postgresql://user:pa:ss@host:notaport/db", "postgresql://user:***@host:notaport/db"),
+        ("postgresql://user:p@ss@host/db?x=@", "postgresql://user:***@"),
+        ("user:secret@host/db", "<not a valid database URL>"),
+        ("not a url", "not a url"),
+        ("", ""),
     ],
 )
-def test_mask_url(raw: str, expected: str) -> None:
+def test_mask_url_never_shows_any_part_of_a_password(raw: str, expected: str) -> None:
     assert mask_url(raw) == expected
+
+
+@pytest.mark.parametrize("raw", ["\udc80://x:y@z", "a" * 100_000 + "@", "://@@@", "x://:@"])
+def test_mask_url_never_raises(raw: str) -> None:
+    assert isinstance(mask_url(raw), str)
+
+
+def test_scrub_removes_password_pieces_from_driver_messages() -> None:
+    url = "postgresql://user:p@ssw/ord1@db.example/app"
+    message = "gaierror: could not resolve host 'ssw/ord1@db.example'"
+    assert "ssw" not in scrub(message, url) and "ord1" not in scrub(message, url)

@@ -1,10 +1,8 @@
-"""The service endpoints: /, /health, /api/v1/sessions, /api/debug/db, the docs."""
+"""The service endpoints: /, /health, /api/debug/db, the docs; a database that fails."""
 
 from __future__ import annotations
 
 import logging
-import uuid
-from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -12,7 +10,7 @@ from fastapi.testclient import TestClient
 
 from app import __version__
 from app.config import Settings
-from app.cors import wrap_with_cors
+from app.edge import wrap
 from app.main import create_api
 from tests.support import MakeSettings, sqlite_url
 
@@ -32,7 +30,7 @@ def test_root_explains_the_api_only_backend(client: TestClient, settings: Settin
 
 def test_root_uses_space_host_on_a_space(make_settings: MakeSettings) -> None:
     settings = make_settings(space_host="owner-demo.hf.space")
-    with TestClient(wrap_with_cors(create_api(settings), settings)) as client:
+    with TestClient(wrap(create_api(settings), settings)) as client:
         body = client.get("/").json()
     assert body["docs"] == "https://owner-demo.hf.space/docs"
     assert body["api_base"] == "https://owner-demo.hf.space/api"
@@ -49,23 +47,18 @@ def test_health_reports_each_dependency_and_the_version(client: TestClient, path
     }
 
 
+@pytest.mark.parametrize("path", ["/", "/health", "/api/health"])
+def test_head_answers_like_get_for_uptime_monitors(client: TestClient, path: str) -> None:
+    response = client.head(path)
+    assert response.status_code == 200
+    assert response.content == b""
+
+
 def test_docs_and_openapi_are_served(client: TestClient) -> None:
     assert client.get("/docs").status_code == 200
     paths = client.get("/openapi.json").json()["paths"]
-    assert {"/", "/health", "/api/v1/sessions", "/api/v1/tasks", "/api/v1/tasks/{task_id}"} <= set(
-        paths
-    )
+    assert {"/", "/health", "/api/v1/sessions", "/api/v1/sessions/me"} <= set(paths)
     assert "/api/debug/db" not in paths
-
-
-def test_create_session(client: TestClient) -> None:
-    first = client.post("/api/v1/sessions")
-    second = client.post("/api/v1/sessions")
-    assert first.status_code == second.status_code == 201
-    session_id = uuid.UUID(first.json()["session_id"])
-    assert session_id != uuid.UUID(second.json()["session_id"])
-    created_at = datetime.fromisoformat(first.json()["created_at"])
-    assert created_at.utcoffset() == timedelta(0)
 
 
 def test_an_unusable_database_keeps_the_service_up(
@@ -77,21 +70,59 @@ def test_an_unusable_database_keeps_the_service_up(
 
     with (
         caplog.at_level(logging.ERROR, logger="app"),
-        TestClient(wrap_with_cors(create_api(settings), settings)) as client,
+        TestClient(wrap(create_api(settings), settings)) as client,
     ):
         health = client.get("/health")
         root = client.get("/")
-        tasks = client.post("/api/v1/tasks", json={"title": "x"})
+        sessions = client.post("/api/v1/sessions", json={})
 
     assert health.status_code == 503
     database = health.json()["dependencies"]["database"]
     assert health.json()["status"] == "degraded"
-    assert database["status"] == "error"
-    assert database["message"].startswith("startup failed:")
+    assert database == {
+        "status": "error",
+        "message": "startup failed: the database path is not usable",
+    }
     assert root.status_code == 200
-    assert tasks.status_code == 503
-    assert tasks.json()["detail"].startswith("Database unavailable")
-    assert any("Database startup failed" in record.getMessage() for record in caplog.records)
+    assert sessions.status_code == 503
+    assert sessions.json() == {
+        "detail": "Database unavailable: the database path is not usable",
+        "code": "unavailable",
+    }
+    # The details go to the log only: no path in a public answer.
+    assert str(tmp_path) not in health.text + sessions.text
+    assert any(
+        "Database startup failed" in record.getMessage() and str(blocker) in record.getMessage()
+        for record in caplog.records
+    )
+
+
+@pytest.mark.parametrize(
+    ("url", "secret"),
+    [
+        ("postgresql://user:pw-1234@host:notaport/db", "pw-1234"),
+        ("postgresql://user:p@ss/word@127.0.0.1:9/db", "ss/word"),
+        ("postgresql://user:a:b@c@127.0.0.1:9/db", "a:b@c"),
+        ("mysql+nodriver://u:secret-pw@h/db", "secret-pw"),
+        ("://nothing", None),
+        ("", None),
+    ],
+)
+def test_a_malformed_database_url_degrades_health_and_never_leaks(
+    make_settings: MakeSettings, caplog: pytest.LogCaptureFixture, url: str, secret: str | None
+) -> None:
+    settings = make_settings(database_url=url)
+    with (
+        caplog.at_level(logging.ERROR, logger="app"),
+        TestClient(wrap(create_api(settings), settings)) as client,
+    ):
+        health = client.get("/health")
+    assert health.status_code == 503
+    assert health.json()["dependencies"]["database"]["status"] == "error"
+    assert "Database startup failed" in caplog.text
+    if secret is not None:
+        assert secret not in caplog.text
+        assert secret not in health.text
 
 
 def test_debug_endpoint_is_404_unless_enabled(client: TestClient) -> None:
@@ -102,7 +133,7 @@ def test_debug_endpoint_reports_the_sqlite_file(
     make_settings: MakeSettings, tmp_path: Path
 ) -> None:
     settings = make_settings(enable_debug_endpoints=True)
-    with TestClient(wrap_with_cors(create_api(settings), settings)) as client:
+    with TestClient(wrap(create_api(settings), settings)) as client:
         body = client.get("/api/debug/db").json()
     assert body["database_url"] == settings.database_url
     assert body["connection"]["status"] == "ok"
@@ -115,7 +146,7 @@ def test_debug_endpoint_never_shows_the_password(make_settings: MakeSettings) ->
     # Port 9 on loopback: refused at once (or no driver installed); never the network.
     url = "postgresql://owner:s3cret-pw@127.0.0.1:9/app?sslmode=require&channel_binding=require"
     settings = make_settings(enable_debug_endpoints=True, database_url=url)
-    with TestClient(wrap_with_cors(create_api(settings), settings)) as client:
+    with TestClient(wrap(create_api(settings), settings)) as client:
         response = client.get("/api/debug/db")
     assert response.status_code == 200
     assert "s3cret-pw" not in response.text
@@ -123,3 +154,5 @@ def test_debug_endpoint_never_shows_the_password(make_settings: MakeSettings) ->
     assert body["database_url"].startswith("postgresql://owner:***@127.0.0.1:9/app")
     assert body["driver"] == "postgresql+asyncpg"
     assert body["connection"]["status"] == "error"
+    # Unlike /health, the debug endpoint shows the details.
+    assert body["startup_error"]

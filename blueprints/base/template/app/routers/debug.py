@@ -1,7 +1,9 @@
 """``/api/debug/db``: database diagnostics.
 
-Mounted only when ENABLE_DEBUG_ENDPOINTS=true (otherwise the path answers 404). The URL is shown
-with its password masked; still, turn this off again once the problem is found.
+Mounted only when ENABLE_DEBUG_ENDPOINTS=true (otherwise the path answers 404). Unlike /health it
+shows the details: the startup error as the driver reported it, the working directory and the
+SQLite file. The URL is shown with its password masked; still, turn this off again once the
+problem is found.
 """
 
 from __future__ import annotations
@@ -11,7 +13,6 @@ import os
 from fastapi import APIRouter
 from pydantic import BaseModel
 from sqlalchemy import text
-from sqlalchemy.exc import ArgumentError
 
 from app.db import normalize_database_url, sqlite_file
 from app.dependencies import DatabaseDep
@@ -41,7 +42,7 @@ class DatabaseDebugInfo(BaseModel):
 async def debug_db(database: DatabaseDep) -> DatabaseDebugInfo:
     try:
         url = normalize_database_url(database.url)
-    except ArgumentError:
+    except Exception:  # a malformed URL is what this endpoint helps to find
         url = None
     connection = await database.check()
 
