@@ -25,10 +25,22 @@ pub struct FileEntry {
 /// The files of one blueprint folder, by relative path.
 pub(crate) type FileTree = BTreeMap<String, FileEntry>;
 
-/// Files that editors and tools leave behind; never part of a blueprint.
+/// Files and folders that editors and tools leave behind; never part of a blueprint.
+const JUNK: &[&str] = &[
+    "__pycache__",
+    ".DS_Store",
+    ".pytest_cache",
+    ".mypy_cache",
+    ".ruff_cache",
+];
+
+/// The file that marks a cache folder (<https://bford.info/cachedir/>): a folder holding it is
+/// a tool's cache, whatever its name, and is left out with everything in it.
+const CACHEDIR_TAG: &str = "CACHEDIR.TAG";
+
 fn is_junk(rel: &str) -> bool {
     rel.split('/')
-        .any(|seg| seg == "__pycache__" || seg == ".DS_Store" || seg.ends_with(".pyc"))
+        .any(|seg| JUNK.contains(&seg) || seg.ends_with(".pyc"))
 }
 
 /// A place holding blueprint folders by name.
@@ -91,6 +103,7 @@ fn embedded_tree(name: &str, dir: &Dir<'static>) -> FileTree {
     fn visit(prefix: &Path, dir: &Dir<'static>, tree: &mut FileTree) {
         for entry in dir.entries() {
             match entry {
+                DirEntry::Dir(d) if d.get_file(d.path().join(CACHEDIR_TAG)).is_some() => {}
                 DirEntry::Dir(d) => visit(prefix, d, tree),
                 DirEntry::File(f) => {
                     let full = f.path().to_string_lossy().replace('\\', "/");
@@ -122,7 +135,11 @@ fn embedded_tree(name: &str, dir: &Dir<'static>) -> FileTree {
 /// able to pull in files from outside its folder.
 pub(crate) fn read_disk(dir: &Path) -> Result<FileTree> {
     let mut tree = FileTree::new();
-    for entry in WalkDir::new(dir).sort_by_file_name() {
+    let walk = WalkDir::new(dir)
+        .sort_by_file_name()
+        .into_iter()
+        .filter_entry(|e| !(e.file_type().is_dir() && e.path().join(CACHEDIR_TAG).is_file()));
+    for entry in walk {
         let entry = entry.map_err(|e| {
             let path = e.path().unwrap_or(dir).to_path_buf();
             Error::io("read", path, e.into())
@@ -200,6 +217,27 @@ mod tests {
         assert!(is_junk("template/app/__pycache__/x.cpython-311.pyc"));
         assert!(is_junk("template/.DS_Store"));
         assert!(!is_junk("template/app/main.py"));
+    }
+
+    #[test]
+    fn tool_caches_are_never_part_of_a_blueprint() {
+        let dir = tempfile::tempdir().unwrap();
+        let put = |rel: &str| {
+            let path = dir.path().join(rel);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(path, "x").unwrap();
+        };
+        put("blueprint.toml");
+        put("template/app/main.py");
+        put("template/.ruff_cache/CACHEDIR.TAG");
+        put("template/.ruff_cache/0.17/123");
+        put("template/.pytest_cache/v/cache/nodeids");
+        put("template/.mypy_cache/3.11/app.json");
+        put("template/any-tool/CACHEDIR.TAG");
+        put("template/any-tool/data");
+        let tree = read_disk(dir.path()).unwrap();
+        let paths: Vec<&str> = tree.keys().map(String::as_str).collect();
+        assert_eq!(paths, vec!["blueprint.toml", "template/app/main.py"]);
     }
 
     #[test]

@@ -19,8 +19,12 @@ from collections.abc import Iterable, Sequence
 from typing import Protocol
 from urllib.parse import urlsplit
 
+from starlette.datastructures import Headers
 from starlette.middleware.cors import CORSMiddleware
+from starlette.responses import Response
 from starlette.types import ASGIApp
+
+from app.errors import error_response
 
 ALLOWED_METHODS: tuple[str, ...] = ("GET", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
 # Content-Type is safelisted by Starlette anyway; listing it keeps the intent explicit.
@@ -160,6 +164,23 @@ def foreign_origins(project: str, scope: str) -> list[str]:
     return probes
 
 
+class JsonCORSMiddleware(CORSMiddleware):
+    """Starlette's CORS middleware, with a refused preflight answered in this API's JSON error
+    shape (``"code": "cors_rejected"``) instead of plain text; the CORS headers are the same."""
+
+    def preflight_response(self, request_headers: Headers) -> Response:
+        response = super().preflight_response(request_headers)
+        if response.status_code != 400:
+            return response
+        detail = bytes(response.body).decode("utf-8", "replace")
+        headers = {
+            k: v
+            for k, v in response.headers.items()
+            if k.lower() not in ("content-length", "content-type")
+        }
+        return error_response(400, detail, "cors_rejected", headers)
+
+
 def wrap_with_cors(app: ASGIApp, settings: CorsSettings) -> CORSMiddleware:
     """Wrap ``app`` (the FastAPI object) so every response, 500s included, gets CORS headers.
 
@@ -186,7 +207,7 @@ def wrap_with_cors(app: ASGIApp, settings: CorsSettings) -> CORSMiddleware:
                 "configured frontend, while CORS_ALLOW_CREDENTIALS is true. Scope it to your "
                 "Vercel project and team, e.g. " + (vercel_preview_regex("my-app", "my-team") or "")
             )
-    return CORSMiddleware(
+    return JsonCORSMiddleware(
         app,
         allow_origins=origins,
         allow_origin_regex=origin_regex,

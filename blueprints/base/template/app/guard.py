@@ -58,7 +58,11 @@ class RequestGuard:
             await response(scope, receive, send)
             return
         declared = headers.get("content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > self.max_body_bytes):
+        if declared is not None and not declared.isdigit():
+            response = error_response(400, "Content-Length is not a number")
+            await response(scope, receive, send)
+            return
+        if declared is not None and int(declared) > self.max_body_bytes:
             await self._too_large(scope, receive, send)
             return
 

@@ -202,7 +202,8 @@ def test_unlisted_origin_gets_no_cors_headers(client: TestClient, origin: str) -
         headers={"Origin": origin, "Access-Control-Request-Method": "POST"},
     )
     assert preflight.status_code == 400
-    assert "Disallowed CORS origin" in preflight.text
+    assert preflight.json() == {"detail": "Disallowed CORS origin", "code": "cors_rejected"}
+    assert "access-control-allow-origin" not in preflight.headers
 
 
 def test_preflight_post_with_authorization_header(client: TestClient) -> None:
@@ -235,7 +236,7 @@ def test_preflight_with_an_unlisted_header_is_refused(client: TestClient) -> Non
         },
     )
     assert response.status_code == 400
-    assert "Disallowed CORS headers" in response.text
+    assert response.json() == {"detail": "Disallowed CORS headers", "code": "cors_rejected"}
 
 
 @pytest.fixture

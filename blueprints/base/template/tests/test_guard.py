@@ -150,3 +150,27 @@ def test_the_limit_is_configurable(make_settings: MakeSettings) -> None:
             headers={"Content-Type": "application/json"},
         )
     assert response.status_code == 413
+
+
+def test_a_content_length_that_is_not_a_number_is_a_json_400() -> None:
+    async def never_called(scope: Scope, receive: Receive, send: Send) -> None:
+        raise AssertionError("the app saw the request")
+
+    async def no_body() -> Message:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    sent: list[Message] = []
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    scope: Scope = {
+        "type": "http",
+        "method": "POST",
+        "path": "/",
+        "query_string": b"",
+        "headers": [(b"content-type", b"application/json"), (b"content-length", b"12abc")],
+    }
+    asyncio.run(RequestGuard(never_called, 1024)(scope, no_body, send))
+    assert sent[0]["status"] == 400
+    assert b'"code":"bad_request"' in sent[1]["body"]
