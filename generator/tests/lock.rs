@@ -114,7 +114,7 @@ fn a_tampered_lock_is_refused() {
 #[test]
 fn an_impossible_blueprint_is_explained() {
     let t = workspace();
-    let manifest = t.path().join("blueprints/sqlite-demo/blueprint.toml");
+    let manifest = t.path().join("blueprints/base/blueprint.toml");
     let text = fs::read_to_string(&manifest)
         .unwrap()
         .replace("\"pydantic>=2.9\"", "\"pydantic==2.10.0\"");

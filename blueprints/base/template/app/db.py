@@ -142,6 +142,8 @@ class Database:
     (the details, for the log and the debug endpoint) and ``startup_reason`` (safe words, for
     /health and the 503 of the database routes)."""
 
+    name = "database"
+
     def __init__(self, url: str) -> None:
         self.url = url
         self.engine: AsyncEngine | None = None

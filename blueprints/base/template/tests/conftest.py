@@ -1,4 +1,7 @@
-"""Fixtures shared by the test modules.
+"""Fixtures shared by the test modules of every backend.
+
+Each backend provides ``app.config.Settings`` (a ``BaseAppSettings``) and
+``app.main.create_api(settings)``; these fixtures build on them.
 
 Every test gets its own SQLite file under pytest's ``tmp_path``: the tests never touch the
 checkout's ./data, read no ``.env`` and need no network.
