@@ -36,4 +36,4 @@ pub use lock::matrix::{Condition, Effect, Matrix, Rule};
 pub use lock::relock::request;
 pub use lock::resolve::{resolve, Failure, Request, Resolution};
 pub use requirement::Requirement;
-pub use verify::probe::{wait_for_health, BootFailure};
+pub use verify::probe::{wait_for_health, BootFailure, Health};

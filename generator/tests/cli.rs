@@ -18,6 +18,12 @@ fn show_lists_variables_files_and_pins() {
 }
 
 #[test]
+fn show_follows_a_chain_of_layers() {
+    let (run, _dir) = Test::new().args(["show", "openrouter"]).run();
+    assert_run("show-openrouter", &run);
+}
+
+#[test]
 fn help_documents_exit_codes_on_every_command() {
     for args in [
         vec!["--help"],

@@ -498,3 +498,195 @@ fn a_project_with_every_switch_on_passes_its_tests() {
         Some("https://my-app-git-feature-x-acme.vercel.app"),
     );
 }
+
+/// A child process killed on drop.
+struct Running(Child);
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// The `data:` events of a Server-Sent Events body.
+fn sse_events(body: &str) -> Vec<serde_json::Value> {
+    body.lines()
+        .filter_map(|l| l.strip_prefix("data: "))
+        .map(|d| serde_json::from_str(d).expect("an event is JSON"))
+        .collect()
+}
+
+fn chat_stream(server: &Server, token: &str, message: &str) -> (u16, Vec<serde_json::Value>) {
+    let req = ureq::post(&server.url("/api/v1/chat/stream"))
+        .set("Authorization", &format!("Bearer {token}"));
+    let body = serde_json::json!({ "message": message }).to_string();
+    let (status, resp) = send(req, Some(&body));
+    let text = resp.into_string().expect("body");
+    (status, sse_events(&text))
+}
+
+/// `openrouter` end to end against the OpenAI-compatible test server its own project ships
+/// (`tests/fake_upstream.py`), reached through OPENROUTER_BASE_URL: its own suite, a streamed
+/// answer read over real HTTP, both messages stored, `error` events (not hangs) for a failing
+/// and a slow upstream, the upstream request cancelled when the client goes away, and 429 past
+/// the rate limit.
+#[test]
+fn openrouter_streams_stores_fails_cleanly_cancels_and_limits() {
+    let (run, _dir) = Test::new()
+        .args(["new", "chat", "--blueprint", "openrouter", "--defaults"])
+        .run();
+    let project = run.dir.join("chat");
+    let venv = venv_for(&project);
+    let python = venv.join("bin/python");
+    sh(
+        Command::new(&python)
+            .args(["-m", "pytest", "-q", "-p", "no:cacheprovider"])
+            .current_dir(&project),
+        "generated pytest of openrouter",
+    );
+
+    let up_port = free_port();
+    let fake = Running(
+        Command::new(&python)
+            .args(["-m", "tests.fake_upstream", "--port", &up_port.to_string()])
+            .current_dir(&project)
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("the fake upstream starts"),
+    );
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while std::net::TcpStream::connect(("127.0.0.1", up_port)).is_err() {
+        assert!(
+            Instant::now() < deadline,
+            "the fake upstream did not listen"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let upstream = format!("http://127.0.0.1:{up_port}");
+
+    let mut cmd = Command::new(&python);
+    cmd.current_dir(&project)
+        .env("OPENROUTER_BASE_URL", format!("{upstream}/v1"))
+        .env("OPENROUTER_API_KEY", "test-key")
+        .env("MODEL_TIMEOUT_S", "1")
+        .env("MODEL_MAX_RETRIES", "0")
+        .env("CHAT_RATE_LIMIT", "6");
+    let server = Server::start(cmd);
+    let (status, resp) = send(ureq::post(&server.url("/api/v1/sessions")), Some("{}"));
+    assert_eq!(status, 201);
+    let session: serde_json::Value =
+        serde_json::from_str(&resp.into_string().expect("body")).expect("JSON");
+    let token = session["token"].as_str().expect("token").to_owned();
+
+    // 1: a streamed answer, token by token, then done.
+    let (status, events) = chat_stream(&server, &token, "hello over the wire");
+    assert_eq!(status, 200);
+    let text: String = events
+        .iter()
+        .filter(|e| e["type"] == "token")
+        .filter_map(|e| e["content"].as_str())
+        .collect();
+    assert_eq!(text, "Echo: hello over the wire");
+    assert_eq!(events.last().expect("events")["type"], "done");
+    let (_, resp) = send(
+        ureq::get(&server.url("/api/v1/chat/messages"))
+            .set("Authorization", &format!("Bearer {token}")),
+        None,
+    );
+    let stored: Vec<serde_json::Value> =
+        serde_json::from_str(&resp.into_string().expect("body")).expect("JSON");
+    let stored: Vec<(&str, &str)> = stored
+        .iter()
+        .map(|m| {
+            (
+                m["role"].as_str().unwrap_or(""),
+                m["content"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
+    assert_eq!(
+        stored,
+        vec![
+            ("user", "hello over the wire"),
+            ("assistant", "Echo: hello over the wire")
+        ]
+    );
+
+    // 2, 3: a failing and a slow upstream end the stream with an error event.
+    for (message, code) in [
+        ("boom [error]", "upstream_error"),
+        ("wait [slow]", "upstream_timeout"),
+    ] {
+        let started = Instant::now();
+        let (status, events) = chat_stream(&server, &token, message);
+        assert_eq!(status, 200);
+        let last = events.last().expect("events");
+        assert_eq!(
+            (last["type"].as_str(), last["code"].as_str()),
+            (Some("error"), Some(code))
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(15),
+            "{message} took too long"
+        );
+    }
+
+    // 4: the client goes away mid-stream; the upstream request is cancelled.
+    {
+        use std::io::{BufRead, BufReader, Write};
+        let mut stream = std::net::TcpStream::connect(server.base.trim_start_matches("http://"))
+            .expect("connect");
+        let body = r#"{"message": "go on [long]"}"#;
+        write!(
+            stream,
+            "POST /api/v1/chat/stream HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        )
+        .expect("send");
+        let mut reader = BufReader::new(stream.try_clone().expect("clone"));
+        let mut line = String::new();
+        while !line.starts_with("data: ") {
+            line.clear();
+            reader.read_line(&mut line).expect("read");
+        }
+        stream.shutdown(std::net::Shutdown::Both).expect("hang up");
+    }
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let outcome = loop {
+        let (_, resp) = send(ureq::get(&format!("{upstream}/_fake/log")), None);
+        let log: Vec<serde_json::Value> =
+            serde_json::from_str(&resp.into_string().expect("log")).expect("JSON");
+        let last = log.last().expect("requests").clone();
+        if last["outcome"] != "pending" || Instant::now() > deadline {
+            break last["outcome"].as_str().unwrap_or("").to_owned();
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    assert_eq!(outcome, "cut", "the upstream request was not cancelled");
+    let (_, resp) = send(
+        ureq::get(&server.url("/api/v1/chat/messages"))
+            .set("Authorization", &format!("Bearer {token}")),
+        None,
+    );
+    let stored: Vec<serde_json::Value> =
+        serde_json::from_str(&resp.into_string().expect("body")).expect("JSON");
+    let partial = stored.last().expect("messages");
+    assert_eq!(
+        (partial["role"].as_str(), partial["complete"].as_bool()),
+        (Some("assistant"), Some(false))
+    );
+
+    // 5, 6: the rate limit (6 a minute) answers 429 with Retry-After.
+    let (status, _) = chat_stream(&server, &token, "five");
+    assert_eq!(status, 200);
+    let (status, _) = chat_stream(&server, &token, "six");
+    assert_eq!(status, 200);
+    let req =
+        ureq::post(&server.url("/api/v1/chat")).set("Authorization", &format!("Bearer {token}"));
+    let (status, resp) = send(req, Some(r#"{"message": "seven"}"#));
+    assert_eq!(status, 429);
+    assert!(resp.header("retry-after").is_some());
+    drop(server);
+    drop(fake);
+}

@@ -94,7 +94,10 @@ fn check_fails_with_a_diff_when_a_blueprint_changed() {
 fn a_tampered_lock_is_refused() {
     let t = workspace();
     let text = lock_text(&t);
-    let at = text.find("content-hash = \"sha256:").unwrap() + "content-hash = \"sha256:".len();
+    let entry = text.find("[blueprints.sqlite-demo]").unwrap();
+    let at = entry
+        + text[entry..].find("content-hash = \"sha256:").unwrap()
+        + "content-hash = \"sha256:".len();
     let mut tampered = text.clone();
     tampered.replace_range(at..at + 4, "0000");
     fs::write(t.path().join("spaces.lock"), tampered).unwrap();

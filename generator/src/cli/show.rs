@@ -94,7 +94,8 @@ fn pins(bp: &Blueprint, entry: &LockedBlueprint, p: &Printer) -> Result<()> {
             ))?;
         }
     }
-    let transitive = entry.transitive(false).len() + entry.transitive(true).len();
+    let direct: Vec<&str> = bp.dependencies.all().map(|p| p.name()).collect();
+    let transitive = entry.transitive(false, &direct).len() + entry.transitive(true, &direct).len();
     p.out(format_args!(
         "  + {transitive} transitive packages; {} artifacts pinned by sha256",
         entry.artifacts.len()

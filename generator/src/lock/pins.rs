@@ -47,17 +47,23 @@ impl LockedBlueprint {
         }
     }
 
-    /// The transitive packages (not requested directly), runtime ones or dev-only ones.
-    pub(crate) fn transitive(&self, dev: bool) -> Vec<Pin> {
+    /// The artifacts of the runtime set (`dev == false`) or the development-only ones that
+    /// none of `direct` (packages of the blueprint's groups of that kind) names.
+    pub(crate) fn transitive(&self, dev: bool, direct: &[&str]) -> Vec<Pin> {
         self.artifacts
             .iter()
-            .filter(|a| a.dev == dev && !self.packages.contains_key(&a.name))
+            .filter(|a| a.dev == dev && !direct.contains(&a.name.as_str()))
             .map(|a| Pin {
                 name: a.name.clone(),
                 version: a.version.clone(),
                 line: self.line(&a.name, &a.name, &a.version),
             })
             .collect()
+    }
+
+    /// Whether the runtime set installs `name` (so `requirements.txt` pins it).
+    fn at_runtime(&self, name: &str) -> bool {
+        self.artifacts.iter().any(|a| a.name == name && !a.dev)
     }
 
     /// The pin of `package`, which the entry must hold (see [`LoadedLock::entry_for`]).
@@ -77,25 +83,44 @@ impl LockedBlueprint {
         })
     }
 
-    /// Runtime (`dev == false`) or development requirements: `groups` with their pins, then the
-    /// transitive packages the lock pins.
-    pub(crate) fn requirements(&self, groups: &[&Group], dev: bool) -> Result<Vec<PinnedGroup>> {
-        let mut out = groups
+    /// Runtime (`dev == false`) or development requirements of `bp`: the `included` groups
+    /// with their pins, then the transitive packages. A runtime file pins everything the
+    /// application needs at run time, a package a test group names included (the OpenAI SDK
+    /// needs httpx2, which the tests use too); the development file, which includes the runtime
+    /// file, leaves out what that already pins.
+    pub(crate) fn requirements(
+        &self,
+        bp: &Blueprint,
+        included: &[&Group],
+        dev: bool,
+    ) -> Result<Vec<PinnedGroup>> {
+        let all = if dev {
+            &bp.dependencies.dev
+        } else {
+            &bp.dependencies.groups
+        };
+        let direct: Vec<&str> = all
             .iter()
-            .map(|group| {
-                let pins = group
-                    .packages
-                    .iter()
-                    .map(|p| self.pin(p))
-                    .collect::<Result<_>>()?;
-                Ok(PinnedGroup {
+            .flat_map(|g| &g.packages)
+            .map(Package::name)
+            .collect();
+        let mut out = Vec::new();
+        for group in included {
+            let pins = group
+                .packages
+                .iter()
+                .filter(|p| !(dev && self.at_runtime(p.name())))
+                .map(|p| self.pin(p))
+                .collect::<Result<Vec<_>>>()?;
+            if !pins.is_empty() {
+                out.push(PinnedGroup {
                     name: group.name.clone(),
                     comment: group.comment.clone(),
                     pins,
-                })
-            })
-            .collect::<Result<Vec<_>>>()?;
-        let transitive = self.transitive(dev);
+                });
+            }
+        }
+        let transitive = self.transitive(dev, &direct);
         if !transitive.is_empty() {
             out.push(PinnedGroup {
                 name: "transitive".to_owned(),

@@ -34,8 +34,8 @@ pub(crate) fn generate(
     let dev = included(&engine, &bp.dependencies.dev, &context)?;
     context.insert_packages(
         &entry.python,
-        &entry.requirements(&runtime, false)?,
-        &entry.requirements(&dev, true)?,
+        &entry.requirements(bp, &runtime, false)?,
+        &entry.requirements(bp, &dev, true)?,
     );
     let mut plan = render::render(bp, &engine, &context)?;
     record::add(&mut plan, bp, &answers)?;
@@ -154,6 +154,26 @@ mod tests {
             .any(|n| n.contains("vercel_scope")));
         assert!(generated(&["vercel_scope=acme"]).notes.is_empty());
         assert!(generated(&["vercel_project="]).notes.is_empty());
+    }
+
+    #[test]
+    fn a_runtime_dependency_that_is_also_a_test_tool_is_pinned_for_the_runtime() {
+        // openai needs httpx2 at run time; the test group lists httpx2 too.
+        let bp = blueprint::load(&Source::Embedded, "openrouter").unwrap();
+        let lock = file::embedded().unwrap();
+        let entry = lock.entry_for(&bp).unwrap();
+        let plan = generate(&bp, entry, &Provided::default(), None)
+            .unwrap()
+            .plan;
+        let runtime = text(&plan, "requirements.txt");
+        let dev = text(&plan, "requirements-dev.txt");
+        assert!(runtime.contains("\nhttpx2=="), "{runtime}");
+        assert!(!dev.contains("\nhttpx2=="), "pinned twice:\n{dev}");
+        assert!(dev.contains("\npytest=="), "{dev}");
+        assert!(
+            !runtime.contains("asyncpg"),
+            "an optional group's package leaked:\n{runtime}"
+        );
     }
 
     #[test]

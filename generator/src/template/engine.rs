@@ -103,8 +103,26 @@ impl Engine {
         Ok(rendered == "true")
     }
 
-    /// Refuses a template that reads a name the context does not have, pointing at each.
+    /// Refuses a template that includes a partial the blueprint does not have, or reads a name
+    /// the context does not have, pointing at each.
     fn check_names(&self, origin: &Origin<'_>, text: &str, context: &Context) -> Result<()> {
+        for m in markups(text).iter().filter(|m| m.tag == "include") {
+            let name = m.rest.trim_matches(|c| c == '"' || c == '\'');
+            if !self.partials.contains_key(name) {
+                let known: Vec<&str> = self.partials.keys().map(String::as_str).collect();
+                return Err(diagnostic(
+                    origin,
+                    text,
+                    Some(m.span.clone()),
+                    format!("unknown partial '{name}'"),
+                )
+                .help(format!(
+                    "partials are named by their path under partials/, without .liquid: {}",
+                    known.join(", ")
+                ))
+                .into());
+            }
+        }
         let partials = |name: &str| self.partials.get(name).cloned();
         let unknown = names::undefined(text, &|n| context.has(n), &partials);
         let mut diagnostics: Vec<Diagnostic> = unknown
@@ -274,6 +292,14 @@ mod tests {
         assert_eq!(pointed(&all[1]), (1, 16, "nope".into()));
         let d = error("a\nb\n  {{ x }}\n", &Context::empty());
         assert_eq!(pointed(&d), (3, 6, "x".into()));
+    }
+
+    #[test]
+    fn an_unknown_partial_points_at_the_include() {
+        let d = error("a\n  {% include \"nope\" %}", &Context::empty());
+        assert_eq!(d.message, "unknown partial 'nope'");
+        assert_eq!(pointed(&d), (2, 3, "{% include \"nope\" %}".into()));
+        assert!(d.help.unwrap().contains(": p"));
     }
 
     #[test]

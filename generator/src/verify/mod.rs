@@ -20,10 +20,13 @@ use crate::project::{self, write};
 /// How long the booted app has to answer `/health`.
 const BOOT_TIMEOUT: Duration = Duration::from_secs(60);
 
-/// The steps, in order.
-const STEPS: [&str; 5] = [
+/// The steps, in order. The runtime set goes in first, alone, and must import the app: that is
+/// what the Space's Docker build installs.
+const STEPS: [&str; 7] = [
     "generate the project with default answers",
     "create a virtual environment",
+    "pip install --require-hashes -r requirements.txt",
+    "import the app with the runtime requirements alone",
     "pip install --require-hashes -r requirements-dev.txt",
     "the generated project's own tests (pytest)",
     "boot with uvicorn and GET /health",
@@ -110,7 +113,8 @@ pub(crate) fn verify(
         spacegen: env!("CARGO_PKG_VERSION").to_owned(),
         result: "pass".to_owned(),
         steps: vec![
-            STEPS[2].to_owned(),
+            format!("{}, then {}", STEPS[2], STEPS[3]),
+            STEPS[4].to_owned(),
             format!("pytest: {tests}"),
             format!("uvicorn boot: GET /health → {health}"),
         ],
@@ -148,8 +152,8 @@ fn run_checked(cmd: &mut Command, what: &str) -> Result<String> {
     Ok(text)
 }
 
-/// Starts uvicorn on a free port and waits for `/health` to answer 200.
-fn boot(vpy: &Path, project: &Path) -> Result<u16> {
+/// Starts uvicorn on a free port and waits for `/health` to say the app is up.
+fn boot(vpy: &Path, project: &Path) -> Result<probe::Health> {
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map(|a| a.port())

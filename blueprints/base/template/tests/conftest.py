@@ -33,6 +33,8 @@ os.environ["DATABASE_URL"] = "sqlite+aiosqlite:///:memory:"
 from app.config import Settings
 from app.edge import wrap
 from app.main import create_api
+from tests.layer_fixtures import *  # noqa: F403  (a layer's fixtures, see that module)
+from tests.layer_settings import OVERRIDES
 from tests.support import MakeSettings, new_session, sqlite_url
 
 
@@ -55,6 +57,7 @@ def make_settings(tmp_path: Path) -> MakeSettings:
             "space_host": None,
             "database_url": sqlite_url(tmp_path / "data" / "app.db"),
         }
+        values.update(OVERRIDES)
         values.update(overrides)
         return Settings(_env_file=None, **values)
 

@@ -1,0 +1,193 @@
+"""A small OpenAI-compatible server for tests: ``POST /v1/chat/completions``, streamed or not.
+
+The answer is deterministic: ``Echo: <the last user message>``, streamed word by word. What the
+last user message contains switches the behaviour:
+
+- ``[error]``: answers 500 with an OpenAI-style error body;
+- ``[429]``: answers 429 (rate limited) with ``Retry-After: 1``;
+- ``[slow]``: waits ``SLOW_SECONDS`` before the first token;
+- ``[pause]``: streams one word, pauses ``PAUSE_SECONDS``, then the rest;
+- ``[long]``: streams 2000 words, one every 10 ms, for disconnect tests.
+
+Every request is recorded: its headers and body, and how it ended (``complete``, or ``cut`` when
+the client went away before the end). ``GET /_fake/log`` returns that record as JSON.
+
+The generated tests start it in a thread (:class:`FakeUpstream`); the end-to-end tests of the
+generator run it as ``python -m tests.fake_upstream --port N``. The app reaches it through its
+normal base-URL setting: nothing is mocked.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+SLOW_SECONDS = 2.0
+PAUSE_SECONDS = 0.8
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: _Server
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: Any) -> None:  # quiet
+        pass
+
+    def _json(self, status: int, body: object, headers: dict[str, str] | None = None) -> None:
+        data = json.dumps(body).encode()
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(data)
+
+    def do_GET(self) -> None:
+        if self.path == "/_fake/log":
+            with self.server.lock:
+                self._json(200, list(self.server.log))
+        elif self.path.rstrip("/").endswith("/models"):
+            self._json(200, {"object": "list", "data": [{"id": "fake/model", "object": "model"}]})
+        else:
+            self._json(404, {"error": {"message": "not found"}})
+
+    def do_POST(self) -> None:
+        length = int(self.headers.get("Content-Length") or 0)
+        body = json.loads(self.rfile.read(length) or b"{}")
+        entry: dict[str, Any] = {
+            "path": self.path,
+            "headers": {k.lower(): v for k, v in self.headers.items()},
+            "body": body,
+            "outcome": "pending",
+        }
+        with self.server.lock:
+            self.server.log.append(entry)
+        if not self.path.rstrip("/").endswith("/chat/completions"):
+            entry["outcome"] = "not found"
+            self._json(404, {"error": {"message": "not found"}})
+            return
+        messages = body.get("messages") or []
+        last = next(
+            (m.get("content", "") for m in reversed(messages) if m.get("role") == "user"), ""
+        )
+        if "[error]" in last:
+            entry["outcome"] = "error"
+            self._json(500, {"error": {"message": "upstream exploded", "type": "server_error"}})
+            return
+        if "[429]" in last:
+            entry["outcome"] = "rate limited"
+            self._json(
+                429,
+                {"error": {"message": "Rate limit exceeded", "type": "rate_limit"}},
+                {"Retry-After": "1"},
+            )
+            return
+        if "[slow]" in last:
+            time.sleep(SLOW_SECONDS)
+        words = ["word"] * 2000 if "[long]" in last else f"Echo: {last}".split(" ")
+        tokens = [w if i == 0 else " " + w for i, w in enumerate(words)]
+        if not body.get("stream"):
+            entry["outcome"] = "complete"
+            self._json(200, _completion(body, "".join(tokens)))
+            return
+        self._stream(entry, body, tokens, pause="[pause]" in last, long="[long]" in last)
+
+    def _stream(
+        self,
+        entry: dict[str, Any],
+        body: dict[str, Any],
+        tokens: list[str],
+        pause: bool,
+        long: bool,
+    ) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.send_header("Connection", "close")
+        self.end_headers()
+        self.close_connection = True
+        try:
+            for i, token in enumerate(tokens):
+                chunk = {
+                    "id": "chatcmpl-fake",
+                    "object": "chat.completion.chunk",
+                    "model": body.get("model", "fake/model"),
+                    "choices": [{"index": 0, "delta": {"content": token}, "finish_reason": None}],
+                }
+                self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
+                self.wfile.flush()
+                if pause and i == 0:
+                    time.sleep(PAUSE_SECONDS)
+                if long:
+                    time.sleep(0.01)
+            self.wfile.write(b"data: [DONE]\n\n")
+            self.wfile.flush()
+            entry["outcome"] = "complete"
+        except (BrokenPipeError, ConnectionResetError):
+            entry["outcome"] = "cut"
+
+
+def _completion(body: dict[str, Any], text: str) -> dict[str, Any]:
+    return {
+        "id": "chatcmpl-fake",
+        "object": "chat.completion",
+        "model": body.get("model", "fake/model"),
+        "choices": [
+            {
+                "index": 0,
+                "message": {"role": "assistant", "content": text},
+                "finish_reason": "stop",
+            }
+        ],
+        "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
+    }
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, port: int) -> None:
+        super().__init__(("127.0.0.1", port), _Handler)
+        self.log: list[dict[str, Any]] = []
+        self.lock = threading.Lock()
+
+
+class FakeUpstream:
+    """The server in a background thread; ``url`` is the base URL the SDK takes."""
+
+    def __init__(self) -> None:
+        self._server = _Server(0)
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}/v1"
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
+
+    def __enter__(self) -> FakeUpstream:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+
+    @property
+    def log(self) -> list[dict[str, Any]]:
+        with self._server.lock:
+            return list(self._server.log)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--port", type=int, required=True)
+    port = parser.parse_args().port
+    server = _Server(port)
+    print(f"fake upstream on http://127.0.0.1:{port}/v1", flush=True)
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()
