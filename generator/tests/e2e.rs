@@ -366,20 +366,31 @@ fn check_running_space(server: &Server, frontend: &str, preview: Option<&str>) {
     }
 }
 
-#[test]
-fn sqlite_demo_installs_passes_its_tests_and_serves() {
-    let (run, _dir) = Test::new().args(["new", "space", "--defaults"]).run();
+/// Generates `blueprint` with `vars` into a temporary folder, installs its locked requirements
+/// and runs its own test suite; returns the folder (kept alive), the project and its Python.
+fn generated_and_tested(
+    blueprint: &str,
+    vars: &[(&str, &str)],
+) -> (tempfile::TempDir, PathBuf, PathBuf) {
+    let mut t = Test::new().args(["new", "space", "--defaults", "--blueprint", blueprint]);
+    for (name, value) in vars {
+        t = t.var(name, value);
+    }
+    let (run, dir) = t.run();
     let project = run.dir.join("space");
-    let venv = venv_for(&project);
-    let python = venv.join("bin/python");
-
-    // The generated project's own test suite.
+    let python = venv_for(&project).join("bin/python");
     sh(
         Command::new(&python)
             .args(["-m", "pytest", "-q", "-p", "no:cacheprovider"])
             .current_dir(&project),
-        "generated pytest",
+        &format!("the generated project's own tests ({blueprint}, {vars:?})"),
     );
+    (dir, project, python)
+}
+
+#[test]
+fn sqlite_demo_installs_passes_its_tests_and_serves() {
+    let (_dir, project, python) = generated_and_tested("sqlite-demo", &[]);
 
     // Booted as on a developer's machine.
     let mut cmd = Command::new(&python);
@@ -468,28 +479,20 @@ assert defaults.TITLE == expected, (defaults.TITLE, expected)\n";
 /// Mode tools): its own suite still passes against its own pins.
 #[test]
 fn a_project_with_every_switch_on_passes_its_tests() {
-    let (run, _dir) = Test::new()
-        .args(["new", "space", "--defaults"])
-        .var("postgres", "true")
-        .var("dev_mode", "true")
-        .var("vercel_scope", "acme")
-        .var("frontend_url", "https://App.Example.com:443")
-        .run();
-    let project = run.dir.join("space");
-    let venv = venv_for(&project);
+    let switches = [
+        ("postgres", "true"),
+        ("dev_mode", "true"),
+        ("vercel_scope", "acme"),
+        ("frontend_url", "https://App.Example.com:443"),
+    ];
+    let (_dir, project, python) = generated_and_tested("sqlite-demo", &switches);
     sh(
-        Command::new(venv.join("bin/python"))
+        Command::new(&python)
             .args(["-c", "import asyncpg"])
             .current_dir(&project),
         "the pinned Postgres driver is installed",
     );
-    sh(
-        Command::new(venv.join("bin/python"))
-            .args(["-m", "pytest", "-q", "-p", "no:cacheprovider"])
-            .current_dir(&project),
-        "generated pytest with every switch on",
-    );
-    let mut cmd = Command::new(venv.join("bin/python"));
+    let mut cmd = Command::new(&python);
     cmd.current_dir(&project);
     let server = Server::start(cmd);
     check_running_space(
@@ -517,6 +520,14 @@ fn sse_events(body: &str) -> Vec<serde_json::Value> {
         .collect()
 }
 
+fn chat_messages(server: &Server, token: &str) -> Vec<serde_json::Value> {
+    let req = ureq::get(&server.url("/api/v1/chat/messages"))
+        .set("Authorization", &format!("Bearer {token}"));
+    let (status, resp) = send(req, None);
+    assert_eq!(status, 200);
+    serde_json::from_str(&resp.into_string().expect("body")).expect("JSON")
+}
+
 fn chat_stream(server: &Server, token: &str, message: &str) -> (u16, Vec<serde_json::Value>) {
     let req = ureq::post(&server.url("/api/v1/chat/stream"))
         .set("Authorization", &format!("Bearer {token}"));
@@ -533,18 +544,7 @@ fn chat_stream(server: &Server, token: &str, message: &str) -> (u16, Vec<serde_j
 /// the rate limit.
 #[test]
 fn openrouter_streams_stores_fails_cleanly_cancels_and_limits() {
-    let (run, _dir) = Test::new()
-        .args(["new", "chat", "--blueprint", "openrouter", "--defaults"])
-        .run();
-    let project = run.dir.join("chat");
-    let venv = venv_for(&project);
-    let python = venv.join("bin/python");
-    sh(
-        Command::new(&python)
-            .args(["-m", "pytest", "-q", "-p", "no:cacheprovider"])
-            .current_dir(&project),
-        "generated pytest of openrouter",
-    );
+    let (_dir, project, python) = generated_and_tested("openrouter", &[]);
 
     let up_port = free_port();
     let fake = Running(
@@ -589,13 +589,7 @@ fn openrouter_streams_stores_fails_cleanly_cancels_and_limits() {
         .collect();
     assert_eq!(text, "Echo: hello over the wire");
     assert_eq!(events.last().expect("events")["type"], "done");
-    let (_, resp) = send(
-        ureq::get(&server.url("/api/v1/chat/messages"))
-            .set("Authorization", &format!("Bearer {token}")),
-        None,
-    );
-    let stored: Vec<serde_json::Value> =
-        serde_json::from_str(&resp.into_string().expect("body")).expect("JSON");
+    let stored = chat_messages(&server, &token);
     let stored: Vec<(&str, &str)> = stored
         .iter()
         .map(|m| {
@@ -664,13 +658,7 @@ fn openrouter_streams_stores_fails_cleanly_cancels_and_limits() {
         std::thread::sleep(Duration::from_millis(200));
     };
     assert_eq!(outcome, "cut", "the upstream request was not cancelled");
-    let (_, resp) = send(
-        ureq::get(&server.url("/api/v1/chat/messages"))
-            .set("Authorization", &format!("Bearer {token}")),
-        None,
-    );
-    let stored: Vec<serde_json::Value> =
-        serde_json::from_str(&resp.into_string().expect("body")).expect("JSON");
+    let stored = chat_messages(&server, &token);
     let partial = stored.last().expect("messages");
     assert_eq!(
         (partial["role"].as_str(), partial["complete"].as_bool()),

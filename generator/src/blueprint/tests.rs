@@ -176,3 +176,37 @@ fn group_and_note_conditions_must_name_a_variable() {
         assert!(err.contains("'pg', which is not a variable"), "{err}");
     }
 }
+
+#[test]
+fn layers_build_on_layers_and_every_one_is_hashed() {
+    let dir = tempfile::tempdir().unwrap();
+    let layer = |name: &str, extends: Option<&str>| {
+        let extends = extends
+            .map(|e| format!("extends = \"{e}\"\n"))
+            .unwrap_or_default();
+        format!("[blueprint]\nname = \"{name}\"\nversion = \"1.0.0\"\ndescription = \"\"\nkind = \"layer\"\n{extends}")
+    };
+    write(dir.path(), "one/blueprint.toml", &layer("one", None));
+    write(dir.path(), "one/template/a.txt", "one");
+    write(dir.path(), "one/template/b.txt", "one");
+    write(dir.path(), "one/template/c.txt", "one");
+    write(dir.path(), "two/blueprint.toml", &layer("two", Some("one")));
+    write(dir.path(), "two/template/b.txt", "two");
+    write(dir.path(), "two/template/c.txt", "two");
+    write(
+        dir.path(),
+        "bp/blueprint.toml",
+        &format!("{}extends = \"two\"\n", MINIMAL.replace("mini", "bp")),
+    );
+    write(dir.path(), "bp/template/c.txt", "bp");
+    let source = Source::Disk(dir.path().to_path_buf());
+    let bp = load(&source, "bp").unwrap();
+    assert_eq!(bp.layers, vec!["one".to_string(), "two".to_string()]);
+    let contents = |p: &str| String::from_utf8(bp.templates[p].contents.clone()).unwrap();
+    assert_eq!(
+        (contents("a.txt"), contents("b.txt"), contents("c.txt")),
+        ("one".into(), "two".into(), "bp".into())
+    );
+    write(dir.path(), "one/template/a.txt", "changed");
+    assert_ne!(load(&source, "bp").unwrap().content_hash, bp.content_hash);
+}

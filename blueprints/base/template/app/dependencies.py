@@ -40,6 +40,7 @@ async def get_db(
         yield session
 
 
+SettingsDep = Annotated[BaseAppSettings, Depends(get_settings)]
 DatabaseDep = Annotated[Database, Depends(get_database)]
 DbDep = Annotated[AsyncSession, Depends(get_db)]
 

@@ -30,7 +30,7 @@ from sqlmodel import col, select
 from app.chat_models import ChatAnswer, ChatMessage, ChatRequest, MessageRead
 from app.chat_settings import ChatSettings
 from app.db import Database
-from app.dependencies import CurrentSessionDep, DatabaseDep, DbDep
+from app.dependencies import CurrentSessionDep, DatabaseDep, DbDep, SettingsDep
 from app.errors import ApiError, ErrorBody
 from app.history import bounded
 from app.ratelimit import RateLimiter
@@ -52,8 +52,8 @@ def get_upstream(request: Request) -> Upstream:
     return upstream
 
 
-def get_chat_settings(request: Request) -> ChatSettings:
-    settings: ChatSettings = request.app.state.settings
+def get_chat_settings(settings: SettingsDep) -> ChatSettings:
+    assert isinstance(settings, ChatSettings)
     return settings
 
 
