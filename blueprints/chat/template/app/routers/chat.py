@@ -21,6 +21,7 @@ import contextlib
 import json
 import uuid
 from collections.abc import AsyncIterator
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, status
@@ -126,25 +127,38 @@ async def _history(
     )
 
 
-@router.post("", responses=RESPONSES, summary="Ask the model; the answer comes whole")
-async def chat(
+@dataclass
+class Question:
+    """A checked and stored question, with the conversation to send to the model."""
+
+    session_id: uuid.UUID
+    messages: list[dict[str, str]]
+
+
+async def ask(
     payload: ChatRequest,
     session: ChatSessionDep,
     database: DatabaseDep,
     upstream: UpstreamDep,
     settings: ChatSettingsDep,
-) -> ChatAnswer:
+) -> Question:
     text = _checked(payload, settings, upstream)
     await _store(database, ChatMessage(session_id=session.id, role="user", content=text))
-    messages = await _history(database, session, settings)
+    return Question(session.id, await _history(database, session, settings))
+
+
+QuestionDep = Annotated[Question, Depends(ask)]
+
+
+@router.post("", responses=RESPONSES, summary="Ask the model; the answer comes whole")
+async def chat(question: QuestionDep, database: DatabaseDep, upstream: UpstreamDep) -> ChatAnswer:
     try:
-        answer = await upstream.complete(messages)
+        answer = await upstream.complete(question.messages)
     except UpstreamError as exc:
         headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after else None
         raise ApiError(exc.status, exc.message, code=exc.code, headers=headers) from exc
-    stored = await _store(
-        database, ChatMessage(session_id=session.id, role="assistant", content=answer)
-    )
+    message = ChatMessage(session_id=question.session_id, role="assistant", content=answer)
+    stored = await _store(database, message)
     return ChatAnswer(message_id=stored.id, content=answer)
 
 
@@ -159,16 +173,14 @@ def _event(data: dict[str, Any]) -> str:
     summary="Ask the model; the answer streams as Server-Sent Events",
 )
 async def chat_stream(
-    payload: ChatRequest,
-    session: ChatSessionDep,
+    question: QuestionDep,
     database: DatabaseDep,
     upstream: UpstreamDep,
     settings: ChatSettingsDep,
 ) -> StreamingResponse:
-    text = _checked(payload, settings, upstream)
-    await _store(database, ChatMessage(session_id=session.id, role="user", content=text))
-    messages = await _history(database, session, settings)
-    events = _answer_events(database, session.id, upstream, messages, settings.stream_keepalive_s)
+    events = _answer_events(
+        database, question.session_id, upstream, question.messages, settings.stream_keepalive_s
+    )
     return StreamingResponse(
         events,
         media_type="text/event-stream",
