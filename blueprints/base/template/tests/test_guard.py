@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 from fastapi import FastAPI, Request
 from fastapi.testclient import TestClient
-from starlette.types import Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.config import Settings
 from app.edge import wrap
@@ -64,6 +64,29 @@ def test_a_chunked_body_is_counted_while_it_streams_in(
     assert response.json()["code"] == "payload_too_large"
 
 
+def guarded(
+    app: ASGIApp,
+    receive: Receive,
+    limit: int,
+    headers: list[tuple[bytes, bytes]] | None = None,
+) -> list[Message]:
+    """What the guard around ``app`` sends for a JSON POST whose body ``receive`` gives."""
+    sent: list[Message] = []
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    scope: Scope = {
+        "type": "http",
+        "method": "POST",
+        "path": "/",
+        "query_string": b"",
+        "headers": [(b"content-type", b"application/json"), *(headers or [])],
+    }
+    asyncio.run(RequestGuard(app, limit)(scope, receive, send))
+    return sent
+
+
 def test_the_guard_stops_reading_as_soon_as_the_limit_is_passed() -> None:
     """At the ASGI level: an app that would read forever gets no chunk past the limit."""
     chunks_read = 0
@@ -77,19 +100,7 @@ def test_the_guard_stops_reading_as_soon_as_the_limit_is_passed() -> None:
         while True:
             await receive()
 
-    sent: list[Message] = []
-
-    async def send(message: Message) -> None:
-        sent.append(message)
-
-    scope: Scope = {
-        "type": "http",
-        "method": "POST",
-        "path": "/",
-        "query_string": b"",
-        "headers": [(b"content-type", b"application/json")],
-    }
-    asyncio.run(RequestGuard(greedy_app, 10 * 1024)(scope, endless_body, send))
+    sent = guarded(greedy_app, endless_body, 10 * 1024)
     assert chunks_read == 11
     assert sent[0]["type"] == "http.response.start" and sent[0]["status"] == 413
 
@@ -159,18 +170,6 @@ def test_a_content_length_that_is_not_a_number_is_a_json_400() -> None:
     async def no_body() -> Message:
         return {"type": "http.request", "body": b"", "more_body": False}
 
-    sent: list[Message] = []
-
-    async def send(message: Message) -> None:
-        sent.append(message)
-
-    scope: Scope = {
-        "type": "http",
-        "method": "POST",
-        "path": "/",
-        "query_string": b"",
-        "headers": [(b"content-type", b"application/json"), (b"content-length", b"12abc")],
-    }
-    asyncio.run(RequestGuard(never_called, 1024)(scope, no_body, send))
+    sent = guarded(never_called, no_body, 1024, [(b"content-length", b"12abc")])
     assert sent[0]["status"] == 400
     assert b'"code":"bad_request"' in sent[1]["body"]
