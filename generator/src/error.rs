@@ -292,12 +292,6 @@ impl Error {
             Error::Io { .. } | Error::Other(_) => exit::FAILURE,
         }
     }
-
-    /// Whether nothing was written because of this error: every input and blueprint error is
-    /// found before the first byte is written.
-    pub fn nothing_written(&self) -> bool {
-        self.exit_code() != exit::FAILURE
-    }
 }
 
 #[cfg(test)]
