@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, field_validator
+from pydantic import AliasChoices, Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from app import defaults
@@ -48,9 +48,13 @@ class BaseAppSettings(BaseSettings):
     # credentials on, CORS_ORIGIN_REGEX may admit nothing outside them.
     vercel_project: str = defaults.VERCEL_PROJECT
     vercel_scope: str = defaults.VERCEL_SCOPE
-    # DATABASE_URL: SQLite in ./data by default. A postgres:// or postgresql:// URL (Neon's) is
-    # rewritten for the asyncpg driver (see app.db.normalize_database_url).
-    database_url: str = DEFAULT_DATABASE_URL
+    # DATABASE_URL (or NEON_DATABASE_URL): SQLite in ./data by default. A postgres:// or
+    # postgresql:// URL (Neon's) is rewritten for the asyncpg driver (see
+    # app.db.normalize_database_url).
+    database_url: str = Field(
+        default=DEFAULT_DATABASE_URL,
+        validation_alias=AliasChoices("DATABASE_URL", "NEON_DATABASE_URL", "database_url"),
+    )
     # MAX_REQUEST_BYTES: the largest request body accepted; a larger one is answered with 413.
     max_request_bytes: int = Field(default=DEFAULT_MAX_REQUEST_BYTES, ge=1024, le=1 << 30)
     # ENABLE_DEBUG_ENDPOINTS: mounts /api/debug/... (otherwise they answer 404).

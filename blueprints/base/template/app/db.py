@@ -12,17 +12,20 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import uuid
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
+from sqlalchemy.pool import NullPool
 from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app import sessions  # noqa: F401  (registers the sessions table on SQLModel.metadata)
-from app.health import DependencyHealth, describe_error, public_reason
+from app.health import DependencyHealth, describe_error, is_unreachable, public_reason
+from app.retry import Retry
 
 logger = logging.getLogger(__name__)
 
@@ -30,6 +33,12 @@ logger = logging.getLogger(__name__)
 SQLITE_BUSY_TIMEOUT_MS = 5_000
 # How long /health waits for the database before reporting it as failing.
 HEALTH_CHECK_TIMEOUT_S = 5.0
+# After a failed start (the server down or unreachable), how long to wait before the next
+# request that needs the database tries again.
+RETRY_AFTER_S = 10.0
+# How long to wait for a Postgres server to accept a connection (asyncpg's own default is 60 s;
+# a firewall that drops packets would hold the app's startup that long).
+CONNECT_TIMEOUT_S = 10.0
 
 _POSTGRES_DRIVERS = {"postgres", "postgresql", "postgresql+asyncpg"}
 
@@ -111,14 +120,48 @@ def _configure_sqlite(dbapi_connection: Any, _connection_record: Any) -> None:
         cursor.close()
 
 
+def is_pooled(url: URL) -> bool:
+    """Whether ``url`` is a Neon pooled endpoint (PgBouncer in transaction mode): its host's
+    first label ends in ``-pooler`` (``ep-name-123-pooler.region.aws.neon.tech``)."""
+    host = (url.host or "").lower()
+    return url.get_backend_name() == "postgresql" and host.split(".", 1)[0].endswith("-pooler")
+
+
+def _statement_name() -> str:
+    return f"__asyncpg_{uuid.uuid4()}__"
+
+
+def engine_options(url: URL) -> dict[str, Any]:
+    """Keyword arguments of ``create_async_engine`` for ``url``.
+
+    Postgres through asyncpg: a connect timeout and ``pool_pre_ping`` (Neon closes connections
+    when its compute suspends). Behind a pooler, asyncpg's named prepared statements may land on
+    another server connection ("prepared statement … already exists / does not exist"), so both
+    statement caches are off, every statement gets a unique name, and the app keeps no pool of
+    its own (the pooler is one). Other drivers get their defaults.
+    """
+    if url.drivername != "postgresql+asyncpg":
+        return {}
+    if not is_pooled(url):
+        return {"pool_pre_ping": True, "connect_args": {"timeout": CONNECT_TIMEOUT_S}}
+    return {
+        "poolclass": NullPool,
+        "connect_args": {
+            "timeout": CONNECT_TIMEOUT_S,
+            "statement_cache_size": 0,
+            "prepared_statement_cache_size": 0,
+            "prepared_statement_name_func": _statement_name,
+        },
+    }
+
+
 def create_engine(url: URL) -> AsyncEngine:
     if url.get_backend_name() == "sqlite":
         engine = create_async_engine(url)
         # Runs on every new DBAPI connection, before the pool hands it out.
         event.listen(engine.sync_engine, "connect", _configure_sqlite)
         return engine
-    # Managed Postgres (Neon) closes idle connections: test each one before use.
-    return create_async_engine(url, pool_pre_ping=True)
+    return create_async_engine(url, **engine_options(url))
 
 
 def _hint(exc: Exception) -> str:
@@ -129,7 +172,7 @@ def _hint(exc: Exception) -> str:
             f" The driver ({exc.name}) is not installed: generate the project with its database"
             " switch on (e.g. postgres = true) so requirements.txt pins it."
         )
-    if isinstance(exc, OSError) and not isinstance(exc, PermissionError):
+    if is_unreachable(exc):
         return (
             " Hugging Face documents outbound traffic from a Space on ports 80, 443 and 8080"
             " only: a database on another port (Postgres: 5432) may be unreachable from there."
@@ -137,10 +180,35 @@ def _hint(exc: Exception) -> str:
     return ""
 
 
+def explain_rewrites(raw: str, url: URL) -> None:
+    """Logs what :func:`normalize_database_url` changed, so a console string that works with
+    psql but not here is not a mystery."""
+    try:
+        given = make_url(raw.strip())
+    except Exception:
+        return
+    if "channel_binding" in given.query:
+        logger.info(
+            "DATABASE_URL: channel_binding=%s dropped (asyncpg does not implement channel "
+            "binding); the connection is still encrypted when ssl is on.",
+            given.query["channel_binding"],
+        )
+    if "sslmode" in given.query and url.query.get("ssl") == given.query["sslmode"]:
+        logger.info("DATABASE_URL: sslmode=%s passed to asyncpg as ssl.", given.query["sslmode"])
+    if is_pooled(url):
+        logger.info(
+            "DATABASE_URL is a pooled (-pooler) endpoint: prepared-statement caching is off "
+            "and the app keeps no pool of its own. The direct endpoint (without -pooler) suits "
+            "a single long-running app better."
+        )
+
+
 class Database:
     """Owns the engine. ``start`` never raises: a failure is logged, kept in ``startup_error``
     (the details, for the log and the debug endpoint) and ``startup_reason`` (safe words, for
-    /health and the 503 of the database routes)."""
+    /health and the 503 of the database routes). When the server could not be reached (down,
+    waking up, a blocked port), :meth:`ready` tries again, at most every :data:`RETRY_AFTER_S`
+    seconds, so the app recovers without a restart."""
 
     name = "database"
 
@@ -150,6 +218,7 @@ class Database:
         self.sessionmaker: async_sessionmaker[AsyncSession] | None = None
         self.startup_error: str | None = None
         self.startup_reason: str | None = None
+        self._retry = Retry()
 
     @property
     def masked_url(self) -> str:
@@ -157,11 +226,13 @@ class Database:
 
     async def start(self) -> None:
         """Create the SQLite directory, the engine and the tables."""
+        self.startup_error = self.startup_reason = None
         try:
             url = normalize_database_url(self.url)
         except Exception as exc:
             self._failed(exc, "the database URL is not valid")
             return
+        explain_rewrites(self.url, url)
         try:
             path = sqlite_file(url)
             if path is not None:
@@ -172,6 +243,8 @@ class Database:
         except Exception as exc:
             self._failed(exc, public_reason(exc))
             await self.stop()
+            if is_unreachable(exc):
+                self._retry.schedule(RETRY_AFTER_S)
             return
         self.sessionmaker = async_sessionmaker(
             self.engine, class_=AsyncSession, expire_on_commit=False
@@ -190,6 +263,17 @@ class Database:
             _hint(exc),
         )
 
+    async def ready(self) -> bool:
+        """Whether the database can be used; after a failed start, tries again once the retry
+        time has come."""
+        if self.sessionmaker is None:
+            await self._retry.attempt(self._start_again)
+        return self.sessionmaker is not None
+
+    async def _start_again(self) -> None:
+        logger.info("Trying the database again: %s", self.masked_url)
+        await self.start()
+
     async def stop(self) -> None:
         if self.engine is not None:
             await self.engine.dispose()
@@ -198,6 +282,7 @@ class Database:
 
     async def check(self) -> DependencyHealth:
         """Health check: ``SELECT 1`` within :data:`HEALTH_CHECK_TIMEOUT_S`."""
+        await self.ready()
         if self.startup_reason is not None:
             return DependencyHealth.error(f"startup failed: {self.startup_reason}")
         if self.engine is None:

@@ -33,7 +33,7 @@ def get_database(request: Request) -> Database:
 async def get_db(
     database: Annotated[Database, Depends(get_database)],
 ) -> AsyncIterator[AsyncSession]:
-    if database.sessionmaker is None:
+    if not await database.ready() or database.sessionmaker is None:
         reason = database.startup_reason or "not started"
         raise ApiError(status.HTTP_503_SERVICE_UNAVAILABLE, f"Database unavailable: {reason}")
     async with database.sessionmaker() as session:

@@ -66,16 +66,31 @@ def public_reason(exc: BaseException) -> str:
 
     Looks through the chain of causes (a SQLAlchemy error wraps the driver's), so the words name
     the real cause where it is known, and the exception's class otherwise."""
+    for candidate in _causes(exc):
+        reason = _reason(candidate)
+        if reason is not None:
+            return reason
+    return f"failed ({type(exc).__name__})"
+
+
+def is_unreachable(exc: BaseException) -> bool:
+    """Whether ``exc`` (or what caused it) says a server could not be reached in time: a
+    failure that may pass, unlike a wrong password or URL."""
+    return any(
+        isinstance(e, TimeoutError)
+        or (isinstance(e, OSError) and not isinstance(e, PermissionError))
+        for e in _causes(exc)
+    )
+
+
+def _causes(exc: BaseException) -> list[BaseException]:
+    """``exc`` and what caused it (a SQLAlchemy error wraps the driver's in ``orig``)."""
     chain: list[BaseException] = []
     current: BaseException | None = exc
     while current is not None and current not in chain and len(chain) < 8:
         chain.append(current)
         current = getattr(current, "orig", None) or current.__cause__ or current.__context__
-    for candidate in chain:
-        reason = _reason(candidate)
-        if reason is not None:
-            return reason
-    return f"failed ({type(exc).__name__})"
+    return chain
 
 
 def _reason(exc: BaseException) -> str | None:

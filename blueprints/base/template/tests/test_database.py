@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import importlib.util
+import logging
+import socket
 import sqlite3
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -10,9 +13,21 @@ from typing import TypeVar
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.pool import NullPool
 from sqlmodel import col, func, select
 
-from app.db import SQLITE_BUSY_TIMEOUT_MS, Database, mask_url, normalize_database_url, scrub
+from app import db as db_module
+from app.db import (
+    SQLITE_BUSY_TIMEOUT_MS,
+    Database,
+    engine_options,
+    explain_rewrites,
+    is_pooled,
+    mask_url,
+    normalize_database_url,
+    scrub,
+)
 from app.sessions import SessionRecord, hash_token
 from tests.support import sqlite_url
 
@@ -173,3 +188,95 @@ def test_scrub_removes_password_pieces_from_driver_messages() -> None:
     url = "postgresql://user:p@ssw/ord1@db.example/app"
     message = "gaierror: could not resolve host 'ssw/ord1@db.example'"
     assert "ssw" not in scrub(message, url) and "ord1" not in scrub(message, url)
+
+
+@pytest.mark.parametrize(
+    ("host", "pooled"),
+    [
+        ("ep-cool-darkness-123456-pooler.us-east-2.aws.neon.tech", True),
+        ("EP-X-POOLER.c-2.us-east-1.aws.neon.tech", True),
+        ("ep-cool-darkness-123456.us-east-2.aws.neon.tech", False),
+        ("pooler.example.com", False),
+        ("db.example.com-pooler", False),
+    ],
+)
+def test_a_pooled_neon_endpoint_is_recognised(host: str, pooled: bool) -> None:
+    assert is_pooled(normalize_database_url(f"postgres://u:p@{host}/db")) is pooled
+
+
+def test_a_pooled_endpoint_gets_no_statement_cache_and_no_pool_of_its_own() -> None:
+    url = normalize_database_url(
+        "postgresql://u:p@ep-x-pooler.eu-central-1.aws.neon.tech/neondb?sslmode=require"
+    )
+    options = engine_options(url)
+    assert options["poolclass"] is NullPool
+    args = options["connect_args"]
+    assert args["statement_cache_size"] == 0
+    assert args["prepared_statement_cache_size"] == 0
+    names = {args["prepared_statement_name_func"]() for _ in range(3)}
+    assert len(names) == 3, "every prepared statement needs a name of its own"
+
+
+def test_a_direct_endpoint_is_pinged_before_use_and_sqlite_gets_defaults() -> None:
+    direct = engine_options(normalize_database_url("postgres://u:p@ep-x.aws.neon.tech/db"))
+    assert direct["pool_pre_ping"] is True
+    assert "poolclass" not in direct
+    assert 0 < direct["connect_args"]["timeout"] <= 30
+    assert engine_options(make_url("sqlite+aiosqlite:///./data/app.db")) == {}
+    assert engine_options(make_url("postgresql+psycopg://u:p@host/db")) == {}
+
+
+def test_the_log_says_what_was_rewritten_in_a_console_url(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    raw = "postgresql://u:secret@ep-x-pooler.neon.tech/db?sslmode=require&channel_binding=require"
+    caplog.set_level(logging.INFO, logger="app.db")
+    explain_rewrites(raw, normalize_database_url(raw))
+    log = caplog.text
+    assert "channel_binding=require dropped" in log
+    assert "sslmode=require passed to asyncpg as ssl" in log
+    assert "pooled (-pooler) endpoint" in log
+    assert "secret" not in log
+
+
+def _closed_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@pytest.mark.skipif(
+    importlib.util.find_spec("asyncpg") is None,
+    reason="needs the asyncpg driver (generate with postgres = true)",
+)
+def test_an_unreachable_server_is_explained_and_tried_again(
+    caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    caplog.set_level(logging.INFO, logger="app.db")
+    monkeypatch.setattr(db_module, "RETRY_AFTER_S", 0.0)
+    database = Database(f"postgresql://u:p@127.0.0.1:{_closed_port()}/db")
+
+    async def scenario() -> tuple[bool, str]:
+        await database.start()
+        assert database.sessionmaker is None
+        ready = await database.ready()  # tries again at once (RETRY_AFTER_S = 0), fails again
+        health = await database.check()
+        return ready, health.message or ""
+
+    ready, message = asyncio.run(scenario())
+    assert not ready
+    assert "connection refused" in message
+    assert "ports 80, 443 and 8080" in caplog.text
+    assert caplog.text.count("Trying the database again") >= 1
+
+
+def test_a_bad_url_is_not_tried_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(db_module, "RETRY_AFTER_S", 0.0)
+    database = Database("not a url://")
+
+    async def scenario() -> bool:
+        await database.start()
+        return await database.ready()
+
+    assert asyncio.run(scenario()) is False
+    assert database.startup_reason == "the database URL is not valid"

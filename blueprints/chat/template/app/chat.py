@@ -9,6 +9,7 @@ from fastapi import APIRouter, FastAPI
 
 from app.application import Component, build_api
 from app.chat_settings import ChatSettings
+from app.grounding import Grounding
 from app.ratelimit import RateLimiter
 from app.routers import chat
 from app.upstream import Upstream
@@ -18,7 +19,14 @@ def build_chat_api(
     settings: ChatSettings,
     routers: Sequence[APIRouter] = (),
     components: Sequence[Component] = (),
+    grounding: Grounding | None = None,
+    upstream: Upstream | None = None,
 ) -> FastAPI:
-    api = build_api(settings, [chat.router, *routers], [Upstream(settings), *components])
+    """The application with the model upstream (``api.state.model``; ``upstream`` when the
+    backend needs it too) and the chat routes; ``grounding`` adds context and sources to every
+    question (``app.grounding``)."""
+    model = upstream if upstream is not None else Upstream(settings)
+    api = build_api(settings, [chat.router, *routers], [model, *components])
     api.state.chat_limiter = RateLimiter(settings.chat_rate_limit)
+    api.state.grounding = grounding
     return api

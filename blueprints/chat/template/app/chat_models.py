@@ -10,6 +10,7 @@ from pydantic import BaseModel
 from sqlalchemy import Text
 from sqlmodel import Field, SQLModel
 
+from app.grounding import Source
 from app.timestamps import UTCDateTime, utcnow
 
 Role = Literal["user", "assistant"]
@@ -34,6 +35,8 @@ class ChatRequest(BaseModel):
 class ChatAnswer(BaseModel):
     message_id: uuid.UUID
     content: str
+    # The passages the answer was grounded in, best first (empty without grounding).
+    sources: list[Source] = []
 
 
 class MessageRead(BaseModel):

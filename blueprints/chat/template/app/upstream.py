@@ -133,6 +133,28 @@ class Upstream:
             return ""
         return answer.choices[0].message.content or ""
 
+    async def embed(
+        self, texts: list[str], model: str, dimensions: int | None = None
+    ) -> list[list[float]]:
+        """One embedding vector per text, in order. ``dimensions`` is sent to the API when
+        given (OpenAI's text-embedding-3 models shorten their vectors to it)."""
+        client = self._client()
+        request: dict[str, Any] = {"model": model, "input": texts}
+        if dimensions is not None:
+            request["dimensions"] = dimensions
+        try:
+            result = await client.embeddings.create(**request)
+        except openai.OpenAIError as exc:
+            logger.warning("Embedding request failed: %s", exc)
+            raise translate(exc) from exc
+        vectors = [list(item.embedding) for item in sorted(result.data, key=lambda d: d.index)]
+        if len(vectors) != len(texts):
+            raise UpstreamError(
+                "upstream_error",
+                f"The model service returned {len(vectors)} embeddings for {len(texts)} texts",
+            )
+        return vectors
+
     async def stream(self, messages: list[dict[str, str]]) -> AsyncIterator[str]:
         """The answer's text, piece by piece. Closing the iterator (a client that went away)
         closes the upstream request."""

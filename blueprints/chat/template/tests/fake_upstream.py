@@ -1,6 +1,9 @@
-"""A small OpenAI-compatible server for tests: ``POST /v1/chat/completions``, streamed or not.
+"""A small OpenAI-compatible server for tests: ``POST /v1/chat/completions``, streamed or not,
+and ``POST /v1/embeddings``.
 
-The answer is deterministic: ``Echo: <the last user message>``, streamed word by word. What the
+The answer is deterministic: ``Echo: <the last user message>``, streamed word by word. When a
+system message carries passages (``<source …>text</source>``, as a grounded backend sends them),
+`` | From [1]: <the first line of the first passage that is not a heading>`` follows. What the
 last user message contains switches the behaviour:
 
 - ``[error]``: answers 500 with an OpenAI-style error body;
@@ -8,6 +11,12 @@ last user message contains switches the behaviour:
 - ``[slow]``: waits ``SLOW_SECONDS`` before the first token;
 - ``[pause]``: streams one word, pauses ``PAUSE_SECONDS``, then the rest;
 - ``[long]``: streams 2000 words, one every 10 ms, for disconnect tests.
+
+Embeddings are deterministic too, and similar texts get similar vectors: each word (lowercased,
+common words left out) adds ±1 to a coordinate picked by its hash, and the vector is scaled to
+length 1. Their size is the request's ``dimensions``, or 1536 (text-embedding-3-small's) without
+it; ``encoding_format: base64`` is honoured as the SDK asks for it. An input containing
+``[embed-error]`` gets a 500.
 
 Every request is recorded: its headers and body, and how it ended (``complete``, or ``cut`` when
 the client went away before the end). ``GET /_fake/log`` returns that record as JSON.
@@ -20,7 +29,12 @@ normal base-URL setting: nothing is mocked.
 from __future__ import annotations
 
 import argparse
+import base64
+import hashlib
 import json
+import math
+import re
+import struct
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -28,6 +42,60 @@ from typing import Any
 
 SLOW_SECONDS = 2.0
 PAUSE_SECONDS = 0.8
+DEFAULT_DIMENSIONS = 1536
+_COMMON = frozenset(
+    [
+        "a",
+        "an",
+        "and",
+        "are",
+        "as",
+        "at",
+        "be",
+        "by",
+        "do",
+        "does",
+        "for",
+        "from",
+        "how",
+        "in",
+        "is",
+        "it",
+        "its",
+        "of",
+        "on",
+        "or",
+        "so",
+        "that",
+        "the",
+        "this",
+        "to",
+        "was",
+        "what",
+        "when",
+        "where",
+        "which",
+        "who",
+        "why",
+        "with",
+    ]
+)
+_PASSAGE = re.compile(r"<source[^>]*>\s*(.*?)\s*</source>", re.DOTALL)
+
+
+def embedding(text: str, dimensions: int = DEFAULT_DIMENSIONS) -> list[float]:
+    """The fake embedding of ``text``: a unit vector; texts sharing words point alike."""
+    vector = [0.0] * dimensions
+    for word in re.findall(r"[a-z0-9]+", text.lower()):
+        if word in _COMMON:
+            continue
+        digest = hashlib.sha256(word.encode()).digest()
+        index = int.from_bytes(digest[:4], "big") % dimensions
+        vector[index] += 1.0 if digest[4] & 1 else -1.0
+    norm = math.sqrt(sum(v * v for v in vector))
+    if norm == 0:
+        vector[0], norm = 1.0, 1.0
+    return [v / norm for v in vector]
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -67,6 +135,9 @@ class _Handler(BaseHTTPRequestHandler):
         }
         with self.server.lock:
             self.server.log.append(entry)
+        if self.path.rstrip("/").endswith("/embeddings"):
+            self._embeddings(entry, body)
+            return
         if not self.path.rstrip("/").endswith("/chat/completions"):
             entry["outcome"] = "not found"
             self._json(404, {"error": {"message": "not found"}})
@@ -89,13 +160,51 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if "[slow]" in last:
             time.sleep(SLOW_SECONDS)
-        words = ["word"] * 2000 if "[long]" in last else f"Echo: {last}".split(" ")
+        answer = f"Echo: {last}"
+        system = " ".join(m.get("content", "") for m in messages if m.get("role") == "system")
+        passage = _PASSAGE.search(system)
+        if passage is not None:
+            lines = [line for line in passage.group(1).splitlines() if line.strip()]
+            prose = [line for line in lines if not line.startswith("#")] or lines
+            answer += f" | From [1]: {prose[0].strip()}"
+        words = ["word"] * 2000 if "[long]" in last else answer.split(" ")
         tokens = [w if i == 0 else " " + w for i, w in enumerate(words)]
         if not body.get("stream"):
             entry["outcome"] = "complete"
             self._json(200, _completion(body, "".join(tokens)))
             return
         self._stream(entry, body, tokens, pause="[pause]" in last, long="[long]" in last)
+
+    def _embeddings(self, entry: dict[str, Any], body: dict[str, Any]) -> None:
+        texts = body.get("input")
+        if isinstance(texts, str):
+            texts = [texts]
+        if not isinstance(texts, list) or not all(isinstance(t, str) for t in texts):
+            entry["outcome"] = "bad request"
+            self._json(400, {"error": {"message": "input must be a string or a list of them"}})
+            return
+        if any("[embed-error]" in t for t in texts):
+            entry["outcome"] = "error"
+            self._json(500, {"error": {"message": "upstream exploded", "type": "server_error"}})
+            return
+        dimensions = int(body.get("dimensions") or DEFAULT_DIMENSIONS)
+        data = []
+        for i, text in enumerate(texts):
+            vector: object = embedding(text, dimensions)
+            if body.get("encoding_format") == "base64":
+                packed = struct.pack(f"<{dimensions}f", *vector)  # type: ignore[misc]
+                vector = base64.b64encode(packed).decode()
+            data.append({"object": "embedding", "index": i, "embedding": vector})
+        entry["outcome"] = "complete"
+        self._json(
+            200,
+            {
+                "object": "list",
+                "data": data,
+                "model": body.get("model", "fake/embedding"),
+                "usage": {"prompt_tokens": len(texts), "total_tokens": len(texts)},
+            },
+        )
 
     def _stream(
         self,

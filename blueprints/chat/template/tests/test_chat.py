@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from fastapi.testclient import TestClient
 
+from app import main
 from app.chat_models import ChatMessage
 from app.history import bounded
 from app.ratelimit import RateLimiter
@@ -17,6 +18,11 @@ from tests.fake_upstream import FakeUpstream
 from tests.support import MakeSettings, new_session
 
 CHAT = "/api/v1/chat"
+
+
+def conversation(messages: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The messages of the conversation, without the system message a grounded backend adds."""
+    return [m for m in messages if m["role"] != "system"]
 
 
 def ask(client: TestClient, auth: dict[str, str], message: str, stream: bool = False) -> Any:
@@ -62,7 +68,7 @@ def test_the_conversation_is_sent_as_history(
 ) -> None:
     ask(chat_client, chat_auth, "first")
     ask(chat_client, chat_auth, "second")
-    sent = upstream.log[-1]["body"]["messages"]
+    sent = conversation(upstream.log[-1]["body"]["messages"])
     assert [m["content"] for m in sent] == ["first", "Echo: first", "second"]
 
 
@@ -72,7 +78,7 @@ def test_sessions_do_not_see_each_others_conversations(
     ask(chat_client, chat_auth, "mine")
     other = new_session(chat_client)
     ask(chat_client, other, "theirs")
-    assert [m["content"] for m in upstream.log[-1]["body"]["messages"]] == ["theirs"]
+    assert [m["content"] for m in conversation(upstream.log[-1]["body"]["messages"])] == ["theirs"]
     assert len(chat_client.get(f"{CHAT}/messages", headers=other).json()) == 2
 
 
@@ -211,3 +217,17 @@ def test_the_rate_limiter_counts_a_sliding_minute() -> None:
     assert limiter.retry_after("s", now=20.0) == 40
     assert limiter.retry_after("s", now=60.5) is None
     assert RateLimiter(0).retry_after("s") is None
+
+
+@pytest.mark.skipif(
+    getattr(main.api.state, "grounding", None) is not None,
+    reason="this backend grounds its answers: see its own tests of sources",
+)
+def test_without_grounding_answers_carry_no_sources(
+    chat_client: TestClient, chat_auth: dict[str, str], upstream: FakeUpstream
+) -> None:
+    whole = ask(chat_client, chat_auth, "plain question")
+    assert whole.json()["sources"] == []
+    streamed = events(ask(chat_client, chat_auth, "plain again", stream=True).text)
+    assert [e["type"] for e in streamed if e["type"] != "token"] == ["done"]
+    assert all(m["role"] != "system" for m in upstream.log[-1]["body"]["messages"])

@@ -7,8 +7,11 @@ the answer is stored when it is complete, or marked incomplete when the upstream
 client went away. The stream sends one JSON object per event::
 
     data: {"type": "token", "content": "Hel"}
+    data: {"type": "sources", "sources": [{"document_id": "…", "title": "…", "chunk": 0, …}]}
     data: {"type": "done", "message_id": "…", "content": "Hello"}
     data: {"type": "error", "code": "upstream_timeout", "message": "…"}
+
+(``sources`` only from a backend that grounds its answers, ``app.grounding``)
 
 and a comment line (``: keep-alive``) when it has been quiet for STREAM_KEEPALIVE_S. When the
 client disconnects, the upstream request is cancelled.
@@ -33,6 +36,7 @@ from app.chat_settings import ChatSettings
 from app.db import Database
 from app.dependencies import CurrentSessionDep, DatabaseDep, DbDep, SettingsDep
 from app.errors import ApiError, ErrorBody
+from app.grounding import Grounded, Grounding, Source
 from app.history import bounded
 from app.ratelimit import RateLimiter
 from app.routers.sessions import UNAUTHORIZED
@@ -129,13 +133,26 @@ async def _history(
 
 @dataclass
 class Question:
-    """A checked and stored question, with the conversation to send to the model."""
+    """A checked and stored question, with the conversation to send to the model and, from a
+    backend that grounds its answers, the sources (``None`` without grounding)."""
 
     session_id: uuid.UUID
     messages: list[dict[str, str]]
+    sources: list[Source] | None = None
+
+
+async def _grounded(grounding: Grounding | None, text: str) -> Grounded | None:
+    if grounding is None:
+        return None
+    try:
+        return await grounding.ground(text)
+    except UpstreamError as exc:
+        headers = {"Retry-After": str(exc.retry_after)} if exc.retry_after else None
+        raise ApiError(exc.status, exc.message, code=exc.code, headers=headers) from exc
 
 
 async def ask(
+    request: Request,
     payload: ChatRequest,
     session: ChatSessionDep,
     database: DatabaseDep,
@@ -143,8 +160,15 @@ async def ask(
     settings: ChatSettingsDep,
 ) -> Question:
     text = _checked(payload, settings, upstream)
+    # Grounded first: a question that cannot be answered now is not stored.
+    grounded = await _grounded(getattr(request.app.state, "grounding", None), text)
     await _store(database, ChatMessage(session_id=session.id, role="user", content=text))
-    return Question(session.id, await _history(database, session, settings))
+    messages = await _history(database, session, settings)
+    if grounded is None:
+        return Question(session.id, messages)
+    if grounded.instructions:
+        messages = [{"role": "system", "content": grounded.instructions}, *messages]
+    return Question(session.id, messages, grounded.sources)
 
 
 QuestionDep = Annotated[Question, Depends(ask)]
@@ -159,7 +183,7 @@ async def chat(question: QuestionDep, database: DatabaseDep, upstream: UpstreamD
         raise ApiError(exc.status, exc.message, code=exc.code, headers=headers) from exc
     message = ChatMessage(session_id=question.session_id, role="assistant", content=answer)
     stored = await _store(database, message)
-    return ChatAnswer(message_id=stored.id, content=answer)
+    return ChatAnswer(message_id=stored.id, content=answer, sources=question.sources or [])
 
 
 def _event(data: dict[str, Any]) -> str:
@@ -178,9 +202,7 @@ async def chat_stream(
     upstream: UpstreamDep,
     settings: ChatSettingsDep,
 ) -> StreamingResponse:
-    events = _answer_events(
-        database, question.session_id, upstream, question.messages, settings.stream_keepalive_s
-    )
+    events = _answer_events(database, question, upstream, settings.stream_keepalive_s)
     return StreamingResponse(
         events,
         media_type="text/event-stream",
@@ -189,17 +211,13 @@ async def chat_stream(
 
 
 async def _answer_events(
-    database: Database,
-    session_id: uuid.UUID,
-    upstream: Upstream,
-    messages: list[dict[str, str]],
-    keepalive_s: float,
+    database: Database, question: Question, upstream: Upstream, keepalive_s: float
 ) -> AsyncIterator[str]:
     queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
 
     async def pump() -> None:
         try:
-            async for piece in upstream.stream(messages):
+            async for piece in upstream.stream(question.messages):
                 await queue.put(("token", piece))
             await queue.put(("done", None))
         except UpstreamError as exc:
@@ -213,7 +231,10 @@ async def _answer_events(
         nonlocal stored
         stored = True
         message = ChatMessage(
-            session_id=session_id, role="assistant", content="".join(parts), complete=complete
+            session_id=question.session_id,
+            role="assistant",
+            content="".join(parts),
+            complete=complete,
         )
         return await _store(database, message)
 
@@ -229,6 +250,9 @@ async def _answer_events(
                 yield _event({"type": "token", "content": value})
             elif kind == "done":
                 message = await store(complete=True)
+                if question.sources is not None:
+                    sources = [source.model_dump(mode="json") for source in question.sources]
+                    yield _event({"type": "sources", "sources": sources})
                 yield _event(
                     {"type": "done", "message_id": str(message.id), "content": message.content}
                 )
