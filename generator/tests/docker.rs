@@ -68,14 +68,36 @@ fn the_generated_dockerfile_builds_and_runs_like_a_space() {
         return;
     }
     // Dev Mode on: the image the Space builds then also carries the tools Dev Mode needs.
-    space_image_runs("sqlite-demo", &[("dev_mode", "true")], &[], true);
+    space_image_runs("sqlite-demo", &[("dev_mode", "true")], &[], true, &[]);
     // A chat backend, with its API key passed as the Space passes a Secret.
-    space_image_runs("openrouter", &[], &["OPENROUTER_API_KEY=test-key"], false);
+    space_image_runs(
+        "openrouter",
+        &[],
+        &["OPENROUTER_API_KEY=test-key"],
+        false,
+        &[],
+    );
+    // The RAG backend with no account but the model's: SQLite, and Qdrant embedded in /app/data.
+    let key = ["OPENAI_API_KEY=test-key"];
+    space_image_runs(
+        "neon-qdrant-openai",
+        &[],
+        &key,
+        false,
+        &["/app/data/qdrant"],
+    );
 }
 
 /// Generates `blueprint`, builds its Dockerfile, runs the image as a Space would (with `env`)
-/// and checks what a Space needs of it.
-fn space_image_runs(blueprint: &str, vars: &[(&str, &str)], env: &[&str], dev_mode: bool) {
+/// and checks what a Space needs of it; `owned` are paths the app creates at startup, which
+/// must belong to the Space's user.
+fn space_image_runs(
+    blueprint: &str,
+    vars: &[(&str, &str)],
+    env: &[&str],
+    dev_mode: bool,
+    owned: &[&str],
+) {
     let mut t = Test::new().args(["new", "space", "--defaults", "--blueprint", blueprint]);
     for (name, value) in vars {
         t = t.var(name, value);
@@ -142,12 +164,14 @@ fn space_image_runs(blueprint: &str, vars: &[(&str, &str)], env: &[&str], dev_mo
     }
 
     assert_eq!(docker_ok(&["exec", &tag, "id", "-u"]).trim(), "1000");
-    let owner = docker_ok(&["exec", &tag, "stat", "-c", "%u", "/app/data/app.db"]);
-    assert_eq!(
-        owner.trim(),
-        "1000",
-        "the database is not owned by the Space's user"
-    );
+    for path in ["/app/data/app.db"].iter().chain(owned) {
+        let owner = docker_ok(&["exec", &tag, "stat", "-c", "%u", path]);
+        assert_eq!(
+            owner.trim(),
+            "1000",
+            "{path} is not owned by the Space's user"
+        );
+    }
 
     // The image's HEALTHCHECK command, run now rather than after its first interval.
     let test = docker_ok(&[

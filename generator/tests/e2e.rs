@@ -7,6 +7,7 @@
 //! rerun skips the install.
 
 mod common;
+mod postgres;
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
@@ -119,6 +120,21 @@ impl Server {
 
     fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
+    }
+
+    /// Stops the server; what it wrote to stdout and stderr.
+    fn stop(&mut self) -> String {
+        use std::io::Read;
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let mut logs = String::new();
+        if let Some(mut out) = self.child.stdout.take() {
+            let _ = out.read_to_string(&mut logs);
+        }
+        if let Some(mut err) = self.child.stderr.take() {
+            let _ = err.read_to_string(&mut logs);
+        }
+        logs
     }
 
     /// The server's peak resident memory so far, in KiB (Linux: VmHWM).
@@ -537,6 +553,29 @@ fn chat_stream(server: &Server, token: &str, message: &str) -> (u16, Vec<serde_j
     (status, sse_events(&text))
 }
 
+/// The project's own OpenAI-compatible test server (`tests/fake_upstream.py`), listening; its
+/// base URL (without `/v1`).
+fn fake_upstream(python: &Path, project: &Path) -> (Running, String) {
+    let port = free_port();
+    let fake = Running(
+        Command::new(python)
+            .args(["-m", "tests.fake_upstream", "--port", &port.to_string()])
+            .current_dir(project)
+            .stdout(Stdio::null())
+            .spawn()
+            .expect("the fake upstream starts"),
+    );
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            Instant::now() < deadline,
+            "the fake upstream did not listen"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    (fake, format!("http://127.0.0.1:{port}"))
+}
+
 /// `openrouter` end to end against the OpenAI-compatible test server its own project ships
 /// (`tests/fake_upstream.py`), reached through OPENROUTER_BASE_URL: its own suite, a streamed
 /// answer read over real HTTP, both messages stored, `error` events (not hangs) for a failing
@@ -546,25 +585,7 @@ fn chat_stream(server: &Server, token: &str, message: &str) -> (u16, Vec<serde_j
 fn openrouter_streams_stores_fails_cleanly_cancels_and_limits() {
     let (_dir, project, python) = generated_and_tested("openrouter", &[]);
 
-    let up_port = free_port();
-    let fake = Running(
-        Command::new(&python)
-            .args(["-m", "tests.fake_upstream", "--port", &up_port.to_string()])
-            .current_dir(&project)
-            .stdout(Stdio::null())
-            .spawn()
-            .expect("the fake upstream starts"),
-    );
-    let deadline = Instant::now() + Duration::from_secs(30);
-    while std::net::TcpStream::connect(("127.0.0.1", up_port)).is_err() {
-        assert!(
-            Instant::now() < deadline,
-            "the fake upstream did not listen"
-        );
-        std::thread::sleep(Duration::from_millis(100));
-    }
-    let upstream = format!("http://127.0.0.1:{up_port}");
-
+    let (fake, upstream) = fake_upstream(&python, &project);
     let mut cmd = Command::new(&python);
     cmd.current_dir(&project)
         .env("OPENROUTER_BASE_URL", format!("{upstream}/v1"))
@@ -676,5 +697,281 @@ fn openrouter_streams_stores_fails_cleanly_cancels_and_limits() {
     assert_eq!(status, 429);
     assert!(resp.header("retry-after").is_some());
     drop(server);
+    drop(fake);
+}
+
+const ADMIN_TOKEN: &str = "e2e-admin-token";
+
+const HANDBOOK: &str = "# Staff handbook\n\n## Parking\n\nStaff park in the north garage. The \
+access code for the north garage is 4417. Visitors park in the open lot by the river.\n\n\
+## Holidays\n\nEvery employee has twenty-eight days of paid holiday a year.\n";
+
+const RECIPES: &str = "# Recipes\n\n## Pancakes\n\nWhisk flour, milk and eggs into a smooth \
+batter, rest it for ten minutes, then fry thin pancakes in butter.\n";
+
+/// PostgreSQL for the tests that need it; without it, a loud skip, or a failure where
+/// `SPACEGEN_REQUIRE_POSTGRES` is set (CI sets it: it installs PostgreSQL).
+fn postgres_or_skip() -> Option<&'static postgres::Postgres> {
+    match postgres::shared() {
+        Ok(pg) => Some(pg),
+        Err(e) if std::env::var_os("SPACEGEN_REQUIRE_POSTGRES").is_some() => {
+            panic!("PostgreSQL is required here (SPACEGEN_REQUIRE_POSTGRES): {e}")
+        }
+        Err(e) => {
+            eprintln!("SKIPPED: no PostgreSQL server could be started: {e}");
+            None
+        }
+    }
+}
+
+fn json_of(resp: ureq::Response) -> serde_json::Value {
+    serde_json::from_str(&resp.into_string().expect("body")).expect("JSON")
+}
+
+fn post_json(
+    server: &Server,
+    path: &str,
+    auth: &str,
+    body: &serde_json::Value,
+) -> (u16, serde_json::Value) {
+    let req = ureq::post(&server.url(path)).set("Authorization", &format!("Bearer {auth}"));
+    let (status, resp) = send(req, Some(&body.to_string()));
+    (status, json_of(resp))
+}
+
+fn new_session_token(server: &Server) -> String {
+    let (status, resp) = send(ureq::post(&server.url("/api/v1/sessions")), Some("{}"));
+    assert_eq!(status, 201, "session creation");
+    json_of(resp)["token"].as_str().expect("token").to_owned()
+}
+
+/// The environment of the RAG app in these tests: the fake upstream for chat and embeddings,
+/// the admin token, Qdrant's embedded mode in `qdrant`.
+fn rag_command(python: &Path, project: &Path, upstream: &str, qdrant: &Path, db: &str) -> Command {
+    let mut cmd = Command::new(python);
+    cmd.current_dir(project)
+        .env("DATABASE_URL", db)
+        .env("OPENAI_BASE_URL", format!("{upstream}/v1"))
+        .env("OPENAI_API_KEY", "test-key")
+        .env("ADMIN_TOKEN", ADMIN_TOKEN)
+        .env("QDRANT_PATH", qdrant)
+        .env("MODEL_TIMEOUT_S", "5")
+        .env("MODEL_MAX_RETRIES", "0");
+    cmd
+}
+
+/// `neon-qdrant-openai` end to end on a real PostgreSQL over TLS, given the connection string
+/// as Neon's console writes it (`sslmode=require&channel_binding=require`), with Qdrant's
+/// embedded mode and the project's fake OpenAI: its own suite, documents ingested, a question
+/// whose answer is only in one of them streamed back with that document as its source,
+/// sessions, messages and documents found in Postgres with `psql`, and the next requests
+/// served after the server restarts.
+#[test]
+fn rag_answers_from_its_documents_on_postgres_over_tls_and_survives_a_restart() {
+    let Some(pg) = postgres_or_skip() else { return };
+    let (_dir, project, python) = generated_and_tested("neon-qdrant-openai", &[]);
+    let (fake, upstream) = fake_upstream(&python, &project);
+    let url = pg.database("rag_e2e").expect("a database");
+    let qdrant = tempfile::tempdir().expect("temp");
+    let mut server = Server::start(rag_command(
+        &python,
+        &project,
+        &upstream,
+        qdrant.path(),
+        &url,
+    ));
+
+    let (status, resp) = send(ureq::get(&server.url("/health")), None);
+    let health = json_of(resp);
+    assert_eq!(status, 200, "{health}");
+    for dep in ["database", "model", "vector_store"] {
+        assert_eq!(health["dependencies"][dep]["status"], "ok", "{health}");
+    }
+
+    let handbook =
+        serde_json::json!({"source": "handbook.md", "title": "Staff handbook", "text": HANDBOOK});
+    let (status, doc) = post_json(&server, "/api/v1/documents", ADMIN_TOKEN, &handbook);
+    assert_eq!(status, 201, "{doc}");
+    let handbook_id = doc["id"].as_str().expect("id").to_owned();
+    let recipes = serde_json::json!({"source": "recipes.md", "text": RECIPES});
+    let (status, _) = post_json(&server, "/api/v1/documents", ADMIN_TOKEN, &recipes);
+    assert_eq!(status, 201);
+    let (status, again) = post_json(&server, "/api/v1/documents", ADMIN_TOKEN, &handbook);
+    assert_eq!((status, again["replaced"].as_bool()), (200, Some(true)));
+
+    let token = new_session_token(&server);
+    let question = "What is the access code of the north garage?";
+    let (status, events) = chat_stream(&server, &token, question);
+    assert_eq!(status, 200);
+    let answer: String = events
+        .iter()
+        .filter(|e| e["type"] == "token")
+        .filter_map(|e| e["content"].as_str())
+        .collect();
+    assert!(
+        answer.contains("4417"),
+        "the answer does not come from the document: {answer}"
+    );
+    let kinds: Vec<&str> = events.iter().filter_map(|e| e["type"].as_str()).collect();
+    assert_eq!(kinds[kinds.len() - 2..], ["sources", "done"], "{kinds:?}");
+    let sources = &events[events.len() - 2]["sources"];
+    assert_eq!(
+        sources[0]["document_id"].as_str(),
+        Some(handbook_id.as_str())
+    );
+    assert_eq!(sources[0]["title"], "Staff handbook");
+    assert!(sources[0]["score"].as_f64().unwrap_or(0.0) > 0.0);
+
+    // In Postgres, seen with psql.
+    let db = |sql: &str| pg.psql("rag_e2e", sql).expect("psql");
+    assert_eq!(
+        db("SELECT source FROM documents ORDER BY source"),
+        "handbook.md\nrecipes.md"
+    );
+    assert_eq!(db("SELECT count(*) FROM sessions"), "1");
+    let messages = db("SELECT role || ': ' || content FROM chat_messages ORDER BY created_at");
+    let messages: Vec<&str> = messages.lines().collect();
+    assert_eq!(messages.len(), 2, "{messages:?}");
+    assert_eq!(messages[0], format!("user: {question}"));
+    assert!(messages[1].starts_with("assistant: ") && messages[1].contains("4417"));
+    assert_eq!(
+        db(
+            "SELECT count(*) FROM pg_stat_ssl JOIN pg_stat_activity USING (pid) \
+            WHERE usename = 'app' AND NOT ssl"
+        ),
+        "0",
+        "the app has a connection without TLS"
+    );
+
+    // The server restarts under the app; the next requests are served.
+    pg.restart().expect("restart");
+    assert!(postgres::wait_for_port(pg.port, Duration::from_secs(30)));
+    let stored = chat_messages(&server, &token);
+    assert_eq!(stored.len(), 2, "after the restart");
+    let (status, whole) = post_json(
+        &server,
+        "/api/v1/chat",
+        &token,
+        &serde_json::json!({"message": "Pancakes: whisk what into the batter, and rest it how long?"}),
+    );
+    assert_eq!(status, 200, "{whole}");
+    assert_eq!(whole["sources"][0]["title"], "recipes.md");
+    assert_eq!(db("SELECT count(*) FROM chat_messages"), "4");
+    let logs = server.stop();
+    assert!(logs.contains("channel_binding=require dropped"), "{logs}");
+    assert!(
+        !logs.contains("pg-test-Pa55word"),
+        "the password reached the log"
+    );
+    drop(fake);
+}
+
+/// Forwards connections from `port` to `target`, from when it is opened (for as long as the
+/// test process runs).
+struct Forwarder;
+
+impl Forwarder {
+    fn open(port: u16, target: u16) -> Forwarder {
+        let listener = TcpListener::bind(("127.0.0.1", port)).expect("bind the forwarder");
+        std::thread::spawn(move || {
+            for client in listener.incoming().flatten() {
+                let Ok(server) = std::net::TcpStream::connect(("127.0.0.1", target)) else {
+                    continue;
+                };
+                for (mut from, mut to) in [
+                    (
+                        client.try_clone().expect("clone"),
+                        server.try_clone().expect("clone"),
+                    ),
+                    (server, client),
+                ] {
+                    std::thread::spawn(move || {
+                        let _ = std::io::copy(&mut from, &mut to);
+                        let _ = to.shutdown(std::net::Shutdown::Both);
+                    });
+                }
+            }
+        });
+        Forwarder
+    }
+}
+
+/// Booted while its database cannot be reached, the app comes up anyway: `/health` names the
+/// database as failing (vector store and model fine), the routes that need it answer 503, the
+/// log points at Hugging Face's outbound ports, and once the database is reachable the next
+/// requests are served without a restart.
+#[test]
+fn rag_booted_with_its_database_down_stays_up_and_recovers() {
+    let Some(pg) = postgres_or_skip() else { return };
+    let (run, _dir) = Test::new()
+        .args([
+            "new",
+            "space",
+            "--defaults",
+            "--blueprint",
+            "neon-qdrant-openai",
+        ])
+        .run();
+    let project = run.dir.join("space");
+    let python = venv_for(&project).join("bin/python");
+    let (fake, upstream) = fake_upstream(&python, &project);
+    pg.database("rag_down").expect("a database");
+    let port = free_port(); // nothing listens here yet
+    let url = format!(
+        "postgresql://{}:pg-test-Pa55word@127.0.0.1:{port}/rag_down?sslmode=require",
+        postgres::APP_ROLE
+    );
+    let qdrant = tempfile::tempdir().expect("temp");
+    let mut cmd = rag_command(&python, &project, &upstream, qdrant.path(), &url);
+    cmd.args(["-m", "uvicorn", "app.main:app", "--host", "127.0.0.1"]);
+    let app_port = free_port();
+    cmd.args(["--port", &app_port.to_string()])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let mut server = Server {
+        child: cmd.spawn().expect("uvicorn starts"),
+        base: format!("http://127.0.0.1:{app_port}"),
+    };
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let (status, health) = loop {
+        match ureq::get(&server.url("/health")).call() {
+            Ok(r) => break (r.status(), json_of(r)),
+            Err(ureq::Error::Status(code, r)) => break (code, json_of(r)),
+            Err(_) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(200)),
+            Err(e) => panic!("the app did not come up: {e}"),
+        }
+    };
+    assert_eq!(status, 503, "{health}");
+    assert_eq!(health["status"], "degraded");
+    assert_eq!(health["dependencies"]["database"]["status"], "error");
+    let reason = health["dependencies"]["database"]["message"]
+        .as_str()
+        .unwrap_or("");
+    assert!(reason.contains("connection refused"), "{health}");
+    assert_eq!(health["dependencies"]["vector_store"]["status"], "ok");
+    assert_eq!(health["dependencies"]["model"]["status"], "ok");
+    let (status, resp) = send(ureq::post(&server.url("/api/v1/sessions")), Some("{}"));
+    assert_eq!(status, 503);
+    assert_eq!(json_of(resp)["code"], "unavailable");
+
+    // The database becomes reachable; within the retry interval the app uses it.
+    let _forward = Forwarder::open(port, pg.port);
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let (status, _) = send(ureq::post(&server.url("/api/v1/sessions")), Some("{}"));
+        if status == 201 {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the app did not recover: {status}"
+        );
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    let (status, _) = send(ureq::get(&server.url("/health")), None);
+    assert_eq!(status, 200);
+    let logs = server.stop();
+    assert!(logs.contains("ports 80, 443 and 8080"), "{logs}");
+    assert!(logs.contains("Trying the database again"), "{logs}");
     drop(fake);
 }
