@@ -230,7 +230,15 @@ fn a_failing_set_is_reported_and_never_recorded() {
         "[blueprint]\nname = \"broken\"\nversion = \"1.0.0\"\ndescription = \"fails its own tests\"\n\n[dependencies]\ndev = [{ name = \"test\", comment = \"Tests\", packages = [\"pytest>=8\"] }]\n",
     )
     .unwrap();
-    fs::write(bp.join("template/requirements-dev.txt.liquid"), "{% for g in dev_requirements %}{% for p in g.packages %}{{ p.line }}\n{% endfor %}{% endfor %}").unwrap();
+    fs::write(bp.join("template/requirements-dev.txt.liquid"), "-r requirements.txt\n{% for g in dev_requirements %}{% for p in g.packages %}{{ p.line }}\n{% endfor %}{% endfor %}").unwrap();
+    fs::create_dir_all(bp.join("template/app")).unwrap();
+    fs::write(
+        bp.join("template/requirements.txt"),
+        "# nothing at run time\n",
+    )
+    .unwrap();
+    fs::write(bp.join("template/app/__init__.py"), "").unwrap();
+    fs::write(bp.join("template/app/main.py"), "app = None\n").unwrap();
     fs::write(
         bp.join("template/tests/test_fails.py"),
         "def test_fails():\n    assert 1 == 2, 'deliberately broken'\n",
@@ -246,6 +254,58 @@ fn a_failing_set_is_reported_and_never_recorded() {
         .run();
     run.stderr_has("verification failed at: pytest");
     run.stderr_has("deliberately broken");
+    assert_eq!(
+        lock_text(&t),
+        before,
+        "a failed verification changed the lock"
+    );
+}
+
+/// What a Space's Docker build installs is `requirements.txt` alone: a set whose app imports a
+/// package only the test set brings must fail verification at that step, before the tests
+/// (which would pass with both sets installed).
+#[test]
+fn a_runtime_set_that_cannot_import_the_app_fails_verification() {
+    let t = workspace();
+    let bp = t.path().join("blueprints/runtime-gap");
+    fs::create_dir_all(bp.join("template/tests")).unwrap();
+    fs::create_dir_all(bp.join("template/app")).unwrap();
+    fs::write(
+        bp.join("blueprint.toml"),
+        "[blueprint]\nname = \"runtime-gap\"\nversion = \"1.0.0\"\ndescription = \"imports a test tool\"\n\n[dependencies]\ngroups = [{ name = \"web\", comment = \"Server\", packages = [\"uvicorn>=0.30.6\"] }]\ndev = [{ name = \"test\", comment = \"Tests\", packages = [\"pytest>=8\"] }]\n",
+    )
+    .unwrap();
+    fs::write(
+        bp.join("template/requirements.txt.liquid"),
+        "{% for g in requirements %}{% for p in g.packages %}{{ p.line }}\n{% endfor %}{% endfor %}",
+    )
+    .unwrap();
+    fs::write(
+        bp.join("template/requirements-dev.txt.liquid"),
+        "-r requirements.txt\n{% for g in dev_requirements %}{% for p in g.packages %}{{ p.line }}\n{% endfor %}{% endfor %}",
+    )
+    .unwrap();
+    fs::write(bp.join("template/app/__init__.py"), "").unwrap();
+    fs::write(
+        bp.join("template/app/main.py"),
+        "import pytest  # only requirements-dev.txt brings it\n\napp = None\n",
+    )
+    .unwrap();
+    fs::write(
+        bp.join("template/tests/test_ok.py"),
+        "def test_ok():\n    assert True\n",
+    )
+    .unwrap();
+    let (_run, _d) = Test::new().cwd(t.path()).args(["lock"]).run();
+    let before = lock_text(&t);
+    let (run, _d) = Test::new()
+        .cwd(t.path())
+        .args(["lock", "--verify", "runtime-gap"])
+        .status(1)
+        .run();
+    run.stderr_has("[4/7] import the app with the runtime requirements alone");
+    run.stderr_has("verification failed at: import the app");
+    run.stderr_has("No module named 'pytest'");
     assert_eq!(
         lock_text(&t),
         before,

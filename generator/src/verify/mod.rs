@@ -75,24 +75,13 @@ pub(crate) fn verify(
         let mut cmd = Command::new(&python);
         run_checked(cmd.args(["-m", "venv"]).arg(&venv), "python -m venv").map(|_| ())
     })?;
+    steps.run(|| pip_install(&vpy, &dir, "requirements.txt"))?;
     steps.run(|| {
         let mut cmd = Command::new(&vpy);
-        cmd.args([
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--disable-pip-version-check",
-        ])
-        .args([
-            "--no-input",
-            "--require-hashes",
-            "-r",
-            "requirements-dev.txt",
-        ])
-        .current_dir(&dir);
-        run_checked(&mut cmd, "pip install --require-hashes").map(|_| ())
+        cmd.args(["-c", "import app.main"]).current_dir(&dir);
+        run_checked(&mut cmd, "import the app").map(|_| ())
     })?;
+    steps.run(|| pip_install(&vpy, &dir, "requirements-dev.txt"))?;
     let tests = steps.run(|| {
         let mut cmd = Command::new(&vpy);
         cmd.args(["-m", "pytest", "-q", "-p", "no:cacheprovider"])
@@ -119,6 +108,21 @@ pub(crate) fn verify(
             format!("uvicorn boot: GET /health → {health}"),
         ],
     })
+}
+
+/// `pip install --require-hashes -r <file>` in `project`, with the venv's Python.
+fn pip_install(vpy: &Path, project: &Path, file: &str) -> Result<()> {
+    let mut cmd = Command::new(vpy);
+    cmd.args([
+        "-m",
+        "pip",
+        "install",
+        "--quiet",
+        "--disable-pip-version-check",
+    ])
+    .args(["--no-input", "--require-hashes", "-r", file])
+    .current_dir(project);
+    run_checked(&mut cmd, &format!("pip install --require-hashes -r {file}")).map(|_| ())
 }
 
 /// pytest's counts (`12 passed`), without the duration, which varies with machine load.
