@@ -3,8 +3,8 @@
 //!
 //! Every blueprint `spacegen list` shows is covered, so a new blueprint needs no edit here: its
 //! output with default answers is snapshotted file by file, and each variant of the shared
-//! `base` answers only where it differs from the defaults, so a review shows what the answers
-//! change. Snapshots live in the repository's top-level `snapshots/` folder.
+//! `base` answers (and of the blueprint's own, `own_variants`) only where it differs from the
+//! defaults, so a review shows what the answers change. Snapshots live in the repository's top-level `snapshots/` folder.
 
 mod common;
 
@@ -65,6 +65,33 @@ const VARIANTS: &[Variant] = &[
     },
 ];
 
+/// Variants of a blueprint's own variables, on top of the shared ones.
+fn own_variants(blueprint: &str) -> &'static [Variant] {
+    match blueprint {
+        "openrouter" => &[Variant {
+            name: "models",
+            vars: &[
+                ("model", "anthropic/claude-3.5-sonnet"),
+                (
+                    "fallback_models",
+                    "openai/gpt-4o-mini,meta-llama/llama-3.1-70b-instruct:free",
+                ),
+            ],
+        }],
+        "neon-qdrant-openai" => &[Variant {
+            name: "rag",
+            vars: &[
+                ("postgres", "false"),
+                ("chat_model", "gpt-4.1-mini"),
+                ("embedding_model", "text-embedding-3-large"),
+                ("embedding_dimensions", "3072"),
+                ("collection", "handbook-v2"),
+            ],
+        }],
+        _ => &[],
+    }
+}
+
 /// The blueprints `spacegen list` shows.
 fn blueprints() -> Vec<String> {
     let (run, _dir) = Test::new().args(["list"]).run();
@@ -110,7 +137,7 @@ fn output_snapshots(bp: &str) {
         for (path, bytes) in &defaults {
             insta::assert_snapshot!(snapshot_name(bp, "defaults", path), text(bytes));
         }
-        for variant in VARIANTS {
+        for variant in VARIANTS.iter().chain(own_variants(bp)) {
             let files = generate(bp, variant.vars);
             let mut changed = Vec::new();
             for (path, bytes) in &files {
@@ -208,7 +235,7 @@ fn variants_parse(bp: &str) {
         &read_tree(&run.dir.join("out")),
         "My Space API",
     );
-    for variant in VARIANTS {
+    for variant in VARIANTS.iter().chain(own_variants(bp)) {
         let mut t = Test::new().args(["new", "out", "--defaults", "--blueprint", bp]);
         for (k, v) in variant.vars {
             t = t.var(k, v);
