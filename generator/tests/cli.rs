@@ -245,7 +245,7 @@ fn write_lock_for(t: &Test) {
         .to_owned();
     fs::write(
         t.path().join("bps/spaces.lock"),
-        format!("format = 1\n\n[blueprints.custom]\nversion = \"1.0.0\"\ncontent-hash = \"{hash}\"\npython = \"3.11\"\npackages = {{}}\n"),
+        format!("format = 2\n\n[blueprints.custom]\nversion = \"1.0.0\"\ncontent-hash = \"{hash}\"\npython = \"3.11\"\nrequires-python = \">=3.11\"\npackages = {{}}\n"),
     )
     .unwrap();
 }

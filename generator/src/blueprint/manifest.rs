@@ -42,6 +42,9 @@ pub(crate) struct MetaWire {
     pub version: Spanned<String>,
     pub description: String,
     pub min_spacegen: Option<Spanned<String>>,
+    /// The Pythons the project supports, a PEP 440 specifier with a lower bound (`>=3.11`);
+    /// a blueprint without one takes its layer's.
+    pub requires_python: Option<Spanned<String>>,
     pub extends: Option<Spanned<String>>,
     pub kind: Option<Spanned<Kind>>,
 }

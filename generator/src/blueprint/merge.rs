@@ -2,6 +2,7 @@
 //! checking every manifest field on the way.
 
 use std::collections::BTreeMap;
+use std::str::FromStr;
 
 use globset::Glob;
 
@@ -49,9 +50,13 @@ pub(super) fn merge(chain: Vec<Folder>) -> Result<Blueprint> {
     let content_hash = hash::tree_hash(&hash_input);
     let mut merged = Merged::default();
     let mut version = None;
+    let mut requires_python = None;
     for (i, folder) in chain.iter().enumerate() {
         let meta = &folder.manifest.wire.blueprint;
         version = Some(check_meta(&folder.manifest, meta)?);
+        if let Some(spec) = &meta.requires_python {
+            requires_python = Some(check_requires_python(&folder.manifest, spec)?);
+        }
         if i + 1 < chain.len() {
             check_layer(&folder.manifest, meta)?;
             merged.layers.push(meta.name.get_ref().clone());
@@ -73,6 +78,7 @@ pub(super) fn merge(chain: Vec<Folder>) -> Result<Blueprint> {
         version,
         description: meta.description.clone(),
         kind: meta.kind.as_ref().map(|k| *k.get_ref()).unwrap_or_default(),
+        requires_python: requires_python.unwrap_or_else(|| DEFAULT_REQUIRES_PYTHON.to_owned()),
         layers: merged.layers,
         variables: merged.variables,
         rules: merged.rules,
@@ -126,6 +132,33 @@ fn check_meta(m: &Manifest, meta: &MetaWire) -> Result<semver::Version> {
         }
     }
     Ok(version)
+}
+
+/// The Pythons of a blueprint that names none (nor do its layers).
+pub(crate) const DEFAULT_REQUIRES_PYTHON: &str = ">=3.11";
+
+/// A PEP 440 specifier with a lower bound of the form `>=X.Y`, normalised (`>=3.11`).
+fn check_requires_python(m: &Manifest, spec: &Spanned<String>) -> Result<String> {
+    let text = spec.get_ref();
+    let parsed = pep440_rs::VersionSpecifiers::from_str(text).map_err(|e| {
+        m.error(
+            spec.span(),
+            format!("blueprint.requires_python {text:?}: {e}"),
+        )
+    })?;
+    let has_lower = parsed.iter().any(|s| {
+        *s.operator() == pep440_rs::Operator::GreaterThanEqual && s.version().release().len() == 2
+    });
+    if !has_lower {
+        return Err(m
+            .error(
+                spec.span(),
+                format!("blueprint.requires_python {text:?} has no lower bound of the form >=X.Y"),
+            )
+            .help("e.g. requires_python = \">=3.11\"")
+            .into());
+    }
+    Ok(parsed.to_string())
 }
 
 fn check_layer(m: &Manifest, meta: &MetaWire) -> Result<()> {

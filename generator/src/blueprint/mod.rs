@@ -141,6 +141,8 @@ pub struct Blueprint {
     pub version: semver::Version,
     pub description: String,
     pub kind: Kind,
+    /// The Pythons the generated project supports (`>=3.11`), the set is locked for.
+    pub requires_python: String,
     /// Layers this blueprint extends, outermost first.
     pub layers: Vec<String>,
     pub variables: Vec<Variable>,

@@ -103,7 +103,7 @@ struct Steps<'a> {
 impl Progress for Steps<'_> {
     fn resolving(&mut self, blueprint: &str) {
         let _ = self.printer.err(format_args!(
-            "{blueprint}: resolving the transitive set with pip…"
+            "{blueprint}: resolving the transitive set for every platform and supported Python with uv…"
         ));
     }
 

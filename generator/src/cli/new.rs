@@ -57,7 +57,8 @@ pub(super) fn run(args: NewArgs, printer: &Printer) -> Result<()> {
         .get("port")
         .map_or_else(|| "7860".to_owned(), ToString::to_string);
     printer.out(format_args!(
-        "\nNext steps:\n  cd {}\n  python3 -m venv .venv && . .venv/bin/activate\n  pip install -r requirements-dev.txt\n  pytest\n  uvicorn app.main:app --reload --port {port}",
+        "\nNext steps (Python {}, on Linux, macOS or Windows):\n  cd {}\n  python3 -m venv .venv && . .venv/bin/activate\n  pip install -r requirements-dev.txt\n  pytest\n  uvicorn app.main:app --reload --port {port}",
+        bp.requires_python,
         dest.display()
     ))?;
     for note in &generated.notes {

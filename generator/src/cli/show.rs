@@ -73,8 +73,8 @@ fn packages(bp: &Blueprint, lock: &LoadedLock, p: &Printer) -> Result<()> {
 
 fn pins(bp: &Blueprint, entry: &LockedBlueprint, p: &Printer) -> Result<()> {
     p.out(format_args!(
-        "  python {} on {}",
-        entry.python, entry.platform
+        "  python {} (from {}), on Linux, macOS and Windows",
+        entry.requires_python, entry.python
     ))?;
     for group in bp.dependencies.groups.iter().chain(&bp.dependencies.dev) {
         match &group.when {
@@ -96,9 +96,9 @@ fn pins(bp: &Blueprint, entry: &LockedBlueprint, p: &Printer) -> Result<()> {
     }
     let direct: Vec<&str> = bp.dependencies.all().map(|p| p.name()).collect();
     let transitive = entry.transitive(false, &direct).len() + entry.transitive(true, &direct).len();
+    let files: usize = entry.artifacts.iter().map(|a| a.files.len()).sum();
     p.out(format_args!(
-        "  + {transitive} transitive packages; {} artifacts pinned by sha256",
-        entry.artifacts.len()
+        "  + {transitive} transitive packages; {files} files pinned by sha256"
     ))?;
     if !entry.rules.is_empty() {
         p.out(format_args!("\nRules applied: {}", entry.rules.join(", ")))?;

@@ -20,7 +20,7 @@ pub(crate) const EMBEDDED: &str = include_str!("../../../spaces.lock");
 pub(crate) const FILE_NAME: &str = "spaces.lock";
 
 /// The format this spacegen reads and writes.
-pub(crate) const FORMAT: u32 = 1;
+pub(crate) const FORMAT: u32 = 2;
 
 const HEADER: &str = "\
 # spaces.lock: the exact Python packages of every spacegen blueprint.
@@ -42,16 +42,16 @@ pub(crate) struct Lock {
 pub(crate) struct LockedBlueprint {
     pub version: String,
     pub content_hash: String,
-    /// CPython minor version the set is locked for, e.g. `3.11`.
+    /// The oldest CPython minor version the set supports, e.g. `3.11` (the Docker base image).
     pub python: String,
-    /// The platform the artifacts are for, e.g. `linux-x86_64`.
-    #[serde(default)]
-    pub platform: String,
+    /// The Pythons the set is resolved for (the blueprint's `requires_python`), on every
+    /// platform: Linux, macOS and Windows.
+    pub requires_python: String,
     /// Ids of the matrix rules that applied to the chosen versions.
     #[serde(default)]
     pub rules: Vec<String>,
     pub packages: BTreeMap<String, LockedPackage>,
-    /// Every distribution pip installs for the set, with the sha256 of its artifact.
+    /// Every distribution of the set, with every file of its version and their sha256.
     #[serde(default)]
     pub artifacts: Vec<LockedArtifact>,
     /// The last successful `spacegen lock --verify`, if it still applies.
@@ -67,16 +67,28 @@ pub(crate) struct LockedPackage {
     pub version: String,
 }
 
+/// A pinned distribution: installed where `marker` holds (everywhere without one), from one of
+/// `files`, each written `file-name#sha256=<hex>` (the form of a package index's links).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct LockedArtifact {
     pub name: String,
     pub version: String,
-    pub file: String,
-    pub sha256: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub marker: Option<String>,
     /// Only the development (test) requirements need it.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub dev: bool,
+    pub files: Vec<String>,
+}
+
+impl LockedArtifact {
+    /// The sha256 of every file, in the order of `files`.
+    pub(crate) fn hashes(&self) -> impl Iterator<Item = &str> {
+        self.files
+            .iter()
+            .filter_map(|f| f.rsplit_once("#sha256=").map(|(_, h)| h))
+    }
 }
 
 /// Evidence that a locked set installs, passes the generated project's tests and boots.
@@ -149,6 +161,23 @@ impl Lock {
 
     /// Parses lock text; `origin` names it in errors.
     pub(crate) fn parse(text: &str, origin: &str) -> Result<Lock> {
+        if let Some(format) = format_of(text).filter(|f| *f != FORMAT) {
+            let help = if format < FORMAT {
+                "run `spacegen lock` to write it in this format"
+            } else {
+                "upgrade spacegen"
+            };
+            return Err(Diagnostic::new(
+                FileKind::Lock,
+                origin,
+                format!(
+                    "format {format} is not supported by this spacegen (it reads format {FORMAT})"
+                ),
+            )
+            .at(text, format_span(text))
+            .help(help)
+            .into());
+        }
         let lock: Lock = toml::from_str(text).map_err(|e| {
             let d = Diagnostic::new(FileKind::Lock, origin, e.message().trim_end());
             match e.span() {
@@ -176,10 +205,19 @@ impl Lock {
 
     /// The canonical text of the lock.
     pub(crate) fn to_text(&self) -> Result<String> {
-        let body = toml::to_string(self)
+        let body = toml::to_string_pretty(self)
             .map_err(|e| Error::Other(format!("cannot serialise spaces.lock: {e}")))?;
         Ok(format!("{HEADER}\n{body}"))
     }
+}
+
+/// The `format` of a lock's text, whatever else it holds.
+pub(crate) fn format_of(text: &str) -> Option<u32> {
+    #[derive(Deserialize)]
+    struct FormatOnly {
+        format: u32,
+    }
+    toml::from_str::<FormatOnly>(text).ok().map(|f| f.format)
 }
 
 /// The span of the `format` value, for errors about it.

@@ -1,13 +1,14 @@
 //! Locks: the `spaces.lock` [`file`], the dependency [`matrix`], the [`resolve`]r, the [`pins`]
-//! generation reads, pip's report of the transitive set ([`pip`]) and locking anew
-//! ([`relock`]). Proving a locked set works is [`crate::verify`]'s job, above generation.
+//! generation reads, the universal transitive set from [`uv`], the interpreter checks of
+//! [`interpreter`] and locking anew ([`relock`]). Proving a locked set works is [`crate::verify`]'s job, above generation.
 
 pub(crate) mod file;
+pub(crate) mod interpreter;
 pub(crate) mod matrix;
 pub(crate) mod pins;
-pub(crate) mod pip;
 pub(crate) mod relock;
 pub(crate) mod resolve;
+pub(crate) mod uv;
 
 pub(crate) use file::{LoadedLock, LockedBlueprint, Verification};
 pub(crate) use pins::PinnedGroup;

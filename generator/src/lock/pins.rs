@@ -33,18 +33,26 @@ pub(crate) struct PinnedGroup {
 const TRANSITIVE: &str = "Dependencies of the packages above, pinned by spaces.lock";
 
 impl LockedBlueprint {
-    fn hash_of(&self, name: &str) -> Option<&str> {
-        self.artifacts
-            .iter()
-            .find(|a| a.name == name)
-            .map(|a| a.sha256.as_str())
-    }
-
+    /// `spec==version`, with the environment marker and a `--hash` per file of the version when
+    /// the lock has them (pip picks the file that fits the machine, and checks it).
     fn line(&self, spec: &str, name: &str, version: &str) -> String {
-        match self.hash_of(name) {
-            Some(h) => format!("{spec}=={version} \\\n    --hash=sha256:{h}"),
-            None => format!("{spec}=={version}"),
+        let Some(artifact) = self
+            .artifacts
+            .iter()
+            .find(|a| a.name == name && a.version == version)
+        else {
+            return format!("{spec}=={version}");
+        };
+        let mut line = format!("{spec}=={version}");
+        if let Some(marker) = &artifact.marker {
+            line.push_str(" ; ");
+            line.push_str(marker);
         }
+        for hash in artifact.hashes() {
+            line.push_str(" \\\n    --hash=sha256:");
+            line.push_str(hash);
+        }
+        line
     }
 
     /// The artifacts of the runtime set (`dev == false`) or the development-only ones that

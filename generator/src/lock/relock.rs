@@ -2,9 +2,9 @@
 //! set pinned with hashes, compared with the lock on disk. The result is data (the new lock, the
 //! version changes, a diff); the caller decides whether to write, verify or report it.
 //!
-//! Resolution is offline. pip is asked for the transitive set and its hashes only when the
-//! direct pins change; otherwise the locked artifacts are kept, so an offline run (the check)
-//! needs no network.
+//! Resolution is offline. uv is asked for the transitive set (for every platform and every
+//! Python the blueprint supports) and its hashes only when the direct pins change; otherwise
+//! the locked artifacts are kept, so an offline run (the check) needs no network.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -12,8 +12,8 @@ use std::str::FromStr;
 
 use super::file::{self, Lock, LockedArtifact, LockedBlueprint, LockedPackage, Verification};
 use super::matrix::Matrix;
-use super::pip;
 use super::resolve::{self, Request};
+use super::uv;
 use crate::blueprint::{self, Blueprint, Kind, Source};
 use crate::error::{Error, Result};
 use crate::progress::Progress;
@@ -71,6 +71,8 @@ pub(crate) fn relock(
         Err(e) => return Err(Error::io("read", lock_path, e)),
     };
     let old = match &current {
+        // A lock of an older format is written anew (nothing of it carries over).
+        Some(text) if file::format_of(text).is_some_and(|f| f < file::FORMAT) => Lock::empty(),
         Some(text) => Lock::parse(text, &lock_path.display().to_string())?,
         None => Lock::empty(),
     };
@@ -223,9 +225,10 @@ fn lock_blueprint(
         })
         .collect();
     let python = matrix.python.to_string();
+    let requires_python = bp.requires_python.clone();
     let reusable = old.filter(|o| {
         o.python == python
-            && o.platform == pip::TARGET_PLATFORM
+            && o.requires_python == requires_python
             && !o.artifacts.is_empty()
             && o.packages
                 .iter()
@@ -237,14 +240,14 @@ fn lock_blueprint(
         None if offline || packages.is_empty() => Vec::new(),
         None => {
             progress.resolving(&bp.name);
-            transitive_set(bp, &packages, &python)?
+            transitive_set(bp, &packages, &requires_python)?
         }
     };
     let mut entry = LockedBlueprint {
         version: bp.version.to_string(),
         content_hash: bp.content_hash.clone(),
         python,
-        platform: pip::TARGET_PLATFORM.to_owned(),
+        requires_python,
         rules: resolution.rules,
         packages,
         artifacts,
@@ -262,14 +265,13 @@ fn lock_blueprint(
     Ok(entry)
 }
 
-/// Asks pip for the full set: everything, then the runtime part alone within it.
+/// Asks uv for the full set (everything, then the runtime part alone within it), for every
+/// platform and every Python `requires_python` admits.
 fn transitive_set(
     bp: &Blueprint,
     packages: &BTreeMap<String, LockedPackage>,
-    target: &str,
+    requires_python: &str,
 ) -> Result<Vec<LockedArtifact>> {
-    let python = pip::interpreter();
-    pip::require_target(&python, target)?;
     let pinned = |dev: bool| -> Vec<String> {
         bp.dependencies
             .of(dev)
@@ -283,20 +285,30 @@ fn transitive_set(
     let all: Vec<String> = runtime.iter().cloned().chain(pinned(true)).collect();
     let work = tempfile::tempdir()
         .map_err(|e| Error::io("create a temporary folder", std::env::temp_dir(), e))?;
-    let full = pip::install_report(&python, &all, &[], work.path())?;
+    let full = uv::compile(&all, &[], requires_python, work.path())?;
+    // With their markers: a package may be pinned to two versions for two sets of Pythons.
     let constraints: Vec<String> = full
         .iter()
-        .map(|a| format!("{}=={}", a.name, a.version))
+        .map(|d| match &d.marker {
+            Some(marker) => format!("{}=={} ; {marker}", d.name, d.version),
+            None => format!("{}=={}", d.name, d.version),
+        })
         .collect();
-    let run = pip::install_report(&python, &runtime, &constraints, work.path())?;
+    let run = uv::compile(&runtime, &constraints, requires_python, work.path())?;
     Ok(full
         .into_iter()
-        .map(|a| LockedArtifact {
-            dev: !run.iter().any(|r| r.name == a.name),
-            name: a.name,
-            version: a.version,
-            file: a.file,
-            sha256: a.sha256,
+        .map(|d| LockedArtifact {
+            dev: !run
+                .iter()
+                .any(|r| r.name == d.name && r.version == d.version),
+            files: d
+                .files
+                .iter()
+                .map(|(file, sha256)| format!("{file}#sha256={sha256}"))
+                .collect(),
+            name: d.name,
+            version: d.version,
+            marker: d.marker,
         })
         .collect())
 }

@@ -33,7 +33,7 @@ pub(crate) fn generate(
     let runtime = included(&engine, &bp.dependencies.groups, &context)?;
     let dev = included(&engine, &bp.dependencies.dev, &context)?;
     context.insert_packages(
-        &entry.python,
+        (&entry.python, &entry.requires_python),
         &entry.requirements(bp, &runtime, false)?,
         &entry.requirements(bp, &dev, true)?,
     );

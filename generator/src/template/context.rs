@@ -55,16 +55,21 @@ impl Context {
         }
     }
 
-    /// Adds `python.version` and the pinned `requirements` and `dev_requirements`.
+    /// Adds `python.version` (the oldest supported minor version), `python.requires` (the
+    /// supported versions, `>=3.11`) and the pinned `requirements` and `dev_requirements`.
     pub(crate) fn insert_packages(
         &mut self,
-        python: &str,
+        python: (&str, &str),
         runtime: &[PinnedGroup],
         dev: &[PinnedGroup],
     ) {
+        let (version, requires) = python;
         self.globals.insert(
             "python".into(),
-            L::Object(object([("version", python.to_owned())])),
+            L::Object(object([
+                ("version", version.to_owned()),
+                ("requires", requires.to_owned()),
+            ])),
         );
         self.globals
             .insert("requirements".into(), groups_value(runtime));

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use crate::answers::Provided;
 use crate::blueprint::Blueprint;
 use crate::error::{Error, Result};
-use crate::lock::pip;
+use crate::lock::interpreter;
 use crate::lock::{LockedBlueprint, Verification};
 use crate::progress::Progress;
 use crate::project::{self, write};
@@ -59,8 +59,8 @@ pub(crate) fn verify(
     progress: &mut dyn Progress,
 ) -> Result<Verification> {
     progress.verifying(&bp.name);
-    let python = pip::interpreter();
-    let interp = pip::require_target(&python, &entry.python)?;
+    let python = interpreter::interpreter();
+    let interp = interpreter::require_supported(&python, &entry.requires_python)?;
     let work = tempfile::tempdir()
         .map_err(|e| Error::io("create a temporary folder", std::env::temp_dir(), e))?;
     let dir = work.path().join("project");

@@ -5,6 +5,42 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
+/// The `uv` that `spacegen lock` runs: `$SPACEGEN_UV`, else `uv` on the PATH, else one
+/// installed from PyPI into a venv under the target folder on first use (`None`: use the PATH).
+pub fn uv() -> Option<PathBuf> {
+    static UV: std::sync::OnceLock<Option<PathBuf>> = std::sync::OnceLock::new();
+    UV.get_or_init(|| {
+        if let Some(uv) = std::env::var_os("SPACEGEN_UV") {
+            return Some(PathBuf::from(uv));
+        }
+        let on_path = Command::new("uv").arg("--version").output();
+        if on_path.is_ok_and(|o| o.status.success()) {
+            return None;
+        }
+        let venv = Path::new(env!("CARGO_TARGET_TMPDIR")).join("tools-uv");
+        let uv = venv.join("bin/uv");
+        if !uv.is_file() {
+            let ok = Command::new("python3")
+                .args(["-m", "venv"])
+                .arg(&venv)
+                .status()
+                .is_ok_and(|s| s.success())
+                && Command::new(venv.join("bin/pip"))
+                    .args([
+                        "install",
+                        "--quiet",
+                        "--disable-pip-version-check",
+                        "uv==0.13.9",
+                    ])
+                    .status()
+                    .is_ok_and(|s| s.success());
+            assert!(ok, "could not install uv into {}", venv.display());
+        }
+        Some(uv)
+    })
+    .clone()
+}
+
 /// The repository root (where `blueprints/` and `spaces.lock` live).
 pub fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
@@ -118,12 +154,14 @@ impl Test {
             .cwd
             .clone()
             .unwrap_or_else(|| self.dir.path().to_path_buf());
-        let output: Output = Command::new(env!("CARGO_BIN_EXE_spacegen"))
-            .args(&self.args)
-            .current_dir(&cwd)
-            .stdin(Stdio::null())
-            .output()
-            .expect("spacegen runs");
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_spacegen"));
+        cmd.args(&self.args).current_dir(&cwd).stdin(Stdio::null());
+        if self.args.first().is_some_and(|a| a == "lock") {
+            if let Some(uv) = uv() {
+                cmd.env("SPACEGEN_UV", uv);
+            }
+        }
+        let output: Output = cmd.output().expect("spacegen runs");
         let run = Run {
             stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
             stderr: String::from_utf8_lossy(&output.stderr).into_owned(),

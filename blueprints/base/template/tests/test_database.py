@@ -8,6 +8,7 @@ import logging
 import socket
 import sqlite3
 from collections.abc import Awaitable, Callable
+from contextlib import closing
 from pathlib import Path
 from typing import TypeVar
 
@@ -75,7 +76,7 @@ def test_wal_mode_and_busy_timeout_are_on(tmp_path: Path) -> None:
 
     assert run_with_database(sqlite_url(path), pragmas) == ("wal", SQLITE_BUSY_TIMEOUT_MS)
     # WAL is recorded in the file itself: any other client sees it too.
-    with sqlite3.connect(path) as conn:
+    with closing(sqlite3.connect(path)) as conn:  # `with` alone does not close it
         assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 

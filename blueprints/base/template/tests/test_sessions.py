@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import sqlite3
 import uuid
+from contextlib import closing
 from datetime import datetime, timedelta
 
 from fastapi.testclient import TestClient
@@ -35,7 +36,7 @@ def test_the_database_keeps_only_a_hash_of_the_token(
 ) -> None:
     token = client.post(SESSIONS, json={}).json()["token"]
     path = settings.database_url.split("///", 1)[1]
-    with sqlite3.connect(path) as conn:
+    with closing(sqlite3.connect(path)) as conn:  # `with` alone does not close it
         rows = conn.execute("SELECT * FROM sessions").fetchall()
     dump = repr(rows)
     assert token not in dump

@@ -1,0 +1,267 @@
+//! `uv`, used by `spacegen lock` (never by `spacegen new`) to resolve a blueprint's full
+//! transitive set once for every platform and every supported Python (`uv pip compile
+//! --universal`), with every file of every pinned version and its sha256 (the PEP 751
+//! `pylock.toml` it writes).
+
+use std::path::Path;
+use std::process::Command;
+
+use serde::Deserialize;
+
+use crate::error::{Error, Result};
+use crate::requirement;
+
+/// The `uv` program: `$SPACEGEN_UV`, else `uv` on the PATH.
+pub(crate) fn program() -> String {
+    std::env::var("SPACEGEN_UV").unwrap_or_else(|_| "uv".to_owned())
+}
+
+/// One distribution of a resolved set: a pinned version, the environments that install it
+/// (a PEP 508 marker; none: all), and every file of that version with its sha256.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Distribution {
+    pub name: String,
+    pub version: String,
+    pub marker: Option<String>,
+    /// `(file name, sha256)`, wheels then the sdist, as the index lists them.
+    pub files: Vec<(String, String)>,
+}
+
+#[derive(Deserialize)]
+struct PyLock {
+    #[serde(default)]
+    packages: Vec<PyLockPackage>,
+}
+
+#[derive(Deserialize)]
+struct PyLockPackage {
+    name: String,
+    version: String,
+    marker: Option<String>,
+    sdist: Option<PyLockFile>,
+    #[serde(default)]
+    wheels: Vec<PyLockFile>,
+}
+
+#[derive(Deserialize)]
+struct PyLockFile {
+    url: Option<String>,
+    name: Option<String>,
+    hashes: std::collections::BTreeMap<String, String>,
+}
+
+/// Resolves `requirements` (with `constraints`) for every platform and every Python that
+/// `requires_python` admits; the distributions sorted by name.
+pub(crate) fn compile(
+    requirements: &[String],
+    constraints: &[String],
+    requires_python: &str,
+    work: &Path,
+) -> Result<Vec<Distribution>> {
+    let minimum = minimum_python(requires_python)?;
+    let req = work.join("requirements.in");
+    let con = work.join("constraints.in");
+    let out = work.join("pylock.toml");
+    std::fs::write(&req, requirements.join("\n") + "\n")
+        .map_err(|e| Error::io("write", &req, e))?;
+    std::fs::write(&con, constraints.join("\n") + "\n").map_err(|e| Error::io("write", &con, e))?;
+    let uv = program();
+    let run = Command::new(&uv)
+        .args(["pip", "compile", "--universal", "--quiet", "--no-header"])
+        .args(["--format", "pylock.toml", "--python-version", &minimum])
+        .arg("--constraints")
+        .arg(&con)
+        .arg("--output-file")
+        .arg(&out)
+        .arg(&req)
+        .env("UV_NO_CONFIG", "1")
+        .output()
+        .map_err(|e| {
+            Error::Other(format!(
+                "cannot run {uv}: {e}; install uv (`pip install uv`) or set SPACEGEN_UV"
+            ))
+        })?;
+    if !run.status.success() {
+        return Err(Error::Other(format!(
+            "uv could not resolve the set {}:\n{}",
+            requirements.join(", "),
+            String::from_utf8_lossy(&run.stderr).trim()
+        )));
+    }
+    let text = std::fs::read_to_string(&out).map_err(|e| Error::io("read", &out, e))?;
+    let mut distributions = parse(&text)?;
+    for d in &mut distributions {
+        d.marker = d.marker.take().and_then(|m| simplify(&m, &minimum));
+    }
+    Ok(distributions)
+}
+
+/// `marker` without the condition `python_full_version >= '<minimum>'`, which every supported
+/// Python meets (uv writes it where it splits a resolution by Python version); `None` when
+/// nothing else is left. An always-true term is dropped only at the start or end of the marker,
+/// where `and` binds it to its neighbour alone.
+fn simplify(marker: &str, minimum: &str) -> Option<String> {
+    let always = [
+        format!("python_full_version >= '{minimum}'"),
+        format!("python_version >= '{minimum}'"),
+    ];
+    let mut m = marker.trim().to_owned();
+    for a in &always {
+        if m == *a {
+            return None;
+        }
+        if let Some(rest) = m.strip_prefix(&format!("{a} and ")) {
+            m = rest.to_owned();
+        }
+        if let Some(rest) = m.strip_suffix(&format!(" and {a}")) {
+            m = rest.to_owned();
+        }
+    }
+    Some(m)
+}
+
+/// The lowest `X.Y` a `>=X.Y` specifier admits (uv resolves for it and every newer Python).
+fn minimum_python(requires_python: &str) -> Result<String> {
+    let lower = requires_python
+        .split(',')
+        .map(str::trim)
+        .find_map(|s| s.strip_prefix(">="))
+        .map(str::trim);
+    match lower {
+        Some(v) if !v.is_empty() => Ok(v.to_owned()),
+        _ => Err(Error::Other(format!(
+            "requires-python {requires_python:?} has no lower bound (>=X.Y)"
+        ))),
+    }
+}
+
+/// The distributions of a `pylock.toml`.
+fn parse(text: &str) -> Result<Vec<Distribution>> {
+    let lock: PyLock =
+        toml::from_str(text).map_err(|e| Error::Other(format!("uv's pylock.toml: {e}")))?;
+    let mut out = Vec::new();
+    for p in lock.packages {
+        let mut files = Vec::new();
+        for f in p.wheels.iter().chain(&p.sdist) {
+            let file = f
+                .name
+                .clone()
+                .or_else(|| {
+                    let url = f.url.as_deref()?;
+                    Some(url.rsplit('/').next()?.to_owned())
+                })
+                .filter(|n| !n.is_empty())
+                .ok_or_else(|| {
+                    Error::Other(format!(
+                        "uv listed a file of {} {} without a name",
+                        p.name, p.version
+                    ))
+                })?;
+            let sha256 = f
+                .hashes
+                .get("sha256")
+                .cloned()
+                .ok_or_else(|| Error::Other(format!("uv listed {file} without a sha256")))?;
+            files.push((file, sha256));
+        }
+        if files.is_empty() {
+            return Err(Error::Other(format!(
+                "uv found no file of {} {} on the index",
+                p.name, p.version
+            )));
+        }
+        out.push(Distribution {
+            name: requirement::normalise(&p.name).map_err(Error::Other)?,
+            version: p.version,
+            marker: p.marker,
+            files,
+        });
+    }
+    out.sort_by(|a, b| a.name.cmp(&b.name).then(a.version.cmp(&b.version)));
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const PYLOCK: &str = r#"
+lock-version = "1.0"
+created-by = "uv"
+requires-python = ">=3.11"
+
+[[packages]]
+name = "uvloop"
+version = "0.23.0"
+marker = "sys_platform != 'win32'"
+sdist = { url = "https://files.example/uvloop-0.23.0.tar.gz", upload-time = 2026-10-01T03:17:04Z, size = 2, hashes = { sha256 = "aa" } }
+wheels = [{ url = "https://files.example/uvloop-0.23.0-cp311-cp311-manylinux_2_17_x86_64.whl", hashes = { sha256 = "bb" } }]
+
+[[packages]]
+name = "Typing_Extensions"
+version = "4.15.0"
+wheels = [{ name = "typing_extensions-4.15.0-py3-none-any.whl", hashes = { sha256 = "cc" } }]
+"#;
+
+    #[test]
+    fn every_file_with_its_hash_and_the_marker_are_read() {
+        let d = parse(PYLOCK).unwrap();
+        assert_eq!(d[0].name, "typing-extensions");
+        assert_eq!(d[0].marker, None);
+        assert_eq!(
+            d[0].files,
+            [(
+                "typing_extensions-4.15.0-py3-none-any.whl".to_owned(),
+                "cc".to_owned()
+            )]
+        );
+        assert_eq!(d[1].marker.as_deref(), Some("sys_platform != 'win32'"));
+        let names: Vec<&str> = d[1].files.iter().map(|(f, _)| f.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "uvloop-0.23.0-cp311-cp311-manylinux_2_17_x86_64.whl",
+                "uvloop-0.23.0.tar.gz"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_file_without_a_sha256_is_refused() {
+        let text = "[[packages]]\nname = \"a\"\nversion = \"1\"\nwheels = [{ name = \"a-1-py3-none-any.whl\", hashes = { md5 = \"x\" } }]\n";
+        assert!(parse(text)
+            .unwrap_err()
+            .to_string()
+            .contains("without a sha256"));
+    }
+
+    #[test]
+    fn a_condition_every_supported_python_meets_is_left_out() {
+        let s = |m: &str| simplify(m, "3.11");
+        assert_eq!(s("python_full_version >= '3.11'"), None);
+        assert_eq!(
+            s("python_full_version >= '3.11' and sys_platform == 'win32'").as_deref(),
+            Some("sys_platform == 'win32'")
+        );
+        assert_eq!(
+            s("python_full_version >= '3.11' and python_full_version < '3.12'").as_deref(),
+            Some("python_full_version < '3.12'")
+        );
+        assert_eq!(
+            s("sys_platform == 'linux' or python_full_version >= '3.11'").as_deref(),
+            Some("sys_platform == 'linux' or python_full_version >= '3.11'"),
+            "an `or` term is kept: dropping it would change the meaning"
+        );
+        assert_eq!(
+            s("python_full_version >= '3.12'").as_deref(),
+            Some("python_full_version >= '3.12'")
+        );
+    }
+
+    #[test]
+    fn the_minimum_python_comes_from_the_lower_bound() {
+        assert_eq!(minimum_python(">=3.11").unwrap(), "3.11");
+        assert_eq!(minimum_python(">=3.12, <3.15").unwrap(), "3.12");
+        assert!(minimum_python("<3.14").is_err());
+    }
+}
