@@ -197,6 +197,15 @@ pub enum Error {
     /// The lock on disk is not what locking anew gives; the diff from one to the other.
     #[error("{} is out of date", .path.display())]
     Stale { path: PathBuf, diff: String },
+    /// `lock --update NAME` for a package no blueprint locks.
+    #[error("no blueprint locks a package named '{name}'")]
+    UnknownPackage { name: String },
+    /// Locked sets without evidence of a passing `spacegen lock --verify`.
+    #[error("{} has no passing verification for: {}", .path.display(), .blueprints.join(", "))]
+    Unverified {
+        path: PathBuf,
+        blueprints: Vec<String>,
+    },
     /// A blueprint asked for by name that does not exist.
     #[error("no blueprint named '{name}'")]
     UnknownBlueprint {
@@ -280,6 +289,7 @@ impl Error {
         match self {
             Error::Input(_)
             | Error::UnknownBlueprint { .. }
+            | Error::UnknownPackage { .. }
             | Error::NotABlueprint(_)
             | Error::Layer(_)
             | Error::NotEmpty(_)
@@ -288,6 +298,7 @@ impl Error {
             Error::Diagnostic(_)
             | Error::Diagnostics(_)
             | Error::Stale { .. }
+            | Error::Unverified { .. }
             | Error::Unresolvable { .. } => exit::BLUEPRINT,
             Error::Io { .. } | Error::Other(_) => exit::FAILURE,
         }

@@ -85,7 +85,13 @@ fn check_fails_with_a_diff_when_a_blueprint_changed() {
     let (run, _d) = generate_in(&t).status(3).run();
     assert_run("new-blueprint-changed-since-locked", &run);
     let (_run, _d) = Test::new().cwd(t.path()).args(["lock"]).run();
-    let (_run, _d) = Test::new().cwd(t.path()).args(["lock", "--check"]).run();
+    // Locked again, the set is current, but its evidence went with the change.
+    let (run, _d) = Test::new()
+        .cwd(t.path())
+        .args(["lock", "--check"])
+        .status(3)
+        .run();
+    run.stderr_has("has no passing verification for: sqlite-demo");
     let (_run, _d) = generate_in(&t).run();
     assert!(t.path().join("out/README.md").is_file());
 }
@@ -311,4 +317,101 @@ fn a_runtime_set_that_cannot_import_the_app_fails_verification() {
         before,
         "a failed verification changed the lock"
     );
+}
+
+/// Replaces the version of the transitive `package` in blueprint `bp`'s artifacts.
+fn with_transitive_version(text: &str, bp: &str, package: &str, from: &str, to: &str) -> String {
+    let entry = text
+        .find(&format!("[blueprints.{bp}]"))
+        .expect("the blueprint's entry");
+    let needle = format!("name = \"{package}\"\nversion = \"{from}\"");
+    let at = entry + text[entry..].find(&needle).expect("the package's artifact");
+    let mut out = text.to_owned();
+    out.replace_range(
+        at..at + needle.len(),
+        &format!("name = \"{package}\"\nversion = \"{to}\""),
+    );
+    out
+}
+
+/// A rule about a transitive package is enforced over the whole set: a hand-set older
+/// starlette fails `--check` (naming the rule), survives a plain `lock` (versions move only when
+/// asked), and `--update starlette` moves it and says so as `old → new`.
+#[test]
+fn rules_cover_transitive_packages_and_update_moves_them() {
+    let t = workspace();
+    let text = lock_text(&t);
+    let older = with_transitive_version(&text, "sqlite-demo", "starlette", "1.10.0", "1.5.0");
+    fs::write(t.path().join("spaces.lock"), &older).unwrap();
+    let (run, _d) = Test::new()
+        .cwd(t.path())
+        .args(["lock", "--check"])
+        .status(3)
+        .run();
+    run.stderr_has("cannot lock blueprint 'sqlite-demo'");
+    run.stderr_has("the set has starlette 1.5.0, which rule fastapi-0.165-starlette-1.6 forbids");
+
+    let ok = with_transitive_version(&text, "sqlite-demo", "starlette", "1.10.0", "1.9.0");
+    fs::write(t.path().join("spaces.lock"), &ok).unwrap();
+    let (run, _d) = Test::new().cwd(t.path()).args(["lock"]).run();
+    assert!(run.stdout.contains("is up to date"), "{}", run.stdout);
+    assert!(lock_text(&t).contains("name = \"starlette\"\nversion = \"1.9.0\""));
+
+    let (run, _d) = Test::new()
+        .cwd(t.path())
+        .args(["lock", "--update", "starlette"])
+        .run();
+    run.stdout_has("sqlite-demo: starlette 1.9.0 → 1.10.0 (transitive)");
+    assert!(!lock_text(&t).contains("name = \"starlette\"\nversion = \"1.9.0\""));
+}
+
+#[test]
+fn updating_a_package_no_blueprint_locks_is_an_error() {
+    let t = workspace();
+    let before = lock_text(&t);
+    let (run, _d) = Test::new()
+        .cwd(t.path())
+        .args(["lock", "--update", "fastapi", "not-a-package"])
+        .status(2)
+        .run();
+    run.stderr_has("no blueprint locks a package named 'not-a-package'");
+    assert_eq!(lock_text(&t), before);
+}
+
+/// `--check` fails for a set without the evidence of a passing verification, and `lock` says
+/// aloud when it drops evidence.
+#[test]
+fn unverified_sets_fail_the_check_and_dropped_evidence_is_reported() {
+    let t = workspace();
+    let text = lock_text(&t);
+    let at = text
+        .find("\n[blueprints.openrouter.verification]")
+        .expect("openrouter is verified");
+    let end = text[at + 1..]
+        .find("\n[")
+        .map_or(text.len(), |e| at + 1 + e);
+    let unverified = format!(
+        "{}{}",
+        &text[..at + 1],
+        text[end..].trim_start_matches('\n')
+    );
+    fs::write(t.path().join("spaces.lock"), unverified).unwrap();
+    let (run, _d) = Test::new()
+        .cwd(t.path())
+        .args(["lock", "--check"])
+        .status(3)
+        .run();
+    run.stderr_has("has no passing verification for: openrouter");
+    run.stderr_has("run `spacegen lock --verify openrouter`");
+
+    fs::write(t.path().join("spaces.lock"), &text).unwrap();
+    let readme = t
+        .path()
+        .join("blueprints/sqlite-demo/template/README.md.liquid");
+    let mut md = fs::read_to_string(&readme).unwrap();
+    md.push_str("\nOne more line.\n");
+    fs::write(&readme, md).unwrap();
+    let (run, _d) = Test::new().cwd(t.path()).args(["lock"]).run();
+    run.stdout_has("sqlite-demo: the blueprint's files changed since it was locked");
+    run.stderr_has("sqlite-demo: verification evidence dropped");
 }

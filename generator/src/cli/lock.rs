@@ -5,7 +5,7 @@ use std::time::Duration;
 use super::args::LockArgs;
 use super::printer::Printer;
 use crate::error::{Error, Result};
-use crate::lock::relock::{self, Relocked, Update};
+use crate::lock::relock::{self, Note, Relocked, Update};
 use crate::progress::Progress;
 use crate::verify;
 
@@ -23,18 +23,7 @@ pub(super) fn run(args: LockArgs, printer: &Printer) -> Result<()> {
         args.check,
         &mut progress,
     )?;
-    for c in &relocked.changes {
-        match &c.old {
-            Some(old) => printer.out(format_args!(
-                "{}: {} {old} → {}",
-                c.blueprint, c.package, c.new
-            ))?,
-            None => printer.out(format_args!(
-                "{}: {} {} (new)",
-                c.blueprint, c.package, c.new
-            ))?,
-        }
-    }
+    summary(&relocked, printer)?;
     if args.check {
         return check(&relocked, printer);
     }
@@ -46,6 +35,17 @@ pub(super) fn run(args: LockArgs, printer: &Printer) -> Result<()> {
             &mut progress,
         )?;
     }
+    for note in &relocked.notes {
+        match note {
+            Note::EvidenceDropped { blueprint } => printer.err(format_args!(
+                "{blueprint}: verification evidence dropped (what it covered changed): run `spacegen lock --verify {blueprint}`"
+            ))?,
+            Note::Unverified { blueprint } => printer.err(format_args!(
+                "{blueprint}: not verified: run `spacegen lock --verify {blueprint}` (`lock --check` fails without it)"
+            ))?,
+            _ => {}
+        }
+    }
     if relocked.save()? {
         printer.out(format_args!("wrote {}", args.lock.display()))
     } else {
@@ -53,14 +53,83 @@ pub(super) fn run(args: LockArgs, printer: &Printer) -> Result<()> {
     }
 }
 
-fn check(relocked: &Relocked, printer: &Printer) -> Result<()> {
-    if relocked.is_current()? {
-        return printer.out(format_args!("{} is up to date", relocked.path.display()));
+/// Every change of the new lock, a line each: versions (requested packages first, then
+/// transitive ones), files and hashes of unchanged versions, blueprint contents.
+fn summary(relocked: &Relocked, printer: &Printer) -> Result<()> {
+    for c in &relocked.changes {
+        let kind = if c.transitive { " (transitive)" } else { "" };
+        match (&c.old, &c.new) {
+            (Some(old), Some(new)) => printer.out(format_args!(
+                "{}: {} {old} → {new}{kind}",
+                c.blueprint, c.package
+            ))?,
+            (None, Some(new)) => printer.out(format_args!(
+                "{}: {} {new} (new{})",
+                c.blueprint,
+                c.package,
+                if c.transitive { ", transitive" } else { "" }
+            ))?,
+            (Some(old), None) => printer.out(format_args!(
+                "{}: {} {old} (removed{})",
+                c.blueprint,
+                c.package,
+                if c.transitive { ", transitive" } else { "" }
+            ))?,
+            (None, None) => {}
+        }
     }
-    Err(Error::Stale {
-        path: relocked.path.clone(),
-        diff: relocked.diff()?,
-    })
+    for note in &relocked.notes {
+        match note {
+            Note::Content { blueprint } => printer.out(format_args!(
+                "{blueprint}: the blueprint's files changed since it was locked"
+            ))?,
+            Note::Hashes {
+                blueprint,
+                packages,
+            } => printer.out(format_args!(
+                "{blueprint}: files or hashes changed for {}",
+                packages.join(", ")
+            ))?,
+            Note::EvidenceDropped { .. } | Note::Unverified { .. } => {}
+        }
+    }
+    Ok(())
+}
+
+/// `--check`: the lock on disk must be what locking anew gives, and every set must carry the
+/// evidence of a passing verification.
+fn check(relocked: &Relocked, printer: &Printer) -> Result<()> {
+    if !relocked.is_current()? {
+        for note in &relocked.notes {
+            if let Note::EvidenceDropped { blueprint } = note {
+                printer.out(format_args!(
+                    "{blueprint}: its verification evidence would be dropped"
+                ))?;
+            }
+        }
+        return Err(Error::Stale {
+            path: relocked.path.clone(),
+            diff: relocked.diff()?,
+        });
+    }
+    let unverified: Vec<String> = relocked
+        .notes
+        .iter()
+        .filter_map(|n| match n {
+            Note::Unverified { blueprint } => Some(blueprint.clone()),
+            _ => None,
+        })
+        .collect();
+    if !unverified.is_empty() {
+        return Err(Error::Unverified {
+            path: relocked.path.clone(),
+            blueprints: unverified,
+        });
+    }
+    printer.out(format_args!(
+        "{} is up to date, every set verified",
+        relocked.path.display()
+    ))
 }
 
 /// Verifies `which` blueprint (all when `None`) and records the evidence.

@@ -21,9 +21,19 @@ pub(crate) fn render(e: &Error) -> String {
         Error::Diagnostics(all) => all.iter().map(diagnostic).collect::<Vec<_>>().join("\n"),
         Error::Unresolvable { explanation, .. } => format!("error: {e}\n{explanation}"),
         Error::Stale { diff, .. } => format!(
-            "error: {e}\nhelp: run `spacegen lock` and commit the result\n{}",
-            diff.trim_end()
+            "error: {e} (what changed is above)\nhelp: run `spacegen lock` and commit the result\n{}",
+            shortened(diff.trim_end(), DIFF_LINES)
         ),
+        Error::UnknownPackage { .. } => format!(
+            "error: {e}\nhelp: --update takes the names of locked packages (requested or transitive, as `spacegen show` lists them), or none to update everything"
+        ),
+        Error::Unverified { blueprints, .. } => {
+            let target = match blueprints.as_slice() {
+                [one] => format!(" {one}"),
+                _ => String::new(),
+            };
+            format!("error: {e}\nhelp: run `spacegen lock --verify{target}` and commit the result")
+        }
         Error::UnknownBlueprint { known, place, .. } => {
             let help = match place {
                 None => format!(
@@ -44,6 +54,22 @@ pub(crate) fn render(e: &Error) -> String {
         Error::Destination(_) => format!("error: {e}\nnothing was written"),
         Error::Io { .. } | Error::Other(_) => format!("error: {}", chain(e)),
     }
+}
+
+/// The longest diff shown in full; a longer one is cut, saying how much was left out.
+const DIFF_LINES: usize = 80;
+
+fn shortened(text: &str, lines: usize) -> String {
+    let total = text.lines().count();
+    if total <= lines {
+        return text.to_owned();
+    }
+    let head: Vec<&str> = text.lines().take(lines).collect();
+    format!(
+        "{}\n… {} more lines of diff (run `spacegen lock`, then `git diff spaces.lock`)",
+        head.join("\n"),
+        total - lines
+    )
 }
 
 fn plural(n: usize) -> &'static str {

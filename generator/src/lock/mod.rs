@@ -9,6 +9,7 @@ pub(crate) mod pins;
 pub(crate) mod relock;
 pub(crate) mod resolve;
 pub(crate) mod uv;
+pub(crate) mod whole;
 
 pub(crate) use file::{LoadedLock, LockedBlueprint, Verification};
 pub(crate) use pins::PinnedGroup;

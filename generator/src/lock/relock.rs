@@ -14,6 +14,7 @@ use super::file::{self, Lock, LockedArtifact, LockedBlueprint, LockedPackage, Ve
 use super::matrix::Matrix;
 use super::resolve::{self, Request};
 use super::uv;
+use super::whole;
 use crate::blueprint::{self, Blueprint, Kind, Source};
 use crate::error::{Error, Result};
 use crate::progress::Progress;
@@ -37,7 +38,26 @@ pub(crate) struct Change {
     pub package: String,
     /// `None` when the package is new to the lock.
     pub old: Option<String>,
-    pub new: String,
+    /// `None` when the package left the set.
+    pub new: Option<String>,
+    /// A dependency of the requested packages, not one the blueprint requests.
+    pub transitive: bool,
+}
+
+/// What else changed about a blueprint's locked set, besides versions.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Note {
+    /// The blueprint's files changed since it was locked.
+    Content { blueprint: String },
+    /// Same versions, other files or hashes (the index changed what it serves).
+    Hashes {
+        blueprint: String,
+        packages: Vec<String>,
+    },
+    /// The evidence of a passing verification no longer applies and is dropped.
+    EvidenceDropped { blueprint: String },
+    /// The set has no evidence of a passing verification.
+    Unverified { blueprint: String },
 }
 
 /// A lock made anew, beside the one on disk.
@@ -51,6 +71,7 @@ pub(crate) struct Relocked {
     /// The blueprints that were locked (layers are not), in name order.
     pub blueprints: Vec<Blueprint>,
     pub changes: Vec<Change>,
+    pub notes: Vec<Note>,
 }
 
 /// Resolves every blueprint in `blueprints_dir` against its matrix, keeping the versions of the
@@ -82,6 +103,7 @@ pub(crate) fn relock(
         lock: Lock::empty(),
         blueprints: Vec::new(),
         changes: Vec::new(),
+        notes: Vec::new(),
     };
     for name in source.names()? {
         let bp = blueprint::load(&source, &name)?;
@@ -91,8 +113,27 @@ pub(crate) fn relock(
         let previous = old.blueprints.get(&bp.name);
         let entry = lock_blueprint(&bp, &matrix, previous, update, offline, progress)?;
         relocked.changes.extend(changes(&bp.name, previous, &entry));
+        relocked.notes.extend(notes(&bp.name, previous, &entry));
         relocked.lock.blueprints.insert(bp.name.clone(), entry);
         relocked.blueprints.push(bp);
+    }
+    if let Update::Only(list) = update {
+        let locked = |name: &str| {
+            old.blueprints
+                .values()
+                .chain(relocked.lock.blueprints.values())
+                .any(|e| {
+                    e.packages.contains_key(name) || e.artifacts.iter().any(|a| a.name == name)
+                })
+        };
+        for given in list {
+            let known = requirement::normalise(given).is_ok_and(|n| locked(&n));
+            if !known {
+                return Err(Error::UnknownPackage {
+                    name: given.clone(),
+                });
+            }
+        }
     }
     Ok(relocked)
 }
@@ -130,6 +171,9 @@ impl Relocked {
     pub(crate) fn record(&mut self, name: &str, evidence: Verification) {
         if let Some(entry) = self.lock.blueprints.get_mut(name) {
             entry.verification = Some(evidence);
+            self.notes.retain(|n| {
+                !matches!(n, Note::EvidenceDropped { blueprint } | Note::Unverified { blueprint } if blueprint == name)
+            });
         }
     }
 
@@ -143,19 +187,114 @@ impl Relocked {
     }
 }
 
+/// The versions of every package of a set: the requested ones, and each distribution of the
+/// transitive set (a package pinned per Python version shows each, `2.4.6, 2.5.5`).
+fn versions(entry: &LockedBlueprint) -> BTreeMap<String, (String, bool)> {
+    let mut out: BTreeMap<String, (String, bool)> = BTreeMap::new();
+    for a in &entry.artifacts {
+        let slot = out.entry(a.name.clone()).or_insert((String::new(), true));
+        if !slot.0.split(", ").any(|v| v == a.version) {
+            if !slot.0.is_empty() {
+                slot.0.push_str(", ");
+            }
+            slot.0.push_str(&a.version);
+        }
+    }
+    for (name, p) in &entry.packages {
+        out.insert(name.clone(), (p.version.clone(), false));
+    }
+    out
+}
+
 fn changes(name: &str, old: Option<&LockedBlueprint>, new: &LockedBlueprint) -> Vec<Change> {
-    new.packages
-        .iter()
-        .filter_map(|(pkg, locked)| {
-            let old = old.and_then(|o| o.packages.get(pkg)).map(|o| &o.version);
-            (old != Some(&locked.version)).then(|| Change {
+    let before = old.map(versions).unwrap_or_default();
+    let after = versions(new);
+    // Without artifacts (an offline run), transitive packages are unknown, not removed.
+    let compare_transitive = !new.artifacts.is_empty();
+    let mut out = Vec::new();
+    for (pkg, (version, transitive)) in &after {
+        let was = before.get(pkg).map(|(v, _)| v);
+        if was != Some(version) {
+            out.push(Change {
                 blueprint: name.to_owned(),
                 package: pkg.clone(),
-                old: old.cloned(),
-                new: locked.version.clone(),
+                old: was.cloned(),
+                new: Some(version.clone()),
+                transitive: *transitive,
+            });
+        }
+    }
+    for (pkg, (version, transitive)) in &before {
+        if !after.contains_key(pkg) && (compare_transitive || !transitive) {
+            out.push(Change {
+                blueprint: name.to_owned(),
+                package: pkg.clone(),
+                old: Some(version.clone()),
+                new: None,
+                transitive: *transitive,
+            });
+        }
+    }
+    out.sort_by(|a, b| (a.transitive, &a.package).cmp(&(b.transitive, &b.package)));
+    out
+}
+
+fn notes(name: &str, old: Option<&LockedBlueprint>, new: &LockedBlueprint) -> Vec<Note> {
+    let blueprint = name.to_owned();
+    let mut out = Vec::new();
+    if let Some(o) = old {
+        if o.content_hash != new.content_hash {
+            out.push(Note::Content {
+                blueprint: blueprint.clone(),
+            });
+        }
+        let rehashed: Vec<String> = new
+            .artifacts
+            .iter()
+            .filter(|a| {
+                o.artifacts
+                    .iter()
+                    .any(|b| b.name == a.name && b.version == a.version && b.files != a.files)
             })
-        })
-        .collect()
+            .map(|a| format!("{} {}", a.name, a.version))
+            .collect();
+        if !rehashed.is_empty() {
+            out.push(Note::Hashes {
+                blueprint: blueprint.clone(),
+                packages: rehashed,
+            });
+        }
+        if o.verification.is_some() && new.verification.is_none() {
+            out.push(Note::EvidenceDropped {
+                blueprint: blueprint.clone(),
+            });
+        }
+    }
+    if new.verification.as_ref().is_none_or(|v| v.result != "pass")
+        && !out
+            .iter()
+            .any(|n| matches!(n, Note::EvidenceDropped { .. }))
+    {
+        out.push(Note::Unverified { blueprint });
+    }
+    out
+}
+
+/// Whether `update` names `name` (or everything).
+fn updating(update: &Update, name: &str) -> bool {
+    match update {
+        Update::Nothing => false,
+        Update::All => true,
+        Update::Only(list) => list
+            .iter()
+            .any(|u| requirement::normalise(u).is_ok_and(|n| n == name)),
+    }
+}
+
+/// Whether `update` moves anything of the locked set `entry`, transitive packages included.
+fn touches(update: &Update, entry: &LockedBlueprint) -> bool {
+    entry.packages.keys().any(|n| updating(update, n))
+        || entry.artifacts.iter().any(|a| updating(update, &a.name))
 }
 
 /// The request a blueprint makes of the resolver.
@@ -234,21 +373,88 @@ fn lock_blueprint(
                 .iter()
                 .map(|(n, p)| (n, &p.version))
                 .eq(packages.iter().map(|(n, p)| (n, &p.version)))
+            // The set holds the files of each pinned version (not of another one).
+            && packages.iter().all(|(n, p)| {
+                o.artifacts
+                    .iter()
+                    .any(|a| a.name == *n && a.version == p.version)
+            })
     });
+    let reusable = reusable.filter(|o| !touches(update, o));
     let artifacts = match reusable {
         Some(o) => o.artifacts.clone(),
         None if offline || packages.is_empty() => Vec::new(),
         None => {
             progress.resolving(&bp.name);
-            transitive_set(bp, &packages, &requires_python)?
+            // Transitive packages keep their locked versions unless they are being updated
+            // (or the new direct pins leave them no choice).
+            let keep: Vec<String> = old
+                .filter(|_| *update != Update::All)
+                .map(|o| {
+                    o.artifacts
+                        .iter()
+                        .filter(|a| !o.packages.contains_key(&a.name))
+                        .filter(|a| !updating(update, &a.name))
+                        .map(|a| match &a.marker {
+                            Some(m) => format!("{}=={} ; {m}", a.name, a.version),
+                            None => format!("{}=={}", a.name, a.version),
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            let direct = whole::versions(
+                packages
+                    .iter()
+                    .map(|(n, p)| (n.as_str(), p.version.as_str())),
+            );
+            let rules = whole::constraints(matrix, &direct, &bp.dependencies.uses);
+            let with_keep: Vec<String> = rules.iter().cloned().chain(keep).collect();
+            match transitive_set(bp, &packages, &requires_python, &with_keep) {
+                Ok(set) => set,
+                Err(_) if with_keep.len() > rules.len() => {
+                    transitive_set(bp, &packages, &requires_python, &rules)?
+                }
+                Err(e) => return Err(e),
+            }
         }
     };
+    let mut rules = resolution.rules;
+    if !artifacts.is_empty() {
+        let set = whole::versions(
+            packages
+                .iter()
+                .map(|(n, p)| (n.as_str(), p.version.as_str()))
+                .chain(
+                    artifacts
+                        .iter()
+                        .map(|a| (a.name.as_str(), a.version.as_str())),
+                ),
+        );
+        let (violations, applied) = whole::check(matrix, &set, &bp.dependencies.uses);
+        if !violations.is_empty() {
+            let explanation: Vec<String> = violations
+                .iter()
+                .map(|v| format!("  - {}", v.message))
+                .collect();
+            return Err(Error::Unresolvable {
+                blueprint: bp.name.clone(),
+                file: format!("{}/blueprint.toml", bp.origin),
+                explanation: format!(
+                    "The locked set breaks the matrix's rules:\n{}",
+                    explanation.join("\n")
+                ),
+            });
+        }
+        rules.extend(applied);
+        rules.sort();
+        rules.dedup();
+    }
     let mut entry = LockedBlueprint {
         version: bp.version.to_string(),
         content_hash: bp.content_hash.clone(),
         python,
         requires_python,
-        rules: resolution.rules,
+        rules,
         packages,
         artifacts,
         verification: None,
@@ -271,6 +477,7 @@ fn transitive_set(
     bp: &Blueprint,
     packages: &BTreeMap<String, LockedPackage>,
     requires_python: &str,
+    keep: &[String],
 ) -> Result<Vec<LockedArtifact>> {
     let pinned = |dev: bool| -> Vec<String> {
         bp.dependencies
@@ -285,7 +492,7 @@ fn transitive_set(
     let all: Vec<String> = runtime.iter().cloned().chain(pinned(true)).collect();
     let work = tempfile::tempdir()
         .map_err(|e| Error::io("create a temporary folder", std::env::temp_dir(), e))?;
-    let full = uv::compile(&all, &[], requires_python, work.path())?;
+    let full = uv::compile(&all, keep, requires_python, work.path())?;
     // With their markers: a package may be pinned to two versions for two sets of Pythons.
     let constraints: Vec<String> = full
         .iter()
@@ -380,7 +587,8 @@ mod tests {
                 blueprint: "bp".into(),
                 package: "demo-pkg".into(),
                 old: None,
-                new: "2.0".into()
+                new: Some("2.0".into()),
+                transitive: false,
             }]
         );
         assert!(!r.is_current().unwrap());
@@ -401,8 +609,11 @@ mod tests {
             .replace("version = \"2.0\"", "version = \"1.5\"");
         fs::write(dir.path().join("spaces.lock"), older).unwrap();
         assert_eq!(locked_version(&run(dir.path(), &Update::Nothing)), "1.5");
+        // A name no blueprint locks is an error, not a silent no-op.
         let other = Update::Only(vec!["unrelated".into()]);
-        assert_eq!(locked_version(&run(dir.path(), &other)), "1.5");
+        let lock = dir.path().join("spaces.lock");
+        let err = relock(dir.path(), &lock, &other, true, &mut Seen::default()).unwrap_err();
+        assert!(matches!(err, Error::UnknownPackage { ref name } if name == "unrelated"));
         // Named as the user types it, normalised as the index does.
         let named = run(dir.path(), &Update::Only(vec!["DEMO.pkg".into()]));
         assert_eq!(locked_version(&named), "2.0");
