@@ -38,6 +38,7 @@ fn synthetic() -> (Matrix, Request) {
         python: Version::from_str("3.11").expect("version"),
         packages: BTreeMap::new(),
         rules: Vec::new(),
+        declared: BTreeMap::new(),
     };
     for p in 0..packages {
         let vs = (0..versions)

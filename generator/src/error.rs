@@ -200,6 +200,9 @@ pub enum Error {
     /// `lock --update NAME` for a package no blueprint locks.
     #[error("no blueprint locks a package named '{name}'")]
     UnknownPackage { name: String },
+    /// `matrix refresh NAME` for a package matrix.toml does not list.
+    #[error("matrix.toml lists no package named '{name}'")]
+    NotInMatrix { name: String },
     /// Locked sets without evidence of a passing `spacegen lock --verify`.
     #[error("{} has no passing verification for: {}", .path.display(), .blueprints.join(", "))]
     Unverified {
@@ -290,6 +293,7 @@ impl Error {
             Error::Input(_)
             | Error::UnknownBlueprint { .. }
             | Error::UnknownPackage { .. }
+            | Error::NotInMatrix { .. }
             | Error::NotABlueprint(_)
             | Error::Layer(_)
             | Error::NotEmpty(_)

@@ -415,3 +415,43 @@ fn unverified_sets_fail_the_check_and_dropped_evidence_is_reported() {
     run.stdout_has("sqlite-demo: the blueprint's files changed since it was locked");
     run.stderr_has("sqlite-demo: verification evidence dropped");
 }
+
+/// `spacegen matrix refresh` records what the index declares (Requires-Python and the
+/// requirements between matrix packages) in matrix.index.toml, which `lock` then obeys; an
+/// unknown package is refused and nothing is written.
+#[test]
+fn matrix_refresh_records_what_the_index_declares() {
+    let t = workspace();
+    let index = t.path().join("blueprints/matrix.index.toml");
+    let _ = fs::remove_file(&index);
+    let (run, _d) = Test::new()
+        .cwd(t.path())
+        .args(["matrix", "refresh", "not-a-package"])
+        .status(2)
+        .run();
+    run.stderr_has("matrix.toml lists no package named 'not-a-package'");
+    assert!(!index.exists());
+
+    let (run, _d) = Test::new()
+        .cwd(t.path())
+        .args(["matrix", "refresh", "fastapi"])
+        .run();
+    run.stdout_has("matrix.index.toml");
+    let written: toml::Table = toml::from_str(&fs::read_to_string(&index).unwrap()).unwrap();
+    let fastapi = &written["declared"]["fastapi"]["0.165.0"];
+    assert_eq!(fastapi["requires-python"].as_str(), Some(">=3.11"));
+    let requires: Vec<&str> = fastapi["requires"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|r| r.as_str())
+        .collect();
+    assert!(requires.contains(&"starlette>=1.6.0"), "{requires:?}");
+    assert!(requires.contains(&"pydantic>=2.9.0"), "{requires:?}");
+    assert!(
+        written["declared"].get("pydantic").is_none(),
+        "only the named package was refreshed"
+    );
+    let (run, _d) = Test::new().cwd(t.path()).args(["lock", "--check"]).run();
+    run.stdout_has("up to date");
+}

@@ -44,6 +44,24 @@ pub(crate) enum Command {
     /// Resolve every blueprint and write spaces.lock (or check, update, verify it)
     #[command(after_help = EXIT_CODES)]
     Lock(LockArgs),
+    /// Maintain blueprints/matrix.toml's machine-written part, matrix.index.toml
+    #[command(subcommand)]
+    Matrix(MatrixCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub(crate) enum MatrixCommand {
+    /// Fetch new candidate versions and each candidate's declared requirements and Python bound
+    /// from the package index into matrix.index.toml
+    #[command(after_help = EXIT_CODES)]
+    Refresh {
+        /// Packages to refresh (all of the matrix when none are named)
+        #[arg(value_name = "PACKAGE")]
+        packages: Vec<String>,
+        /// Folder holding matrix.toml
+        #[arg(long, value_name = "DIR", default_value = "blueprints")]
+        blueprints: PathBuf,
+    },
 }
 
 #[derive(Args, Debug)]

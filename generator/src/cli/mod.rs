@@ -5,6 +5,7 @@
 mod args;
 mod list;
 mod lock;
+mod matrix;
 mod new;
 mod printer;
 mod prompt;
@@ -37,6 +38,10 @@ pub fn main() -> i32 {
         Command::List => list::run(&printer),
         Command::Show { blueprint } => show::run(&blueprint, &printer),
         Command::Lock(args) => lock::run(args, &printer),
+        Command::Matrix(args::MatrixCommand::Refresh {
+            packages,
+            blueprints,
+        }) => matrix::refresh(&packages, &blueprints, &printer),
     };
     match result {
         Ok(()) => exit::OK,

@@ -27,6 +27,9 @@ pub(crate) fn render(e: &Error) -> String {
         Error::UnknownPackage { .. } => format!(
             "error: {e}\nhelp: --update takes the names of locked packages (requested or transitive, as `spacegen show` lists them), or none to update everything"
         ),
+        Error::NotInMatrix { .. } => format!(
+            "error: {e}\nhelp: add it under [packages] in matrix.toml with at least one version, then refresh"
+        ),
         Error::Unverified { blueprints, .. } => {
             let target = match blueprints.as_slice() {
                 [one] => format!(" {one}"),

@@ -105,6 +105,9 @@ pub struct Matrix {
     /// Candidate versions per normalised package name, ascending.
     pub packages: BTreeMap<String, Vec<Version>>,
     pub rules: Vec<Rule>,
+    /// What the index declares about candidates (`matrix.index.toml`): their Python bound and
+    /// requirements on other packages of the matrix.
+    pub declared: BTreeMap<(String, Version), super::index::Declaration>,
 }
 
 /// Parses matrix text, pointing errors at the value they are about.
@@ -276,14 +279,40 @@ impl Matrix {
             python,
             packages,
             rules,
+            declared: BTreeMap::new(),
         })
     }
 
-    /// Reads the matrix beside the blueprint folders in `dir`.
+    /// Reads the matrix beside the blueprint folders in `dir`, with what the index declares
+    /// (`matrix.index.toml`, when there is one): its candidates join the listed ones.
     pub fn read(dir: &std::path::Path) -> Result<Matrix> {
         let path = dir.join(FILE_NAME);
         let text = std::fs::read_to_string(&path).map_err(|e| Error::io("read", &path, e))?;
-        Matrix::parse(&text, &path.display().to_string())
+        let mut matrix = Matrix::parse(&text, &path.display().to_string())?;
+        if let Some(index) = super::index::Index::read(dir)? {
+            matrix.add_index(&index)?;
+        }
+        Ok(matrix)
+    }
+
+    /// Adds the index's candidates (of listed packages) and declarations.
+    pub(crate) fn add_index(&mut self, index: &super::index::Index) -> Result<()> {
+        for (name, versions) in &index.candidates {
+            let Some(listed) = self.packages.get_mut(name) else {
+                continue;
+            };
+            for v in versions {
+                let v = Version::from_str(v).map_err(|e| {
+                    Error::Other(format!("{}: {name} {v}: {e}", super::index::FILE_NAME))
+                })?;
+                if !listed.contains(&v) {
+                    listed.push(v);
+                }
+            }
+            listed.sort();
+        }
+        self.declared = index.declarations()?;
+        Ok(())
     }
 
     pub fn rule(&self, id: &str) -> Option<&Rule> {

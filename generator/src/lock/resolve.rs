@@ -174,6 +174,18 @@ impl Provider<'_> {
                 }
             }
             Node::Package(name) => {
+                // What the index declares for this version: its Python bound, and its
+                // requirements on the other packages the blueprint requests.
+                if let Some(d) = self.matrix.declared.get(&(name.clone(), version.clone())) {
+                    if let Some(python) = &d.requires_python {
+                        add(Node::Python, ranges(python));
+                    }
+                    for (dep, spec) in &d.requires {
+                        if self.requested.contains_key(dep.as_str()) {
+                            add(Node::Package(dep.clone()), ranges(spec));
+                        }
+                    }
+                }
                 for rule in &self.matrix.rules {
                     if let Condition::Package {
                         name: if_name,
@@ -506,6 +518,46 @@ evidence = "e"
         assert_eq!(r.versions["fastapi"], v("0.162.5"));
         let err = resolve(&m, &request(&["fastapi>=0.165"])).unwrap_err();
         snapshot!("resolve@fastapi_needs_newer_python", err.to_string());
+    }
+
+    /// The index's declarations steer the resolver away from sets pip would refuse: openai-agents
+    /// 0.7.0 declares `openai<3`, and a candidate needing a newer Python is not proposed.
+    #[test]
+    fn what_the_index_declares_is_obeyed() {
+        let text = r#"[python]
+target = "3.11"
+[packages]
+openai = ["2.54.0", "3.57.0"]
+openai-agents = ["0.7.0", "0.24.0"]
+fastapi = ["0.165.0", "0.170.0"]
+"#;
+        let mut m = Matrix::parse(text, "test matrix").unwrap();
+        let index: crate::lock::index::Index = toml::from_str(
+            r#"
+[declared.openai-agents."0.24.0"]
+requires = ["openai>=3.50"]
+[declared.openai-agents."0.7.0"]
+requires = ["openai<3,>=2.9"]
+[declared.fastapi."0.170.0"]
+requires-python = ">=3.12"
+"#,
+        )
+        .unwrap();
+        m.add_index(&index).unwrap();
+        let r = resolve(&m, &request(&["openai-agents", "openai<3", "fastapi"])).unwrap();
+        assert_eq!(r.versions["openai-agents"], v("0.7.0"));
+        assert_eq!(
+            r.versions["fastapi"],
+            v("0.165.0"),
+            "0.170.0 needs Python 3.12"
+        );
+        let r = resolve(&m, &request(&["openai-agents", "openai"])).unwrap();
+        assert_eq!(
+            (&r.versions["openai-agents"], &r.versions["openai"]),
+            (&v("0.24.0"), &v("3.57.0"))
+        );
+        let err = resolve(&m, &request(&["openai-agents>=0.24", "openai<3"])).unwrap_err();
+        assert!(err.to_string().contains("openai-agents"), "{err}");
     }
 
     #[test]

@@ -1,0 +1,28 @@
+//! `spacegen matrix refresh`: what the package index declares, into matrix.index.toml.
+
+use std::path::Path;
+
+use super::printer::Printer;
+use crate::error::{Error, Result};
+use crate::lock::index::{self, Index};
+use crate::lock::interpreter;
+use crate::lock::matrix::{self, Matrix};
+
+pub(super) fn refresh(packages: &[String], dir: &Path, printer: &Printer) -> Result<()> {
+    let path = dir.join(matrix::FILE_NAME);
+    let text = std::fs::read_to_string(&path).map_err(|e| Error::io("read", &path, e))?;
+    let listed = Matrix::parse(&text, &path.display().to_string())?;
+    let old = Index::read(dir)?.unwrap_or_default();
+    let python = interpreter::interpreter();
+    let refreshed = index::refresh(&python, &listed.packages, old, packages)?;
+    for (name, version) in &refreshed.new_versions {
+        printer.out(format_args!("{name} {version}: new candidate"))?;
+    }
+    let declared: usize = refreshed.index.declared.values().map(|v| v.len()).sum();
+    let target = dir.join(index::FILE_NAME);
+    crate::lock::file::replace(&target, refreshed.index.to_text()?.as_bytes())?;
+    printer.out(format_args!(
+        "wrote {} ({declared} candidates with their declared requirements); run `spacegen lock` to use it",
+        target.display()
+    ))
+}
