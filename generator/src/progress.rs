@@ -5,7 +5,7 @@ use std::time::Duration;
 
 /// Receives progress events; every method does nothing unless overridden.
 pub(crate) trait Progress {
-    /// pip is asked for a blueprint's transitive set.
+    /// uv is asked for a blueprint's transitive set.
     fn resolving(&mut self, _blueprint: &str) {}
     /// Verification of a blueprint starts.
     fn verifying(&mut self, _blueprint: &str) {}

@@ -53,6 +53,17 @@ fn lock_text(t: &Test) -> String {
     fs::read_to_string(t.path().join("spaces.lock")).unwrap()
 }
 
+/// `text` without any verification evidence of blueprint `bp`.
+fn without_evidence(text: &str, bp: &str) -> String {
+    let header = format!("\n[[blueprints.{bp}.verifications]]");
+    let mut out = text.to_owned();
+    while let Some(at) = out.find(&header) {
+        let end = out[at + 1..].find("\n[").map_or(out.len(), |e| at + 1 + e);
+        out = format!("{}{}", &out[..at + 1], out[end..].trim_start_matches('\n'));
+    }
+    out
+}
+
 #[test]
 fn locking_an_unchanged_workspace_changes_no_byte() {
     let t = workspace();
@@ -159,7 +170,7 @@ fn update_moves_a_package_and_prints_old_and_new() {
         let mut table: toml::Table = toml::from_str(text).unwrap();
         let entry = table["blueprints"]["sqlite-demo"].clone();
         let mut entry = entry.as_table().unwrap().clone();
-        let had = entry.remove("verification").is_some();
+        let had = entry.remove("verifications").is_some();
         table["blueprints"]
             .as_table_mut()
             .unwrap()
@@ -183,28 +194,49 @@ fn verify_proves_the_locked_set_and_records_the_evidence() {
     let t = workspace();
     // Start without evidence, so the run records it whatever the date of the shipped one.
     let text = lock_text(&t);
-    let unverified = match text.find("\n[blueprints.sqlite-demo.verification]") {
-        Some(at) => {
-            let end = text[at + 1..]
-                .find("\n[")
-                .map_or(text.len(), |e| at + 1 + e);
-            format!(
-                "{}{}",
-                &text[..at + 1],
-                &text[end..].trim_start_matches('\n')
-            )
-        }
-        None => text,
-    };
-    fs::write(t.path().join("spaces.lock"), unverified).unwrap();
+    let unverified = without_evidence(&text, "sqlite-demo");
+    assert_ne!(unverified, text, "the shipped lock carries evidence");
+    fs::write(t.path().join("spaces.lock"), &unverified).unwrap();
+    let evidence = t.path().join("evidence.json");
     let (run, _d) = Test::new()
         .cwd(t.path())
-        .args(["lock", "--verify", "sqlite-demo"])
+        .args(["lock", "--verify", "sqlite-demo", "--evidence-out"])
+        .args([evidence.to_str().unwrap()])
         .run();
     assert_run("lock-verify", &run);
     let lock = lock_text(&t);
     let table: toml::Table = toml::from_str(&lock).unwrap();
-    let v = &table["blueprints"]["sqlite-demo"]["verification"];
+    let runs = table["blueprints"]["sqlite-demo"]["verifications"]
+        .as_array()
+        .unwrap();
+    assert_eq!(runs.len(), 1, "{runs:?}");
+    let v = &runs[0];
+    assert!(v["platform"].as_str().unwrap().contains("linux"));
+    // The evidence, carried to another checkout of the same set, is recorded there; about a set
+    // that changed since, it is refused.
+    let other = workspace();
+    fs::write(other.path().join("spaces.lock"), &unverified).unwrap();
+    let (run, _d) = Test::new()
+        .cwd(other.path())
+        .args(["lock", "--merge-evidence", evidence.to_str().unwrap()])
+        .run();
+    run.stdout_has("recorded sqlite-demo on Python 3.11");
+    let merged: toml::Table = toml::from_str(&lock_text(&other)).unwrap();
+    assert_eq!(
+        merged["blueprints"]["sqlite-demo"]["verifications"],
+        table["blueprints"]["sqlite-demo"]["verifications"]
+    );
+    let changed = without_evidence(&lock_text(&other), "sqlite-demo").replace(
+        "name = \"starlette\"\nversion = \"1.10.0\"",
+        "name = \"starlette\"\nversion = \"1.9.0\"",
+    );
+    fs::write(other.path().join("spaces.lock"), &changed).unwrap();
+    let (run, _d) = Test::new()
+        .cwd(other.path())
+        .args(["lock", "--merge-evidence", evidence.to_str().unwrap()])
+        .status(1)
+        .run();
+    run.stderr_has("covers another set than spaces.lock holds");
     assert_eq!(v["result"].as_str(), Some("pass"));
     assert_eq!(v["spacegen"].as_str(), Some(env!("CARGO_PKG_VERSION")));
     assert!(v["python"].as_str().unwrap().starts_with("3.11"));
@@ -384,17 +416,7 @@ fn updating_a_package_no_blueprint_locks_is_an_error() {
 fn unverified_sets_fail_the_check_and_dropped_evidence_is_reported() {
     let t = workspace();
     let text = lock_text(&t);
-    let at = text
-        .find("\n[blueprints.openrouter.verification]")
-        .expect("openrouter is verified");
-    let end = text[at + 1..]
-        .find("\n[")
-        .map_or(text.len(), |e| at + 1 + e);
-    let unverified = format!(
-        "{}{}",
-        &text[..at + 1],
-        text[end..].trim_start_matches('\n')
-    );
+    let unverified = without_evidence(&text, "openrouter");
     fs::write(t.path().join("spaces.lock"), unverified).unwrap();
     let (run, _d) = Test::new()
         .cwd(t.path())
@@ -414,6 +436,31 @@ fn unverified_sets_fail_the_check_and_dropped_evidence_is_reported() {
     let (run, _d) = Test::new().cwd(t.path()).args(["lock"]).run();
     run.stdout_has("sqlite-demo: the blueprint's files changed since it was locked");
     run.stderr_has("sqlite-demo: verification evidence dropped");
+}
+
+#[test]
+fn the_verification_plan_covers_every_blueprint_python_and_runner() {
+    let t = workspace();
+    let (run, _d) = Test::new()
+        .cwd(t.path())
+        .args(["lock", "--verify-plan"])
+        .run();
+    let plan: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let jobs = plan["include"].as_array().unwrap();
+    for bp in ["sqlite-demo", "openrouter", "neon-qdrant-openai"] {
+        for python in ["3.11", "3.12", "3.13", "3.14"] {
+            for os in [
+                "ubuntu-latest",
+                "ubuntu-24.04-arm",
+                "macos-latest",
+                "windows-latest",
+            ] {
+                let job = serde_json::json!({"blueprint": bp, "python": python, "os": os});
+                assert!(jobs.contains(&job), "{job} is not planned");
+            }
+        }
+    }
+    assert_eq!(jobs.len(), 48);
 }
 
 /// `spacegen matrix refresh` records what the index declares (Requires-Python and the
@@ -454,4 +501,22 @@ fn matrix_refresh_records_what_the_index_declares() {
     );
     let (run, _d) = Test::new().cwd(t.path()).args(["lock", "--check"]).run();
     run.stdout_has("up to date");
+}
+
+/// The shipped workflow runs the plan, one `--verify` per job with `--evidence-out`, and merges.
+#[test]
+fn the_verify_workflow_plans_verifies_and_merges() {
+    let text = fs::read_to_string(repo_root().join(".github/workflows/verify.yml")).unwrap();
+    let docs = yaml_rust2::YamlLoader::load_from_str(&text).unwrap();
+    let jobs = &docs[0]["jobs"];
+    for job in ["plan", "verify", "merge"] {
+        assert!(!jobs[job].is_badvalue(), "no job {job}");
+    }
+    assert!(text.contains("lock --verify-plan"));
+    assert!(text.contains("--evidence-out evidence.json"));
+    assert!(text.contains("lock --merge-evidence"));
+    assert_eq!(
+        jobs["verify"]["strategy"]["matrix"].as_str(),
+        Some("${{ fromJSON(needs.plan.outputs.matrix) }}")
+    );
 }

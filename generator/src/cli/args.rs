@@ -81,6 +81,16 @@ pub(crate) struct LockArgs {
     /// Prove the locked set: install it with --require-hashes, run the generated tests, boot it
     #[arg(long, value_name = "BLUEPRINT", num_args = 0..=1)]
     pub verify: Option<Option<String>>,
+    /// With --verify: also write the evidence to FILE (JSON), for --merge-evidence elsewhere
+    #[arg(long, value_name = "FILE", requires = "verify")]
+    pub evidence_out: Option<PathBuf>,
+    /// Print the verification plan (every blueprint × supported Python × OS) as a GitHub
+    /// Actions matrix (JSON), for .github/workflows/verify.yml
+    #[arg(long, conflicts_with_all = ["check", "update", "verify", "merge_evidence"])]
+    pub verify_plan: bool,
+    /// Record the evidence of --verify runs made elsewhere (files written by --evidence-out)
+    #[arg(long, value_name = "FILE", num_args = 1.., conflicts_with_all = ["check", "update", "verify"])]
+    pub merge_evidence: Vec<PathBuf>,
 }
 
 #[derive(Args, Debug)]

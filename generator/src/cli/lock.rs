@@ -1,5 +1,6 @@
 //! `spacegen lock`: lock anew, then check (`--check`), verify (`--verify`) or write.
 
+use std::str::FromStr;
 use std::time::Duration;
 
 use super::args::LockArgs;
@@ -10,6 +11,9 @@ use crate::progress::Progress;
 use crate::verify;
 
 pub(super) fn run(args: LockArgs, printer: &Printer) -> Result<()> {
+    if args.verify_plan {
+        return verify_plan(&args, printer);
+    }
     let update = match &args.update {
         None => Update::Nothing,
         Some(list) if list.is_empty() => Update::All,
@@ -28,12 +32,28 @@ pub(super) fn run(args: LockArgs, printer: &Printer) -> Result<()> {
         return check(&relocked, printer);
     }
     if let Some(which) = &args.verify {
-        verify_all(
+        let done = verify_all(
             &mut relocked,
             &args.blueprints,
             which.as_deref(),
             &mut progress,
         )?;
+        if let Some(path) = &args.evidence_out {
+            write_evidence(&relocked, &done, path)?;
+            printer.out(format_args!("wrote the evidence to {}", path.display()))?;
+        }
+    }
+    for path in &args.merge_evidence {
+        let merged = merge_evidence(&mut relocked, path)?;
+        printer.out(format_args!(
+            "{}: recorded {}",
+            path.display(),
+            if merged.is_empty() {
+                "nothing".to_owned()
+            } else {
+                merged.join(", ")
+            }
+        ))?;
     }
     for note in &relocked.notes {
         match note {
@@ -132,13 +152,13 @@ fn check(relocked: &Relocked, printer: &Printer) -> Result<()> {
     ))
 }
 
-/// Verifies `which` blueprint (all when `None`) and records the evidence.
+/// Verifies `which` blueprint (all when `None`) and records the evidence; the names verified.
 fn verify_all(
     relocked: &mut Relocked,
     dir: &std::path::Path,
     which: Option<&str>,
     progress: &mut Steps<'_>,
-) -> Result<()> {
+) -> Result<Vec<String>> {
     if let Some(name) = which {
         if relocked.blueprint(name).is_none() {
             return Err(Error::UnknownBlueprint {
@@ -154,14 +174,138 @@ fn verify_all(
         .map(|b| b.name.clone())
         .filter(|n| which.is_none_or(|w| w == n))
         .collect();
+    let mut done = Vec::new();
     for name in names {
         let Some((bp, entry)) = relocked.blueprint(&name) else {
             continue;
         };
         let evidence = verify::verify(bp, entry, progress)?;
         relocked.record(&name, evidence);
+        done.push(name);
     }
-    Ok(())
+    Ok(done)
+}
+
+/// The Python minor versions a verification plan covers, where the set supports them.
+const PLAN_PYTHONS: [&str; 4] = ["3.11", "3.12", "3.13", "3.14"];
+/// The GitHub Actions runners of a verification plan: Linux x86_64 and aarch64, macOS (arm64),
+/// Windows.
+const PLAN_RUNNERS: [&str; 4] = [
+    "ubuntu-latest",
+    "ubuntu-24.04-arm",
+    "macos-latest",
+    "windows-latest",
+];
+
+/// `--verify-plan`: one job per blueprint × supported Python × runner, as the `matrix` value of
+/// a GitHub Actions job (`{"include": [{"blueprint", "python", "os"}, …]}`).
+fn verify_plan(args: &LockArgs, printer: &Printer) -> Result<()> {
+    let mut quiet = Quiet;
+    let relocked = relock::relock(
+        &args.blueprints,
+        &args.lock,
+        &Update::Nothing,
+        true,
+        &mut quiet,
+    )?;
+    let mut include = Vec::new();
+    for bp in &relocked.blueprints {
+        let supported = pep440_rs::VersionSpecifiers::from_str(&bp.requires_python)
+            .map_err(|e| Error::Other(format!("{}: requires_python: {e}", bp.name)))?;
+        for python in PLAN_PYTHONS {
+            let version =
+                pep440_rs::Version::from_str(python).map_err(|e| Error::Other(e.to_string()))?;
+            if !supported.contains(&version) {
+                continue;
+            }
+            for os in PLAN_RUNNERS {
+                include
+                    .push(serde_json::json!({ "blueprint": bp.name, "python": python, "os": os }));
+            }
+        }
+    }
+    printer.out(serde_json::json!({ "include": include }).to_string())
+}
+
+/// Progress nobody sees.
+struct Quiet;
+
+impl Progress for Quiet {}
+
+/// The evidence file `--evidence-out` writes and `--merge-evidence` reads.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct EvidenceFile {
+    format: u32,
+    evidence: Vec<Evidence>,
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Evidence {
+    blueprint: String,
+    /// The fingerprint of the set it covers.
+    set: String,
+    verification: crate::lock::Verification,
+}
+
+const EVIDENCE_FORMAT: u32 = 1;
+
+fn write_evidence(relocked: &Relocked, names: &[String], path: &std::path::Path) -> Result<()> {
+    let evidence = names
+        .iter()
+        .filter_map(|name| {
+            let (_, entry) = relocked.blueprint(name)?;
+            let verification = entry.verifications.iter().max_by_key(|v| v.date.clone())?;
+            Some(Evidence {
+                blueprint: name.clone(),
+                set: entry.fingerprint(),
+                verification: verification.clone(),
+            })
+        })
+        .collect();
+    let file = EvidenceFile {
+        format: EVIDENCE_FORMAT,
+        evidence,
+    };
+    let text = serde_json::to_string_pretty(&file).map_err(|e| Error::Other(e.to_string()))?;
+    std::fs::write(path, text + "\n").map_err(|e| Error::io("write", path, e))
+}
+
+/// Records the evidence in `path` for the sets it covers; refuses evidence about another set.
+fn merge_evidence(relocked: &mut Relocked, path: &std::path::Path) -> Result<Vec<String>> {
+    let text = std::fs::read_to_string(path).map_err(|e| Error::io("read", path, e))?;
+    let file: EvidenceFile = serde_json::from_str(&text)
+        .map_err(|e| Error::Other(format!("{}: not an evidence file: {e}", path.display())))?;
+    if file.format != EVIDENCE_FORMAT {
+        return Err(Error::Other(format!(
+            "{}: evidence format {} (this spacegen reads {EVIDENCE_FORMAT})",
+            path.display(),
+            file.format
+        )));
+    }
+    let mut merged = Vec::new();
+    for e in file.evidence {
+        let Some((_, entry)) = relocked.blueprint(&e.blueprint) else {
+            return Err(Error::Other(format!(
+                "{}: evidence for '{}', which is not locked here",
+                path.display(),
+                e.blueprint
+            )));
+        };
+        if entry.fingerprint() != e.set || e.verification.result != "pass" {
+            return Err(Error::Other(format!(
+                "{}: the evidence for '{}' covers another set than spaces.lock holds (or did not pass); verify again",
+                path.display(),
+                e.blueprint
+            )));
+        }
+        let what = format!(
+            "{} on Python {} ({})",
+            e.blueprint, e.verification.python, e.verification.platform
+        );
+        relocked.record(&e.blueprint, e.verification);
+        merged.push(what);
+    }
+    Ok(merged)
 }
 
 /// Progress on standard error, one line per step.

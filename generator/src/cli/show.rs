@@ -103,15 +103,19 @@ fn pins(bp: &Blueprint, entry: &LockedBlueprint, p: &Printer) -> Result<()> {
     if !entry.rules.is_empty() {
         p.out(format_args!("\nRules applied: {}", entry.rules.join(", ")))?;
     }
-    match &entry.verification {
-        Some(v) => p.out(format_args!(
-            "\nVerified {} ({}) on Python {} with spacegen {}: {}",
+    if entry.verifications.is_empty() {
+        return p.out("\nNot verified since it was last locked: run `spacegen lock --verify`");
+    }
+    for v in &entry.verifications {
+        p.out(format_args!(
+            "\nVerified {} ({}) on Python {} ({}) with spacegen {}: {}",
             v.date,
             v.result,
             v.python,
+            v.platform,
             v.spacegen,
             v.steps.join("; ")
-        )),
-        None => p.out("\nNot verified since it was last locked: run `spacegen lock --verify`"),
+        ))?;
     }
+    Ok(())
 }

@@ -54,8 +54,10 @@ pub(crate) struct LockedBlueprint {
     /// Every distribution of the set, with every file of its version and their sha256.
     #[serde(default)]
     pub artifacts: Vec<LockedArtifact>,
-    /// The last successful `spacegen lock --verify`, if it still applies.
-    pub verification: Option<Verification>,
+    /// The passing runs of `spacegen lock --verify` that still apply, one per Python and
+    /// platform (this machine's, and those merged from CI with `--merge-evidence`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub verifications: Vec<Verification>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -82,6 +84,37 @@ pub(crate) struct LockedArtifact {
     pub files: Vec<String>,
 }
 
+impl Verification {
+    /// Which run this is: the Python minor version and the platform.
+    pub(crate) fn key(&self) -> (String, String) {
+        let minor: Vec<&str> = self.python.split('.').take(2).collect();
+        (minor.join("."), self.platform.clone())
+    }
+}
+
+impl LockedBlueprint {
+    /// A digest of what a verification covers: the requested and the transitive pins with
+    /// their files. Evidence made elsewhere applies only to a set with the same digest.
+    pub(crate) fn fingerprint(&self) -> String {
+        use sha2::{Digest, Sha256};
+        let covered = (&self.content_hash, &self.packages, &self.artifacts);
+        let text = serde_json::to_string(&covered).unwrap_or_default();
+        format!("sha256:{:x}", Sha256::digest(text.as_bytes()))
+    }
+
+    /// Whether any run of `--verify` passed for this set.
+    pub(crate) fn verified(&self) -> bool {
+        self.verifications.iter().any(|v| v.result == "pass")
+    }
+
+    /// Adds `evidence`, replacing an earlier run on the same Python and platform.
+    pub(crate) fn record(&mut self, evidence: Verification) {
+        self.verifications.retain(|v| v.key() != evidence.key());
+        self.verifications.push(evidence);
+        self.verifications.sort_by_key(Verification::key);
+    }
+}
+
 impl LockedArtifact {
     /// The sha256 of every file, in the order of `files`.
     pub(crate) fn hashes(&self) -> impl Iterator<Item = &str> {
@@ -96,7 +129,11 @@ impl LockedArtifact {
 #[serde(deny_unknown_fields)]
 pub(crate) struct Verification {
     pub date: String,
+    /// The full CPython version, e.g. `3.11.7`.
     pub python: String,
+    /// Where it ran, as Python names it: `linux-x86_64`, `macosx-14.0-arm64`, `win-amd64`.
+    #[serde(default)]
+    pub platform: String,
     pub spacegen: String,
     pub result: String,
     pub steps: Vec<String>,

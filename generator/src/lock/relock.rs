@@ -170,7 +170,7 @@ impl Relocked {
     /// Records the evidence of a passing verification of blueprint `name`.
     pub(crate) fn record(&mut self, name: &str, evidence: Verification) {
         if let Some(entry) = self.lock.blueprints.get_mut(name) {
-            entry.verification = Some(evidence);
+            entry.record(evidence);
             self.notes.retain(|n| {
                 !matches!(n, Note::EvidenceDropped { blueprint } | Note::Unverified { blueprint } if blueprint == name)
             });
@@ -264,13 +264,13 @@ fn notes(name: &str, old: Option<&LockedBlueprint>, new: &LockedBlueprint) -> Ve
                 packages: rehashed,
             });
         }
-        if o.verification.is_some() && new.verification.is_none() {
+        if !o.verifications.is_empty() && new.verifications.is_empty() {
             out.push(Note::EvidenceDropped {
                 blueprint: blueprint.clone(),
             });
         }
     }
-    if new.verification.as_ref().is_none_or(|v| v.result != "pass")
+    if !new.verified()
         && !out
             .iter()
             .any(|n| matches!(n, Note::EvidenceDropped { .. }))
@@ -457,7 +457,7 @@ fn lock_blueprint(
         rules,
         packages,
         artifacts,
-        verification: None,
+        verifications: Vec::new(),
     };
     // Evidence carries over only while everything it covered is unchanged.
     if let Some(o) = old {
@@ -465,7 +465,7 @@ fn lock_blueprint(
             && o.packages == entry.packages
             && o.artifacts == entry.artifacts
         {
-            entry.verification = o.verification.clone();
+            entry.verifications = o.verifications.clone();
         }
     }
     Ok(entry)
@@ -628,6 +628,7 @@ mod tests {
         let evidence = Verification {
             date: "2026-01-01".into(),
             python: "3.11.7".into(),
+            platform: "linux-x86_64".into(),
             spacegen: "0".into(),
             result: "pass".into(),
             steps: vec![],
@@ -635,14 +636,14 @@ mod tests {
         r.record("bp", evidence.clone());
         r.save().unwrap();
         let kept = run(dir.path(), &Update::Nothing);
-        assert_eq!(kept.lock.blueprints["bp"].verification, Some(evidence));
+        assert_eq!(kept.lock.blueprints["bp"].verifications, vec![evidence]);
         let text = kept
             .text()
             .unwrap()
             .replace("version = \"2.0\"", "version = \"1.5\"");
         fs::write(dir.path().join("spaces.lock"), text).unwrap();
         let moved = run(dir.path(), &Update::All);
-        assert_eq!(moved.lock.blueprints["bp"].verification, None);
+        assert!(moved.lock.blueprints["bp"].verifications.is_empty());
     }
 
     #[test]

@@ -65,7 +65,12 @@ pub(crate) fn verify(
         .map_err(|e| Error::io("create a temporary folder", std::env::temp_dir(), e))?;
     let dir = work.path().join("project");
     let venv = work.path().join("venv");
-    let vpy = venv.join("bin/python");
+    // Where a venv keeps its interpreter: Scripts\python.exe on Windows, bin/python elsewhere.
+    let vpy = if cfg!(windows) {
+        venv.join("Scripts").join("python.exe")
+    } else {
+        venv.join("bin").join("python")
+    };
     let mut steps = Steps { next: 0, progress };
     steps.run(|| {
         let generated = project::generate(bp, entry, &Provided::default(), None)?;
@@ -99,6 +104,7 @@ pub(crate) fn verify(
     Ok(Verification {
         date: date.trim().to_owned(),
         python: interp.full,
+        platform: interp.platform,
         spacegen: env!("CARGO_PKG_VERSION").to_owned(),
         result: "pass".to_owned(),
         steps: vec![
