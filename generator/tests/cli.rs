@@ -570,3 +570,36 @@ fn the_lock_of_a_blueprint_folder_is_found_narrowly_and_named() {
     run.stderr_has("/deep/down/spaces.lock");
     assert!(t.path().join("out/a.txt").is_file());
 }
+
+/// An answers file that does not parse is pointed at without showing its values: the line may
+/// hold a secret.
+#[test]
+fn a_broken_answers_file_is_shown_without_its_values() {
+    let manifest = "[blueprint]\nname = \"custom\"\nversion = \"1.0.0\"\ndescription = \"t\"\n\n[[variables]]\nname = \"token\"\ntype = \"string\"\nsecret = true\n";
+    let t = Test::new()
+        .write("bps/custom/blueprint.toml", manifest)
+        .write("bps/custom/template/a.txt", "a\n")
+        .write("unterminated.toml", "token = \"S3CRET-unterminated\n")
+        .write(
+            "twice.toml",
+            "token = \"sk-one\"\ntoken = \"S3CRET-twice\"\n",
+        )
+        .write(
+            "multi.toml",
+            "token = \"\"\"\nS3CRET-multi\nmore\n\"\"\"\nx = \n",
+        );
+    write_lock_for(&t);
+    for file in ["unterminated.toml", "twice.toml", "multi.toml"] {
+        let answers = t.path().join(file);
+        let (run, _d) = custom_new(&t)
+            .args(["--answers", answers.to_str().unwrap()])
+            .status(2)
+            .run();
+        assert!(run.stderr.contains(file), "{}", run.stderr);
+        assert!(
+            !run.stderr.contains("S3CRET"),
+            "{file}: a value was shown:\n{}",
+            run.stderr
+        );
+    }
+}

@@ -67,8 +67,10 @@ impl Provided {
     pub(crate) fn add_text(&mut self, text: &str, origin: &str) -> Result<()> {
         let table: toml::Table = toml::from_str(text).map_err(|e| {
             let d = Diagnostic::new(FileKind::Answers, origin, e.message().trim_end());
+            // The lines shown with the error may hold a secret: only keys and structure are
+            // shown, every value masked (byte for byte, so the caret stays in place).
             match e.span() {
-                Some(span) => d.at(text, span),
+                Some(span) => d.at(masked(text), span),
                 None => d,
             }
         })?;
@@ -91,9 +93,44 @@ impl Provided {
     }
 }
 
+/// `text` with every value and comment replaced by `*` of the same byte length: keys, `=`,
+/// table headers and line breaks stay.
+fn masked(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for line in text.split_inclusive('\n') {
+        let body = line.trim_end_matches(['\n', '\r']);
+        let ending = &line[body.len()..];
+        let trimmed = body.trim_start();
+        let keep = if trimmed.starts_with('[') && !trimmed.contains('=') {
+            body.len()
+        } else {
+            body.find('=').map_or(0, |at| at + 1)
+        };
+        out.push_str(&body[..keep]);
+        for c in body[keep..].chars() {
+            if c == ' ' || c == '\t' {
+                out.push(c);
+            } else {
+                out.extend(std::iter::repeat_n('*', c.len_utf8()));
+            }
+        }
+        out.push_str(ending);
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn masking_keeps_keys_and_every_byte_offset() {
+        let text = "[answers]\ntoken = \"sécret\" # note\nname = 'x'\n";
+        let m = masked(text);
+        assert_eq!(m.len(), text.len());
+        assert!(m.starts_with("[answers]\ntoken = ") && m.contains("\nname = "));
+        assert!(!m.contains("cret") && !m.contains("note") && !m.contains('x'));
+    }
 
     #[test]
     fn flags_win_over_files_and_malformed_flags_are_problems() {
