@@ -603,3 +603,29 @@ fn a_broken_answers_file_is_shown_without_its_values() {
         );
     }
 }
+
+/// A secret of any type is never shown, whatever is wrong with it.
+#[test]
+fn secret_numbers_and_switches_are_not_echoed_either() {
+    let manifest = "[blueprint]\nname = \"custom\"\nversion = \"1.0.0\"\ndescription = \"t\"\n\n[[variables]]\nname = \"pin\"\ntype = \"integer\"\nsecret = true\n[variables.validate]\nmin = 100000\n\n[[variables]]\nname = \"flag\"\ntype = \"bool\"\nsecret = true\n";
+    let t = Test::new()
+        .write("bps/custom/blueprint.toml", manifest)
+        .write("bps/custom/template/a.txt", "a\n");
+    write_lock_for(&t);
+    for (pin, flag) in [("4711", "true"), ("47x11", "true"), ("123456", "maybe9876")] {
+        let (run, _d) = custom_new(&t)
+            .var("pin", pin)
+            .var("flag", flag)
+            .status(2)
+            .run();
+        for shown in [pin, flag] {
+            if shown != "true" && shown != "123456" {
+                assert!(
+                    !run.stderr.contains(shown),
+                    "{shown} was echoed:\n{}",
+                    run.stderr
+                );
+            }
+        }
+    }
+}

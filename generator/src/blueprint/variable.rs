@@ -224,13 +224,13 @@ impl Variable {
             VarType::Bool => match raw.trim().to_ascii_lowercase().as_str() {
                 "true" | "yes" | "y" | "1" | "on" => Ok(Value::Bool(true)),
                 "false" | "no" | "n" | "0" | "off" => Ok(Value::Bool(false)),
-                _ => Err(format!("expected true or false, got {raw:?}")),
+                _ => Err(format!("expected true or false, got {}", self.shown(raw))),
             },
             VarType::Integer => raw
                 .trim()
                 .parse::<i64>()
                 .map(Value::Integer)
-                .map_err(|_| format!("expected a whole number, got {raw:?}")),
+                .map_err(|_| format!("expected a whole number, got {}", self.shown(raw))),
             VarType::List => Ok(Value::List(
                 raw.split(',')
                     .map(str::trim)
@@ -301,12 +301,22 @@ impl Variable {
             Value::Integer(i) => {
                 if let Some(min) = v.min {
                     if *i < min {
-                        return Err(format!("{i} is below the minimum {min}"));
+                        let shown = if self.secret {
+                            "the value".to_owned()
+                        } else {
+                            i.to_string()
+                        };
+                        return Err(format!("{shown} is below the minimum {min}"));
                     }
                 }
                 if let Some(max) = v.max {
                     if *i > max {
-                        return Err(format!("{i} is above the maximum {max}"));
+                        let shown = if self.secret {
+                            "the value".to_owned()
+                        } else {
+                            i.to_string()
+                        };
+                        return Err(format!("{shown} is above the maximum {max}"));
                     }
                 }
             }
