@@ -629,3 +629,55 @@ fn secret_numbers_and_switches_are_not_echoed_either() {
         }
     }
 }
+
+/// The "write your own blueprint" section of blueprints/README.md works as written: its shell
+/// block runs in an empty folder with spacegen on the PATH.
+#[test]
+fn the_write_your_own_blueprint_guide_works_as_written() {
+    let readme = fs::read_to_string(common::repo_root().join("blueprints/README.md")).unwrap();
+    let section = &readme[readme
+        .find("## Write your own blueprint")
+        .expect("the section")..];
+    let start = section.find("```sh\n").expect("a shell block") + "```sh\n".len();
+    let script = &section[start..start + section[start..].find("\n```").unwrap()];
+    let t = Test::new();
+    let bin = std::path::Path::new(env!("CARGO_BIN_EXE_spacegen"));
+    let path = format!(
+        "{}:{}",
+        bin.parent().unwrap().display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let out = std::process::Command::new("sh")
+        .args(["-e", "-c", script])
+        .current_dir(t.path())
+        .env("PATH", path)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("Hello, world!"), "{stdout}");
+}
+
+/// A blueprint folder that was never locked gets the command that locks it.
+#[test]
+fn an_unlocked_blueprint_folder_is_told_how_to_lock_it() {
+    let t = Test::new()
+        .write(
+            "mine/hello/blueprint.toml",
+            "[blueprint]\nname = \"hello\"\nversion = \"0.1.0\"\ndescription = \"t\"\n",
+        )
+        .write("mine/hello/template/a.txt", "a\n");
+    let (run, _d) = Test::new()
+        .cwd(t.path())
+        .args(["new", "--blueprint", "mine/hello", "out", "--defaults"])
+        .status(3)
+        .run();
+    run.stderr_has("no entry for blueprint 'hello': it has not been locked");
+    run.stderr_has("spacegen lock --blueprints ");
+    run.stderr_has("/mine` in ");
+    assert!(!t.path().join("out").exists());
+}

@@ -226,9 +226,12 @@ fn verify_proves_the_locked_set_and_records_the_evidence() {
         merged["blueprints"]["sqlite-demo"]["verifications"],
         table["blueprints"]["sqlite-demo"]["verifications"]
     );
-    let changed = without_evidence(&lock_text(&other), "sqlite-demo").replace(
-        "name = \"starlette\"\nversion = \"1.10.0\"",
-        "name = \"starlette\"\nversion = \"1.9.0\"",
+    let changed = with_transitive_version(
+        &without_evidence(&lock_text(&other), "sqlite-demo"),
+        "sqlite-demo",
+        "starlette",
+        "1.10.0",
+        "1.9.0",
     );
     fs::write(other.path().join("spaces.lock"), &changed).unwrap();
     let (run, _d) = Test::new()
@@ -351,19 +354,22 @@ fn a_runtime_set_that_cannot_import_the_app_fails_verification() {
     );
 }
 
-/// Replaces the version of the transitive `package` in blueprint `bp`'s artifacts.
+/// Replaces the version of the transitive `package` in blueprint `bp`'s artifacts, its file
+/// names included (as a hand edit that passes the lock's own checks would).
 fn with_transitive_version(text: &str, bp: &str, package: &str, from: &str, to: &str) -> String {
     let entry = text
         .find(&format!("[blueprints.{bp}]"))
         .expect("the blueprint's entry");
     let needle = format!("name = \"{package}\"\nversion = \"{from}\"");
     let at = entry + text[entry..].find(&needle).expect("the package's artifact");
-    let mut out = text.to_owned();
-    out.replace_range(
-        at..at + needle.len(),
-        &format!("name = \"{package}\"\nversion = \"{to}\""),
-    );
-    out
+    let end = text[at..].find("\n[").map_or(text.len(), |e| at + e);
+    let block = text[at..end]
+        .replace(
+            &needle,
+            &format!("name = \"{package}\"\nversion = \"{to}\""),
+        )
+        .replace(&format!("{package}-{from}"), &format!("{package}-{to}"));
+    format!("{}{block}{}", &text[..at], &text[end..])
 }
 
 /// A rule about a transitive package is enforced over the whole set: a hand-set older

@@ -271,7 +271,13 @@ fn not_found(name: &str, child: Option<&Folder>) -> Error {
         }
         None => Error::UnknownBlueprint {
             name: name.to_owned(),
-            known: Source::Embedded.names().unwrap_or_default(),
+            // Layers cannot be generated: they are not offered.
+            known: Source::Embedded
+                .names()
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|n| load(&Source::Embedded, n).is_ok_and(|b| b.kind != Kind::Layer))
+                .collect(),
             place: None,
         },
     }

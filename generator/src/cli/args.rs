@@ -69,9 +69,10 @@ pub(crate) struct LockArgs {
     /// Folder holding the blueprint folders and matrix.toml
     #[arg(long, value_name = "DIR", default_value = "blueprints")]
     pub blueprints: PathBuf,
-    /// The lock file to write
-    #[arg(long, value_name = "FILE", default_value = LOCK_FILE)]
-    pub lock: PathBuf,
+    /// The lock file to write [default: spaces.lock in the folder holding the blueprints
+    /// folder, where `new` looks for it]
+    #[arg(long, value_name = "FILE")]
+    pub lock: Option<PathBuf>,
     /// Change nothing; exit 3 with a diff if the lock is not up to date (needs no network)
     #[arg(long, conflicts_with_all = ["update", "verify"])]
     pub check: bool,
@@ -91,6 +92,19 @@ pub(crate) struct LockArgs {
     /// Record the evidence of --verify runs made elsewhere (files written by --evidence-out)
     #[arg(long, value_name = "FILE", num_args = 1.., conflicts_with_all = ["check", "update", "verify"])]
     pub merge_evidence: Vec<PathBuf>,
+}
+
+impl LockArgs {
+    /// The lock file: `--lock`, else `spaces.lock` beside the blueprints folder.
+    pub(crate) fn lock_path(&self) -> PathBuf {
+        if let Some(path) = &self.lock {
+            return path.clone();
+        }
+        match self.blueprints.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.join(LOCK_FILE),
+            _ => PathBuf::from(LOCK_FILE),
+        }
+    }
 }
 
 #[derive(Args, Debug)]

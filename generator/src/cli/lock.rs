@@ -22,7 +22,7 @@ pub(super) fn run(args: LockArgs, printer: &Printer) -> Result<()> {
     let mut progress = Steps { printer };
     let mut relocked = relock::relock(
         &args.blueprints,
-        &args.lock,
+        &args.lock_path(),
         &update,
         args.check,
         &mut progress,
@@ -67,9 +67,9 @@ pub(super) fn run(args: LockArgs, printer: &Printer) -> Result<()> {
         }
     }
     if relocked.save()? {
-        printer.out(format_args!("wrote {}", args.lock.display()))
+        printer.out(format_args!("wrote {}", args.lock_path().display()))
     } else {
-        printer.out(format_args!("{} is up to date", args.lock.display()))
+        printer.out(format_args!("{} is up to date", args.lock_path().display()))
     }
 }
 
@@ -203,7 +203,7 @@ fn verify_plan(args: &LockArgs, printer: &Printer) -> Result<()> {
     let mut quiet = Quiet;
     let relocked = relock::relock(
         &args.blueprints,
-        &args.lock,
+        &args.lock_path(),
         &Update::Nothing,
         true,
         &mut quiet,

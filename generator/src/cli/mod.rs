@@ -63,6 +63,27 @@ fn load(spec: &str) -> Result<(Blueprint, Source)> {
     Ok((bp, source))
 }
 
+/// `e`, or for a blueprint folder the lock has no entry for, the error that says how to lock it.
+fn unlocked(e: Error, bp: &Blueprint, source: &Source, lock: &crate::lock::LoadedLock) -> Error {
+    let (Source::Disk(set), false) = (source, lock.lock.blueprints.contains_key(&bp.name)) else {
+        return e;
+    };
+    let holder = set
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .map_or_else(|| ".".to_owned(), |p| p.display().to_string());
+    crate::error::Diagnostic::new(
+        crate::error::FileKind::Lock,
+        lock.origin.clone(),
+        format!("no entry for blueprint '{}': it has not been locked", bp.name),
+    )
+    .help(format!(
+        "lock it: `spacegen lock --blueprints {}` in {holder} (writes {holder}/spaces.lock, which `new` then uses)",
+        set.display()
+    ))
+    .into()
+}
+
 /// The lock for a blueprint from `source`: `explicit`, else the nearest spaces.lock above a
 /// blueprint folder on disk, else the embedded one.
 fn lock_for(

@@ -17,7 +17,10 @@ pub(super) fn run(args: NewArgs, printer: &Printer) -> Result<()> {
     if lock.origin != crate::lock::file::EMBEDDED_ORIGIN {
         printer.err(format_args!("using the lock {}", lock.origin))?;
     }
-    let entry = lock.entry_for(&bp)?;
+    let entry = match lock.entry_for(&bp) {
+        Ok(entry) => entry,
+        Err(e) => return Err(super::unlocked(e, &bp, &source, &lock)),
+    };
 
     let mut provided = Provided::default();
     provided.add_flags(&args.vars);

@@ -16,6 +16,10 @@ use crate::requirement::{self, Requirement};
 /// File name of the matrix, beside the blueprint folders.
 pub(crate) const FILE_NAME: &str = "matrix.toml";
 
+/// spacegen's own matrix and what the index declares, for blueprint folders without one.
+const EMBEDDED: &str = include_str!("../../../blueprints/matrix.toml");
+const EMBEDDED_INDEX: &str = include_str!("../../../blueprints/matrix.index.toml");
+
 /// The name rules use for the interpreter.
 pub(crate) const PYTHON: &str = "python";
 
@@ -285,8 +289,17 @@ impl Matrix {
 
     /// Reads the matrix beside the blueprint folders in `dir`, with what the index declares
     /// (`matrix.index.toml`, when there is one): its candidates join the listed ones.
+    /// A folder of blueprints of one's own without a matrix.toml uses spacegen's own (the
+    /// embedded one, with what the index declares).
     pub fn read(dir: &std::path::Path) -> Result<Matrix> {
         let path = dir.join(FILE_NAME);
+        if !path.is_file() {
+            let mut matrix = Matrix::parse(EMBEDDED, "the embedded matrix.toml")?;
+            let index: super::index::Index = toml::from_str(EMBEDDED_INDEX)
+                .map_err(|e| Error::Other(format!("the embedded matrix.index.toml: {e}")))?;
+            matrix.add_index(&index)?;
+            return Ok(matrix);
+        }
         let text = std::fs::read_to_string(&path).map_err(|e| Error::io("read", &path, e))?;
         let mut matrix = Matrix::parse(&text, &path.display().to_string())?;
         if let Some(index) = super::index::Index::read(dir)? {
