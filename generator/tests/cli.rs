@@ -681,3 +681,33 @@ fn an_unlocked_blueprint_folder_is_told_how_to_lock_it() {
     run.stderr_has("/mine` in ");
     assert!(!t.path().join("out").exists());
 }
+
+/// Input that is not text, or a destination inside a file, gets the exit code of bad input (2)
+/// or of a bad lock (3), not of a runtime failure (1).
+#[test]
+fn non_utf8_inputs_and_a_destination_inside_a_file_have_their_exit_codes() {
+    let t = Test::new();
+    fs::write(t.path().join("answers.toml"), b"title = \"\xff\xfe\"\n").unwrap();
+    fs::write(t.path().join("bad.lock"), b"format = 2\n\xff\n").unwrap();
+    fs::write(t.path().join("a-file"), "x\n").unwrap();
+    let (run, _d) = Test::new()
+        .cwd(t.path())
+        .args(["new", "out", "--defaults", "--answers", "answers.toml"])
+        .status(2)
+        .run();
+    run.stderr_has("answers.toml");
+    run.stderr_has("not UTF-8");
+    let (run, _d) = Test::new()
+        .cwd(t.path())
+        .args(["new", "out", "--defaults", "--lock", "bad.lock"])
+        .status(3)
+        .run();
+    run.stderr_has("not UTF-8");
+    let (run, _d) = Test::new()
+        .cwd(t.path())
+        .args(["new", "a-file/sub", "--defaults"])
+        .status(2)
+        .run();
+    run.stderr_has("a-file");
+    assert!(!t.path().join("out").exists());
+}

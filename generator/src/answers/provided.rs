@@ -58,8 +58,15 @@ impl Provided {
     /// project's `.spacegen/answers.toml`. Values already given as arguments are kept.
     pub(crate) fn add_file(&mut self, path: &Path) -> Result<()> {
         let origin = path.display().to_string();
-        let text =
-            std::fs::read_to_string(path).map_err(|e| Error::io("read answers file", path, e))?;
+        let bytes = std::fs::read(path).map_err(|e| Error::io("read answers file", path, e))?;
+        let text = String::from_utf8(bytes).map_err(|e| {
+            Diagnostic::new(
+                FileKind::Answers,
+                origin.clone(),
+                format!("not UTF-8 text (byte {})", e.utf8_error().valid_up_to()),
+            )
+            .help("save the answers file as UTF-8")
+        })?;
         self.add_text(&text, &origin)
     }
 

@@ -29,6 +29,13 @@ pub(crate) fn inspect(plan: &Plan, dest: &Path) -> Result<Destination> {
     let meta = match fs::symlink_metadata(dest) {
         Ok(m) => m,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Destination::Fresh),
+        // A path through a file (`a-file/sub`) can never be a folder: bad input, not a failure.
+        Err(e) if e.kind() == std::io::ErrorKind::NotADirectory => {
+            return Err(Error::Destination(format!(
+                "destination {} is inside a file, not a folder; choose another path",
+                dest.display()
+            )))
+        }
         Err(e) => return Err(Error::io("inspect", dest, e)),
     };
     let dest_is_dir = meta.is_dir() || (meta.file_type().is_symlink() && dest.is_dir());
