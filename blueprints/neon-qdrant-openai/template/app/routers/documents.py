@@ -23,6 +23,7 @@ from app.dependencies import DbDep, SettingsDep
 from app.documents import Document, DocumentIn, DocumentRead, Ingested, Reindexed
 from app.errors import ApiError, ErrorBody
 from app.retrieval import unavailable
+from app.routers.chat import UpstreamDep
 from app.upstream import Upstream, UpstreamError
 from app.vectors import StoreUnavailable, VectorStore
 
@@ -75,13 +76,21 @@ def get_store(request: Request) -> VectorStore:
     return store
 
 
-def get_upstream(request: Request) -> Upstream:
-    upstream: Upstream = request.app.state.model
+StoreDep = Annotated[VectorStore, Depends(get_store)]
+
+
+def configured_upstream(upstream: UpstreamDep, settings: RagSettingsDep) -> Upstream:
+    """The model upstream, which embedding needs: 503 without its API key."""
+    if not upstream.configured:
+        raise ApiError(
+            503,
+            f"The model is not configured: set {settings.KEY_VARIABLE}",
+            code="model_not_configured",
+        )
     return upstream
 
 
-StoreDep = Annotated[VectorStore, Depends(get_store)]
-UpstreamDep = Annotated[Upstream, Depends(get_upstream)]
+ModelDep = Annotated[Upstream, Depends(configured_upstream)]
 
 
 def _upstream_error(exc: UpstreamError) -> ApiError:
@@ -104,15 +113,9 @@ async def ingest_document(
     response: Response,
     db: DbDep,
     store: StoreDep,
-    upstream: UpstreamDep,
+    upstream: ModelDep,
     settings: RagSettingsDep,
 ) -> Ingested:
-    if not upstream.configured:
-        raise ApiError(
-            503,
-            f"The model is not configured: set {settings.KEY_VARIABLE}",
-            code="model_not_configured",
-        )
     try:
         document, replaced = await knowledge.ingest(db, store, upstream, settings, payload)
     except knowledge.InvalidDocument as exc:
@@ -166,16 +169,10 @@ async def delete_document(document_id: uuid.UUID, db: DbDep, store: StoreDep) ->
 
 @router.post("/reindex", summary="Embed and store every document again")
 async def reindex_documents(
-    db: DbDep, store: StoreDep, upstream: UpstreamDep, settings: RagSettingsDep
+    db: DbDep, store: StoreDep, upstream: ModelDep, settings: RagSettingsDep
 ) -> Reindexed:
     """After a new embedding model or collection, or when the embedded vector store was lost
     with the container's disk while the documents stayed in Postgres."""
-    if not upstream.configured:
-        raise ApiError(
-            503,
-            f"The model is not configured: set {settings.KEY_VARIABLE}",
-            code="model_not_configured",
-        )
     try:
         documents, chunks = await knowledge.reindex(db, store, upstream, settings)
     except UpstreamError as exc:
