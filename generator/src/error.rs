@@ -252,6 +252,26 @@ impl From<Diagnostic> for Error {
     }
 }
 
+/// The text of the file at `path`, which must be UTF-8: an I/O failure is `Error::Io`
+/// (`action` says what was being done), bytes that are not text a diagnostic of `kind`.
+pub(crate) fn read_text(
+    path: &std::path::Path,
+    action: &'static str,
+    kind: FileKind,
+    help: &str,
+) -> Result<String> {
+    let bytes = std::fs::read(path).map_err(|e| Error::io(action, path, e))?;
+    String::from_utf8(bytes).map_err(|e| {
+        Diagnostic::new(
+            kind,
+            path.display().to_string(),
+            format!("not UTF-8 text (byte {})", e.utf8_error().valid_up_to()),
+        )
+        .help(help)
+        .into()
+    })
+}
+
 impl Error {
     pub fn io(action: &'static str, path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         Error::Io {

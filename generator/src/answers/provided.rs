@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use crate::error::{About, Diagnostic, Error, FileKind, Problem, Result};
+use crate::error::{read_text, About, Diagnostic, FileKind, Problem, Result};
 
 /// A value given before any prompt, with where it came from.
 #[derive(Debug, Clone, PartialEq)]
@@ -58,15 +58,12 @@ impl Provided {
     /// project's `.spacegen/answers.toml`. Values already given as arguments are kept.
     pub(crate) fn add_file(&mut self, path: &Path) -> Result<()> {
         let origin = path.display().to_string();
-        let bytes = std::fs::read(path).map_err(|e| Error::io("read answers file", path, e))?;
-        let text = String::from_utf8(bytes).map_err(|e| {
-            Diagnostic::new(
-                FileKind::Answers,
-                origin.clone(),
-                format!("not UTF-8 text (byte {})", e.utf8_error().valid_up_to()),
-            )
-            .help("save the answers file as UTF-8")
-        })?;
+        let text = read_text(
+            path,
+            "read answers file",
+            FileKind::Answers,
+            "save the answers file as UTF-8",
+        )?;
         self.add_text(&text, &origin)
     }
 

@@ -507,15 +507,12 @@ pub(crate) fn find_near(set: &Path) -> Option<PathBuf> {
 /// Reads a lock file.
 pub(crate) fn read(path: &Path) -> Result<LoadedLock> {
     let origin = path.display().to_string();
-    let bytes = std::fs::read(path).map_err(|e| Error::io("read", path, e))?;
-    let text = String::from_utf8(bytes).map_err(|e| {
-        Diagnostic::new(
-            FileKind::Lock,
-            origin.clone(),
-            format!("not UTF-8 text (byte {})", e.utf8_error().valid_up_to()),
-        )
-        .help("run `spacegen lock` to write it anew")
-    })?;
+    let text = crate::error::read_text(
+        path,
+        "read",
+        FileKind::Lock,
+        "run `spacegen lock` to write it anew",
+    )?;
     Ok(LoadedLock {
         lock: Lock::parse(&text, &origin)?,
         origin,
