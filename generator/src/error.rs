@@ -22,6 +22,8 @@ pub mod exit {
     pub const USAGE: i32 = 2;
     /// A blueprint, template or lock file is malformed or out of date.
     pub const BLUEPRINT: i32 = 3;
+    /// Interrupted (Ctrl-C, SIGTERM, SIGHUP) while writing; what was written was undone.
+    pub const INTERRUPTED: i32 = 130;
 }
 
 /// Where in a text an error points: 1-based line and column (in characters) and the byte span.
@@ -230,6 +232,9 @@ pub enum Error {
     /// A destination that cannot be written as asked.
     #[error("{0}")]
     Destination(String),
+    /// A signal arrived while writing; the destination was put back as it was.
+    #[error("interrupted; the destination was left as it was before this run")]
+    Interrupted,
     /// A file system operation failed.
     #[error("cannot {action} {}", .path.display())]
     Io {
@@ -325,6 +330,7 @@ impl Error {
             | Error::Unverified { .. }
             | Error::Unresolvable { .. } => exit::BLUEPRINT,
             Error::Io { .. } | Error::Other(_) => exit::FAILURE,
+            Error::Interrupted => exit::INTERRUPTED,
         }
     }
 }

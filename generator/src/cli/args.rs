@@ -12,7 +12,8 @@ Exit status:
   0  success
   1  an I/O or other runtime failure
   2  bad usage or invalid input (arguments, answers, destination); nothing was written
-  3  a blueprint, template or spaces.lock is malformed or out of date; nothing was written";
+  3  a blueprint, template or spaces.lock is malformed or out of date; nothing was written
+  130  interrupted while writing; the destination was put back as it was";
 
 #[derive(Parser, Debug)]
 #[command(

@@ -43,10 +43,13 @@ pub(super) fn run(args: NewArgs, printer: &Printer) -> Result<()> {
     if args.dry_run {
         return dry_run(plan, &dest, args.force, printer);
     }
-    let state = write::write(plan, &dest, args.force)?;
-    if let Destination::Existing { overwritten } = &state {
+    let written = write::write(plan, &dest, args.force)?;
+    report_leftovers(&written, &dest, printer)?;
+    if let Destination::Existing { overwritten } = &written.state {
         if !overwritten.is_empty() {
-            printer.out(format_args!("Overwrote {} files:", overwritten.len()))?;
+            let n = overwritten.len();
+            let files = if n == 1 { "file" } else { "files" };
+            printer.out(format_args!("Replaced {n} {files}:"))?;
             for p in overwritten {
                 printer.out(format_args!("  {p}"))?;
             }
@@ -71,6 +74,30 @@ pub(super) fn run(args: NewArgs, printer: &Printer) -> Result<()> {
         printer.out(format_args!("\nNote: {note}"))?;
     }
     Ok(())
+}
+
+/// Says what was cleaned up after earlier, interrupted runs.
+fn report_leftovers(written: &write::Written, dest: &Path, printer: &Printer) -> Result<()> {
+    if written.stale_removed > 0 {
+        printer.err(format_args!(
+            "removed {} staging folder{} left by interrupted runs",
+            written.stale_removed,
+            if written.stale_removed == 1 { "" } else { "s" }
+        ))?;
+    }
+    let dest = dest.display();
+    match &written.recovered {
+        None => Ok(()),
+        Some(write::Recovered::RolledBack { restored }) => printer.err(format_args!(
+            "an interrupted run had left {dest} half-written: undone, {restored} replaced files put back"
+        )),
+        Some(write::Recovered::Finished) => printer.err(format_args!(
+            "an interrupted run had finished writing {dest}: its leftovers were removed"
+        )),
+        Some(write::Recovered::Discarded) => printer.err(format_args!(
+            "an interrupted run had not changed {dest} yet: what it staged was removed"
+        )),
+    }
 }
 
 fn dest_from_slug(answers: &Answers) -> Result<PathBuf> {

@@ -10,6 +10,9 @@ use crate::error::{Error, Result};
 /// The folder spacegen keeps its own records in, inside a generated project.
 pub(crate) const RECORD_DIR: &str = ".spacegen";
 
+/// Top-level names spacegen uses while writing, which no blueprint may produce.
+const RESERVED_PREFIX: &str = ".spacegen-";
+
 /// One file of the plan.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct PlannedFile {
@@ -40,18 +43,33 @@ impl Plan {
         check_relative(&path).map_err(|e| {
             Error::Destination(format!("{origin} would write to {path:?}, which {e}"))
         })?;
+        let top = path.split('/').next().unwrap_or_default();
+        if top.starts_with(RESERVED_PREFIX) {
+            return Err(Error::blueprint(
+                origin,
+                format!("{path:?}: names starting with {RESERVED_PREFIX} are spacegen's own (staging and transaction folders)"),
+            ));
+        }
         if self.files.contains_key(&path) {
             return Err(Error::blueprint(
                 origin,
                 format!("a second file renders to {path:?}"),
             ));
         }
+        // Linear in the plan's size: a file below `path` sorts right after `path/`, and each
+        // ancestor of `path` is looked up by name.
         let as_dir = format!("{path}/");
-        let clash = self
+        let below = self
             .files
-            .keys()
-            .find(|p| p.starts_with(&as_dir) || path.starts_with(&format!("{p}/")));
-        if let Some(other) = clash {
+            .range(as_dir.clone()..)
+            .next()
+            .map(|(p, _)| p)
+            .filter(|p| p.starts_with(&as_dir));
+        let above = path
+            .match_indices('/')
+            .map(|(i, _)| &path[..i])
+            .find(|ancestor| self.files.contains_key(*ancestor));
+        if let Some(other) = below.map(String::as_str).or(above) {
             return Err(Error::blueprint(
                 origin,
                 format!("{path:?} is both a file and a folder (see {other:?})"),
@@ -137,6 +155,21 @@ mod tests {
         assert!(plan.insert("a/b".into(), file(), "t").is_err());
         assert!(plan.insert("a".into(), file(), "t").is_err());
         plan.insert("ab".into(), file(), "t").unwrap();
+        plan.insert("c/d/e".into(), file(), "t").unwrap();
+        assert!(plan.insert("c/d".into(), file(), "t").is_err());
+        assert!(plan.insert("c".into(), file(), "t").is_err());
+        assert!(plan.insert("c/d/e/f".into(), file(), "t").is_err());
+        plan.insert("c/d.txt".into(), file(), "t").unwrap();
+        plan.insert("c/d/f".into(), file(), "t").unwrap();
+    }
+
+    #[test]
+    fn names_spacegen_writes_with_are_reserved() {
+        let mut plan = Plan::default();
+        for name in [".spacegen-transaction/x", ".spacegen-staging-1-a"] {
+            assert!(plan.insert(name.into(), file(), "t").is_err(), "{name}");
+        }
+        plan.insert(".spacegenrc".into(), file(), "t").unwrap();
     }
 
     #[test]
