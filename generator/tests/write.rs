@@ -1,0 +1,364 @@
+//! What `spacegen new` promises about the destination, tried the hard way: killed or
+//! interrupted at random moments, raced by a tree that changes under it, and pointed at
+//! folders that already exist. After any of it the destination holds exactly the old project
+//! or exactly the new one, nothing is written outside it, and nothing is left behind.
+#![cfg(unix)]
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::fs;
+use std::os::unix::fs::MetadataExt as _;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// Kills per scenario: bounded so the suite stays quick, enough to land in every phase.
+const ROUNDS: u64 = 24;
+
+/// Every entry below `root`: folders as `None`, files as their bytes and mode.
+fn tree(root: &Path) -> BTreeMap<String, Option<(Vec<u8>, u32)>> {
+    let mut out = BTreeMap::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            let rel = path.strip_prefix(root).unwrap().display().to_string();
+            let meta = fs::symlink_metadata(&path).unwrap();
+            if meta.is_dir() {
+                out.insert(rel, None);
+                stack.push(path);
+            } else {
+                out.insert(rel, Some((fs::read(&path).unwrap(), meta.mode() & 0o7777)));
+            }
+        }
+    }
+    out
+}
+
+fn spacegen(cwd: &Path, args: &[&str]) -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_spacegen"));
+    cmd.args(args)
+        .current_dir(cwd)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    cmd
+}
+
+fn run(cwd: &Path, args: &[&str]) -> (i32, String) {
+    let out = spacegen(cwd, args).output().unwrap();
+    let text = String::from_utf8_lossy(&out.stdout).into_owned()
+        + &String::from_utf8_lossy(&out.stderr);
+    (out.status.code().unwrap_or(-1), text)
+}
+
+/// Names in `dir` that spacegen uses only while writing.
+fn leftovers(dir: &Path) -> Vec<String> {
+    fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with(".spacegen-"))
+        .collect()
+}
+
+/// A small deterministic sequence, so a failing round can be replayed.
+struct Delays {
+    state: u64,
+    span: Duration,
+}
+
+impl Delays {
+    fn new(seed: u64, span: Duration) -> Delays {
+        Delays { state: seed, span }
+    }
+
+    fn next(&mut self) -> Duration {
+        self.state = self
+            .state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        let fraction = (self.state >> 33) as f64 / (1u64 << 31) as f64;
+        self.span.mul_f64(fraction)
+    }
+}
+
+/// How long one run takes here, to spread the kills over it.
+fn duration_of(cwd: &Path, args: &[&str]) -> Duration {
+    let start = Instant::now();
+    let (status, text) = run(cwd, args);
+    assert_eq!(status, 0, "{text}");
+    start.elapsed()
+}
+
+/// The project with `title`, as files, generated into a scratch folder.
+fn project(title: &str) -> BTreeMap<String, Option<(Vec<u8>, u32)>> {
+    let dir = tempfile::tempdir().unwrap();
+    let var = format!("title={title}");
+    let (status, text) = run(dir.path(), &["new", "p", "--defaults", "--var", &var]);
+    assert_eq!(status, 0, "{text}");
+    tree(&dir.path().join("p"))
+}
+
+fn plant(root: &Path, files: &BTreeMap<String, Option<(Vec<u8>, u32)>>) {
+    use std::os::unix::fs::PermissionsExt as _;
+    fs::create_dir_all(root).unwrap();
+    for (rel, entry) in files {
+        let path = root.join(rel);
+        match entry {
+            None => fs::create_dir_all(&path).unwrap(),
+            Some((bytes, mode)) => {
+                fs::create_dir_all(path.parent().unwrap()).unwrap();
+                fs::write(&path, bytes).unwrap();
+                fs::set_permissions(&path, fs::Permissions::from_mode(*mode)).unwrap();
+            }
+        }
+    }
+}
+
+fn signal(child: &Child, sig: rustix::process::Signal) {
+    let pid = rustix::process::Pid::from_child(child);
+    let _ = rustix::process::kill_process(pid, sig);
+}
+
+#[test]
+fn a_killed_force_run_is_undone_or_finished_by_the_next_run() {
+    let mut old = project("Old");
+    old.insert("mine.txt".into(), Some((b"keep".to_vec(), 0o644)));
+    let mut new = project("New");
+    new.insert("mine.txt".into(), Some((b"keep".to_vec(), 0o644)));
+    let args = ["new", "p", "--defaults", "--var", "title=New", "--force"];
+    let scratch = tempfile::tempdir().unwrap();
+    plant(&scratch.path().join("p"), &old);
+    let mut delays = Delays::new(11, duration_of(scratch.path(), &args).mul_f64(1.3));
+    let (mut olds, mut news, mut recovered) = (0, 0, 0);
+    for round in 0..ROUNDS {
+        let dir = tempfile::tempdir().unwrap();
+        let dest = dir.path().join("p");
+        plant(&dest, &old);
+        let mut child = spacegen(dir.path(), &args).spawn().unwrap();
+        std::thread::sleep(delays.next());
+        child.kill().unwrap();
+        child.wait().unwrap();
+        // The next run undoes (or finishes) what the killed one left, then refuses to
+        // overwrite without --force.
+        let (status, text) = run(dir.path(), &["new", "p", "--defaults"]);
+        assert_eq!(status, 2, "round {round}: {text}");
+        recovered += usize::from(text.contains("an interrupted run had"));
+        let after = tree(&dest);
+        if after == old {
+            olds += 1;
+        } else if after == new {
+            news += 1;
+        } else {
+            let mixed: Vec<_> = after
+                .iter()
+                .filter(|(k, v)| old.get(*k) != Some(v) && new.get(*k) != Some(v))
+                .map(|(k, _)| k)
+                .collect();
+            panic!("round {round}: a mix of old and new after recovery: {mixed:?}\n{text}");
+        }
+        assert!(leftovers(dir.path()).is_empty(), "round {round}");
+    }
+    eprintln!(
+        "{ROUNDS} kills: {olds} left the old project, {news} the new one; \
+         {recovered} were completed or undone by the next run"
+    );
+}
+
+#[test]
+fn a_killed_fresh_run_leaves_nothing_or_the_whole_project() {
+    let new = project("New");
+    let args = ["new", "a/b/p", "--defaults", "--var", "title=New"];
+    let scratch = tempfile::tempdir().unwrap();
+    let mut delays = Delays::new(7, duration_of(scratch.path(), &args).mul_f64(1.3));
+    let mut whole = 0;
+    for round in 0..ROUNDS {
+        let dir = tempfile::tempdir().unwrap();
+        let dest = dir.path().join("a/b/p");
+        let mut child = spacegen(dir.path(), &args).spawn().unwrap();
+        std::thread::sleep(delays.next());
+        child.kill().unwrap();
+        child.wait().unwrap();
+        if dest.exists() {
+            assert_eq!(tree(&dest), new, "round {round}: a partial project");
+            whole += 1;
+        }
+        // The next run finishes the job and removes what the killed one staged.
+        let (status, text) = run(dir.path(), &args);
+        assert!(status == 0 || status == 2, "round {round}: {text}");
+        assert_eq!(tree(&dest), new, "round {round}");
+        assert!(
+            leftovers(&dir.path().join("a/b")).is_empty(),
+            "round {round}: {text}"
+        );
+    }
+    eprintln!("{ROUNDS} kills: {whole} after the project was complete");
+}
+
+#[test]
+fn ctrl_c_or_sigterm_puts_the_destination_back_at_once() {
+    let old = project("Old");
+    let new = project("New");
+    for (sig, seed) in [
+        (rustix::process::Signal::TERM, 3),
+        (rustix::process::Signal::INT, 5),
+    ] {
+        for force in [true, false] {
+            let args: Vec<&str> = if force {
+                vec!["new", "x/p", "--defaults", "--var", "title=New", "--force"]
+            } else {
+                vec!["new", "x/y/p", "--defaults", "--var", "title=New"]
+            };
+            let scratch = tempfile::tempdir().unwrap();
+            if force {
+                plant(&scratch.path().join("x/p"), &old);
+            }
+            let span = duration_of(scratch.path(), &args).mul_f64(1.3);
+            let mut delays = Delays::new(seed, span);
+            for round in 0..ROUNDS / 2 {
+                let dir = tempfile::tempdir().unwrap();
+                if force {
+                    plant(&dir.path().join("x/p"), &old);
+                }
+                let child = spacegen(dir.path(), &args).spawn().unwrap();
+                std::thread::sleep(delays.next());
+                signal(&child, sig);
+                let out = child.wait_with_output().unwrap();
+                let stderr = String::from_utf8_lossy(&out.stderr);
+                let dest = dir.path().join(if force { "x/p" } else { "x/y/p" });
+                let at = format!("{sig:?} round {round}, force {force}: {stderr}");
+                match out.status.code() {
+                    Some(130) => {
+                        assert!(stderr.contains("interrupted"), "{at}");
+                        if force {
+                            assert_eq!(tree(&dest), old, "{at}");
+                        } else {
+                            assert!(!dir.path().join("x").exists(), "{at}: parents left");
+                        }
+                    }
+                    Some(0) => assert_eq!(tree(&dest), new, "{at}"),
+                    // Killed by the signal before writing began, or after it ended.
+                    None => {
+                        if dest.exists() {
+                            let now = tree(&dest);
+                            assert!(now == old || now == new, "{at}: a mix");
+                        }
+                    }
+                    Some(other) => panic!("exit {other}: {at}"),
+                }
+                assert!(
+                    !dest.join(".spacegen-transaction").exists(),
+                    "{at}: transaction left"
+                );
+                if let Some(parent) = dest.parent().filter(|p| p.exists()) {
+                    assert!(leftovers(parent).is_empty(), "{at}");
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn a_folder_swapped_for_a_link_during_a_run_never_redirects_a_write() {
+    let dir = tempfile::tempdir().unwrap();
+    let outside = tempfile::tempdir().unwrap();
+    let dest = dir.path().join("p");
+    let (status, text) = run(dir.path(), &["new", "p", "--defaults"]);
+    assert_eq!(status, 0, "{text}");
+    let stop = Arc::new(AtomicBool::new(false));
+    let swapper = {
+        let (stop, app, aside, target) = (
+            Arc::clone(&stop),
+            dest.join("app"),
+            dest.join("app.real"),
+            outside.path().to_path_buf(),
+        );
+        std::thread::spawn(move || {
+            let mut swaps = 0u32;
+            while !stop.load(Ordering::SeqCst) {
+                if fs::rename(&app, &aside).is_ok() {
+                    let _ = std::os::unix::fs::symlink(&target, &app);
+                    std::thread::sleep(Duration::from_micros(300));
+                    let _ = fs::remove_file(&app);
+                    let _ = fs::rename(&aside, &app);
+                    swaps += 1;
+                }
+                std::thread::sleep(Duration::from_micros(200));
+            }
+            swaps
+        })
+    };
+    for _ in 0..30 {
+        run(dir.path(), &["new", "p", "--defaults", "--force"]);
+    }
+    stop.store(true, Ordering::SeqCst);
+    let swaps = swapper.join().unwrap();
+    assert!(swaps > 10, "the tree was hardly changed ({swaps} swaps)");
+    let escaped: Vec<PathBuf> = fs::read_dir(outside.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert!(escaped.is_empty(), "written through the link: {escaped:?}");
+    // Once the tree holds still, the next run completes.
+    let (status, text) = run(dir.path(), &["new", "p", "--defaults", "--force"]);
+    assert_eq!(status, 0, "{text}");
+    assert!(dest.join("app/main.py").is_file());
+}
+
+#[test]
+fn an_existing_empty_folder_is_filled_in_place_however_it_is_named() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let expected = project("In place");
+    for how in ["dot", "absolute", "link"] {
+        let dir = tempfile::tempdir().unwrap();
+        let folder = dir.path().join("proj");
+        fs::create_dir(&folder).unwrap();
+        fs::set_permissions(&folder, fs::Permissions::from_mode(0o2750)).unwrap();
+        let before = fs::metadata(&folder).unwrap();
+        let (cwd, dest) = match how {
+            "dot" => (folder.clone(), ".".to_owned()),
+            "absolute" => (folder.clone(), folder.display().to_string()),
+            _ => {
+                std::os::unix::fs::symlink(&folder, dir.path().join("link")).unwrap();
+                (dir.path().to_path_buf(), "link".to_owned())
+            }
+        };
+        let (status, text) = run(
+            &cwd,
+            &["new", &dest, "--defaults", "--var", "title=In place"],
+        );
+        assert_eq!(status, 0, "{how}: {text}");
+        let after = fs::metadata(&folder).unwrap();
+        assert_eq!(
+            (after.ino(), after.mode(), after.gid()),
+            (before.ino(), before.mode(), before.gid()),
+            "{how}: the folder itself was replaced"
+        );
+        assert_eq!(tree(&folder), expected, "{how}");
+        assert_eq!(leftovers(dir.path()), Vec::<String>::new(), "{how}");
+        if how == "link" {
+            assert!(fs::symlink_metadata(dir.path().join("link"))
+                .unwrap()
+                .file_type()
+                .is_symlink());
+        }
+    }
+}
+
+#[test]
+fn a_replacing_run_lists_every_file_it_replaced() {
+    let dir = tempfile::tempdir().unwrap();
+    let (status, text) = run(dir.path(), &["new", "p", "--defaults"]);
+    assert_eq!(status, 0, "{text}");
+    let (status, text) = run(dir.path(), &["new", "p", "--defaults", "--force"]);
+    assert_eq!(status, 0, "{text}");
+    let planned = tree(&dir.path().join("p"))
+        .into_iter()
+        .filter(|(_, v)| v.is_some())
+        .count();
+    assert!(text.contains(&format!("Replaced {planned} files:")), "{text}");
+    assert!(text.contains("\n  Dockerfile\n"), "{text}");
+}
