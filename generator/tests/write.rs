@@ -50,8 +50,8 @@ fn spacegen(cwd: &Path, args: &[&str]) -> Command {
 
 fn run(cwd: &Path, args: &[&str]) -> (i32, String) {
     let out = spacegen(cwd, args).output().unwrap();
-    let text = String::from_utf8_lossy(&out.stdout).into_owned()
-        + &String::from_utf8_lossy(&out.stderr);
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
     (out.status.code().unwrap_or(-1), text)
 }
 
@@ -118,6 +118,28 @@ fn plant(root: &Path, files: &BTreeMap<String, Option<(Vec<u8>, u32)>>) {
     }
 }
 
+/// Waits until `started` holds (the writer has begun), or the child has ended.
+fn wait_for_writing(child: &mut Child, started: impl Fn() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while !started() && Instant::now() < deadline {
+        if child.try_wait().unwrap().is_some() {
+            return;
+        }
+        std::thread::sleep(Duration::from_micros(50));
+    }
+}
+
+/// Waits for the round's moment: odd rounds anywhere in the run, even rounds once writing has
+/// begun (so the kill lands while the destination is changing).
+fn wait_for_round(round: u64, child: &mut Child, delays: &mut Delays, started: impl Fn() -> bool) {
+    if round.is_multiple_of(2) {
+        wait_for_writing(child, started);
+        std::thread::sleep(delays.next() / 150);
+    } else {
+        std::thread::sleep(delays.next());
+    }
+}
+
 fn signal(child: &Child, sig: rustix::process::Signal) {
     let pid = rustix::process::Pid::from_child(child);
     let _ = rustix::process::kill_process(pid, sig);
@@ -139,7 +161,8 @@ fn a_killed_force_run_is_undone_or_finished_by_the_next_run() {
         let dest = dir.path().join("p");
         plant(&dest, &old);
         let mut child = spacegen(dir.path(), &args).spawn().unwrap();
-        std::thread::sleep(delays.next());
+        let journal = dest.join(".spacegen-transaction");
+        wait_for_round(round, &mut child, &mut delays, || journal.exists());
         child.kill().unwrap();
         child.wait().unwrap();
         // The next run undoes (or finishes) what the killed one left, then refuses to
@@ -154,14 +177,21 @@ fn a_killed_force_run_is_undone_or_finished_by_the_next_run() {
             news += 1;
         } else {
             let mixed: Vec<_> = after
-                .iter()
-                .filter(|(k, v)| old.get(*k) != Some(v) && new.get(*k) != Some(v))
-                .map(|(k, _)| k)
+                .keys()
+                .chain(old.keys())
+                .filter(|k| {
+                    let now = after.get(*k);
+                    now != old.get(*k) && now != new.get(*k)
+                })
                 .collect();
             panic!("round {round}: a mix of old and new after recovery: {mixed:?}\n{text}");
         }
         assert!(leftovers(dir.path()).is_empty(), "round {round}");
     }
+    assert!(
+        recovered > 0,
+        "no kill landed while the destination was changing"
+    );
     eprintln!(
         "{ROUNDS} kills: {olds} left the old project, {news} the new one; \
          {recovered} were completed or undone by the next run"
@@ -174,12 +204,15 @@ fn a_killed_fresh_run_leaves_nothing_or_the_whole_project() {
     let args = ["new", "a/b/p", "--defaults", "--var", "title=New"];
     let scratch = tempfile::tempdir().unwrap();
     let mut delays = Delays::new(7, duration_of(scratch.path(), &args).mul_f64(1.3));
-    let mut whole = 0;
+    let (mut whole, mut staged) = (0, 0);
     for round in 0..ROUNDS {
         let dir = tempfile::tempdir().unwrap();
         let dest = dir.path().join("a/b/p");
         let mut child = spacegen(dir.path(), &args).spawn().unwrap();
-        std::thread::sleep(delays.next());
+        let parent = dir.path().join("a/b");
+        wait_for_round(round, &mut child, &mut delays, || {
+            parent.exists() && !leftovers(&parent).is_empty()
+        });
         child.kill().unwrap();
         child.wait().unwrap();
         if dest.exists() {
@@ -189,19 +222,28 @@ fn a_killed_fresh_run_leaves_nothing_or_the_whole_project() {
         // The next run finishes the job and removes what the killed one staged.
         let (status, text) = run(dir.path(), &args);
         assert!(status == 0 || status == 2, "round {round}: {text}");
+        staged += usize::from(text.contains("staging folder"));
         assert_eq!(tree(&dest), new, "round {round}");
         assert!(
             leftovers(&dir.path().join("a/b")).is_empty(),
             "round {round}: {text}"
         );
     }
-    eprintln!("{ROUNDS} kills: {whole} after the project was complete");
+    eprintln!(
+        "{ROUNDS} kills: {whole} after the project was complete; {staged} left a staging \
+         folder the next run removed"
+    );
+    assert!(
+        staged > 0,
+        "no kill landed while the project was being staged"
+    );
 }
 
 #[test]
 fn ctrl_c_or_sigterm_puts_the_destination_back_at_once() {
     let old = project("Old");
     let new = project("New");
+    let mut undone = 0;
     for (sig, seed) in [
         (rustix::process::Signal::TERM, 3),
         (rustix::process::Signal::INT, 5),
@@ -223,15 +265,22 @@ fn ctrl_c_or_sigterm_puts_the_destination_back_at_once() {
                 if force {
                     plant(&dir.path().join("x/p"), &old);
                 }
-                let child = spacegen(dir.path(), &args).spawn().unwrap();
-                std::thread::sleep(delays.next());
+                let mut child = spacegen(dir.path(), &args).spawn().unwrap();
+                let (dest, parent) = if force {
+                    (dir.path().join("x/p"), dir.path().join("x/p"))
+                } else {
+                    (dir.path().join("x/y/p"), dir.path().join("x/y"))
+                };
+                wait_for_round(round, &mut child, &mut delays, || {
+                    parent.exists() && !leftovers(&parent).is_empty()
+                });
                 signal(&child, sig);
                 let out = child.wait_with_output().unwrap();
                 let stderr = String::from_utf8_lossy(&out.stderr);
-                let dest = dir.path().join(if force { "x/p" } else { "x/y/p" });
                 let at = format!("{sig:?} round {round}, force {force}: {stderr}");
                 match out.status.code() {
                     Some(130) => {
+                        undone += 1;
                         assert!(stderr.contains("interrupted"), "{at}");
                         if force {
                             assert_eq!(tree(&dest), old, "{at}");
@@ -259,6 +308,8 @@ fn ctrl_c_or_sigterm_puts_the_destination_back_at_once() {
             }
         }
     }
+    eprintln!("{undone} runs were interrupted while writing and undone");
+    assert!(undone > 0, "no signal arrived while writing");
 }
 
 #[test]
@@ -359,6 +410,9 @@ fn a_replacing_run_lists_every_file_it_replaced() {
         .into_iter()
         .filter(|(_, v)| v.is_some())
         .count();
-    assert!(text.contains(&format!("Replaced {planned} files:")), "{text}");
+    assert!(
+        text.contains(&format!("Replaced {planned} files:")),
+        "{text}"
+    );
     assert!(text.contains("\n  Dockerfile\n"), "{text}");
 }

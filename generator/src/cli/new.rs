@@ -43,9 +43,9 @@ pub(super) fn run(args: NewArgs, printer: &Printer) -> Result<()> {
     if args.dry_run {
         return dry_run(plan, &dest, args.force, printer);
     }
-    let written = write::write(plan, &dest, args.force)?;
-    report_leftovers(&written, &dest, printer)?;
-    if let Destination::Existing { overwritten } = &written.state {
+    report_leftovers(&write::clean_up(&dest)?, &dest, printer)?;
+    let state = write::write(plan, &dest, args.force)?;
+    if let Destination::Existing { overwritten } = &state {
         if !overwritten.is_empty() {
             let n = overwritten.len();
             let files = if n == 1 { "file" } else { "files" };
@@ -77,7 +77,7 @@ pub(super) fn run(args: NewArgs, printer: &Printer) -> Result<()> {
 }
 
 /// Says what was cleaned up after earlier, interrupted runs.
-fn report_leftovers(written: &write::Written, dest: &Path, printer: &Printer) -> Result<()> {
+fn report_leftovers(written: &write::Cleaned, dest: &Path, printer: &Printer) -> Result<()> {
     if written.stale_removed > 0 {
         printer.err(format_args!(
             "removed {} staging folder{} left by interrupted runs",

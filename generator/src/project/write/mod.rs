@@ -32,12 +32,10 @@ pub(crate) enum Destination {
     Existing { overwritten: Vec<String> },
 }
 
-/// What a write did.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Written {
-    /// The destination as it was found.
-    pub state: Destination,
-    /// What an interrupted earlier run into the destination had left, and what became of it.
+/// What earlier, interrupted runs had left, and what was done about it.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Cleaned {
+    /// What an interrupted run into the destination had left, and what became of it.
     pub recovered: Option<Recovered>,
     /// Staging folders of ended runs removed from the destination's parent.
     pub stale_removed: usize,
@@ -70,20 +68,28 @@ pub(crate) fn inspect(plan: &Plan, dest: &Path) -> Result<Destination> {
     Ok(Destination::Existing { overwritten })
 }
 
-/// Writes `plan` to `dest`. An existing non-empty folder is refused unless `force`. What an
-/// interrupted earlier run left in `dest` is undone first.
-pub(crate) fn write(plan: &Plan, dest: &Path, force: bool) -> Result<Written> {
-    let interrupts = interrupt::Interrupts::catch();
+/// Finishes or undoes what interrupted runs left in `dest` and beside it. Run it before
+/// [`write`]; without it, a leftover transaction makes `write` refuse.
+pub(crate) fn clean_up(dest: &Path) -> Result<Cleaned> {
     let parent = match dest.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
     };
     let stale_removed = staging::remove_stale(parent)?;
-    let root = open_existing(dest)?;
-    let recovered = match &root {
-        Some(root) => transaction::recover(root)?,
+    let recovered = match open_existing(dest)? {
+        Some(root) => transaction::recover(&root)?,
         None => None,
     };
+    Ok(Cleaned {
+        recovered,
+        stale_removed,
+    })
+}
+
+/// Writes `plan` to `dest`. An existing non-empty folder is refused unless `force`.
+pub(crate) fn write(plan: &Plan, dest: &Path, force: bool) -> Result<Destination> {
+    let interrupts = interrupt::Interrupts::catch();
+    let root = open_existing(dest)?;
     let state = inspect(plan, dest)?;
     match (&state, root) {
         (Destination::Fresh, None) => staging::write(plan, dest, &interrupts)?,
@@ -98,11 +104,7 @@ pub(crate) fn write(plan: &Plan, dest: &Path, force: bool) -> Result<Written> {
             )))
         }
     }
-    Ok(Written {
-        state,
-        recovered,
-        stale_removed,
-    })
+    Ok(state)
 }
 
 /// The folder `dest`, opened, or `None` when nothing is there; anything else is refused.
@@ -313,8 +315,8 @@ mod tests {
             fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o750)).unwrap();
         }
         let before = fs::metadata(dir.path()).unwrap();
-        let written = write(&plan(&[("a/b", "1")]), dir.path(), false).unwrap();
-        assert_eq!(written.state, Destination::Fresh);
+        let state = write(&plan(&[("a/b", "1")]), dir.path(), false).unwrap();
+        assert_eq!(state, Destination::Fresh);
         let after = fs::metadata(dir.path()).unwrap();
         #[cfg(unix)]
         {
@@ -372,7 +374,7 @@ mod tests {
         let err = write(&p, &dest, false).unwrap_err();
         assert!(matches!(err, Error::NotEmpty(_)), "{err}");
         assert_eq!(fs::read_to_string(dest.join("a.txt")).unwrap(), "old");
-        let state = write(&p, &dest, true).unwrap().state;
+        let state = write(&p, &dest, true).unwrap();
         assert_eq!(
             state,
             Destination::Existing {
