@@ -711,3 +711,24 @@ fn non_utf8_inputs_and_a_destination_inside_a_file_have_their_exit_codes() {
     run.stderr_has("a-file");
     assert!(!t.path().join("out").exists());
 }
+
+/// One invalid value does not hide the others: invalid and missing values are reported
+/// together, in one run.
+#[test]
+fn invalid_and_missing_values_are_reported_together() {
+    let manifest = "[blueprint]\nname = \"custom\"\nversion = \"1.0.0\"\ndescription = \"t\"\n\n[[variables]]\nname = \"port\"\ntype = \"integer\"\ndefault = 7860\n\n[[variables]]\nname = \"title\"\ntype = \"string\"\ndefault = \"T\"\n[variables.validate]\nmin_length = 1\n\n[[variables]]\nname = \"slug\"\ntype = \"string\"\ndefault = \"{{ title | slug }}\"\n\n[[variables]]\nname = \"owner\"\ntype = \"string\"\n";
+    let t = Test::new()
+        .write("bps/custom/blueprint.toml", manifest)
+        .write("bps/custom/template/a.txt", "a\n");
+    write_lock_for(&t);
+    let (run, _d) = custom_new(&t)
+        .var("port", "abc")
+        .var("title", "")
+        .status(2)
+        .run();
+    run.stderr_has("3 invalid or missing values");
+    run.stderr_has("--var port=abc");
+    run.stderr_has("--var title=");
+    run.stderr_has("owner: no value and no default");
+    assert!(!t.path().join("out").exists());
+}
