@@ -732,3 +732,25 @@ fn invalid_and_missing_values_are_reported_together() {
     run.stderr_has("owner: no value and no default");
     assert!(!t.path().join("out").exists());
 }
+
+/// `extends` names a layer of the same blueprint set, never a path, even one that leads to a
+/// layer.
+#[test]
+fn extends_is_a_name_never_a_path() {
+    let layer = "[blueprint]\nname = \"other\"\nversion = \"1.0.0\"\ndescription = \"t\"\nkind = \"layer\"\n";
+    for path in ["../other", "/abs", "a/b", "..\\\\x", "./other"] {
+        let manifest = format!("[blueprint]\nname = \"custom\"\nversion = \"1.0.0\"\ndescription = \"t\"\nextends = \"{path}\"\n");
+        let t = Test::new()
+            .write("other/blueprint.toml", layer)
+            .write("bps/other/blueprint.toml", layer)
+            .write("bps/custom/blueprint.toml", &manifest);
+        let (run, _d) = Test::new()
+            .cwd(t.path())
+            .args(["show", "bps/custom"])
+            .status(3)
+            .run();
+        run.stderr_has("bps/custom/blueprint.toml:5:");
+        run.stderr_has("is a path");
+        run.stderr_has("write its name: extends = \"");
+    }
+}

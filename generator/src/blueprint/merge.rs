@@ -91,14 +91,18 @@ pub(super) fn merge(chain: Vec<Folder>) -> Result<Blueprint> {
     })
 }
 
+/// Whether `name` is a blueprint's name: lowercase letters, digits and '-'.
+pub(super) fn is_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+}
+
 /// Checks name, version and the spacegen version a folder needs; returns its version.
 fn check_meta(m: &Manifest, meta: &MetaWire) -> Result<semver::Version> {
     let name = meta.name.get_ref();
-    let valid = !name.is_empty()
-        && name
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
-    if !valid {
+    if !is_name(name) {
         return Err(m
             .error(
                 meta.name.span(),

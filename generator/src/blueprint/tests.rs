@@ -210,3 +210,27 @@ fn layers_build_on_layers_and_every_one_is_hashed() {
     write(dir.path(), "one/template/a.txt", "changed");
     assert_ne!(load(&source, "bp").unwrap().content_hash, bp.content_hash);
 }
+
+#[test]
+fn extends_takes_a_name_not_a_path() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "bps/lay/blueprint.toml",
+        "[blueprint]\nname = \"lay\"\nversion = \"1.0.0\"\ndescription = \"l\"\nkind = \"layer\"\n",
+    );
+    for extends in ["../bps/lay", "/lay", "x/lay", "..\\\\lay", "Lay", ""] {
+        write(
+            dir.path(),
+            "bps/bp/blueprint.toml",
+            &format!("{}extends = \"{extends}\"\n", MINIMAL.replace("mini", "bp")),
+        );
+        let err = load(&Source::Disk(dir.path().join("bps")), "bp").unwrap_err();
+        assert_eq!(err.exit_code(), crate::error::exit::BLUEPRINT, "{extends}");
+        let Error::Diagnostic(d) = err else {
+            panic!("{extends}: {err}")
+        };
+        assert!(d.message.starts_with("blueprint.extends"), "{}", d.message);
+        assert_eq!(d.position.map(|p| p.line), Some(5), "{extends}");
+    }
+}
