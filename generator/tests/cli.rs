@@ -754,3 +754,56 @@ fn extends_is_a_name_never_a_path() {
         run.stderr_has("write its name: extends = \"");
     }
 }
+
+/// A variable cannot take a name templates already read as something else: a name the engine
+/// puts in the context, or one liquid reads as a literal or its own loop object.
+#[test]
+fn variables_cannot_take_the_engines_names() {
+    for name in ["requirements", "python", "empty", "nil", "forloop", "true"] {
+        let manifest = format!("[blueprint]\nname = \"custom\"\nversion = \"1.0.0\"\ndescription = \"t\"\n\n[[variables]]\nname = \"{name}\"\ntype = \"string\"\ndefault = \"x\"\n");
+        let t = Test::new().write("bps/custom/blueprint.toml", &manifest);
+        let (run, _d) = Test::new()
+            .cwd(t.path())
+            .args(["show", "bps/custom"])
+            .status(3)
+            .run();
+        run.stderr_has("bps/custom/blueprint.toml:7:");
+        run.stderr_has(&format!("variable '{name}'"));
+        run.stderr_has("rename it");
+    }
+}
+
+/// Every `when` is parsed when the blueprint loads: a malformed condition is refused with its
+/// file and line before anything is generated, even one that would never be evaluated.
+#[test]
+fn malformed_conditions_are_refused_when_the_blueprint_loads() {
+    let head = "[blueprint]\nname = \"custom\"\nversion = \"1.0.0\"\ndescription = \"t\"\n\n[[variables]]\nname = \"name\"\ntype = \"string\"\ndefault = \"x\"\n\n[[variables]]\nname = \"token\"\ntype = \"string\"\nsecret = true\n\n";
+    let cases = [
+        ("[[files]]\npath = \"a.txt\"\nwhen = \"name ==\"\n", "name =="),
+        ("[[files]]\npath = \"a.txt\"\nwhen = \"name and nope\"\n", "nope"),
+        ("[[files]]\npath = \"a.txt\"\nwhen = \"name %}x{% if name\"\n", "markup"),
+        ("[[files]]\npath = \"a.txt\"\nwhen = \"name | no_such_filter\"\n", "no_such_filter"),
+        ("[[files]]\npath = \"a.txt\"\nwhen = \"token\"\n", "secret"),
+        ("[[notes]]\nwhen = \"name == 'a' or\"\ntext = \"t\"\n", "name == 'a' or"),
+        ("[dependencies]\ngroups = [{ name = \"g\", comment = \"c\", packages = [\"x\"], when = \"name contains\" }]\n", "name contains"),
+        ("[[files]]\npath = \"a.txt\"\nwhen = \"{% if\"\n", "{% if"),
+    ];
+    for (extra, needle) in cases {
+        let t = Test::new()
+            .write("bps/custom/blueprint.toml", &format!("{head}{extra}"))
+            .write("bps/custom/template/b.txt", "b\n");
+        let (run, _d) = Test::new()
+            .cwd(t.path())
+            .args(["show", "bps/custom"])
+            .status(3)
+            .run();
+        let line = format!("bps/custom/blueprint.toml:{}:", head.lines().count() + 2);
+        let line_groups = format!("bps/custom/blueprint.toml:{}:", head.lines().count() + 3);
+        assert!(
+            run.stderr.contains(&line) || run.stderr.contains(&line_groups),
+            "{extra}: {}",
+            run.stderr
+        );
+        run.stderr_has(needle);
+    }
+}
