@@ -807,3 +807,53 @@ fn malformed_conditions_are_refused_when_the_blueprint_loads() {
         run.stderr_has(needle);
     }
 }
+
+/// Characters YAML cannot hold (control characters but tab and newline, noncharacters) and a
+/// carriage return without its line feed are refused in any text value, naming the variable
+/// and the character; a CRLF line break is read as LF, so every file and the record agree.
+#[test]
+fn characters_a_project_file_cannot_hold_are_refused_in_values() {
+    for (value, shown) in [
+        ("A\u{7}B", "U+0007"),
+        ("A\rB", "U+000D"),
+        ("A\u{FFFE}", "U+FFFE"),
+        ("A\u{9C}B", "U+009C"),
+        ("A\u{1FFFF}", "U+1FFFF"),
+    ] {
+        let (run, dir) = Test::new()
+            .args(["new", "out", "--defaults"])
+            .var("title", value)
+            .status(2)
+            .run();
+        run.stderr_has("--var title=");
+        run.stderr_has(shown);
+        run.stderr_has("remove it");
+        assert!(!run.stderr.contains(value), "the raw character was echoed");
+        assert!(!dir.path().join("out").exists());
+    }
+    let (run, _d) = Test::new()
+        .write("a.toml", "title = \"A\\uFDD0\"\n")
+        .args(["new", "out", "--defaults", "--answers", "a.toml"])
+        .status(2)
+        .run();
+    run.stderr_has("title in a.toml");
+    run.stderr_has("U+FDD0");
+
+    let (_run, dir) = Test::new()
+        .write("a.toml", "title = \"Two\\r\\nlines\\tand a tab \\u2028\"\n")
+        .args(["new", "out", "--defaults", "--answers", "a.toml"])
+        .run();
+    let out = dir.path().join("out");
+    let record: toml::Table =
+        toml::from_str(&fs::read_to_string(out.join(".spacegen/answers.toml")).unwrap()).unwrap();
+    let want = "Two\nlines\tand a tab \u{2028}";
+    assert_eq!(record["answers"]["title"].as_str(), Some(want));
+    let readme = fs::read_to_string(out.join("README.md")).unwrap();
+    let header = readme
+        .strip_prefix("---\n")
+        .and_then(|r| r.split_once("\n---\n"))
+        .expect("a front matter header")
+        .0;
+    let docs = yaml_rust2::YamlLoader::load_from_str(header).expect("the header is YAML");
+    assert_eq!(docs[0]["title"].as_str(), Some(want));
+}
