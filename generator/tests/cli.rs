@@ -857,3 +857,42 @@ fn characters_a_project_file_cannot_hold_are_refused_in_values() {
     let docs = yaml_rust2::YamlLoader::load_from_str(header).expect("the header is YAML");
     assert_eq!(docs[0]["title"].as_str(), Some(want));
 }
+
+/// A value rendered into a path segment stays one segment, and makes a name every platform can
+/// write: no `/`, no character or name Windows reserves, no bidirectional control.
+#[test]
+fn a_variable_in_a_file_name_makes_one_portable_segment() {
+    let t = Test::new()
+        .write("bps/custom/blueprint.toml", "[blueprint]\nname = \"custom\"\nversion = \"1.0.0\"\ndescription = \"t\"\n\n[[variables]]\nname = \"name\"\ntype = \"string\"\ndefault = \"x\"\n")
+        .write("bps/custom/template/{{ name }}/f.txt", "hi");
+    write_lock_for(&t);
+    for (evil, reason) in [
+        ("a/b", "'/'"),
+        ("pkg/sub", "'/'"),
+        ("con", "Windows reserves"),
+        ("CON.txt", "Windows reserves"),
+        ("Lpt1.py", "Windows reserves"),
+        ("nul", "Windows reserves"),
+        ("com9", "Windows reserves"),
+        ("a<b", "'<'"),
+        ("a:b", "':'"),
+        ("a|b", "'|'"),
+        ("a?", "'?'"),
+        ("a*", "'*'"),
+        ("a\"b", "'\"'"),
+        ("x.", "ends with a dot"),
+        ("x\u{202E}txt.exe", "U+202E"),
+        ("\u{200F}x", "U+200F"),
+        ("x\u{2066}", "U+2066"),
+        ("x\u{61C}", "U+061C"),
+    ] {
+        let (run, _d) = custom_new(&t).var("name", evil).status(2).run();
+        assert!(run.stderr.contains(reason), "{evil:?}: {}", run.stderr);
+        assert!(!t.path().join("out").exists(), "{evil:?} was written");
+    }
+    for fine in ["console", "com10", "con-x", "lpt", "a.b"] {
+        let (_run, _d) = custom_new(&t).var("name", fine).run();
+        assert!(t.path().join("out").join(fine).join("f.txt").is_file());
+        fs::remove_dir_all(t.path().join("out")).unwrap();
+    }
+}
