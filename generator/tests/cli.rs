@@ -711,3 +711,188 @@ fn non_utf8_inputs_and_a_destination_inside_a_file_have_their_exit_codes() {
     run.stderr_has("a-file");
     assert!(!t.path().join("out").exists());
 }
+
+/// One invalid value does not hide the others: invalid and missing values are reported
+/// together, in one run.
+#[test]
+fn invalid_and_missing_values_are_reported_together() {
+    let manifest = "[blueprint]\nname = \"custom\"\nversion = \"1.0.0\"\ndescription = \"t\"\n\n[[variables]]\nname = \"port\"\ntype = \"integer\"\ndefault = 7860\n\n[[variables]]\nname = \"title\"\ntype = \"string\"\ndefault = \"T\"\n[variables.validate]\nmin_length = 1\n\n[[variables]]\nname = \"slug\"\ntype = \"string\"\ndefault = \"{{ title | slug }}\"\n\n[[variables]]\nname = \"owner\"\ntype = \"string\"\n";
+    let t = Test::new()
+        .write("bps/custom/blueprint.toml", manifest)
+        .write("bps/custom/template/a.txt", "a\n");
+    write_lock_for(&t);
+    let (run, _d) = custom_new(&t)
+        .var("port", "abc")
+        .var("title", "")
+        .status(2)
+        .run();
+    run.stderr_has("3 invalid or missing values");
+    run.stderr_has("--var port=abc");
+    run.stderr_has("--var title=");
+    run.stderr_has("owner: no value and no default");
+    assert!(!t.path().join("out").exists());
+}
+
+/// `extends` names a layer of the same blueprint set, never a path, even one that leads to a
+/// layer.
+#[test]
+fn extends_is_a_name_never_a_path() {
+    let layer = "[blueprint]\nname = \"other\"\nversion = \"1.0.0\"\ndescription = \"t\"\nkind = \"layer\"\n";
+    for path in ["../other", "/abs", "a/b", "..\\\\x", "./other"] {
+        let manifest = format!("[blueprint]\nname = \"custom\"\nversion = \"1.0.0\"\ndescription = \"t\"\nextends = \"{path}\"\n");
+        let t = Test::new()
+            .write("other/blueprint.toml", layer)
+            .write("bps/other/blueprint.toml", layer)
+            .write("bps/custom/blueprint.toml", &manifest);
+        let (run, _d) = Test::new()
+            .cwd(t.path())
+            .args(["show", "bps/custom"])
+            .status(3)
+            .run();
+        run.stderr_has("bps/custom/blueprint.toml:5:");
+        run.stderr_has("is a path");
+        run.stderr_has("write its name: extends = \"");
+    }
+}
+
+/// A variable cannot take a name templates already read as something else: a name the engine
+/// puts in the context, or one liquid reads as a literal or its own loop object.
+#[test]
+fn variables_cannot_take_the_engines_names() {
+    for name in ["requirements", "python", "empty", "nil", "forloop", "true"] {
+        let manifest = format!("[blueprint]\nname = \"custom\"\nversion = \"1.0.0\"\ndescription = \"t\"\n\n[[variables]]\nname = \"{name}\"\ntype = \"string\"\ndefault = \"x\"\n");
+        let t = Test::new().write("bps/custom/blueprint.toml", &manifest);
+        let (run, _d) = Test::new()
+            .cwd(t.path())
+            .args(["show", "bps/custom"])
+            .status(3)
+            .run();
+        run.stderr_has("bps/custom/blueprint.toml:7:");
+        run.stderr_has(&format!("variable '{name}'"));
+        run.stderr_has("rename it");
+    }
+}
+
+/// Every `when` is parsed when the blueprint loads: a malformed condition is refused with its
+/// file and line before anything is generated, even one that would never be evaluated.
+#[test]
+fn malformed_conditions_are_refused_when_the_blueprint_loads() {
+    let head = "[blueprint]\nname = \"custom\"\nversion = \"1.0.0\"\ndescription = \"t\"\n\n[[variables]]\nname = \"name\"\ntype = \"string\"\ndefault = \"x\"\n\n[[variables]]\nname = \"token\"\ntype = \"string\"\nsecret = true\n\n";
+    let cases = [
+        ("[[files]]\npath = \"a.txt\"\nwhen = \"name ==\"\n", "name =="),
+        ("[[files]]\npath = \"a.txt\"\nwhen = \"name and nope\"\n", "nope"),
+        ("[[files]]\npath = \"a.txt\"\nwhen = \"name %}x{% if name\"\n", "markup"),
+        ("[[files]]\npath = \"a.txt\"\nwhen = \"name | no_such_filter\"\n", "no_such_filter"),
+        ("[[files]]\npath = \"a.txt\"\nwhen = \"token\"\n", "secret"),
+        ("[[notes]]\nwhen = \"name == 'a' or\"\ntext = \"t\"\n", "name == 'a' or"),
+        ("[dependencies]\ngroups = [{ name = \"g\", comment = \"c\", packages = [\"x\"], when = \"name contains\" }]\n", "name contains"),
+        ("[[files]]\npath = \"a.txt\"\nwhen = \"{% if\"\n", "{% if"),
+    ];
+    for (extra, needle) in cases {
+        let t = Test::new()
+            .write("bps/custom/blueprint.toml", &format!("{head}{extra}"))
+            .write("bps/custom/template/b.txt", "b\n");
+        let (run, _d) = Test::new()
+            .cwd(t.path())
+            .args(["show", "bps/custom"])
+            .status(3)
+            .run();
+        let line = format!("bps/custom/blueprint.toml:{}:", head.lines().count() + 2);
+        let line_groups = format!("bps/custom/blueprint.toml:{}:", head.lines().count() + 3);
+        assert!(
+            run.stderr.contains(&line) || run.stderr.contains(&line_groups),
+            "{extra}: {}",
+            run.stderr
+        );
+        run.stderr_has(needle);
+    }
+}
+
+/// Characters YAML cannot hold (control characters but tab and newline, noncharacters) and a
+/// carriage return without its line feed are refused in any text value, naming the variable
+/// and the character; a CRLF line break is read as LF, so every file and the record agree.
+#[test]
+fn characters_a_project_file_cannot_hold_are_refused_in_values() {
+    for (value, shown) in [
+        ("A\u{7}B", "U+0007"),
+        ("A\rB", "U+000D"),
+        ("A\u{FFFE}", "U+FFFE"),
+        ("A\u{9C}B", "U+009C"),
+        ("A\u{1FFFF}", "U+1FFFF"),
+    ] {
+        let (run, dir) = Test::new()
+            .args(["new", "out", "--defaults"])
+            .var("title", value)
+            .status(2)
+            .run();
+        run.stderr_has("--var title=");
+        run.stderr_has(shown);
+        run.stderr_has("remove it");
+        assert!(!run.stderr.contains(value), "the raw character was echoed");
+        assert!(!dir.path().join("out").exists());
+    }
+    let (run, _d) = Test::new()
+        .write("a.toml", "title = \"A\\uFDD0\"\n")
+        .args(["new", "out", "--defaults", "--answers", "a.toml"])
+        .status(2)
+        .run();
+    run.stderr_has("title in a.toml");
+    run.stderr_has("U+FDD0");
+
+    let (_run, dir) = Test::new()
+        .write("a.toml", "title = \"Two\\r\\nlines\\tand a tab \\u2028\"\n")
+        .args(["new", "out", "--defaults", "--answers", "a.toml"])
+        .run();
+    let out = dir.path().join("out");
+    let record: toml::Table =
+        toml::from_str(&fs::read_to_string(out.join(".spacegen/answers.toml")).unwrap()).unwrap();
+    let want = "Two\nlines\tand a tab \u{2028}";
+    assert_eq!(record["answers"]["title"].as_str(), Some(want));
+    let readme = fs::read_to_string(out.join("README.md")).unwrap();
+    let header = readme
+        .strip_prefix("---\n")
+        .and_then(|r| r.split_once("\n---\n"))
+        .expect("a front matter header")
+        .0;
+    let docs = yaml_rust2::YamlLoader::load_from_str(header).expect("the header is YAML");
+    assert_eq!(docs[0]["title"].as_str(), Some(want));
+}
+
+/// A value rendered into a path segment stays one segment, and makes a name every platform can
+/// write: no `/`, no character or name Windows reserves, no bidirectional control.
+#[test]
+fn a_variable_in_a_file_name_makes_one_portable_segment() {
+    let t = Test::new()
+        .write("bps/custom/blueprint.toml", "[blueprint]\nname = \"custom\"\nversion = \"1.0.0\"\ndescription = \"t\"\n\n[[variables]]\nname = \"name\"\ntype = \"string\"\ndefault = \"x\"\n")
+        .write("bps/custom/template/{{ name }}/f.txt", "hi");
+    write_lock_for(&t);
+    for (evil, reason) in [
+        ("a/b", "'/'"),
+        ("pkg/sub", "'/'"),
+        ("con", "Windows reserves"),
+        ("CON.txt", "Windows reserves"),
+        ("Lpt1.py", "Windows reserves"),
+        ("nul", "Windows reserves"),
+        ("com9", "Windows reserves"),
+        ("a<b", "'<'"),
+        ("a:b", "':'"),
+        ("a|b", "'|'"),
+        ("a?", "'?'"),
+        ("a*", "'*'"),
+        ("a\"b", "'\"'"),
+        ("x.", "ends with a dot"),
+        ("x\u{202E}txt.exe", "U+202E"),
+        ("\u{200F}x", "U+200F"),
+        ("x\u{2066}", "U+2066"),
+        ("x\u{61C}", "U+061C"),
+    ] {
+        let (run, _d) = custom_new(&t).var("name", evil).status(2).run();
+        assert!(run.stderr.contains(reason), "{evil:?}: {}", run.stderr);
+        assert!(!t.path().join("out").exists(), "{evil:?} was written");
+    }
+    for fine in ["console", "com10", "con-x", "lpt", "a.b"] {
+        let (_run, _d) = custom_new(&t).var("name", fine).run();
+        assert!(t.path().join("out").join(fine).join("f.txt").is_file());
+        fs::remove_dir_all(t.path().join("out")).unwrap();
+    }
+}

@@ -8,7 +8,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::blueprint::{Blueprint, DefaultSpec, Value, Variable};
 use crate::error::{About, Error, Fix, Problem, Result};
-use crate::template::{Context, Engine, Origin};
+use crate::template::{names, Context, Engine, Origin};
 pub(crate) use provided::{Given, Provided};
 
 /// Asks the user for a value.
@@ -54,12 +54,31 @@ pub(crate) fn collect(
     provided: &Provided,
     mut prompter: Option<&mut dyn Prompter>,
 ) -> Result<Answers> {
-    let mut given = check_given(bp, provided)?;
-    let mut problems = Vec::new();
+    let (mut given, mut problems) = check_given(bp, provided);
+    if prompter.is_some() && !problems.is_empty() {
+        // Values given up front are fixed up front: nothing is asked before they are valid.
+        return Err(Error::Input(problems));
+    }
+    // Variables without a value: a default derived from one of them is not computed.
+    let mut failed: BTreeSet<String> = problems
+        .iter()
+        .filter_map(|p| match &p.about {
+            About::Flag { name, .. } | About::File { name, .. } => Some(name.clone()),
+            _ => None,
+        })
+        .collect();
     let mut answers = Answers::default();
     for var in &bp.variables {
         if let Some(v) = given.remove(var.name()) {
             answers.push(var, v);
+            continue;
+        }
+        if failed.contains(var.name()) {
+            // Given, but invalid: reported already.
+            continue;
+        }
+        if derives_from(bp, var, &answers, &failed) {
+            failed.insert(var.name().to_owned());
             continue;
         }
         let default = default_value(bp, engine, var, &answers)?;
@@ -73,15 +92,19 @@ pub(crate) fn collect(
         match default {
             Some(value) => match var.validate(&value) {
                 Ok(()) => answers.push(var, value),
-                Err(e) => problems.push(
-                    Problem::new(
-                        about,
-                        format!("its default (derived from other answers) is invalid: {e}"),
+                Err(e) => {
+                    failed.insert(var.name().to_owned());
+                    problems.push(
+                        Problem::new(
+                            about,
+                            format!("its default (derived from other answers) is invalid: {e}"),
+                        )
+                        .fix(fix),
                     )
-                    .fix(fix),
-                ),
+                }
             },
             None => {
+                failed.insert(var.name().to_owned());
                 let help = var
                     .help
                     .as_deref()
@@ -99,9 +122,31 @@ pub(crate) fn collect(
     }
 }
 
+/// Whether `var`'s default is derived from a variable in `failed` (one without a valid value):
+/// that default cannot be computed, and the problem with the other variable is reported.
+fn derives_from(
+    bp: &Blueprint,
+    var: &Variable,
+    answers: &Answers,
+    failed: &BTreeSet<String>,
+) -> bool {
+    let DefaultSpec::Template(t) = &var.default else {
+        return false;
+    };
+    let mut context = Context::base(bp);
+    context.insert_answers(answers.public());
+    let partials = |name: &str| bp.partials.get(name).cloned();
+    names::undefined(t, &|n| context.has(n), &partials)
+        .iter()
+        .any(|u| failed.contains(&u.name))
+}
+
 /// Parses and validates every given value up front, so that all problems are reported
-/// together, even when prompting follows.
-fn check_given<'a>(bp: &'a Blueprint, provided: &Provided) -> Result<BTreeMap<&'a str, Value>> {
+/// together, even when prompting follows. Returns the valid values and the problems.
+fn check_given<'a>(
+    bp: &'a Blueprint,
+    provided: &Provided,
+) -> (BTreeMap<&'a str, Value>, Vec<Problem>) {
     let mut problems = provided.problems.clone();
     for (name, g) in &provided.values {
         if bp.variable(name).is_none() {
@@ -142,11 +187,7 @@ fn check_given<'a>(bp: &'a Blueprint, provided: &Provided) -> Result<BTreeMap<&'
             }
         }
     }
-    if problems.is_empty() {
-        Ok(given)
-    } else {
-        Err(Error::Input(problems))
-    }
+    (given, problems)
 }
 
 /// The default of `var`, rendered over the answers so far if it is a template.

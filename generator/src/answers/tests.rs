@@ -130,3 +130,26 @@ fn secrets_are_collected_but_never_public() {
     assert_eq!(answers.get("token"), Some(&Value::String("s3cr3t".into())));
     assert!(answers.public().all(|(n, _)| n != "token"));
 }
+
+#[test]
+fn an_invalid_value_does_not_hide_a_missing_one_nor_break_a_default_derived_from_it() {
+    let (mut bp, engine) = default_blueprint();
+    let wire: crate::blueprint::variable::VariableWire =
+        toml::from_str("name = \"owner\"\ntype = \"string\"\n").unwrap();
+    bp.variables.push(Variable::new(wire).unwrap());
+    let mut provided = Provided::default();
+    // `slug` derives from `title`: with `title` invalid it is not computed, nor reported.
+    provided.add_flags(&["title=".into(), "port=abc".into()]);
+    let Err(Error::Input(problems)) = collect(&bp, &engine, &provided, None) else {
+        panic!("invalid values were accepted");
+    };
+    let abouts: Vec<String> = problems
+        .iter()
+        .map(|p| match &p.about {
+            About::Flag { name, .. } => format!("flag {name}"),
+            About::Variable(name) => format!("missing {name}"),
+            other => format!("{other:?}"),
+        })
+        .collect();
+    assert_eq!(abouts, vec!["flag title", "flag port", "missing owner"]);
+}

@@ -10,24 +10,16 @@ use super::manifest::{GroupWire, Manifest, MetaWire};
 use super::source::FileTree;
 use super::{
     hash, Blueprint, Condition, Dependencies, FileRule, Folder, Group, Kind, Note, Package,
-    Template, Variable,
+    Template, Value, VarType, Variable,
 };
-use crate::error::{Error, Result};
+use crate::error::{Diagnostic, Error, FileKind, Result};
 use crate::requirement::Requirement;
+use crate::template::{context, names, Context, Engine, Origin};
 use toml::Spanned;
 
 const TEMPLATE_DIR: &str = "template/";
 const PARTIALS_DIR: &str = "partials/";
 const LIQUID_SUFFIX: &str = ".liquid";
-
-/// Names every template sees besides the variables; a variable may not take one of them.
-pub(crate) const RESERVED: &[&str] = &[
-    "spacegen",
-    "blueprint",
-    "python",
-    "requirements",
-    "dev_requirements",
-];
 
 /// What the folders of a chain add up to, before the blueprint's own metadata is applied.
 #[derive(Default)]
@@ -91,14 +83,18 @@ pub(super) fn merge(chain: Vec<Folder>) -> Result<Blueprint> {
     })
 }
 
+/// Whether `name` is a blueprint's name: lowercase letters, digits and '-'.
+pub(super) fn is_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+}
+
 /// Checks name, version and the spacegen version a folder needs; returns its version.
 fn check_meta(m: &Manifest, meta: &MetaWire) -> Result<semver::Version> {
     let name = meta.name.get_ref();
-    let valid = !name.is_empty()
-        && name
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-');
-    if !valid {
+    if !is_name(name) {
         return Err(m
             .error(
                 meta.name.span(),
@@ -186,15 +182,13 @@ fn merge_variables(variables: &mut Vec<Variable>, m: &Manifest, layered: bool) -
                 .error(span, format!("variable '{name}' is declared twice"))
                 .into());
         }
-        if RESERVED.contains(&name.as_str()) {
+        if let Some(why) = reserved(&name) {
             return Err(m
-                .error(
-                    span,
-                    format!("variable '{name}' would hide the template value of that name"),
-                )
+                .error(span, format!("variable '{name}' {why}"))
                 .help(format!(
-                    "rename it; reserved names: {}",
-                    RESERVED.join(", ")
+                    "rename it; names templates read as something else: {}, {}",
+                    context::NAMES.join(", "),
+                    names::KEYWORDS.join(", ")
                 ))
                 .into());
         }
@@ -211,6 +205,18 @@ fn merge_variables(variables: &mut Vec<Variable>, m: &Manifest, layered: bool) -
         }
     }
     Ok(())
+}
+
+/// Why a variable may not be called `name`, if it may not: templates would read something
+/// else under it.
+fn reserved(name: &str) -> Option<&'static str> {
+    if context::NAMES.contains(&name) {
+        Some("would hide the template value of that name")
+    } else if names::KEYWORDS.contains(&name) {
+        Some("is a word liquid reserves (an operator, a literal, a loop's object or argument)")
+    } else {
+        None
+    }
 }
 
 fn file_rules(m: &Manifest) -> Result<Vec<FileRule>> {
@@ -341,8 +347,10 @@ fn notes(m: &Manifest) -> Vec<Note> {
         .collect()
 }
 
-/// A `when` condition must start with a variable (or a literal): a typo would otherwise make
-/// a file, a dependency group or a note silently disappear.
+/// Every `when` condition is checked when the blueprint loads, not when it is first evaluated
+/// (a note's only after generation, a file rule's only when its file exists): it must be one
+/// liquid expression, not markup, and read only non-secret variables, which conditions see. A
+/// typo would otherwise make a file, a dependency group or a note silently disappear.
 fn check_conditions(m: &Manifest, merged: &Merged) -> Result<()> {
     let deps = &merged.dependencies;
     let conditions = merged
@@ -361,36 +369,99 @@ fn check_conditions(m: &Manifest, merged: &Merged) -> Result<()> {
                 .iter()
                 .map(|n| (&n.when, "notes.when".to_owned())),
         );
+    let engine = Engine::new(&BTreeMap::new(), &m.file)?;
+    // Every variable a condition may read, with a placeholder of its type: only the syntax is
+    // checked here, not what the condition evaluates to.
+    let placeholders: Vec<(&str, Value)> = merged
+        .variables
+        .iter()
+        .filter(|v| !v.secret)
+        .map(|v| (v.name(), placeholder(v.ty)))
+        .collect();
+    let mut context = Context::empty();
+    context.insert_answers(placeholders.iter().map(|(n, v)| (*n, v)));
     for (when, what) in conditions {
         let Some(c) = when else { continue };
-        let Some(first) = c.expr.split_whitespace().next() else {
-            continue;
-        };
-        let known = merged.variables.iter().any(|v| v.name() == first);
-        let literal = matches!(first, "true" | "false")
-            || first.starts_with(['"', '\'', '('])
-            || first.starts_with(|ch: char| ch.is_ascii_digit());
-        if known || literal {
-            continue;
-        }
-        let message = format!(
-            "{what} {:?} names '{first}', which is not a variable",
-            c.expr
-        );
-        return Err(match &c.position {
-            Some(p) => {
-                // Point at the name itself: the value starts after its opening quote.
-                let start = p.span.start + 1 + (c.expr.len() - c.expr.trim_start().len());
-                crate::error::Diagnostic::new(
-                    crate::error::FileKind::Blueprint,
-                    c.file.clone(),
-                    message,
-                )
-                .at(p.text.clone(), start..start + first.len())
-                .into()
+        let at = |span: std::ops::Range<usize>, message: String| -> Error {
+            match &c.position {
+                // The value is written as a TOML string: its text starts after the quote.
+                Some(p) => Diagnostic::new(FileKind::Blueprint, c.file.clone(), message)
+                    .at(
+                        p.text.clone(),
+                        p.span.start + 1 + span.start..p.span.start + 1 + span.end,
+                    )
+                    .into(),
+                None => Error::blueprint(c.file.clone(), message),
             }
-            None => Error::blueprint(m.file.clone(), message),
-        });
+        };
+        if c.expr.trim().is_empty() {
+            return Err(at(0..0, format!("{what} is empty")).with_help(
+                "write a condition over the variables, e.g. when = \"github_sync\", or leave `when` out",
+            ));
+        }
+        if let Some(i) = ["{{", "}}", "{%", "%}"]
+            .iter()
+            .filter_map(|d| c.expr.find(d))
+            .min()
+        {
+            return Err(at(
+                i..i + 2,
+                format!(
+                    "{what} {:?} holds liquid markup; a condition is one expression",
+                    c.expr
+                ),
+            )
+            .with_help("write the expression alone, e.g. when = \"db == 'postgres'\""));
+        }
+        let mut read = Vec::new();
+        names::reads(&c.expr, &mut read);
+        for (name, span) in read {
+            match merged.variables.iter().find(|v| v.name() == name) {
+                Some(v) if v.secret => {
+                    return Err(at(
+                        span,
+                        format!("{what} {:?} reads '{name}', a secret variable", c.expr),
+                    )
+                    .with_help("conditions see only non-secret variables, as templates do"))
+                }
+                Some(_) => {}
+                None => {
+                    return Err(at(
+                        span,
+                        format!(
+                            "{what} {:?} names '{name}', which is not a variable",
+                            c.expr
+                        ),
+                    ))
+                }
+            }
+        }
+        let origin = Origin {
+            file: &c.file,
+            within: c.position.as_ref(),
+        };
+        if let Err(e) = engine.condition(&origin, &c.expr, &context) {
+            return Err(match e {
+                Error::Diagnostic(mut d) => {
+                    d.message = format!("{what} {:?}: {}", c.expr, d.message);
+                    d.help = Some(CONDITION_HELP.to_owned());
+                    Error::Diagnostic(d)
+                }
+                other => other,
+            });
+        }
     }
     Ok(())
+}
+
+const CONDITION_HELP: &str = "a condition is the expression of a liquid `if`: variables and literals compared with ==, !=, <, >, <=, >= or contains, joined with and/or; no filters";
+
+/// A value of type `ty`, standing in for an answer.
+fn placeholder(ty: VarType) -> Value {
+    match ty {
+        VarType::String | VarType::Choice => Value::String(String::new()),
+        VarType::Bool => Value::Bool(false),
+        VarType::Integer => Value::Integer(0),
+        VarType::List => Value::List(Vec::new()),
+    }
 }

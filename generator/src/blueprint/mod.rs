@@ -215,6 +215,9 @@ pub fn load(source: &Source, name: &str) -> Result<Blueprint> {
         };
         let origin = src.describe(&folder_name);
         let manifest = Manifest::parse(&origin, files.get(MANIFEST).map(|f| &f.contents[..]))?;
+        if let Some(parent) = &manifest.wire.blueprint.extends {
+            check_extends(&manifest, parent)?;
+        }
         next = manifest
             .wire
             .blueprint
@@ -230,6 +233,33 @@ pub fn load(source: &Source, name: &str) -> Result<Blueprint> {
     }
     chain.reverse();
     merge::merge(chain)
+}
+
+/// Refuses an `extends` that is not the name of a folder of the same blueprint set: a path
+/// (`../other`, `/abs`, `a/b`, `..\\x`) could reach a folder outside it.
+fn check_extends(m: &Manifest, parent: &toml::Spanned<String>) -> Result<()> {
+    let name = parent.get_ref();
+    if merge::is_name(name) {
+        return Ok(());
+    }
+    let last = name
+        .rsplit(['/', '\\'])
+        .find(|s| merge::is_name(s))
+        .unwrap_or("base");
+    let what = if name.contains(['/', '\\', '.']) {
+        "is a path"
+    } else {
+        "is not a name"
+    };
+    Err(m
+        .error(
+            parent.span(),
+            format!("blueprint.extends {name:?} {what}; it names a layer of the same blueprint set"),
+        )
+        .help(format!(
+            "put the layer's folder next to this blueprint's and write its name: extends = \"{last}\" (lowercase letters, digits and '-')"
+        ))
+        .into())
 }
 
 /// Refuses an `extends` chain that is too deep or comes back on itself.

@@ -210,3 +210,80 @@ fn layers_build_on_layers_and_every_one_is_hashed() {
     write(dir.path(), "one/template/a.txt", "changed");
     assert_ne!(load(&source, "bp").unwrap().content_hash, bp.content_hash);
 }
+
+#[test]
+fn extends_takes_a_name_not_a_path() {
+    let dir = tempfile::tempdir().unwrap();
+    write(
+        dir.path(),
+        "bps/lay/blueprint.toml",
+        "[blueprint]\nname = \"lay\"\nversion = \"1.0.0\"\ndescription = \"l\"\nkind = \"layer\"\n",
+    );
+    for extends in ["../bps/lay", "/lay", "x/lay", "..\\\\lay", "Lay", ""] {
+        write(
+            dir.path(),
+            "bps/bp/blueprint.toml",
+            &format!("{}extends = \"{extends}\"\n", MINIMAL.replace("mini", "bp")),
+        );
+        let err = load(&Source::Disk(dir.path().join("bps")), "bp").unwrap_err();
+        assert_eq!(err.exit_code(), crate::error::exit::BLUEPRINT, "{extends}");
+        let Error::Diagnostic(d) = err else {
+            panic!("{extends}: {err}")
+        };
+        assert!(d.message.starts_with("blueprint.extends"), "{}", d.message);
+        assert_eq!(d.position.map(|p| p.line), Some(5), "{extends}");
+    }
+}
+
+#[test]
+fn conditions_are_parsed_at_load_and_point_into_the_manifest() {
+    let vars = "[[variables]]\nname = \"db\"\ntype = \"string\"\ndefault = \"x\"\n\n[[variables]]\nname = \"key\"\ntype = \"string\"\nsecret = true\n";
+    for (when, message, pointed) in [
+        ("db ==", "Value expected", "db =="),
+        (
+            "db == 'a' and other",
+            "'other', which is not a variable",
+            "other",
+        ),
+        ("key", "a secret variable", "key"),
+        ("db %}{% endif %}{% if db", "markup", "%}"),
+        (" ", "is empty", ""),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        write(
+            dir.path(),
+            "c/blueprint.toml",
+            &format!(
+                "{}{vars}\n[[notes]]\nwhen = \"{when}\"\ntext = \"t\"\n",
+                MINIMAL.replace("mini", "c")
+            ),
+        );
+        let err = load(&Source::Disk(dir.path().to_path_buf()), "c").unwrap_err();
+        let Error::Diagnostic(d) = err else {
+            panic!("{when}: {err}")
+        };
+        assert!(d.message.contains(message), "{when}: {}", d.message);
+        let p = d.position.expect("a position");
+        assert_eq!(p.line, 16, "{when}");
+        assert_eq!(&p.text[p.span], pointed, "{when}");
+    }
+}
+
+#[test]
+fn variables_cannot_take_names_templates_read_otherwise() {
+    for name in ["python", "dev_requirements", "nil", "forloop"] {
+        let dir = tempfile::tempdir().unwrap();
+        write(
+            dir.path(),
+            "c/blueprint.toml",
+            &format!(
+                "{}[[variables]]\nname = \"{name}\"\ntype = \"string\"\n",
+                MINIMAL.replace("mini", "c")
+            ),
+        );
+        let err = load(&Source::Disk(dir.path().to_path_buf()), "c")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains(&format!("variable '{name}'")), "{err}");
+    }
+}

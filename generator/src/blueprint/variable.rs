@@ -220,7 +220,7 @@ impl Variable {
     /// Parses a value typed on the command line or at a prompt.
     pub fn parse_str(&self, raw: &str) -> Result<Value, String> {
         match self.ty {
-            VarType::String | VarType::Choice => Ok(Value::String(raw.to_owned())),
+            VarType::String | VarType::Choice => Ok(Value::String(line_feeds(raw))),
             VarType::Bool => match raw.trim().to_ascii_lowercase().as_str() {
                 "true" | "yes" | "y" | "1" | "on" => Ok(Value::Bool(true)),
                 "false" | "no" | "n" | "0" | "off" => Ok(Value::Bool(false)),
@@ -235,7 +235,7 @@ impl Variable {
                 raw.split(',')
                     .map(str::trim)
                     .filter(|s| !s.is_empty())
-                    .map(str::to_owned)
+                    .map(line_feeds)
                     .collect(),
             )),
         }
@@ -245,13 +245,13 @@ impl Variable {
     pub fn parse_toml(&self, raw: &toml::Value) -> Result<Value, String> {
         use toml::Value as T;
         match (self.ty, raw) {
-            (VarType::String | VarType::Choice, T::String(s)) => Ok(Value::String(s.clone())),
+            (VarType::String | VarType::Choice, T::String(s)) => Ok(Value::String(line_feeds(s))),
             (VarType::Bool, T::Boolean(b)) => Ok(Value::Bool(*b)),
             (VarType::Integer, T::Integer(i)) => Ok(Value::Integer(*i)),
             (VarType::List, T::Array(items)) => items
                 .iter()
                 .map(|i| match i {
-                    T::String(s) => Ok(s.clone()),
+                    T::String(s) => Ok(line_feeds(s)),
                     other => Err(format!(
                         "expected a list of strings, found {}",
                         other.type_str()
@@ -351,6 +351,21 @@ impl Variable {
     }
 
     fn check_text(&self, s: &str, what: &str) -> Result<(), String> {
+        if let Some((at, c, kind)) = s
+            .chars()
+            .enumerate()
+            .find_map(|(i, c)| forbidden(c).map(|kind| (i + 1, c, kind)))
+        {
+            let at = if self.secret {
+                String::new()
+            } else {
+                format!(" at character {at}")
+            };
+            return Err(format!(
+                "{what}holds U+{:04X} ({kind}){at}, which a project file cannot carry as it is; remove it (tabs and line breaks are fine)",
+                c as u32
+            ));
+        }
         if let (Some(re), Some(pattern)) = (&self.regex, &self.validation.regex) {
             if !re.is_match(s) {
                 let hint = self
@@ -365,6 +380,28 @@ impl Variable {
             }
         }
         Ok(())
+    }
+}
+
+/// `s` with every CRLF line break written as LF, as every generated file writes it.
+fn line_feeds(s: &str) -> String {
+    s.replace("\r\n", "\n")
+}
+
+/// What `c` is, if a text value may not hold it: a control character other than tab and line
+/// feed (YAML cannot hold one; a carriage return left after [`line_feeds`] is one without its
+/// line feed, which files and the record would read differently), or a noncharacter (YAML
+/// cannot hold U+FFFE or U+FFFF; none of them is text).
+fn forbidden(c: char) -> Option<&'static str> {
+    let code = c as u32;
+    match c {
+        '\t' | '\n' => None,
+        '\r' => Some("a carriage return without a line feed"),
+        _ if c.is_control() => Some("a control character"),
+        _ if (0xFDD0..=0xFDEF).contains(&code) || code & 0xFFFE == 0xFFFE => {
+            Some("a Unicode noncharacter")
+        }
+        _ => None,
     }
 }
 
@@ -481,5 +518,65 @@ validate = { max_length = 3 }"#)
             .contains("variable name"));
         let e = var("name = \"t\"\ntype = \"string\"\nvalidate = { regex = \"(\" }").unwrap_err();
         assert!(e.contains("invalid regex"), "{e}");
+    }
+
+    #[test]
+    fn text_refuses_controls_lone_carriage_returns_and_noncharacters() {
+        let v = var("name = \"t\"\ntype = \"string\"").unwrap();
+        for (bad, code) in [
+            ("a\u{0}", "U+0000"),
+            ("a\u{1b}[31m", "U+001B"),
+            ("a\u{7f}", "U+007F"),
+            ("a\u{85}", "U+0085"),
+            ("a\rb", "U+000D"),
+            ("a\r", "U+000D"),
+            ("\u{fdd0}", "U+FDD0"),
+            ("\u{fffe}", "U+FFFE"),
+            ("\u{ffff}", "U+FFFF"),
+            ("\u{10fffe}", "U+10FFFE"),
+        ] {
+            let value = v.parse_str(bad).unwrap();
+            let e = v.validate(&value).unwrap_err();
+            assert!(e.contains(code), "{bad:?}: {e}");
+            assert!(!e.contains(bad), "{bad:?} echoed: {e}");
+        }
+        for good in [
+            "tab\there",
+            "two\nlines",
+            "ünï 🚀 \u{2028}\u{feff}",
+            "\u{fffd}",
+        ] {
+            assert!(v.validate(&v.parse_str(good).unwrap()).is_ok(), "{good:?}");
+        }
+        let list = var("name = \"l\"\ntype = \"list\"").unwrap();
+        let e = list
+            .validate(&list.parse_str("a, b\u{1}").unwrap())
+            .unwrap_err();
+        assert!(e.starts_with("item holds U+0001"), "{e}");
+    }
+
+    #[test]
+    fn crlf_line_breaks_are_read_as_lf_from_every_source() {
+        let v = var("name = \"t\"\ntype = \"string\"").unwrap();
+        let want = Value::String("a\nb\n".into());
+        assert_eq!(v.parse_str("a\r\nb\r\n").unwrap(), want);
+        assert_eq!(
+            v.parse_toml(&toml::Value::String("a\r\nb\r\n".into()))
+                .unwrap(),
+            want
+        );
+        let list = var("name = \"l\"\ntype = \"list\"").unwrap();
+        let items = toml::Value::Array(vec![toml::Value::String("x\r\ny".into())]);
+        assert_eq!(
+            list.parse_toml(&items).unwrap(),
+            Value::List(vec!["x\ny".into()])
+        );
+    }
+
+    #[test]
+    fn a_secret_is_not_located_either() {
+        let v = var("name = \"t\"\ntype = \"string\"\nsecret = true").unwrap();
+        let e = v.validate(&Value::String("ab\u{7}".into())).unwrap_err();
+        assert!(e.contains("U+0007") && !e.contains("character 3"), "{e}");
     }
 }

@@ -97,8 +97,8 @@ fn chain(e: &dyn std::error::Error) -> String {
 
 fn problem(p: &Problem) -> String {
     let about = match &p.about {
-        About::Flag { name, raw } => format!("--var {name}={raw}"),
-        About::MalformedFlag(raw) => format!("--var {raw}"),
+        About::Flag { name, raw } => format!("--var {name}={}", visible(raw)),
+        About::MalformedFlag(raw) => format!("--var {}", visible(raw)),
         About::File { name, path } => format!("{name} in {path}"),
         About::Variable(name) => name.clone(),
     };
@@ -107,6 +107,24 @@ fn problem(p: &Problem) -> String {
         None => String::new(),
     };
     format!("{about}: {}{fix}", p.message)
+}
+
+/// `raw` as typed, with every character a terminal would act on or not show (controls but
+/// tab, noncharacters) written as `\u{XXXX}`.
+fn visible(raw: &str) -> String {
+    raw.chars()
+        .map(|c| {
+            let code = c as u32;
+            let hidden = (c.is_control() && c != '\t')
+                || (0xFDD0..=0xFDEF).contains(&code)
+                || code & 0xFFFE == 0xFFFE;
+            if hidden {
+                format!("\\u{{{code:04X}}}")
+            } else {
+                c.to_string()
+            }
+        })
+        .collect()
 }
 
 /// A diagnostic drawn like a compiler's: title, `--> file:line:column`, the line with a caret
@@ -147,6 +165,21 @@ mod tests {
         let text = diagnostic(&d);
         assert!(text.starts_with("error: stale\n--> spaces.lock"), "{text}");
         assert!(text.ends_with("help: relock"), "{text}");
+    }
+
+    #[test]
+    fn typed_values_are_shown_without_characters_a_terminal_acts_on() {
+        let p = Problem::new(
+            About::Flag {
+                name: "t".into(),
+                raw: "a\u{1b}[2Jb\rc\u{fffe}\td".into(),
+            },
+            "bad",
+        );
+        assert_eq!(
+            problem(&p),
+            "--var t=a\\u{001B}[2Jb\\u{000D}c\\u{FFFE}\td: bad"
+        );
     }
 
     #[test]

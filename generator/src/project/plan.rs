@@ -1,7 +1,8 @@
 //! A rendered project held in memory: output paths mapped to bytes and modes.
 //!
 //! Every path is checked when it enters the plan, so nothing downstream can write outside the
-//! destination: no absolute paths, no `..`, no empty or hidden-control segments.
+//! destination: no absolute paths, no `..`, no empty or hidden-control segments, and every name
+//! portable: nothing Windows reserves, no bidirectional controls.
 
 use std::collections::BTreeMap;
 
@@ -89,7 +90,10 @@ pub(crate) fn check_relative(path: &str) -> Result<(), String> {
     if path.is_empty() {
         return Err("is empty".into());
     }
-    if path.starts_with('/') || path.starts_with('\\') || path.get(1..2) == Some(":") {
+    let drive = path.as_bytes().first().is_some_and(u8::is_ascii_alphabetic)
+        && path.get(1..2) == Some(":")
+        && matches!(path.get(2..3), None | Some("/" | "\\"));
+    if path.starts_with('/') || path.starts_with('\\') || drive {
         return Err("is absolute".into());
     }
     for segment in path.split('/') {
@@ -104,10 +108,63 @@ pub(crate) fn check_relative(path: &str) -> Result<(), String> {
             s if s.trim() != s => {
                 return Err("has a segment with leading or trailing spaces".into())
             }
-            _ => {}
+            s => unportable(s)
+                .map_err(|why| format!("has a segment {s:?} that {why}; pick a portable name"))?,
         }
     }
     Ok(())
+}
+
+/// Characters Windows does not allow in a file name.
+const WINDOWS_RESERVED_CHARS: &[char] = &['<', '>', ':', '"', '|', '?', '*'];
+
+/// Names Windows reserves for devices, whatever the extension or case.
+const WINDOWS_DEVICES: &[&str] = &["CON", "PRN", "AUX", "NUL"];
+
+/// Why a path segment (not empty, `.` nor `..`) cannot be written on every platform, or cannot
+/// be read for what it is, if it cannot.
+fn unportable(segment: &str) -> Result<(), String> {
+    if let Some(c) = segment.chars().find(|c| WINDOWS_RESERVED_CHARS.contains(c)) {
+        return Err(format!(
+            "holds '{c}', which Windows does not allow in a file name"
+        ));
+    }
+    if segment.ends_with('.') {
+        return Err("ends with a dot, which Windows drops".into());
+    }
+    let stem = segment
+        .split('.')
+        .next()
+        .unwrap_or(segment)
+        .to_ascii_uppercase();
+    let numbered = ["COM", "LPT"].iter().any(|p| {
+        stem.strip_prefix(p).is_some_and(|n| {
+            matches!(
+                n,
+                "1" | "2" | "3" | "4" | "5" | "6" | "7" | "8" | "9" | "¹" | "²" | "³"
+            )
+        })
+    });
+    if WINDOWS_DEVICES.contains(&stem.as_str()) || numbered {
+        return Err(format!(
+            "Windows reserves for a device ({stem}, with any extension and in any case)"
+        ));
+    }
+    if let Some(c) = segment.chars().find(|c| is_bidi_control(*c)) {
+        return Err(format!(
+            "holds U+{:04X}, a bidirectional control that makes a name read other than it is",
+            c as u32
+        ));
+    }
+    Ok(())
+}
+
+/// The Unicode bidirectional controls: embeddings and overrides, isolates, marks.
+fn is_bidi_control(c: char) -> bool {
+    matches!(
+        c,
+        '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}' | '\u{200E}' | '\u{200F}' | '\u{061C}'
+    )
 }
 
 #[cfg(test)]
@@ -145,6 +202,51 @@ mod tests {
             "ünï/файл.txt",
         ] {
             assert!(check_relative(good).is_ok(), "{good:?} was refused");
+        }
+    }
+
+    #[test]
+    fn names_windows_cannot_write_are_refused_with_the_reason() {
+        for (bad, why) in [
+            ("a/b<c", "'<'"),
+            ("a>b", "'>'"),
+            ("a:b", "':'"),
+            ("q\"", "'\"'"),
+            ("p|q", "'|'"),
+            ("what?", "'?'"),
+            ("*.py", "'*'"),
+            ("dir./f", "ends with a dot"),
+            ("a/con", "(CON,"),
+            ("Con.txt", "(CON,"),
+            ("prn.tar.gz", "(PRN,"),
+            ("AUX", "(AUX,"),
+            ("nul.py", "(NUL,"),
+            ("com1", "(COM1,"),
+            ("LPT9.log", "(LPT9,"),
+            ("com¹", "(COM¹,"),
+        ] {
+            let e = check_relative(bad).unwrap_err();
+            assert!(e.contains(why), "{bad:?}: {e}");
+        }
+        for good in [
+            "console.py",
+            "com10",
+            "lpt0",
+            "aux-data",
+            "con_x",
+            "nullable",
+        ] {
+            assert!(check_relative(good).is_ok(), "{good:?} was refused");
+        }
+    }
+
+    #[test]
+    fn bidirectional_controls_are_refused() {
+        for c in [
+            '\u{202A}', '\u{202E}', '\u{2066}', '\u{2069}', '\u{200E}', '\u{200F}', '\u{061C}',
+        ] {
+            let e = check_relative(&format!("app/x{c}y.py")).unwrap_err();
+            assert!(e.contains(&format!("U+{:04X}", c as u32)), "{e}");
         }
     }
 

@@ -4,6 +4,7 @@
 use super::plan::{Plan, PlannedFile, RECORD_DIR};
 use crate::blueprint::{Blueprint, Condition, Template};
 use crate::error::{Error, Result};
+use crate::template::markup::markups;
 use crate::template::{Context, Engine, Origin};
 
 /// Renders every template of `bp` whose conditions hold into a plan.
@@ -21,12 +22,7 @@ pub(crate) fn render(bp: &Blueprint, engine: &Engine, context: &Context) -> Resu
         if !include {
             continue;
         }
-        let path = if output.contains("{{") || output.contains("{%") {
-            let file = format!("{} (file name)", template.source);
-            engine.render(&Origin::file(&file), output, context)?
-        } else {
-            output.clone()
-        };
+        let path = render_path(engine, &template.source, output, context)?;
         if path == RECORD_DIR || path.starts_with(&format!("{RECORD_DIR}/")) {
             return Err(Error::blueprint(
                 &template.source,
@@ -41,6 +37,39 @@ pub(crate) fn render(bp: &Blueprint, engine: &Engine, context: &Context) -> Resu
         plan.insert(path, file, &template.source)?;
     }
     Ok(plan)
+}
+
+/// The output path `output` rendered segment by segment: what a segment renders to stays one
+/// segment, so a value holding a `/` cannot add folders.
+fn render_path(engine: &Engine, source: &str, output: &str, context: &Context) -> Result<String> {
+    if !output.contains("{{") && !output.contains("{%") {
+        return Ok(output.to_owned());
+    }
+    let file = format!("{source} (file name)");
+    let marks = markups(output);
+    let inside = |i: usize| marks.iter().any(|m| m.span.contains(&i));
+    let mut segments = Vec::new();
+    let mut start = 0;
+    for (i, _) in output.match_indices('/').filter(|(i, _)| !inside(*i)) {
+        segments.push(&output[start..i]);
+        start = i + 1;
+    }
+    segments.push(&output[start..]);
+    let mut rendered = Vec::with_capacity(segments.len());
+    for segment in segments {
+        if !segment.contains("{{") && !segment.contains("{%") {
+            rendered.push(segment.to_owned());
+            continue;
+        }
+        let text = engine.render(&Origin::file(&file), segment, context)?;
+        if let Some(c) = text.chars().find(|c| matches!(c, '/' | '\\')) {
+            return Err(Error::Destination(format!(
+                "{source} would write to a path whose segment {segment:?} renders to {text:?}, which holds '{c}': a value in a file or folder name makes one name; pick a value without '{c}'"
+            )));
+        }
+        rendered.push(text);
+    }
+    Ok(rendered.join("/"))
 }
 
 /// Whether `condition` holds over `context`.
@@ -60,4 +89,29 @@ fn contents(engine: &Engine, t: &Template, raw: bool, context: &Context) -> Resu
         .map_err(|_| Error::blueprint(&t.source, "a .liquid template must be UTF-8 text"))?;
     let rendered = engine.render(&Origin::file(&t.source), text, context)?;
     Ok(rendered.replace("\r\n", "\n").into_bytes())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn path(output: &str, name: &str) -> Result<String> {
+        let engine = Engine::new(&Default::default(), "t")?;
+        let context = Context::empty().with("name", name);
+        render_path(&engine, "t/template/x", output, &context)
+    }
+
+    #[test]
+    fn each_segment_renders_to_one_segment() {
+        assert_eq!(path("{{ name }}/f.py", "pkg").unwrap(), "pkg/f.py");
+        assert_eq!(
+            path("a/{{ \"x/y\" | split: \"/\" | last }}{{ name }}.py", "z").unwrap(),
+            "a/yz.py"
+        );
+        for evil in ["a/b", "..\\x", "/abs"] {
+            let e = path("src/{{ name }}/f.py", evil).unwrap_err();
+            assert_eq!(e.exit_code(), crate::error::exit::USAGE, "{evil}");
+            assert!(e.to_string().contains("segment \"{{ name }}\""), "{e}");
+        }
+    }
 }

@@ -7,6 +7,17 @@ use liquid::model::{Object, Value as L};
 use crate::blueprint::{Blueprint, Value};
 use crate::lock::PinnedGroup;
 
+/// Every name the context holds besides the answers: `spacegen`, `blueprint` ([`Context::base`])
+/// and `python`, `requirements`, `dev_requirements` ([`Context::insert_packages`]). A variable
+/// may not take one of them.
+pub(crate) const NAMES: &[&str] = &[
+    "spacegen",
+    "blueprint",
+    "python",
+    "requirements",
+    "dev_requirements",
+];
+
 /// The names a template can read, with their values.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Context {
@@ -158,4 +169,22 @@ fn groups_value(groups: &[PinnedGroup]) -> L {
             })
             .collect(),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::blueprint::{self, Source, DEFAULT_BLUEPRINT};
+
+    #[test]
+    fn names_lists_every_name_the_context_holds_besides_the_answers() {
+        let bp = blueprint::load(&Source::Embedded, DEFAULT_BLUEPRINT).unwrap();
+        let mut c = Context::base(&bp);
+        c.insert_packages(("3.11", ">=3.11"), &[], &[]);
+        let mut held: Vec<&str> = c.globals().keys().map(|k| k.as_str()).collect();
+        let mut names = NAMES.to_vec();
+        held.sort_unstable();
+        names.sort_unstable();
+        assert_eq!(held, names);
+    }
 }

@@ -11,7 +11,8 @@ use liquid_core::{
 
 /// A double-quoted literal with backslash escapes, valid both as a Python string literal and
 /// as a YAML double-quoted scalar: quotes and backslashes escaped, every control character,
-/// line separator and byte-order mark written as `\uXXXX`, all else (any unicode) kept.
+/// line separator, byte-order mark and noncharacter of the first plane (YAML cannot hold
+/// U+FFFE or U+FFFF) written as `\uXXXX`, all else (any unicode) kept.
 fn double_quoted(s: &str) -> String {
     let mut out = String::with_capacity(s.len() + 2);
     out.push('"');
@@ -22,7 +23,10 @@ fn double_quoted(s: &str) -> String {
             '\n' => out.push_str("\\n"),
             '\r' => out.push_str("\\r"),
             '\t' => out.push_str("\\t"),
-            c if c.is_control() || matches!(c, '\u{85}' | '\u{2028}' | '\u{2029}' | '\u{feff}') => {
+            c if c.is_control()
+                || matches!(c, '\u{85}' | '\u{2028}' | '\u{2029}' | '\u{feff}')
+                || matches!(c, '\u{fdd0}'..='\u{fdef}' | '\u{fffe}' | '\u{ffff}') =>
+            {
                 out.push_str(&format!("\\u{:04x}", c as u32))
             }
             c => out.push(c),
@@ -253,6 +257,51 @@ mod tests {
         // Every escape used is also JSON's, so a JSON parser reads it back.
         let parsed: String = serde_json::from_str(&s).unwrap();
         assert_eq!(parsed, HOSTILE);
+    }
+
+    /// Characters a YAML stream cannot hold raw, or that some readers fold or drop.
+    const UNPRINTABLE: &str = "a\u{7f}\u{85}\u{9c}\u{a0}\u{fdd0}\u{fffe}\u{ffff}\u{1fffe}\u{feff}b";
+
+    #[test]
+    fn yaml_str_round_trips_through_a_yaml_parser() {
+        for s in [
+            HOSTILE,
+            UNPRINTABLE,
+            "",
+            " lead",
+            "a: b # c",
+            "- x",
+            "\u{2029}",
+        ] {
+            let doc = format!("v: {}\n", yaml_str(s));
+            let docs = yaml_rust2::YamlLoader::load_from_str(&doc)
+                .unwrap_or_else(|e| panic!("{s:?}: {e}"));
+            assert_eq!(docs[0]["v"].as_str(), Some(s), "{doc}");
+        }
+    }
+
+    #[test]
+    fn py_str_and_toml_str_escape_what_their_files_cannot_hold() {
+        let lit = py_str(UNPRINTABLE);
+        for escaped in [
+            "\\u007f", "\\u0085", "\\u009c", "\\ufdd0", "\\ufffe", "\\uffff",
+        ] {
+            assert!(lit.contains(escaped), "{escaped} in {lit}");
+        }
+        let parsed: String = serde_json::from_str(&lit).unwrap();
+        assert_eq!(parsed, UNPRINTABLE);
+        let doc = format!("v = {}", toml_str(UNPRINTABLE));
+        let parsed: toml::Table = toml::from_str(&doc).unwrap();
+        assert_eq!(parsed["v"].as_str(), Some(UNPRINTABLE));
+    }
+
+    #[test]
+    fn dotenv_quotes_every_control_character_and_keeps_line_breaks() {
+        for s in ["a\tb", "a\nb", "a\u{85}b", "a\u{7f}"] {
+            let v = dotenv_str(s);
+            assert!(v.starts_with('\'') && v.ends_with('\''), "{s:?}: {v:?}");
+            assert_eq!(&v[1..v.len() - 1], s);
+        }
     }
 
     #[test]

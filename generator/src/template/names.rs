@@ -13,7 +13,8 @@ use super::markup::{markups, offset_in};
 use regex::Regex;
 use std::sync::OnceLock;
 
-const KEYWORDS: &[&str] = &[
+/// Words liquid reads as its own (operators, literals, loop objects), never as a variable.
+pub(crate) const KEYWORDS: &[&str] = &[
     "and",
     "or",
     "contains",
