@@ -223,7 +223,8 @@ impl Engine {
     }
 
     /// The first markup that does not parse on its own (a block opener is given its closing
-    /// tag), or the first block left open or closed twice.
+    /// tag), the first inner tag outside any block, or the first block left open or closed
+    /// twice.
     fn locate_syntax_error(&self, text: &str) -> Option<std::ops::Range<usize>> {
         let all = markups(text);
         let pieces: Vec<(std::ops::Range<usize>, String)> = all
@@ -244,6 +245,8 @@ impl Engine {
         for m in &all {
             if closing_tag(m.tag).is_some() {
                 open.push(m);
+            } else if is_inner_tag(m.tag) && !m.tag.starts_with("end") && open.is_empty() {
+                return Some(m.span.clone());
             } else if m.tag.starts_with("end") {
                 match open.pop() {
                     Some(o) if closing_tag(o.tag) == Some(m.tag) => {}
@@ -251,15 +254,24 @@ impl Engine {
                 }
             }
         }
-        open.first().map(|m| m.span.clone())
+        if let Some(m) = open.first() {
+            return Some(m.span.clone());
+        }
+        // A markup left unclosed ends the scan: point at where it opens.
+        let from = all.last().map_or(0, |m| m.span.end);
+        let opens = ["{{", "{%"]
+            .iter()
+            .filter_map(|o| text[from..].find(o))
+            .min()?;
+        Some(from + opens..text.len())
     }
 
-    /// The first output, or block or include, that fails to render on its own over the
+    /// The first output or tag (a block given its closing tag) that fails to render on its own over the
     /// context (reading only names the context has), else the first loop or include.
     fn locate_render_error(&self, text: &str, context: &Context) -> Option<std::ops::Range<usize>> {
         let pieces: Vec<(std::ops::Range<usize>, String)> = markups(text)
             .into_iter()
-            .filter(|m| m.output || closing_tag(m.tag).is_some() || is_include(m.tag))
+            .filter(|m| m.output || !is_inner_tag(m.tag))
             .filter(|m| {
                 let mut read = Vec::new();
                 names::reads(m.rest, &mut read);
@@ -443,6 +455,8 @@ mod tests {
         assert_eq!(pointed(&d), (2, 1, "{% if %}".into()));
         let d = error("x\n{% for a in b %}\n", &Context::empty().with("b", 1));
         assert_eq!(pointed(&d), (2, 1, "{% for a in b %}".into()));
+        let d = error("ok\n{{% if 0 %}", &Context::empty());
+        assert_eq!((pointed(&d).0, pointed(&d).1), (2, 1));
         let d = error("{{ 1 | no_such_filter }}", &Context::empty());
         assert!(d.message.contains("no_such_filter"), "{}", d.message);
         assert_eq!(pointed(&d).2, "{{ 1 | no_such_filter }}");
