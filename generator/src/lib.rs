@@ -26,6 +26,8 @@ mod lock;
 mod progress;
 mod project;
 mod requirement;
+#[cfg(test)]
+mod robustness;
 mod template;
 mod verify;
 

@@ -4,6 +4,11 @@
 //! Every error is a [`Diagnostic`] pointing at the markup it is about. Positions are found by
 //! spacegen itself ([`super::markup`]): an unknown name by the static check before rendering, a
 //! syntax error by parsing each markup on its own until one fails.
+//!
+//! No template crashes, aborts or hangs the process: texts out of [`super::bounds`] and
+//! partials that include each other ([`super::includes`]) are refused before liquid sees them,
+//! and liquid parses and renders on a thread of [`super::guard`], within its budget and
+//! deadline, a panic there being an error like any other.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
@@ -11,14 +16,17 @@ use std::sync::Arc;
 use liquid::partials::{EagerCompiler, InMemorySource};
 
 use super::context::Context;
+use super::guard::{self, Capped, Counted, Loop, Stopped};
 use super::markup::{closing_tag, is_inner_tag, markups};
-use super::{filters, names};
+use super::{bounds, filters, includes, names};
 use crate::error::{Diagnostic, Error, FileKind, Position, Result};
 
 /// A liquid parser with spacegen's filters and the blueprint's partials.
 pub(crate) struct Engine {
-    parser: liquid::Parser,
+    parser: Arc<liquid::Parser>,
     partials: BTreeMap<String, String>,
+    /// The blueprint, as errors name it.
+    file: String,
 }
 
 /// Where a text to render comes from, for errors: a file, and where in it the text starts when
@@ -41,17 +49,54 @@ impl Engine {
     /// An engine with the blueprint's `partials` (name → text). `file` names the blueprint in
     /// errors.
     pub(crate) fn new(partials: &BTreeMap<String, String>, file: &str) -> Result<Engine> {
+        let partial_file = |name: &str| format!("{file}/partials/{name}.liquid");
         let mut source = InMemorySource::new();
         for (name, text) in partials {
+            if let Err(r) = bounds::check(text) {
+                return Err(
+                    Diagnostic::new(FileKind::Blueprint, partial_file(name), r.message)
+                        .at(text.as_str(), r.span)
+                        .into(),
+                );
+            }
             source.add(name.as_str(), text.as_str());
         }
-        let builder = liquid::ParserBuilder::with_stdlib().partials(EagerCompiler::new(source));
-        let parser = filters::register(builder)
-            .build()
-            .map_err(|e| Error::blueprint(format!("{file} (partials)"), liquid_message(&e)))?;
+        if let Err(bad) = includes::check(partials) {
+            let text = partials.get(&bad.partial).cloned().unwrap_or_default();
+            return Err(Diagnostic::new(
+                FileKind::Blueprint,
+                partial_file(&bad.partial),
+                bad.message,
+            )
+            .at(text, bad.span)
+            .into());
+        }
+        let builder = liquid::ParserBuilder::with_stdlib()
+            .block(Loop(liquid_lib::stdlib::ForBlock))
+            .block(Loop(liquid_lib::stdlib::TableRowBlock))
+            .tag(Counted(liquid_lib::stdlib::IncludeTag))
+            .tag(Counted(liquid_lib::stdlib::RenderTag))
+            .partials(EagerCompiler::new(source));
+        let built = guard::quietly(|| filters::register(builder).build());
+        let parser = match built {
+            Ok(Ok(parser)) => parser,
+            Ok(Err(e)) => {
+                return Err(Error::blueprint(
+                    format!("{file} (partials)"),
+                    liquid_message(&e),
+                ))
+            }
+            Err(stopped) => {
+                return Err(Error::blueprint(
+                    format!("{file} (partials)"),
+                    stopped_message(&stopped),
+                ))
+            }
+        };
         Ok(Engine {
-            parser,
+            parser: Arc::new(parser),
             partials: partials.clone(),
+            file: file.to_owned(),
         })
     }
 
@@ -62,15 +107,41 @@ impl Engine {
         text: &str,
         context: &Context,
     ) -> Result<String> {
+        if let Err(r) = bounds::check(text) {
+            return Err(diagnostic(origin, text, Some(r.span), r.message).into());
+        }
         self.check_names(origin, text, context)?;
-        let template = self.parser.parse(text).map_err(|e| {
-            let span = self.locate_syntax_error(text);
-            diagnostic(origin, text, span, liquid_message(&e))
-        })?;
-        template.render(context.globals()).map_err(|e| {
-            let span = self.locate_render_error(text, context);
-            diagnostic(origin, text, span, liquid_message(&e)).into()
-        })
+        let parser = Arc::clone(&self.parser);
+        let owned = text.to_owned();
+        let globals = context.globals().clone();
+        let outcome = guard::run(move || {
+            let template = parser.parse(&owned).map_err(Failure::Parse)?;
+            let mut out = Capped::new();
+            match template.render_to(&mut out, &globals) {
+                Ok(()) => String::from_utf8(out.bytes)
+                    .map_err(|_| Failure::Render("the output is not UTF-8".to_owned())),
+                Err(_) if out.overflowed => Err(Failure::Render(guard::output_too_large())),
+                Err(e) => Err(Failure::Render(liquid_message(&e))),
+            }
+        });
+        match outcome {
+            Ok(Ok(rendered)) => Ok(rendered),
+            Ok(Err(Failure::Parse(e))) => {
+                let span = self.locate_syntax_error(text);
+                Err(diagnostic(origin, text, span, liquid_message(&e)).into())
+            }
+            Ok(Err(Failure::Render(message))) => {
+                let span = self.locate_render_error(text, context);
+                Err(diagnostic(origin, text, span, message).into())
+            }
+            Err(stopped) => {
+                let span = match stopped {
+                    Stopped::TimedOut => first_loop(text),
+                    Stopped::Panicked(_) => self.locate_render_error(text, context),
+                };
+                Err(diagnostic(origin, text, span, stopped_message(&stopped)).into())
+            }
+        }
     }
 
     /// Evaluates a liquid condition such as `github_sync` or `db == "sqlite"`.
@@ -134,7 +205,7 @@ impl Engine {
                         let partial = self.partials.get(p).cloned().unwrap_or_default();
                         Diagnostic::new(
                             FileKind::Blueprint,
-                            format!("partials/{p}.liquid"),
+                            format!("{}/partials/{p}.liquid", self.file),
                             message,
                         )
                         .at(partial, u.span)
@@ -152,25 +223,30 @@ impl Engine {
     }
 
     /// The first markup that does not parse on its own (a block opener is given its closing
-    /// tag), or the first block left open or closed twice.
+    /// tag), the first inner tag outside any block, or the first block left open or closed
+    /// twice.
     fn locate_syntax_error(&self, text: &str) -> Option<std::ops::Range<usize>> {
         let all = markups(text);
-        for m in &all {
-            let raw = m.raw(text);
-            let alone = match (m.output, closing_tag(m.tag)) {
-                (true, _) => raw.to_owned(),
-                (false, Some(end)) => format!("{raw}{{% {end} %}}"),
-                (false, None) if is_inner_tag(m.tag) => continue,
-                (false, None) => raw.to_owned(),
-            };
-            if self.parser.parse(&alone).is_err() {
-                return Some(m.span.clone());
-            }
+        let pieces: Vec<(std::ops::Range<usize>, String)> = all
+            .iter()
+            .filter_map(|m| Some((m.span.clone(), alone(m, text)?)))
+            .collect();
+        let parser = Arc::clone(&self.parser);
+        let failing = guard::run(move || {
+            pieces
+                .into_iter()
+                .find(|(_, piece)| parser.parse(piece).is_err())
+                .map(|(span, _)| span)
+        });
+        if let Ok(Some(span)) = failing {
+            return Some(span);
         }
         let mut open: Vec<&super::markup::Markup<'_>> = Vec::new();
         for m in &all {
             if closing_tag(m.tag).is_some() {
                 open.push(m);
+            } else if is_inner_tag(m.tag) && !m.tag.starts_with("end") && open.is_empty() {
+                return Some(m.span.clone());
             } else if m.tag.starts_with("end") {
                 match open.pop() {
                     Some(o) if closing_tag(o.tag) == Some(m.tag) => {}
@@ -178,25 +254,89 @@ impl Engine {
                 }
             }
         }
-        open.first().map(|m| m.span.clone())
+        if let Some(m) = open.first() {
+            return Some(m.span.clone());
+        }
+        // A markup left unclosed ends the scan: point at where it opens.
+        let from = all.last().map_or(0, |m| m.span.end);
+        let opens = ["{{", "{%"]
+            .iter()
+            .filter_map(|o| text[from..].find(o))
+            .min()?;
+        Some(from + opens..text.len())
     }
 
-    /// The first output that fails to render on its own over the context.
+    /// The first output or tag (a block given its closing tag) that fails to render on its own over the
+    /// context (reading only names the context has), else the first loop or include.
     fn locate_render_error(&self, text: &str, context: &Context) -> Option<std::ops::Range<usize>> {
-        markups(text)
+        let pieces: Vec<(std::ops::Range<usize>, String)> = markups(text)
             .into_iter()
-            .filter(|m| m.output)
-            .find(|m| {
+            .filter(|m| m.output || !is_inner_tag(m.tag))
+            .filter(|m| {
                 let mut read = Vec::new();
                 names::reads(m.rest, &mut read);
                 read.iter().all(|(n, _)| context.has(n))
-                    && self
-                        .parser
-                        .parse(m.raw(text))
-                        .and_then(|t| t.render(context.globals()))
-                        .is_err()
             })
-            .map(|m| m.span)
+            .filter_map(|m| Some((m.span.clone(), alone(&m, text)?)))
+            .collect();
+        let parser = Arc::clone(&self.parser);
+        let globals = context.globals().clone();
+        let failing = guard::run(move || {
+            pieces
+                .into_iter()
+                .find(|(_, piece)| {
+                    parser
+                        .parse(piece)
+                        .and_then(|t| t.render_to(&mut Capped::new(), &globals))
+                        .is_err()
+                })
+                .map(|(span, _)| span)
+        });
+        match failing {
+            Ok(Some(span)) => Some(span),
+            _ => first_loop(text),
+        }
+    }
+}
+
+/// What went wrong on the render thread.
+enum Failure {
+    Parse(liquid::Error),
+    Render(String),
+}
+
+/// `m` as a template of its own: a block opener given its closing tag; `None` for a tag that
+/// only makes sense inside a block.
+fn alone(m: &super::markup::Markup<'_>, text: &str) -> Option<String> {
+    let raw = m.raw(text);
+    match (m.output, closing_tag(m.tag)) {
+        (true, _) => Some(raw.to_owned()),
+        (false, Some(end)) => Some(format!("{raw}{{% {end} %}}")),
+        (false, None) if is_inner_tag(m.tag) => None,
+        (false, None) => Some(raw.to_owned()),
+    }
+}
+
+fn is_include(tag: &str) -> bool {
+    matches!(tag, "include" | "render")
+}
+
+/// The first loop or include of `text`: where a render that ran too long most likely spent it.
+fn first_loop(text: &str) -> Option<std::ops::Range<usize>> {
+    markups(text)
+        .into_iter()
+        .find(|m| matches!(m.tag, "for" | "tablerow") || is_include(m.tag))
+        .map(|m| m.span)
+}
+
+/// What a stopped render says.
+fn stopped_message(stopped: &Stopped) -> String {
+    match stopped {
+        Stopped::Panicked(message) => format!("the template engine failed: {message}"),
+        Stopped::TimedOut => format!(
+            "rendering took longer than {} s (an unbounded loop?)",
+            guard::DEADLINE.as_secs()
+        ),
     }
 }
 
@@ -305,7 +445,7 @@ mod tests {
     #[test]
     fn names_read_in_partials_point_into_the_partial() {
         let d = error("{% include \"p\" %}", &Context::empty());
-        assert_eq!(d.file, "partials/p.liquid");
+        assert_eq!(d.file, "t/partials/p.liquid");
         assert_eq!(pointed(&d), (2, 4, "missing".into()));
     }
 
@@ -315,6 +455,8 @@ mod tests {
         assert_eq!(pointed(&d), (2, 1, "{% if %}".into()));
         let d = error("x\n{% for a in b %}\n", &Context::empty().with("b", 1));
         assert_eq!(pointed(&d), (2, 1, "{% for a in b %}".into()));
+        let d = error("ok\n{{% if 0 %}", &Context::empty());
+        assert_eq!((pointed(&d).0, pointed(&d).1), (2, 1));
         let d = error("{{ 1 | no_such_filter }}", &Context::empty());
         assert!(d.message.contains("no_such_filter"), "{}", d.message);
         assert_eq!(pointed(&d).2, "{{ 1 | no_such_filter }}");

@@ -148,6 +148,59 @@ impl Test {
         self
     }
 
+    /// Runs spacegen with no terminal on stdin, killing it if it has not ended after
+    /// `deadline` (the run then shows exit status -1 and `deadline exceeded` in stderr). The
+    /// exit status is left to the caller to judge.
+    pub fn run_within(self, deadline: std::time::Duration) -> (Run, tempfile::TempDir) {
+        let cwd = self
+            .cwd
+            .clone()
+            .unwrap_or_else(|| self.dir.path().to_path_buf());
+        let mut child = Command::new(env!("CARGO_BIN_EXE_spacegen"))
+            .args(&self.args)
+            .current_dir(&cwd)
+            .stdin(Stdio::null())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spacegen runs");
+        let drain = |pipe: Option<Box<dyn std::io::Read + Send>>| {
+            std::thread::spawn(move || {
+                let mut bytes = Vec::new();
+                if let Some(mut pipe) = pipe {
+                    let _ = pipe.read_to_end(&mut bytes);
+                }
+                String::from_utf8_lossy(&bytes).into_owned()
+            })
+        };
+        let stdout = drain(child.stdout.take().map(|p| Box::new(p) as _));
+        let stderr = drain(child.stderr.take().map(|p| Box::new(p) as _));
+        let started = std::time::Instant::now();
+        let status = loop {
+            if let Some(status) = child.try_wait().expect("wait") {
+                break status.code().unwrap_or(-1);
+            }
+            if started.elapsed() > deadline {
+                let _ = child.kill();
+                let _ = child.wait();
+                break -1;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        };
+        let mut stderr = stderr.join().expect("stderr");
+        if started.elapsed() > deadline {
+            stderr.push_str(&format!("\ndeadline exceeded ({deadline:?})\n"));
+        }
+        let run = Run {
+            stdout: stdout.join().expect("stdout"),
+            stderr,
+            status,
+            dir: self.dir.path().to_path_buf(),
+            cwd,
+        };
+        (run, self.dir)
+    }
+
     /// Runs spacegen with no terminal on stdin, and checks the exit status.
     pub fn run(self) -> (Run, tempfile::TempDir) {
         let cwd = self
