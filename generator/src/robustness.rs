@@ -15,6 +15,20 @@ use crate::blueprint::{self, manifest::Manifest, Source, DEFAULT_BLUEPRINT};
 use crate::error::{exit, Error, FileKind};
 use crate::template::{Context, Engine, Origin};
 
+/// `cases` cases from a fixed seed, so a run in CI can be replayed; `PROPTEST_RNG_SEED` picks
+/// another seed to explore further (a new crasher found so becomes a fixture).
+fn config(cases: u32) -> ProptestConfig {
+    let mut config = ProptestConfig {
+        cases,
+        failure_persistence: None,
+        ..ProptestConfig::default()
+    };
+    if std::env::var_os("PROPTEST_RNG_SEED").is_none() {
+        config.rng_seed = proptest::test_runner::RngSeed::Fixed(0x5ace_9e11);
+    }
+    config
+}
+
 /// An integer literal: mostly small, sometimes at or past the edges of 64 bits.
 fn integer() -> impl Strategy<Value = String> {
     prop_oneof![
@@ -131,11 +145,7 @@ fn assert_blueprint_error(e: &Error, text: &str) {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig {
-        cases: 500,
-        failure_persistence: None,
-        ..ProptestConfig::default()
-    })]
+    #![proptest_config(config(500))]
 
     #[test]
     fn templates_render_or_fail_as_blueprint_errors(text in template(), n in integer()) {
@@ -218,11 +228,7 @@ fn answers_line() -> impl Strategy<Value = String> {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig {
-        cases: 300,
-        failure_persistence: None,
-        ..ProptestConfig::default()
-    })]
+    #![proptest_config(config(300))]
 
     #[test]
     fn manifests_parse_or_fail_as_blueprint_errors(

@@ -133,7 +133,7 @@ fn derives_from(
     let DefaultSpec::Template(t) = &var.default else {
         return false;
     };
-    let mut context = Context::base(bp);
+    let mut context = Context::base(&bp.name, &bp.version.to_string());
     context.insert_answers(answers.public());
     let partials = |name: &str| bp.partials.get(name).cloned();
     names::undefined(t, &|n| context.has(n), &partials)
@@ -202,7 +202,7 @@ fn default_value(
         DefaultSpec::Value(v) => Ok(Some(v.clone())),
         DefaultSpec::Template(t) => {
             let file = format!("{} (default of variable '{}')", bp.origin, var.name());
-            let mut context = Context::base(bp);
+            let mut context = Context::base(&bp.name, &bp.version.to_string());
             context.insert_answers(answers.public());
             let text = engine.render(&Origin::file(&file), t, &context)?;
             var.parse_str(&text)

@@ -92,6 +92,17 @@ pub enum Value {
     List(Vec<String>),
 }
 
+impl From<&Value> for crate::template::context::ContextValue {
+    fn from(value: &Value) -> Self {
+        match value {
+            Value::String(s) => s.as_str().into(),
+            Value::Bool(b) => (*b).into(),
+            Value::Integer(i) => (*i).into(),
+            Value::List(items) => items.as_slice().into(),
+        }
+    }
+}
+
 impl Value {
     /// The value as TOML, for answer files.
     pub fn to_toml(&self) -> toml::Value {

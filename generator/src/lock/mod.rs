@@ -13,4 +13,3 @@ pub(crate) mod uv;
 pub(crate) mod whole;
 
 pub(crate) use file::{LoadedLock, LockedBlueprint, Verification};
-pub(crate) use pins::PinnedGroup;

@@ -6,28 +6,10 @@ use std::str::FromStr;
 use super::file::{Field, LoadedLock, LockedBlueprint};
 use crate::blueprint::{Blueprint, Group, Package};
 use crate::error::{Diagnostic, Error, FileKind, Result};
+pub(crate) use crate::template::context::{Pin, PinnedGroup};
 
 /// The fix for every stale or incomplete entry.
 const RELOCK: &str = "run `spacegen lock` in the folder holding the blueprints and spaces.lock";
-
-/// A package pinned for generation.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct Pin {
-    pub name: String,
-    pub version: String,
-    /// The requirement entry: `uvicorn[standard]==0.54.0`, with `--hash` lines when the lock
-    /// has the artifact.
-    pub line: String,
-}
-
-/// A commented block of a requirements file: a group of the blueprint, or the transitive
-/// packages, with their pins.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct PinnedGroup {
-    pub name: String,
-    pub comment: String,
-    pub pins: Vec<Pin>,
-}
 
 /// The comment above the transitive packages.
 const TRANSITIVE: &str = "Dependencies of the packages above, pinned by spaces.lock";

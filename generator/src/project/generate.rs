@@ -28,7 +28,7 @@ pub(crate) fn generate(
 ) -> Result<Generated> {
     let engine = Engine::new(&bp.partials, &bp.origin)?;
     let answers = answers::collect(bp, &engine, provided, prompter)?;
-    let mut context = Context::base(bp);
+    let mut context = Context::base(&bp.name, &bp.version.to_string());
     context.insert_answers(answers.public());
     let runtime = included(&engine, &bp.dependencies.groups, &context)?;
     let dev = included(&engine, &bp.dependencies.dev, &context)?;

@@ -4,9 +4,6 @@
 
 use liquid::model::{Object, Value as L};
 
-use crate::blueprint::{Blueprint, Value};
-use crate::lock::PinnedGroup;
-
 /// Every name the context holds besides the answers: `spacegen`, `blueprint` ([`Context::base`])
 /// and `python`, `requirements`, `dev_requirements` ([`Context::insert_packages`]). A variable
 /// may not take one of them.
@@ -24,15 +21,34 @@ pub(crate) struct Context {
     globals: Object,
 }
 
+/// A package pinned for generation, as the requirement templates see it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Pin {
+    pub name: String,
+    pub version: String,
+    /// The requirement entry: `uvicorn[standard]==0.54.0`, with `--hash` lines when the lock
+    /// has the artifact.
+    pub line: String,
+}
+
+/// A commented block of a requirements file: a group of the blueprint, or the transitive
+/// packages, with their pins.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct PinnedGroup {
+    pub name: String,
+    pub comment: String,
+    pub pins: Vec<Pin>,
+}
+
 impl Context {
     /// A context with no names.
     pub(crate) fn empty() -> Context {
         Context::default()
     }
 
-    /// What every template of `bp` sees besides the answers: `spacegen.version`,
+    /// What every template of a blueprint sees besides the answers: `spacegen.version`,
     /// `blueprint.name` and `blueprint.version`.
-    pub(crate) fn base(bp: &Blueprint) -> Context {
+    pub(crate) fn base(name: &str, version: &str) -> Context {
         let mut c = Context::empty();
         c.globals.insert(
             "spacegen".into(),
@@ -41,8 +57,8 @@ impl Context {
         c.globals.insert(
             "blueprint".into(),
             L::Object(object([
-                ("name", bp.name.clone()),
-                ("version", bp.version.to_string()),
+                ("name", name.to_owned()),
+                ("version", version.to_owned()),
             ])),
         );
         c
@@ -56,13 +72,12 @@ impl Context {
     }
 
     /// Adds answers.
-    pub(crate) fn insert_answers<'a>(
+    pub(crate) fn insert_answers<'a, V: Into<ContextValue>>(
         &mut self,
-        answers: impl Iterator<Item = (&'a str, &'a Value)>,
+        answers: impl Iterator<Item = (&'a str, V)>,
     ) {
         for (name, value) in answers {
-            self.globals
-                .insert(name.to_owned().into(), liquid_value(value));
+            self.globals.insert(name.to_owned().into(), value.into().0);
         }
     }
 
@@ -98,45 +113,32 @@ impl Context {
     }
 }
 
-/// A value for [`Context::with`].
-#[cfg(test)]
+/// A value a template reads: a string, a boolean, an integer or a list of strings.
 pub(crate) struct ContextValue(L);
 
-#[cfg(test)]
 impl From<bool> for ContextValue {
     fn from(b: bool) -> Self {
         ContextValue(L::scalar(b))
     }
 }
 
-#[cfg(test)]
 impl From<i64> for ContextValue {
     fn from(i: i64) -> Self {
         ContextValue(L::scalar(i))
     }
 }
 
-#[cfg(test)]
 impl From<&str> for ContextValue {
     fn from(s: &str) -> Self {
         ContextValue(L::scalar(s.to_owned()))
     }
 }
 
-#[cfg(test)]
-impl From<&Value> for ContextValue {
-    fn from(v: &Value) -> Self {
-        ContextValue(liquid_value(v))
-    }
-}
-
-/// A variable's value as liquid sees it.
-fn liquid_value(value: &Value) -> L {
-    match value {
-        Value::String(s) => L::scalar(s.clone()),
-        Value::Bool(b) => L::scalar(*b),
-        Value::Integer(i) => L::scalar(*i),
-        Value::List(items) => L::Array(items.iter().map(|s| L::scalar(s.clone())).collect()),
+impl From<&[String]> for ContextValue {
+    fn from(items: &[String]) -> Self {
+        ContextValue(L::Array(
+            items.iter().map(|s| L::scalar(s.clone())).collect(),
+        ))
     }
 }
 
@@ -179,7 +181,7 @@ mod tests {
     #[test]
     fn names_lists_every_name_the_context_holds_besides_the_answers() {
         let bp = blueprint::load(&Source::Embedded, DEFAULT_BLUEPRINT).unwrap();
-        let mut c = Context::base(&bp);
+        let mut c = Context::base(&bp.name, &bp.version.to_string());
         c.insert_packages(("3.11", ">=3.11"), &[], &[]);
         let mut held: Vec<&str> = c.globals().keys().map(|k| k.as_str()).collect();
         let mut names = NAMES.to_vec();
