@@ -42,7 +42,7 @@ mod tests {
                 (
                     p.to_string(),
                     FileEntry {
-                        contents: c.as_bytes().to_vec(),
+                        contents: c.as_bytes().into(),
                         executable: *x,
                     },
                 )

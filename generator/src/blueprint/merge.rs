@@ -302,9 +302,11 @@ fn collect_files(merged: &mut Merged, folder: &Folder) -> Result<()> {
             merged.templates.insert(output, template);
         } else if let Some(rel) = path.strip_prefix(PARTIALS_DIR) {
             let name = rel.strip_suffix(LIQUID_SUFFIX).unwrap_or(rel).to_owned();
-            let text = String::from_utf8(entry.contents.clone()).map_err(|_| {
-                Error::blueprint(format!("{}/{path}", folder.origin), "partial is not UTF-8")
-            })?;
+            let text = std::str::from_utf8(&entry.contents)
+                .map(str::to_owned)
+                .map_err(|_| {
+                    Error::blueprint(format!("{}/{path}", folder.origin), "partial is not UTF-8")
+                })?;
             merged.partials.insert(name, text);
         }
     }

@@ -128,7 +128,8 @@ impl Dependencies {
 pub struct Template {
     /// Path inside its blueprint folder, for messages: `sqlite-demo/template/app/config.py.liquid`.
     pub source: String,
-    pub contents: Vec<u8>,
+    /// Shared with the blueprint's file and, when copied as is, with the plan.
+    pub contents: std::sync::Arc<[u8]>,
     pub executable: bool,
     /// `.liquid` files are rendered; everything else is copied.
     pub render: bool,

@@ -18,7 +18,8 @@ include!(concat!(env!("OUT_DIR"), "/executables.rs"));
 /// One file of a blueprint.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FileEntry {
-    pub contents: Vec<u8>,
+    /// Shared, so a file copied into a project is held in memory once.
+    pub contents: std::sync::Arc<[u8]>,
     pub executable: bool,
 }
 
@@ -118,7 +119,7 @@ fn embedded_tree(name: &str, dir: &Dir<'static>) -> FileTree {
                     tree.insert(
                         rel,
                         FileEntry {
-                            contents: f.contents().to_vec(),
+                            contents: f.contents().into(),
                             executable,
                         },
                     );
@@ -175,7 +176,7 @@ pub(crate) fn read_disk(dir: &Path) -> Result<FileTree> {
         tree.insert(
             rel,
             FileEntry {
-                contents,
+                contents: contents.into(),
                 executable: is_executable(&meta),
             },
         );

@@ -41,9 +41,9 @@ fn blueprint_files_replace_layer_files() {
     );
     write(dir.path(), "bp/template/a.txt.liquid", "own");
     let bp = load(&Source::Disk(dir.path().to_path_buf()), "bp").unwrap();
-    assert_eq!(bp.templates["a.txt"].contents, b"own");
+    assert_eq!(&*bp.templates["a.txt"].contents, b"own");
     assert!(bp.templates["a.txt"].render);
-    assert_eq!(bp.templates["b.txt"].contents, b"layer");
+    assert_eq!(&*bp.templates["b.txt"].contents, b"layer");
 }
 
 #[test]
@@ -202,7 +202,7 @@ fn layers_build_on_layers_and_every_one_is_hashed() {
     let source = Source::Disk(dir.path().to_path_buf());
     let bp = load(&source, "bp").unwrap();
     assert_eq!(bp.layers, vec!["one".to_string(), "two".to_string()]);
-    let contents = |p: &str| String::from_utf8(bp.templates[p].contents.clone()).unwrap();
+    let contents = |p: &str| String::from_utf8(bp.templates[p].contents.to_vec()).unwrap();
     assert_eq!(
         (contents("a.txt"), contents("b.txt"), contents("c.txt")),
         ("one".into(), "two".into(), "bp".into())

@@ -97,7 +97,7 @@ mod tests {
     }
 
     fn text(plan: &Plan, path: &str) -> String {
-        String::from_utf8(plan.files()[path].contents.clone()).unwrap()
+        String::from_utf8(plan.files()[path].contents.to_vec()).unwrap()
     }
 
     #[test]

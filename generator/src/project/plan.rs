@@ -17,7 +17,8 @@ const RESERVED_PREFIX: &str = ".spacegen-";
 /// One file of the plan.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct PlannedFile {
-    pub contents: Vec<u8>,
+    /// Shared with the blueprint when the file is copied as is: one copy in memory.
+    pub contents: std::sync::Arc<[u8]>,
     pub executable: bool,
 }
 
@@ -173,7 +174,7 @@ mod tests {
 
     fn file() -> PlannedFile {
         PlannedFile {
-            contents: vec![],
+            contents: [].into(),
             executable: false,
         }
     }
@@ -279,7 +280,7 @@ mod tests {
         assert_eq!(file().mode(), 0o644);
         assert_eq!(
             PlannedFile {
-                contents: vec![],
+                contents: [].into(),
                 executable: true
             }
             .mode(),

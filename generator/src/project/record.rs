@@ -68,7 +68,7 @@ pub(crate) fn add(plan: &mut Plan, bp: &Blueprint, answers: &Answers) -> Result<
     let body = toml::to_string(&record)
         .map_err(|e| Error::Other(format!("cannot serialise the project record: {e}")))?;
     let file = PlannedFile {
-        contents: format!("{HEADER}\n{body}").into_bytes(),
+        contents: format!("{HEADER}\n{body}").into_bytes().into(),
         executable: false,
     };
     plan.insert(path(), file, "spacegen")

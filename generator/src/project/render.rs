@@ -81,14 +81,26 @@ pub(crate) fn holds(engine: &Engine, condition: &Condition, context: &Context) -
     engine.condition(&origin, &condition.expr, context)
 }
 
-fn contents(engine: &Engine, t: &Template, raw: bool, context: &Context) -> Result<Vec<u8>> {
+/// The bytes of one planned file: the blueprint's own when copied as is (shared, not copied),
+/// else the rendered text with CRLF line ends made LF.
+fn contents(
+    engine: &Engine,
+    t: &Template,
+    raw: bool,
+    context: &Context,
+) -> Result<std::sync::Arc<[u8]>> {
     if !t.render || raw {
-        return Ok(t.contents.clone());
+        return Ok(std::sync::Arc::clone(&t.contents));
     }
     let text = std::str::from_utf8(&t.contents)
         .map_err(|_| Error::blueprint(&t.source, "a .liquid template must be UTF-8 text"))?;
     let rendered = engine.render(&Origin::file(&t.source), text, context)?;
-    Ok(rendered.replace("\r\n", "\n").into_bytes())
+    let rendered = if rendered.contains('\r') {
+        rendered.replace("\r\n", "\n")
+    } else {
+        rendered
+    };
+    Ok(rendered.into_bytes().into())
 }
 
 #[cfg(test)]

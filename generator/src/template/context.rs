@@ -18,7 +18,8 @@ pub(crate) const NAMES: &[&str] = &[
 /// The names a template can read, with their values.
 #[derive(Debug, Clone, Default)]
 pub(crate) struct Context {
-    globals: Object,
+    /// Shared: every render reads it, none copies it.
+    globals: std::sync::Arc<Object>,
 }
 
 /// A package pinned for generation, as the requirement templates see it.
@@ -50,11 +51,11 @@ impl Context {
     /// `blueprint.name` and `blueprint.version`.
     pub(crate) fn base(name: &str, version: &str) -> Context {
         let mut c = Context::empty();
-        c.globals.insert(
+        std::sync::Arc::make_mut(&mut c.globals).insert(
             "spacegen".into(),
             L::Object(object([("version", env!("CARGO_PKG_VERSION").to_owned())])),
         );
-        c.globals.insert(
+        std::sync::Arc::make_mut(&mut c.globals).insert(
             "blueprint".into(),
             L::Object(object([
                 ("name", name.to_owned()),
@@ -67,7 +68,7 @@ impl Context {
     /// Adds (or replaces) one name.
     #[cfg(test)]
     pub(crate) fn with(mut self, name: &str, value: impl Into<ContextValue>) -> Context {
-        self.globals.insert(name.to_owned().into(), value.into().0);
+        std::sync::Arc::make_mut(&mut self.globals).insert(name.to_owned().into(), value.into().0);
         self
     }
 
@@ -77,7 +78,8 @@ impl Context {
         answers: impl Iterator<Item = (&'a str, V)>,
     ) {
         for (name, value) in answers {
-            self.globals.insert(name.to_owned().into(), value.into().0);
+            std::sync::Arc::make_mut(&mut self.globals)
+                .insert(name.to_owned().into(), value.into().0);
         }
     }
 
@@ -90,16 +92,16 @@ impl Context {
         dev: &[PinnedGroup],
     ) {
         let (version, requires) = python;
-        self.globals.insert(
+        std::sync::Arc::make_mut(&mut self.globals).insert(
             "python".into(),
             L::Object(object([
                 ("version", version.to_owned()),
                 ("requires", requires.to_owned()),
             ])),
         );
-        self.globals
+        std::sync::Arc::make_mut(&mut self.globals)
             .insert("requirements".into(), groups_value(runtime));
-        self.globals
+        std::sync::Arc::make_mut(&mut self.globals)
             .insert("dev_requirements".into(), groups_value(dev));
     }
 
@@ -108,8 +110,14 @@ impl Context {
         self.globals.contains_key(name)
     }
 
+    #[cfg(test)]
     pub(crate) fn globals(&self) -> &Object {
         &self.globals
+    }
+
+    /// The names and values, shared (for a render on another thread).
+    pub(crate) fn shared(&self) -> std::sync::Arc<Object> {
+        std::sync::Arc::clone(&self.globals)
     }
 }
 

@@ -15,6 +15,7 @@ use std::sync::Arc;
 
 use liquid::partials::{EagerCompiler, InMemorySource};
 
+use super::compact::{self, Expanded};
 use super::context::Context;
 use super::guard::{self, Capped, Counted, Loop, Stopped};
 use super::markup::{closing_tag, is_inner_tag, markups};
@@ -111,19 +112,25 @@ impl Engine {
             return Err(diagnostic(origin, text, Some(r.span), r.message).into());
         }
         self.check_names(origin, text, context)?;
-        let parser = Arc::clone(&self.parser);
-        let owned = text.to_owned();
-        let globals = context.globals().clone();
-        let outcome = guard::run(move || {
-            let template = parser.parse(&owned).map_err(Failure::Parse)?;
-            let mut out = Capped::new();
-            match template.render_to(&mut out, &globals) {
-                Ok(()) => String::from_utf8(out.bytes)
-                    .map_err(|_| Failure::Render("the output is not UTF-8".to_owned())),
-                Err(_) if out.overflowed => Err(Failure::Render(guard::output_too_large())),
-                Err(e) => Err(Failure::Render(liquid_message(&e))),
+        if let Some(compacted) = compact::compact(text) {
+            if compacted.plain {
+                return Ok(text.to_owned());
             }
-        });
+            if let Ok(Ok(rendered)) = self.parse_and_render(compacted.markup.clone(), context) {
+                match compacted.expand(&rendered, guard::MAX_OUTPUT) {
+                    Expanded::Done(out) => return Ok(out),
+                    Expanded::TooLarge => {
+                        let span = first_loop(text);
+                        return Err(
+                            diagnostic(origin, text, span, guard::output_too_large()).into()
+                        );
+                    }
+                    Expanded::NotOurs => {}
+                }
+            }
+            // Any failure is told from the whole text, with liquid's own words and positions.
+        }
+        let outcome = self.parse_and_render(text.to_owned(), context);
         match outcome {
             Ok(Ok(rendered)) => Ok(rendered),
             Ok(Err(Failure::Parse(e))) => {
@@ -142,6 +149,26 @@ impl Engine {
                 Err(diagnostic(origin, text, span, stopped_message(&stopped)).into())
             }
         }
+    }
+
+    /// Parses and renders `text` on the render thread, within the limits of [`guard`].
+    pub(crate) fn parse_and_render(
+        &self,
+        text: String,
+        context: &Context,
+    ) -> std::result::Result<std::result::Result<String, Failure>, Stopped> {
+        let parser = Arc::clone(&self.parser);
+        let globals = context.shared();
+        guard::run(move || {
+            let template = parser.parse(&text).map_err(Failure::Parse)?;
+            let mut out = Capped::new();
+            match template.render_to(&mut out, &*globals) {
+                Ok(()) => String::from_utf8(out.bytes)
+                    .map_err(|_| Failure::Render("the output is not UTF-8".to_owned())),
+                Err(_) if out.overflowed => Err(Failure::Render(guard::output_too_large())),
+                Err(e) => Err(Failure::Render(liquid_message(&e))),
+            }
+        })
     }
 
     /// Evaluates a liquid condition such as `github_sync` or `db == "sqlite"`.
@@ -280,14 +307,14 @@ impl Engine {
             .filter_map(|m| Some((m.span.clone(), alone(&m, text)?)))
             .collect();
         let parser = Arc::clone(&self.parser);
-        let globals = context.globals().clone();
+        let globals = context.shared();
         let failing = guard::run(move || {
             pieces
                 .into_iter()
                 .find(|(_, piece)| {
                     parser
                         .parse(piece)
-                        .and_then(|t| t.render_to(&mut Capped::new(), &globals))
+                        .and_then(|t| t.render_to(&mut Capped::new(), &*globals))
                         .is_err()
                 })
                 .map(|(span, _)| span)
@@ -300,7 +327,8 @@ impl Engine {
 }
 
 /// What went wrong on the render thread.
-enum Failure {
+#[derive(Debug)]
+pub(crate) enum Failure {
     Parse(liquid::Error),
     Render(String),
 }

@@ -50,28 +50,67 @@ pub(crate) fn run<T: Send + 'static>(
     run_within(DEADLINE, work)
 }
 
+/// A piece of work for the render thread.
+type Job = Box<dyn FnOnce() + Send>;
+
+thread_local! {
+    /// The render thread of the calling thread: started on first use and kept, since starting
+    /// one per render costs more than most renders.
+    static WORKER: std::cell::RefCell<Option<mpsc::Sender<Job>>> =
+        const { std::cell::RefCell::new(None) };
+}
+
 /// [`run`], with a deadline of `deadline`.
 fn run_within<T: Send + 'static>(
     deadline: Duration,
     work: impl FnOnce() -> T + Send + 'static,
 ) -> std::result::Result<T, Stopped> {
     let (tx, rx) = mpsc::channel();
-    let spawned = std::thread::Builder::new()
+    let job: Job = Box::new(move || {
+        let _ = tx.send(quietly(work));
+    });
+    WORKER.with(|worker| {
+        let mut worker = worker.borrow_mut();
+        if worker.is_none() {
+            *worker = start_worker();
+        }
+        match worker.as_ref() {
+            Some(sender) => sender.send(job).map_err(|_| {
+                *worker = None;
+                Stopped::Panicked("the render thread ended early".to_owned())
+            }),
+            None => Err(Stopped::Panicked("no thread to render on".to_owned())),
+        }
+    })?;
+    match rx.recv_timeout(deadline) {
+        Ok(outcome) => outcome,
+        Err(mpsc::RecvTimeoutError::Timeout) => {
+            // The thread is stuck in this work: the next render gets a new one.
+            WORKER.with(|worker| worker.borrow_mut().take());
+            Err(Stopped::TimedOut)
+        }
+        Err(mpsc::RecvTimeoutError::Disconnected) => {
+            WORKER.with(|worker| worker.borrow_mut().take());
+            Err(Stopped::Panicked(
+                "the render thread ended early".to_owned(),
+            ))
+        }
+    }
+}
+
+/// A thread with a large stack that runs jobs in turn until its sender is dropped.
+fn start_worker() -> Option<mpsc::Sender<Job>> {
+    let (tx, rx) = mpsc::channel::<Job>();
+    std::thread::Builder::new()
         .name("render".to_owned())
         .stack_size(STACK)
         .spawn(move || {
-            let _ = tx.send(quietly(work));
-        });
-    if spawned.is_err() {
-        return Err(Stopped::Panicked("no thread to render on".to_owned()));
-    }
-    match rx.recv_timeout(deadline) {
-        Ok(outcome) => outcome,
-        Err(mpsc::RecvTimeoutError::Timeout) => Err(Stopped::TimedOut),
-        Err(mpsc::RecvTimeoutError::Disconnected) => Err(Stopped::Panicked(
-            "the render thread ended early".to_owned(),
-        )),
-    }
+            for job in rx {
+                job();
+            }
+        })
+        .ok()?;
+    Some(tx)
 }
 
 /// Runs `work` on this thread, catching a panic without printing it.

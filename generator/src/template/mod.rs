@@ -5,6 +5,7 @@
 //! run-time [`guard`]. Nothing here touches the disk or knows what a project is.
 
 pub(crate) mod bounds;
+pub(crate) mod compact;
 pub(crate) mod context;
 pub(crate) mod engine;
 pub(crate) mod filters;

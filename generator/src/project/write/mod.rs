@@ -335,7 +335,7 @@ mod tests {
             p.insert(
                 path.to_string(),
                 PlannedFile {
-                    contents: text.as_bytes().to_vec(),
+                    contents: text.as_bytes().into(),
                     executable: path.ends_with(".sh"),
                 },
                 "t",
