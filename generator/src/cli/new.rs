@@ -34,7 +34,12 @@ pub(super) fn run(args: NewArgs, printer: &Printer) -> Result<()> {
     } else {
         None
     };
-    let generated = project::generate(&bp, entry, &provided, prompter)?;
+    let (name, version, requires_python) = (
+        bp.name.clone(),
+        bp.version.to_string(),
+        bp.requires_python.clone(),
+    );
+    let generated = project::generate_once(bp, entry, &provided, prompter)?;
     let (plan, answers) = (&generated.plan, &generated.answers);
     let dest = match args.dest {
         Some(d) => d,
@@ -58,8 +63,8 @@ pub(super) fn run(args: NewArgs, printer: &Printer) -> Result<()> {
     printer.out(format_args!(
         "Created {} from blueprint {} {} ({} files).",
         dest.display(),
-        bp.name,
-        bp.version,
+        name,
+        version,
         plan.files().len()
     ))?;
     let port = answers
@@ -67,7 +72,7 @@ pub(super) fn run(args: NewArgs, printer: &Printer) -> Result<()> {
         .map_or_else(|| "7860".to_owned(), ToString::to_string);
     printer.out(format_args!(
         "\nNext steps (Python {}, on Linux, macOS or Windows):\n  cd {}\n  python3 -m venv .venv && . .venv/bin/activate\n  pip install -r requirements-dev.txt\n  pytest\n  uvicorn app.main:app --reload --port {port}",
-        bp.requires_python,
+        requires_python,
         dest.display()
     ))?;
     for note in &generated.notes {

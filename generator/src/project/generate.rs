@@ -5,7 +5,9 @@
 use super::plan::Plan;
 use super::{record, render};
 use crate::answers::{self, Answers, Prompter, Provided};
-use crate::blueprint::{Blueprint, Group};
+use std::collections::BTreeMap;
+
+use crate::blueprint::{Blueprint, Group, Template};
 use crate::error::Result;
 use crate::lock::LockedBlueprint;
 use crate::template::{Context, Engine};
@@ -26,6 +28,28 @@ pub(crate) fn generate(
     provided: &Provided,
     prompter: Option<&mut dyn Prompter>,
 ) -> Result<Generated> {
+    generate_from(bp, bp.templates.clone(), entry, provided, prompter)
+}
+
+/// [`generate`] for the last use of a blueprint: its templates are taken out of it and each is
+/// let go once rendered, so a large blueprint is not held in memory beside its output.
+pub(crate) fn generate_once(
+    mut bp: Blueprint,
+    entry: &LockedBlueprint,
+    provided: &Provided,
+    prompter: Option<&mut dyn Prompter>,
+) -> Result<Generated> {
+    let templates = std::mem::take(&mut bp.templates);
+    generate_from(&bp, templates, entry, provided, prompter)
+}
+
+fn generate_from(
+    bp: &Blueprint,
+    templates: BTreeMap<String, Template>,
+    entry: &LockedBlueprint,
+    provided: &Provided,
+    prompter: Option<&mut dyn Prompter>,
+) -> Result<Generated> {
     let engine = Engine::new(&bp.partials, &bp.origin)?;
     let answers = answers::collect(bp, &engine, provided, prompter)?;
     let mut context = Context::base(&bp.name, &bp.version.to_string());
@@ -37,7 +61,7 @@ pub(crate) fn generate(
         &entry.requirements(bp, &runtime, false)?,
         &entry.requirements(bp, &dev, true)?,
     );
-    let mut plan = render::render(bp, &engine, &context)?;
+    let mut plan = render::render(bp, templates, &engine, &context)?;
     record::add(&mut plan, bp, &answers)?;
     let mut notes = Vec::new();
     for note in &bp.notes {

@@ -8,6 +8,6 @@ pub(crate) mod record;
 pub(crate) mod render;
 pub(crate) mod write;
 
-pub(crate) use generate::generate;
+pub(crate) use generate::{generate, generate_once};
 pub(crate) use plan::Plan;
 pub(crate) use write::Destination;

@@ -1,16 +1,27 @@
 //! Rendering a blueprint's templates over a context into a [`Plan`]. Nothing here touches
 //! the disk.
 
+use std::collections::BTreeMap;
+
 use super::plan::{Plan, PlannedFile, RECORD_DIR};
 use crate::blueprint::{Blueprint, Condition, Template};
 use crate::error::{Error, Result};
 use crate::template::markup::markups;
 use crate::template::{Context, Engine, Origin};
 
-/// Renders every template of `bp` whose conditions hold into a plan.
-pub(crate) fn render(bp: &Blueprint, engine: &Engine, context: &Context) -> Result<Plan> {
+/// Renders every one of `templates` (the templates of `bp`, or a copy of them) whose
+/// conditions hold into a plan. Each template is let go once rendered: when they are the only
+/// holder of its bytes, the plan ends up as the one copy in memory.
+pub(crate) fn render(
+    bp: &Blueprint,
+    templates: BTreeMap<String, Template>,
+    engine: &Engine,
+    context: &Context,
+) -> Result<Plan> {
     let mut plan = Plan::default();
-    for (output, template) in &bp.templates {
+    for (output, template) in templates {
+        let output = &output;
+        let template = &template;
         let mut raw = false;
         let mut include = true;
         for rule in bp.rules.iter().filter(|r| r.matches(output)) {

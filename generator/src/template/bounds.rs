@@ -15,6 +15,8 @@ use std::sync::OnceLock;
 
 use regex::Regex;
 
+use super::markup::ascii_regex;
+
 use super::markup::{closing_tag, markups, offset_in, Markup};
 
 /// How deep blocks may nest in one text (an `elsif` counts as one more level).
@@ -134,17 +136,7 @@ fn nesting(all: &[Markup<'_>]) -> Result<(), Refusal> {
 
 /// `expr` with the insides of its string literals blanked, every byte offset kept.
 fn blank_strings(expr: &str) -> String {
-    strings()
-        .replace_all(expr, |c: &regex::Captures<'_>| {
-            let s = &c[0];
-            format!(
-                "{}{}{}",
-                &s[..1],
-                " ".repeat(s.len() - 2),
-                &s[s.len() - 1..]
-            )
-        })
-        .into_owned()
+    super::markup::blank_strings(expr)
 }
 
 /// The integer literals of `expr` (signed, not part of a name or of a float), with spans.
@@ -173,30 +165,24 @@ fn integers(expr: &str) -> Vec<(Range<usize>, &str)> {
 
 fn numbers() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
-    RE.get_or_init(|| Regex::new(r"-?[0-9]+").unwrap_or_else(|_| unreachable!()))
+    RE.get_or_init(|| ascii_regex(r"-?[0-9]+"))
 }
 
 fn ranges() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
-    RE.get_or_init(|| {
-        Regex::new(r"\(\s*(-?[0-9]+)\s*\.\.\s*(-?[0-9]+)\s*\)").unwrap_or_else(|_| unreachable!())
-    })
+    RE.get_or_init(|| ascii_regex(r"\(\s*(-?[0-9]+)\s*\.\.\s*(-?[0-9]+)\s*\)"))
 }
 
 fn columns() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
-    RE.get_or_init(|| Regex::new(r"\bcols\s*:\s*(-?[0-9]+)").unwrap_or_else(|_| unreachable!()))
+    RE.get_or_init(|| ascii_regex(r"\bcols\s*:\s*(-?[0-9]+)"))
 }
 
 fn words() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
-    RE.get_or_init(|| Regex::new(r"[A-Za-z_][A-Za-z0-9_-]*").unwrap_or_else(|_| unreachable!()))
+    RE.get_or_init(|| ascii_regex(r"[A-Za-z_][A-Za-z0-9_-]*"))
 }
 
-fn strings() -> &'static Regex {
-    static RE: OnceLock<Regex> = OnceLock::new();
-    RE.get_or_init(|| Regex::new(r#""[^"]*"|'[^']*'"#).unwrap_or_else(|_| unreachable!()))
-}
 
 #[cfg(test)]
 mod tests {

@@ -37,22 +37,15 @@ pub(crate) const KEYWORDS: &[&str] = &[
 
 fn identifier() -> &'static Regex {
     static RE: OnceLock<Regex> = OnceLock::new();
-    RE.get_or_init(|| Regex::new(r"[A-Za-z_][A-Za-z0-9_-]*").unwrap_or_else(|_| unreachable!()))
+    RE.get_or_init(|| super::markup::ascii_regex(r"[A-Za-z_][A-Za-z0-9_-]*"))
 }
 
-fn strings() -> &'static Regex {
-    static RE: OnceLock<Regex> = OnceLock::new();
-    RE.get_or_init(|| Regex::new(r#""[^"]*"|'[^']*'"#).unwrap_or_else(|_| unreachable!()))
-}
 
 /// Root names read by an expression such as `a.b | append: c, "d"`, with their byte spans
 /// relative to `expr`.
 pub(crate) fn reads(expr: &str, names: &mut Vec<(String, Range<usize>)>) {
     // Blank out string literals, keeping every byte offset.
-    let cleaned = strings().replace_all(expr, |c: &regex::Captures<'_>| {
-        let s = &c[0];
-        format!("\"{}\"", " ".repeat(s.len() - 2))
-    });
+    let cleaned = super::markup::blank_strings(expr);
     let mut offset = 0;
     for (i, segment) in cleaned.split('|').enumerate() {
         let seg_start = offset;
