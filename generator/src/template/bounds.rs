@@ -183,7 +183,6 @@ fn words() -> &'static Regex {
     RE.get_or_init(|| ascii_regex(r"[A-Za-z_][A-Za-z0-9_-]*"))
 }
 
-
 #[cfg(test)]
 mod tests {
     use super::*;

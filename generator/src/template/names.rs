@@ -40,7 +40,6 @@ fn identifier() -> &'static Regex {
     RE.get_or_init(|| super::markup::ascii_regex(r"[A-Za-z_][A-Za-z0-9_-]*"))
 }
 
-
 /// Root names read by an expression such as `a.b | append: c, "d"`, with their byte spans
 /// relative to `expr`.
 pub(crate) fn reads(expr: &str, names: &mut Vec<(String, Range<usize>)>) {
