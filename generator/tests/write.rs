@@ -165,8 +165,17 @@ fn a_killed_force_run_is_undone_or_finished_by_the_next_run() {
         wait_for_round(round, &mut child, &mut delays, || journal.exists());
         child.kill().unwrap();
         child.wait().unwrap();
-        // The next run undoes (or finishes) what the killed one left, then refuses to
-        // overwrite without --force.
+        // A dry run says what is pending and changes nothing; the next run undoes (or
+        // finishes) what the killed one left, then refuses to overwrite without --force.
+        let pending = dest.join(".spacegen-transaction").exists();
+        let before = tree(dir.path());
+        let (_, dry) = run(dir.path(), &["new", "p", "--defaults", "--dry-run"]);
+        assert_eq!(
+            tree(dir.path()),
+            before,
+            "round {round}: the dry run changed something"
+        );
+        assert_eq!(dry.contains("An interrupted run left"), pending, "{dry}");
         let (status, text) = run(dir.path(), &["new", "p", "--defaults"]);
         assert_eq!(status, 2, "round {round}: {text}");
         recovered += usize::from(text.contains("an interrupted run had"));

@@ -91,16 +91,8 @@ fn without_a_prompt_every_problem_is_reported_at_once() {
     let Err(Error::Input(problems)) = collect(&bp, &engine, &provided, None) else {
         panic!("invalid values were accepted");
     };
-    let abouts: Vec<String> = problems
-        .iter()
-        .map(|p| match &p.about {
-            About::Flag { name, .. } => format!("flag {name}"),
-            About::MalformedFlag(raw) => format!("malformed {raw}"),
-            other => format!("{other:?}"),
-        })
-        .collect();
     assert_eq!(
-        abouts,
+        abouts(&problems),
         vec!["malformed bad", "flag nope", "flag color_from", "flag port"]
     );
 }
@@ -143,13 +135,21 @@ fn an_invalid_value_does_not_hide_a_missing_one_nor_break_a_default_derived_from
     let Err(Error::Input(problems)) = collect(&bp, &engine, &provided, None) else {
         panic!("invalid values were accepted");
     };
-    let abouts: Vec<String> = problems
+    assert_eq!(
+        abouts(&problems),
+        vec!["flag title", "flag port", "missing owner"]
+    );
+}
+
+/// What each problem is about, in words a test can compare.
+fn abouts(problems: &[crate::error::Problem]) -> Vec<String> {
+    problems
         .iter()
         .map(|p| match &p.about {
             About::Flag { name, .. } => format!("flag {name}"),
+            About::MalformedFlag(raw) => format!("malformed {raw}"),
             About::Variable(name) => format!("missing {name}"),
             other => format!("{other:?}"),
         })
-        .collect();
-    assert_eq!(abouts, vec!["flag title", "flag port", "missing owner"]);
+        .collect()
 }

@@ -116,6 +116,12 @@ fn dest_from_slug(answers: &Answers) -> Result<PathBuf> {
 }
 
 fn dry_run(plan: &Plan, dest: &Path, force: bool, printer: &Printer) -> Result<()> {
+    if write::interrupted(dest) {
+        printer.out(format_args!(
+            "An interrupted run left {} half-written: the real run undoes that first.",
+            dest.display()
+        ))?;
+    }
     let state = write::inspect(plan, dest)?;
     let overwritten = match &state {
         Destination::Existing { overwritten } => overwritten.as_slice(),

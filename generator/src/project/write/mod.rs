@@ -86,6 +86,14 @@ pub(crate) fn clean_up(dest: &Path) -> Result<Cleaned> {
     })
 }
 
+/// Whether an interrupted run left a transaction in `dest` for [`clean_up`] to settle.
+pub(crate) fn interrupted(dest: &Path) -> bool {
+    open_existing(dest)
+        .ok()
+        .flatten()
+        .is_some_and(|root| matches!(root.kind(transaction::FOLDER), Ok(Some(_))))
+}
+
 /// Writes `plan` to `dest`. An existing non-empty folder is refused unless `force`.
 pub(crate) fn write(plan: &Plan, dest: &Path, force: bool) -> Result<Destination> {
     let interrupts = interrupt::Interrupts::catch();
