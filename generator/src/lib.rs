@@ -8,6 +8,8 @@
 //! - locking: the matrix → the resolver → pip's transitive set → `spaces.lock`, and
 //!   [`verify`], which proves a locked set by generating, installing, testing and booting it.
 //!
+//! Beside them, [`check`] audits any Space backend folder, generated or not.
+//!
 //! `cli` is the edge: it parses arguments, calls the core, prints what the core returns and
 //! maps errors to exit codes. Nothing below it prints. A module imports only modules below it
 //! in its pipeline; `error`, `requirement` and `progress` are shared by both.
@@ -20,6 +22,7 @@ mod test_support;
 
 mod answers;
 mod blueprint;
+mod check;
 mod cli;
 pub mod error;
 mod lock;

@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use clap::{Args, Parser, Subcommand};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 use crate::blueprint::DEFAULT_BLUEPRINT;
 use crate::lock::file::FILE_NAME as LOCK_FILE;
@@ -48,6 +48,49 @@ pub(crate) enum Command {
     /// Maintain blueprints/matrix.toml's machine-written part, matrix.index.toml
     #[command(subcommand)]
     Matrix(MatrixCommand),
+    /// Audit a FastAPI backend meant for a Hugging Face Docker Space
+    #[command(after_help = CHECK_EXIT_CODES)]
+    Check(CheckArgs),
+}
+
+const CHECK_EXIT_CODES: &str = "\
+Exit status:
+  0  no finding at or above --deny
+  1  findings at or above --deny
+  2  bad usage (an unknown rule for --explain, a DIR that is not a folder)";
+
+/// How `check` prints its findings.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum CheckFormat {
+    /// Like a compiler's diagnostics
+    Human,
+    /// One JSON document (a versioned shape, documented in the README)
+    Json,
+    /// SARIF 2.1.0, for GitHub code scanning
+    Sarif,
+}
+
+/// The lowest severity that fails `check`.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum DenyLevel {
+    Warning,
+    Error,
+}
+
+#[derive(Args, Debug)]
+pub(crate) struct CheckArgs {
+    /// The project folder
+    #[arg(value_name = "DIR", default_value = ".")]
+    pub dir: PathBuf,
+    /// How to print the findings
+    #[arg(long, value_enum, default_value_t = CheckFormat::Human)]
+    pub format: CheckFormat,
+    /// The lowest severity that makes the exit status 1
+    #[arg(long, value_enum, default_value_t = DenyLevel::Warning)]
+    pub deny: DenyLevel,
+    /// Print the long description of RULE (an id such as SG101, or a name) and exit
+    #[arg(long, value_name = "RULE")]
+    pub explain: Option<String>,
 }
 
 #[derive(Subcommand, Debug)]

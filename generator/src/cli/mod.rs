@@ -3,6 +3,7 @@
 //! this folder prints, names flags or decides exit codes.
 
 mod args;
+mod check;
 mod list;
 mod lock;
 mod matrix;
@@ -34,17 +35,18 @@ pub fn main() -> i32 {
     };
     let printer = Printer::new();
     let result = match cli.command {
-        Command::New(args) => new::run(args, &printer),
-        Command::List => list::run(&printer),
-        Command::Show { blueprint } => show::run(&blueprint, &printer),
-        Command::Lock(args) => lock::run(args, &printer),
+        Command::Check(args) => check::run(&args, &printer),
+        Command::New(args) => new::run(args, &printer).map(|()| exit::OK),
+        Command::List => list::run(&printer).map(|()| exit::OK),
+        Command::Show { blueprint } => show::run(&blueprint, &printer).map(|()| exit::OK),
+        Command::Lock(args) => lock::run(args, &printer).map(|()| exit::OK),
         Command::Matrix(args::MatrixCommand::Refresh {
             packages,
             blueprints,
-        }) => matrix::refresh(&packages, &blueprints, &printer),
+        }) => matrix::refresh(&packages, &blueprints, &printer).map(|()| exit::OK),
     };
     match result {
-        Ok(()) => exit::OK,
+        Ok(code) => code,
         Err(e) if printer::is_broken_pipe(&e) => exit::OK,
         Err(e) => {
             let _ = printer.err(report::render(&e));

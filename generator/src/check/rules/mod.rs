@@ -1,0 +1,60 @@
+//! Every rule, by family. A family is a module with a `RULES` list and a `check` function
+//! that adds its findings; each rule has a failing and a passing fixture under
+//! `generator/tests/fixtures/check/`.
+
+use super::{Finding, Project, Rule};
+
+/// Every rule, in id order.
+pub(crate) fn all() -> Vec<&'static Rule> {
+    let mut rules: Vec<&'static Rule> = Vec::new();
+    for family in FAMILIES {
+        rules.extend(family.rules.iter().copied());
+    }
+    rules.sort_by_key(|r| r.id);
+    rules
+}
+
+/// The rule with `id` (or name), if there is one.
+pub(crate) fn find(id: &str) -> Option<&'static Rule> {
+    all()
+        .into_iter()
+        .find(|r| r.id.eq_ignore_ascii_case(id) || r.name == id)
+}
+
+/// A family of rules: its rules and what checks them.
+pub(crate) struct Family {
+    pub rules: &'static [&'static Rule],
+    pub check: fn(&Project, &mut Vec<Finding>),
+}
+
+const FAMILIES: &[Family] = &[];
+
+/// Runs every family over `project`.
+pub(crate) fn run(project: &Project) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    for family in FAMILIES {
+        (family.check)(project, &mut findings);
+    }
+    findings
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_and_names_are_unique_and_well_formed() {
+        let rules = all();
+        let mut ids: Vec<&str> = rules.iter().map(|r| r.id).collect();
+        ids.dedup();
+        assert_eq!(ids.len(), rules.len(), "an id is used twice");
+        let mut names: Vec<&str> = rules.iter().map(|r| r.name).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), rules.len(), "a name is used twice");
+        for r in rules {
+            assert!(r.id.len() == 5 && r.id.starts_with("SG"), "{}", r.id);
+            assert!(!r.why.is_empty() && !r.fix.is_empty() && !r.explanation.is_empty());
+        }
+    }
+}
