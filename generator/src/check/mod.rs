@@ -6,6 +6,8 @@
 
 pub(crate) mod finding;
 pub(crate) mod project;
+pub(crate) mod readme;
+pub(crate) mod requirements;
 pub(crate) mod rules;
 
 use std::path::Path;

@@ -3,7 +3,7 @@
 //! [`MAX_FILE`] and files that are not UTF-8 text.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use crate::error::{Error, Result};
 
@@ -35,7 +35,6 @@ const SKIPPED: &[&str] = &[
 /// A project folder's text files, by relative path (`/`-separated).
 #[derive(Debug, Default)]
 pub(crate) struct Project {
-    root: PathBuf,
     files: BTreeMap<String, String>,
 }
 
@@ -80,26 +79,18 @@ impl Project {
                 .join("/");
             files.insert(rel, text);
         }
-        Ok(Project {
-            root: root.to_path_buf(),
-            files,
-        })
+        Ok(Project { files })
     }
 
     /// A project made of `files` (path, text), for tests.
     #[cfg(test)]
     pub(crate) fn from_files(files: &[(&str, &str)]) -> Project {
         Project {
-            root: PathBuf::from("."),
             files: files
                 .iter()
                 .map(|(p, t)| ((*p).to_owned(), (*t).to_owned()))
                 .collect(),
         }
-    }
-
-    pub(crate) fn root(&self) -> &Path {
-        &self.root
     }
 
     /// How many files were read.

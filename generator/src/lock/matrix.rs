@@ -287,6 +287,12 @@ impl Matrix {
         })
     }
 
+    /// The rules of spacegen's own matrix (the one the embedded lock was made from), for
+    /// auditing projects spacegen did not make.
+    pub(crate) fn embedded_rules() -> Result<Vec<Rule>> {
+        Ok(Matrix::parse(EMBEDDED, "the embedded matrix.toml")?.rules)
+    }
+
     /// Reads the matrix beside the blueprint folders in `dir`, with what the index declares
     /// (`matrix.index.toml`, when there is one): its candidates join the listed ones.
     /// A folder of blueprints of one's own without a matrix.toml uses spacegen's own (the

@@ -2,6 +2,9 @@
 //! that adds its findings; each rule has a failing and a passing fixture under
 //! `generator/tests/fixtures/check/`.
 
+mod readme;
+mod requirements;
+
 use super::{Finding, Project, Rule};
 
 /// Every rule, in id order.
@@ -27,7 +30,16 @@ pub(crate) struct Family {
     pub check: fn(&Project, &mut Vec<Finding>),
 }
 
-const FAMILIES: &[Family] = &[];
+const FAMILIES: &[Family] = &[
+    Family {
+        rules: readme::RULES,
+        check: readme::check,
+    },
+    Family {
+        rules: requirements::RULES,
+        check: requirements::check,
+    },
+];
 
 /// Runs every family over `project`.
 pub(crate) fn run(project: &Project) -> Vec<Finding> {
