@@ -63,7 +63,7 @@ pub(crate) fn header(text: &str) -> Header {
         Ok(docs) => docs,
         Err(e) => {
             return Header::Invalid {
-                line: e.marker().line() + 2,
+                line: e.marker().line() + 1,
                 message: format!("the header is not valid YAML: {}", e.info()),
             }
         }

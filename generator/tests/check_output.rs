@@ -1,0 +1,140 @@
+//! `spacegen check` as users see it: human, JSON and SARIF output of a realistic project,
+//! `--deny`, `--explain` and the exit codes.
+
+mod common;
+
+use common::{assert_run, Test};
+
+fn fixture(name: &str) -> String {
+    format!(
+        "{}/tests/fixtures/check-projects/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    )
+}
+
+/// The README and requirements findings of a run, as (rule, file, line), from its JSON.
+fn findings(stdout: &str) -> Vec<(String, String, u64)> {
+    let doc: serde_json::Value = serde_json::from_str(stdout).expect("JSON");
+    assert_eq!(doc["version"], 1);
+    doc["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| {
+            (
+                f["rule"].as_str().unwrap_or_default().to_owned(),
+                f["file"].as_str().unwrap_or_default().to_owned(),
+                f["line"].as_u64().unwrap_or_default(),
+            )
+        })
+        .filter(|(rule, _, _)| rule.starts_with("SG3") || rule.starts_with("SG4"))
+        .collect()
+}
+
+#[test]
+fn a_single_file_app_gets_each_finding_with_its_place() {
+    let (run, _d) = Test::new()
+        .args(["check", &fixture("single-file"), "--format", "json"])
+        .status(1)
+        .run();
+    let found = findings(&run.stdout);
+    for expected in [
+        ("SG305", "README.md", 4),
+        ("SG306", "README.md", 7),
+        ("SG307", "README.md", 15),
+        ("SG307", "README.md", 16),
+        ("SG401", "requirements.txt", 1),
+        ("SG401", "requirements.txt", 2),
+        ("SG404", "requirements.txt", 4),
+    ] {
+        let expected = (expected.0.to_owned(), expected.1.to_owned(), expected.2);
+        assert!(found.contains(&expected), "{expected:?} not in {found:?}");
+    }
+}
+
+#[test]
+fn human_output_reads_like_a_compiler() {
+    let (run, _d) = Test::new()
+        .args(["check", &fixture("single-file")])
+        .status(1)
+        .run();
+    assert!(run.stdout.contains("error[SG305]: `colorFrom: orange` is not one of the eight colours\n  --> README.md:4\n"), "{}", run.stdout);
+    assert!(
+        run.stdout.contains("4 | colorFrom: orange\n"),
+        "{}",
+        run.stdout
+    );
+    assert!(
+        run.stdout.contains("  = fix: pick `colorFrom`"),
+        "{}",
+        run.stdout
+    );
+}
+
+#[test]
+fn sarif_output_names_each_rule_and_place() {
+    let (run, _d) = Test::new()
+        .args(["check", &fixture("single-file"), "--format", "sarif"])
+        .status(1)
+        .run();
+    let doc: serde_json::Value = serde_json::from_str(&run.stdout).expect("SARIF is JSON");
+    assert_eq!(doc["version"], "2.1.0");
+    let run0 = &doc["runs"][0];
+    let rules = run0["tool"]["driver"]["rules"].as_array().expect("rules");
+    assert!(rules.iter().any(|r| r["id"] == "SG305"));
+    let results = run0["results"].as_array().expect("results");
+    let colour = results
+        .iter()
+        .find(|r| r["ruleId"] == "SG305")
+        .expect("an SG305 result");
+    let place = &colour["locations"][0]["physicalLocation"];
+    assert_eq!(place["artifactLocation"]["uri"], "README.md");
+    assert_eq!(place["region"]["startLine"], 4);
+    assert_eq!(colour["level"], "error");
+}
+
+#[test]
+fn deny_decides_the_exit_status() {
+    let t = Test::new()
+        .write("p/Dockerfile", "FROM python:3.11-slim\n")
+        .write(
+            "p/README.md",
+            "---\nsdk: docker\n---\n```sh\nhuggingface-cli login\n```\n",
+        );
+    let dir = t.path().join("p").display().to_string();
+    let (run, _d) = t
+        .args(["check", &dir, "--deny", "error", "--format", "json"])
+        .run();
+    let found = findings(&run.stdout);
+    assert!(found.iter().any(|(r, _, _)| r == "SG307"), "{found:?}");
+    assert!(found.iter().all(|(r, _, _)| r != "SG305"), "{found:?}");
+}
+
+#[test]
+fn explain_prints_a_rule_and_an_unknown_rule_is_a_usage_error() {
+    let (run, _d) = Test::new().args(["check", "--explain", "SG305"]).run();
+    assert_run("check-explain", &run);
+    let (run, _d) = Test::new()
+        .args(["check", "--explain", "readme-colors"])
+        .run();
+    assert!(
+        run.stdout.starts_with("SG305 readme-colors (error)"),
+        "{}",
+        run.stdout
+    );
+    let (run, _d) = Test::new()
+        .args(["check", "--explain", "SG999"])
+        .status(2)
+        .run();
+    assert!(run.stderr.contains("no rule 'SG999'"), "{}", run.stderr);
+}
+
+#[test]
+fn a_dir_that_is_not_a_folder_is_a_usage_error() {
+    let (run, _d) = Test::new()
+        .write("file.txt", "x")
+        .args(["check", "file.txt"])
+        .status(2)
+        .run();
+    assert!(run.stderr.contains("is not a folder"), "{}", run.stderr);
+}
