@@ -6,8 +6,10 @@
 
 pub(crate) mod dockerfile;
 pub(crate) mod finding;
+pub(crate) mod ignore_file;
 pub(crate) mod project;
 pub(crate) mod rules;
+pub(crate) mod space_header;
 
 use std::path::Path;
 

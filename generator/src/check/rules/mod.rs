@@ -2,6 +2,8 @@
 //! that adds its findings; each rule has a failing and a passing fixture under
 //! `generator/tests/fixtures/check/`.
 
+mod docker;
+
 use super::{Finding, Project, Rule};
 
 /// Every rule, in id order.
@@ -27,7 +29,10 @@ pub(crate) struct Family {
     pub check: fn(&Project, &mut Vec<Finding>),
 }
 
-const FAMILIES: &[Family] = &[];
+const FAMILIES: &[Family] = &[Family {
+    rules: docker::RULES,
+    check: docker::check,
+}];
 
 /// Runs every family over `project`.
 pub(crate) fn run(project: &Project) -> Vec<Finding> {
