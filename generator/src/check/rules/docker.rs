@@ -276,7 +276,7 @@ fn check_one(cx: &Context<'_>, findings: &mut Vec<Finding>) {
         root_user(cx, &chain, findings);
         if let Some(server) = server::find(cx.project, cx.path, cx.dir, &chain) {
             ports(cx, &server, &env, findings);
-            forwarded(cx, &chain, &server, &env, findings);
+            forwarded(cx, &server, &env, findings);
         }
     }
     root_owned_writes(cx, &chain, &env, findings);
@@ -416,12 +416,10 @@ fn is_loopback(host: &str) -> bool {
 
 fn forwarded(
     cx: &Context<'_>,
-    chain: &[Stage<'_>],
     server: &Server,
     env: &HashMap<String, String>,
     findings: &mut Vec<Finding>,
 ) {
-    let _ = chain;
     let uvicorn = match server.kind {
         Kind::Uvicorn => !server.has("--no-proxy-headers"),
         Kind::Gunicorn => {
@@ -704,7 +702,7 @@ fn copy_before_install(cx: &Context<'_>, stage: &Stage<'_>, findings: &mut Vec<F
     }
 }
 
-/// The (major, minor) of a `python:X.Y…` image tag.
+/// SG106 and SG107: the Python of a `python:3.Y…` base image against what it installs.
 fn python_version(cx: &Context<'_>, chain: &[Stage<'_>], findings: &mut Vec<Finding>) {
     let Some(image) = base_image(chain) else {
         return;
