@@ -4,7 +4,9 @@
 //! environments and `node_modules`), the [`rules`] look at it, and the [`finding`]s come back
 //! sorted by file and line. Nothing here writes or prints.
 
+pub(crate) mod dockerfile;
 pub(crate) mod finding;
+pub(crate) mod ignore_file;
 pub(crate) mod project;
 pub(crate) mod readme;
 pub(crate) mod requirements;

@@ -33,15 +33,43 @@ impl Fields {
             .find(|(k, _, _)| k == key)
             .map(|(_, v, l)| (v, *l))
     }
+}
 
-    /// `app_port`, when it is an integer; 7860 (the Hub's default) when it is absent.
-    pub(crate) fn app_port(&self) -> Option<i64> {
-        match self.get("app_port") {
-            None => Some(7860),
-            Some((Yaml::Integer(p), _)) => Some(*p),
-            Some(_) => None,
-        }
+/// The port Hugging Face routes to when `app_port` is absent.
+pub(crate) const DEFAULT_APP_PORT: u16 = 7860;
+
+/// What the header says about serving, as the Dockerfile rules need it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct SpaceHeader {
+    /// `sdk`, if given.
+    pub sdk: Option<String>,
+    /// `app_port`: the port, the default when absent, `Err(())` when not a valid port.
+    pub app_port: Result<u16, ()>,
+}
+
+impl SpaceHeader {
+    /// Whether the header says this is anything but a Docker Space.
+    pub(crate) fn other_sdk(&self) -> bool {
+        self.sdk.as_deref().is_some_and(|s| s != "docker")
     }
+}
+
+/// The `sdk` and `app_port` of a README's header, if it has a readable one.
+pub(crate) fn space(text: &str) -> Option<SpaceHeader> {
+    let Header::Parsed(fields) = header(text) else {
+        return None;
+    };
+    let sdk = fields
+        .get("sdk")
+        .and_then(|(v, _)| v.as_str())
+        .map(str::to_owned);
+    let app_port = match fields.get("app_port").map(|(v, _)| v) {
+        None | Some(Yaml::Null) => Ok(DEFAULT_APP_PORT),
+        Some(Yaml::Integer(n)) => u16::try_from(*n).map_err(|_| ()),
+        Some(Yaml::String(s)) => s.trim().parse().map_err(|_| ()),
+        Some(_) => Err(()),
+    };
+    Some(SpaceHeader { sdk, app_port })
 }
 
 /// Reads the header of `text` (a whole README.md).
@@ -104,6 +132,23 @@ mod tests {
             Some((Some("docker"), 3))
         );
         assert_eq!(f.app_port(), Some(8000));
+    }
+
+    #[test]
+    fn sdk_and_port_for_the_dockerfile_rules() {
+        let h = space("---\ntitle: x\nsdk: docker\napp_port: 8000\n---\n# x\n").unwrap();
+        assert_eq!(h.sdk.as_deref(), Some("docker"));
+        assert_eq!(h.app_port, Ok(8000));
+        let h = space("---\r\nsdk: docker\r\n---\r\n").unwrap();
+        assert_eq!(h.app_port, Ok(DEFAULT_APP_PORT));
+        assert_eq!(
+            space("---\napp_port: high\n---\n").unwrap().app_port,
+            Err(())
+        );
+        assert!(space("---\nsdk: gradio\n---\n").unwrap().other_sdk());
+        assert_eq!(space("# Title\n"), None);
+        assert_eq!(space("---\n- a list\n---\n"), None);
+        assert_eq!(space(""), None);
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! that adds its findings; each rule has a failing and a passing fixture under
 //! `generator/tests/fixtures/check/`.
 
+mod docker;
 mod readme;
 mod requirements;
 
@@ -31,6 +32,10 @@ pub(crate) struct Family {
 }
 
 const FAMILIES: &[Family] = &[
+    Family {
+        rules: docker::RULES,
+        check: docker::check,
+    },
     Family {
         rules: readme::RULES,
         check: readme::check,

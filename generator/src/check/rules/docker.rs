@@ -1,0 +1,1124 @@
+//! The Dockerfile family (`SG101`…): defects of a Space's `Dockerfile` that the files prove.
+//! Only files named `Dockerfile` are read (the one a Space builds, with its folder as the build
+//! context); the Space-only rules (user, port, bind address, proxy) apply when the folder's
+//! README header is absent or says `sdk: docker`. Every finding is at the line of the
+//! instruction (or start-script line) it is about; nothing is reported from a guess.
+
+mod server;
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::str::FromStr;
+
+use pep440_rs::{Operator, Version};
+
+use super::super::dockerfile::{self, Dockerfile, Instruction, Stage};
+use super::super::ignore_file::{clean, IgnoreFile};
+use super::super::readme::{self, SpaceHeader};
+use super::super::{Finding, Project, Rule, Severity};
+use crate::requirement::Requirement;
+use server::{Kind, Server};
+
+pub(crate) static ROOT_USER: Rule = Rule {
+    id: "SG101",
+    name: "docker-root-user",
+    severity: Severity::Error,
+    why: "Spaces run the container as uid 1000; an image built for root has a root-owned app and no writable home",
+    fix: "RUN useradd -m -u 1000 user, then USER user before WORKDIR and COPY --chown=user",
+    explanation: "
+The final stage of the Dockerfile never switches to an unprivileged user (or switches back to
+root), and its base image runs as root. Hugging Face runs every Docker Space as user ID 1000
+(hub-docs: docs/hub/spaces-sdks-docker.md, Permissions): files the build created as root are
+then read-only for the app, and HOME does not point at a folder it owns, so caches (pip,
+huggingface_hub, torch) and any file the app writes fail with 'Permission denied' only once the
+Space runs. The documented pattern:
+
+    RUN useradd -m -u 1000 user
+    USER user
+    ENV HOME=/home/user PATH=/home/user/.local/bin:$PATH
+    WORKDIR /app
+    COPY --chown=user . /app
+",
+};
+
+pub(crate) static ROOT_OWNED_WRITE: Rule = Rule {
+    id: "SG102",
+    name: "docker-root-owned-write",
+    severity: Severity::Error,
+    why: "after USER, the build writes into a folder root created, so the build fails with 'Permission denied'",
+    fix: "create the folder as root and chown it to the user first, or create it after USER in a folder the user owns",
+    explanation: "
+A RUN after `USER <non-root>` creates a file or folder (mkdir, touch) directly inside a folder
+the same Dockerfile created as root: a WORKDIR or mkdir before the USER, or a COPY/ADD without
+--chown. Only the owner (root) may write there, so the build stops with 'Permission denied'.
+Create the folder before switching user and give it away in the same step
+(`RUN mkdir -p /app/data && chown user:user /app /app/data`), copy with `--chown=user`, or set the
+WORKDIR after USER (BuildKit then creates it for that user).
+",
+};
+
+pub(crate) static PORT_MISMATCH: Rule = Rule {
+    id: "SG103",
+    name: "docker-port-mismatch",
+    severity: Severity::Error,
+    why: "the Space routes traffic to app_port (7860 unless the README says otherwise); a server on another port is never reached",
+    fix: "start the server with --port equal to app_port, or set app_port in the README header to the server's port",
+    explanation: "
+Hugging Face sends a Docker Space's traffic to one port: `app_port` from the README's YAML
+header, 7860 when absent (hub-docs: docs/hub/spaces-config-reference.md). The server the final
+stage starts listens elsewhere (by its --port/--bind, or by its default: uvicorn, hypercorn and
+`fastapi run` use 8000), so the Space stays 'Starting' and then fails its health check. EXPOSE
+is documentation only and does not change this. Make the two agree, e.g.
+`CMD [\"uvicorn\", \"app.main:app\", \"--host\", \"0.0.0.0\", \"--port\", \"7860\"]`.
+",
+};
+
+pub(crate) static LOOPBACK: Rule = Rule {
+    id: "SG104",
+    name: "docker-loopback-bind",
+    severity: Severity::Error,
+    why: "a server bound to 127.0.0.1 inside the container is unreachable from the Space's proxy",
+    fix: "bind 0.0.0.0 (--host 0.0.0.0, or --bind 0.0.0.0:7860)",
+    explanation: "
+The server listens on the loopback interface only: explicitly (`--host 127.0.0.1`,
+`--host localhost`, `-b 127.0.0.1:…`) or by default (uvicorn and hypercorn bind 127.0.0.1 when no
+host is given; so does `fastapi dev`). The Space's proxy connects from outside the container's
+loopback, so every request fails and the Space never becomes ready. Bind `0.0.0.0`.
+",
+};
+
+pub(crate) static COPY_BEFORE_INSTALL: Rule = Rule {
+    id: "SG105",
+    name: "docker-copy-before-install",
+    severity: Severity::Warning,
+    why: "copying the whole project before pip install re-installs every dependency on any code change",
+    fix: "COPY the requirements file alone, RUN pip install -r, then COPY the rest",
+    explanation: "
+`COPY . …` comes before the `pip install -r` of the same stage. Docker reuses a layer only while
+everything before it is unchanged, so any edit to any file invalidates the install layer and every
+push to the Space rebuilds all dependencies (minutes for torch or transformers). Copy the
+requirements file first, install, then copy the code:
+
+    COPY --chown=user requirements.txt .
+    RUN pip install --no-cache-dir -r requirements.txt
+    COPY --chown=user . .
+",
+};
+
+pub(crate) static PYTHON_TOO_OLD: Rule = Rule {
+    id: "SG106",
+    name: "docker-python-too-old",
+    severity: Severity::Error,
+    why: "the base image's Python is older than a pinned package requires, so pip install fails",
+    fix: "use a python:3.11 (or newer) base image, or pin versions that support the image's Python",
+    explanation: "
+The base image is `python:X.Y…` and a requirement the Dockerfile installs asks for a version
+whose Requires-Python excludes X.Y, so pip stops with 'No matching distribution found'. Known
+thresholds: fastapi 0.129.0, sqlmodel 0.0.35, uvicorn 0.40.0 and openai 2.49.0 need Python 3.10;
+fastapi 0.162.6, sqlmodel 0.0.50, pydantic-settings 2.16.0, sse-starlette 3.6.0 and
+starlette 1.10.0 need Python 3.11. Use `FROM python:3.11-slim` or newer.
+",
+};
+
+pub(crate) static PYTHON_EOL: Rule = Rule {
+    id: "SG107",
+    name: "docker-python-eol",
+    severity: Severity::Warning,
+    why: "Python 3.9 and older get no security fixes, and pip can only install FastAPI releases from before 2026",
+    fix: "use a python:3.11 (or newer) base image",
+    explanation: "
+The base image is `python:3.9` or older and the Dockerfile installs FastAPI. Python 3.9 reached
+end of life in October 2025 (older ones earlier): no security fixes. Current FastAPI requires
+Python 3.11 (3.10 from fastapi 0.129.0), so pip silently installs an old release on these images
+and current documentation no longer matches the code. Use `FROM python:3.11-slim` or newer.
+",
+};
+
+pub(crate) static COPY_IGNORED: Rule = Rule {
+    id: "SG108",
+    name: "docker-copy-ignored",
+    severity: Severity::Error,
+    why: "COPY/ADD names a path that .dockerignore excludes from the build context, so the build fails",
+    fix: "remove the path from .dockerignore (or add a `!path` exception), or stop copying it",
+    explanation: "
+A COPY or ADD source is excluded by `.dockerignore` (by a pattern on the path or on a folder
+above it, with no later `!` exception). Excluded paths are not sent to the builder, so the
+instruction fails with 'failed to compute cache key: … not found' and the Space never builds.
+",
+};
+
+pub(crate) static SECRET_IN_IMAGE: Rule = Rule {
+    id: "SG109",
+    name: "docker-secret-in-image",
+    severity: Severity::Error,
+    why: "a secret baked into the image is readable by anyone who can pull or duplicate the Space",
+    fix: "delete the value and set it as a Space secret (Settings → Variables and secrets); read it from the environment at run time",
+    explanation: "
+A secret ends up in the image: a `.env` file is copied (by name, or by `COPY . …` while the
+folder holds a `.env` with values that `.dockerignore` does not exclude), or an ENV/ARG holds a
+literal token, key or password. Image layers keep every value; ENV and ARG values are also in the
+image history. Hugging Face Space secrets are environment variables at run time
+(docs/hub/spaces-sdks-docker.md, Secrets and Variables) and, when a build step needs one,
+`RUN --mount=type=secret,id=NAME` reads it from /run/secrets/NAME without storing it.
+",
+};
+
+pub(crate) static HEALTHCHECK_TOOL: Rule = Rule {
+    id: "SG110",
+    name: "docker-healthcheck-tool",
+    severity: Severity::Error,
+    why: "the HEALTHCHECK runs curl/wget, which the image does not have, so the container is always unhealthy",
+    fix: "probe with Python (python -c \"import urllib.request; urllib.request.urlopen('http://127.0.0.1:7860/health')\") or apt-get install the tool",
+    explanation: "
+The HEALTHCHECK command calls `curl` or `wget`, but the image is `python:*-slim` (which has
+neither) or `python:*-alpine` (which has busybox wget but no curl), and no RUN of the Dockerfile
+installs it. The check fails with 'not found' every time and the container is reported
+unhealthy. Python is in the image: use `urllib.request` instead.
+",
+};
+
+pub(crate) static FORWARDED_IPS: Rule = Rule {
+    id: "SG111",
+    name: "docker-forwarded-allow-ips",
+    severity: Severity::Warning,
+    why: "uvicorn trusts X-Forwarded-Proto only from 127.0.0.1, so behind the Space's proxy URLs and redirects are http://",
+    fix: "add --forwarded-allow-ips \"*\" to the uvicorn command (or ENV FORWARDED_ALLOW_IPS=\"*\")",
+    explanation: "
+uvicorn honours proxy headers only from the addresses in --forwarded-allow-ips, which defaults
+to $FORWARDED_ALLOW_IPS or 127.0.0.1. The Hugging Face proxy is not loopback, so the
+`X-Forwarded-Proto: https` it sends is ignored: `request.url`, `url_for` and FastAPI's
+trailing-slash redirects say `http://…hf.space`, which an https page blocks as mixed content.
+Add `--forwarded-allow-ips \"*\"` (the container is reachable only through the proxy). The same
+holds for gunicorn with uvicorn workers.
+",
+};
+
+/// The rules of this family.
+pub(crate) static RULES: &[&Rule] = &[
+    &ROOT_USER,
+    &ROOT_OWNED_WRITE,
+    &PORT_MISMATCH,
+    &LOOPBACK,
+    &COPY_BEFORE_INSTALL,
+    &PYTHON_TOO_OLD,
+    &PYTHON_EOL,
+    &COPY_IGNORED,
+    &SECRET_IN_IMAGE,
+    &HEALTHCHECK_TOOL,
+    &FORWARDED_IPS,
+];
+
+/// One Dockerfile and what surrounds it.
+struct Context<'a> {
+    project: &'a Project,
+    path: &'a str,
+    /// The folder holding it (the build context): `""` for the root.
+    dir: &'a str,
+    parsed: Dockerfile,
+    ignore: IgnoreFile,
+    header: Option<SpaceHeader>,
+}
+
+impl Context<'_> {
+    fn file(&self, name: &str) -> Option<&str> {
+        self.project.text(&self.join(name))
+    }
+
+    fn join(&self, name: &str) -> String {
+        let name = clean(name);
+        if self.dir.is_empty() {
+            name
+        } else {
+            format!("{}/{name}", self.dir)
+        }
+    }
+
+    /// Whether Hugging Face builds this as a Docker Space.
+    fn is_space(&self) -> bool {
+        match &self.header {
+            Some(h) => !h.other_sdk() && (h.sdk.is_some() || self.dir.is_empty()),
+            None => self.dir.is_empty(),
+        }
+    }
+
+    fn finding(&self, rule: &'static Rule, line: usize, message: String) -> Finding {
+        Finding::new(rule, self.path, line, message)
+    }
+}
+
+/// Adds the findings of every `Dockerfile` in `project`.
+pub(crate) fn check(project: &Project, findings: &mut Vec<Finding>) {
+    let dockerfiles = project
+        .dockerfiles()
+        .filter(|(p, _)| p.rsplit('/').next() == Some("Dockerfile"));
+    for (path, text) in dockerfiles {
+        let dir = path.rsplit_once('/').map_or("", |(d, _)| d);
+        let mut cx = Context {
+            project,
+            path,
+            dir,
+            parsed: dockerfile::parse(text),
+            ignore: IgnoreFile::default(),
+            header: None,
+        };
+        cx.ignore = IgnoreFile::parse(cx.file(".dockerignore").unwrap_or_default());
+        cx.header = cx.file("README.md").and_then(readme::space);
+        check_one(&cx, findings);
+    }
+}
+
+fn check_one(cx: &Context<'_>, findings: &mut Vec<Finding>) {
+    let chain = cx.parsed.final_chain();
+    if chain.is_empty() {
+        return;
+    }
+    let env = server::environment(&chain);
+    if cx.is_space() {
+        root_user(cx, &chain, findings);
+        if let Some(server) = server::find(cx.project, cx.path, cx.dir, &chain) {
+            ports(cx, &server, &env, findings);
+            forwarded(cx, &server, &env, findings);
+        }
+    }
+    root_owned_writes(cx, &chain, &env, findings);
+    for stage in cx.parsed.stages() {
+        copy_before_install(cx, &stage, findings);
+    }
+    python_version(cx, &chain, findings);
+    copies(cx, findings);
+    secret_values(cx, findings);
+    healthcheck(cx, &chain, findings);
+}
+
+/// The image the chain starts from (not an earlier stage), lower-cased, without `docker.io/`
+/// and `library/`.
+fn base_image(chain: &[Stage<'_>]) -> Option<String> {
+    let image = chain.last()?.image.to_ascii_lowercase();
+    let image = image.strip_prefix("docker.io/").unwrap_or(&image);
+    let image = image.strip_prefix("library/").unwrap_or(image);
+    Some(image.to_owned())
+}
+
+/// The repository and tag of an image reference (`python`, `3.11-slim`).
+fn repo_and_tag(image: &str) -> (&str, &str) {
+    let image = image.split('@').next().unwrap_or(image);
+    match image.rsplit_once(':') {
+        Some((repo, tag)) if !tag.contains('/') => (repo, tag),
+        _ => (image, "latest"),
+    }
+}
+
+/// Images that run as root unless a Dockerfile says otherwise.
+const ROOT_IMAGES: &[&str] = &[
+    "python",
+    "ubuntu",
+    "debian",
+    "alpine",
+    "node",
+    "nvidia/cuda",
+    "pytorch/pytorch",
+    "continuumio/miniconda3",
+    "continuumio/anaconda3",
+    "condaforge/miniforge3",
+    "tiangolo/uvicorn-gunicorn-fastapi",
+    "tiangolo/uvicorn-gunicorn",
+    "ghcr.io/astral-sh/uv",
+];
+
+fn root_user(cx: &Context<'_>, chain: &[Stage<'_>], findings: &mut Vec<Finding>) {
+    let last_user = chain
+        .iter()
+        .find_map(|s| s.body.iter().rev().find(|i| i.keyword == "USER"));
+    match last_user {
+        Some(user) => {
+            let name = user.text();
+            let name = name.split(':').next().unwrap_or_default().trim();
+            if name == "root" || name == "0" {
+                findings.push(cx.finding(
+                    &ROOT_USER,
+                    user.line,
+                    format!("the final stage runs as `{name}`"),
+                ));
+            }
+        }
+        None => {
+            let Some(image) = base_image(chain) else {
+                return;
+            };
+            let (repo, _) = repo_and_tag(&image);
+            if ROOT_IMAGES.contains(&repo) {
+                let from = chain[0].from;
+                findings.push(cx.finding(
+                    &ROOT_USER,
+                    from.line,
+                    format!(
+                        "the final stage (from `{image}`) never sets USER, so it is built for root"
+                    ),
+                ));
+            }
+        }
+    }
+}
+
+fn ports(
+    cx: &Context<'_>,
+    server: &Server,
+    env: &HashMap<String, String>,
+    findings: &mut Vec<Finding>,
+) {
+    let Some(binds) = server.binds(env) else {
+        return;
+    };
+    let at = |rule: &'static Rule, message: String| {
+        Finding::new(rule, server.file.clone(), server.line, message)
+    };
+    if binds.iter().all(|b| is_loopback(&b.host)) {
+        let b = &binds[0];
+        let how = if b.default {
+            " (its default when no host is given)"
+        } else {
+            ""
+        };
+        findings.push(at(
+            &LOOPBACK,
+            format!("{} listens on {}{how}", server.kind.name(), b.host),
+        ));
+    }
+    let app_port = match cx.header.as_ref().map(|h| h.app_port) {
+        None => readme::DEFAULT_APP_PORT,
+        Some(Ok(p)) => p,
+        Some(Err(())) => return,
+    };
+    if !binds.iter().any(|b| b.port == app_port) {
+        let ports: Vec<String> = binds.iter().map(|b| b.port.to_string()).collect();
+        let how = if binds.iter().all(|b| b.default) {
+            " (its default)"
+        } else {
+            ""
+        };
+        let source = match cx.header.as_ref() {
+            Some(_) => "app_port in README.md",
+            None => "the Spaces default app_port (README.md has no header)",
+        };
+        findings.push(at(
+            &PORT_MISMATCH,
+            format!(
+                "{} listens on port {}{how}, but {source} is {app_port}",
+                server.kind.name(),
+                ports.join(", ")
+            ),
+        ));
+    }
+}
+
+fn is_loopback(host: &str) -> bool {
+    matches!(host, "127.0.0.1" | "localhost" | "::1")
+}
+
+fn forwarded(
+    cx: &Context<'_>,
+    server: &Server,
+    env: &HashMap<String, String>,
+    findings: &mut Vec<Finding>,
+) {
+    let uvicorn = match server.kind {
+        Kind::Uvicorn => !server.has("--no-proxy-headers"),
+        Kind::Gunicorn => {
+            let workers = server.options(&["-k", "--worker-class"]);
+            workers.iter().any(|w| w.contains("UvicornWorker"))
+                && !server.has("-c")
+                && !server.has("--config")
+                && cx.file("gunicorn.conf.py").is_none()
+                && !env.contains_key("GUNICORN_CMD_ARGS")
+        }
+        _ => false,
+    };
+    let trusted = server.has("--forwarded-allow-ips")
+        || env.contains_key("FORWARDED_ALLOW_IPS")
+        || env.contains_key("UVICORN_FORWARDED_ALLOW_IPS");
+    if uvicorn && !trusted {
+        findings.push(Finding::new(
+            &FORWARDED_IPS,
+            server.file.clone(),
+            server.line,
+            format!(
+                "{} is started without --forwarded-allow-ips",
+                server.kind.name()
+            ),
+        ));
+    }
+}
+
+/// The simple commands of a RUN (shell form), as words.
+fn commands(i: &Instruction) -> Vec<Vec<String>> {
+    let mut texts = vec![i.text()];
+    texts.extend(i.heredocs.iter().cloned());
+    let mut out = Vec::new();
+    for text in texts {
+        for line in text.lines() {
+            let Some(words) = shlex::split(line) else {
+                continue;
+            };
+            let mut current = Vec::new();
+            for w in words {
+                if matches!(w.as_str(), "&&" | "||" | ";" | "|" | "&") {
+                    out.push(std::mem::take(&mut current));
+                } else if let Some(w) = w.strip_suffix(';') {
+                    current.push(w.to_owned());
+                    out.push(std::mem::take(&mut current));
+                } else {
+                    current.push(w);
+                }
+            }
+            out.push(current);
+        }
+    }
+    out.retain(|c| !c.is_empty());
+    out
+}
+
+/// Who owns the folders the build created.
+#[derive(Default)]
+struct Owners {
+    /// Root-owned folders, with whether a `COPY --chown` may have put user-owned entries in them.
+    root: BTreeMap<String, bool>,
+    user: BTreeSet<String>,
+}
+
+fn absolute(path: &str, workdir: &str) -> String {
+    if path.starts_with('/') {
+        format!("/{}", clean(path))
+    } else {
+        format!("/{}", clean(&format!("{workdir}/{path}")))
+    }
+}
+
+fn parent(path: &str) -> String {
+    match path.rsplit_once('/') {
+        Some(("", _)) | None => "/".to_owned(),
+        Some((p, _)) => p.to_owned(),
+    }
+}
+
+fn root_owned_writes(
+    cx: &Context<'_>,
+    chain: &[Stage<'_>],
+    env: &HashMap<String, String>,
+    findings: &mut Vec<Finding>,
+) {
+    let mut owners = Owners::default();
+    let mut root = true;
+    let mut workdir = Some("/".to_owned());
+    for stage in chain.iter().rev() {
+        for i in stage.body {
+            match i.keyword.as_str() {
+                "USER" => {
+                    let text = i.text();
+                    let name = text.split(':').next().unwrap_or_default().trim();
+                    root = name == "root" || name == "0";
+                }
+                "WORKDIR" => {
+                    let Some(path) = server::expand(i.text().trim(), env) else {
+                        workdir = None;
+                        continue;
+                    };
+                    let path = absolute(&path, workdir.as_deref().unwrap_or("/"));
+                    if !owners.root.contains_key(&path) && !owners.user.contains(&path) {
+                        if root {
+                            owners.root.insert(path.clone(), false);
+                        } else {
+                            owners.user.insert(path.clone());
+                        }
+                    }
+                    workdir = Some(path);
+                }
+                "COPY" | "ADD" => {
+                    let (Some(wd), Some(words)) = (workdir.as_deref(), i.words()) else {
+                        continue;
+                    };
+                    let Some(dest) = words.last() else { continue };
+                    let Some(dest) = server::expand(dest, env) else {
+                        continue;
+                    };
+                    let dest = absolute(&dest, wd);
+                    let chowned = i.flag("chown").is_some_and(|c| {
+                        let c = c.split(':').next().unwrap_or_default();
+                        c != "root" && c != "0"
+                    });
+                    if let Some(copied) = owners.root.get_mut(&dest) {
+                        *copied |= chowned;
+                    } else if !owners.user.contains(&dest) && words.len() > 1 {
+                        if chowned {
+                            owners.user.insert(dest);
+                        } else {
+                            owners.root.insert(dest, false);
+                        }
+                    }
+                }
+                "RUN" => {
+                    let Some(wd) = workdir.clone() else { continue };
+                    for command in commands(i) {
+                        let program = command[0].rsplit('/').next().unwrap_or_default();
+                        if program == "cd" {
+                            break;
+                        }
+                        let paths: Vec<String> = command[1..]
+                            .iter()
+                            .filter(|a| !a.starts_with('-') && !a.contains('$'))
+                            .map(|a| absolute(a, &wd))
+                            .collect();
+                        match (program, root) {
+                            ("mkdir", true) => {
+                                for p in paths {
+                                    if !owners.user.contains(&p) {
+                                        owners.root.entry(p).or_insert(false);
+                                    }
+                                }
+                            }
+                            ("chown" | "chmod", _) => {
+                                for p in paths {
+                                    owners
+                                        .root
+                                        .retain(|k, _| *k != p && !k.starts_with(&format!("{p}/")));
+                                    owners.user.insert(p);
+                                }
+                            }
+                            ("useradd" | "adduser", _) => owners.root.clear(),
+                            ("mkdir" | "touch", false) => {
+                                let p_flag = command
+                                    .iter()
+                                    .any(|a| a.starts_with('-') && a.contains('p'));
+                                for p in paths {
+                                    if let Some(dir) =
+                                        blocked(&owners, &p, program == "mkdir" && p_flag)
+                                    {
+                                        findings.push(cx.finding(
+                                            &ROOT_OWNED_WRITE,
+                                            i.line,
+                                            format!(
+                                                "`{program}` runs as a non-root user and writes {p} into {dir}, which root owns"
+                                            ),
+                                        ));
+                                    }
+                                }
+                            }
+                            _ => {}
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
+/// The root-owned folder that stops a write of `path`, when that is certain.
+fn blocked(owners: &Owners, path: &str, mkdir_parents: bool) -> Option<String> {
+    if owners.root.contains_key(path) || owners.user.contains(path) {
+        return None;
+    }
+    let direct = parent(path);
+    if let Some(copied) = owners.root.get(&direct) {
+        return (!copied || mkdir_parents)
+            .then_some(direct)
+            .filter(|_| !copied);
+    }
+    if !mkdir_parents {
+        return None;
+    }
+    let mut up = direct;
+    while up != "/" {
+        up = parent(&up);
+        if owners.user.contains(&up) {
+            return None;
+        }
+        if let Some(copied) = owners.root.get(&up) {
+            return (!copied).then_some(up);
+        }
+    }
+    None
+}
+
+/// Whether `command` is a pip install (pip, pip3, python -m pip, uv pip).
+fn is_pip_install(command: &[String]) -> bool {
+    let words: Vec<&str> = command.iter().map(String::as_str).collect();
+    words.windows(2).any(|w| {
+        let program = w[0].rsplit('/').next().unwrap_or_default();
+        (program.starts_with("pip") || program == "pip") && w[1] == "install"
+    })
+}
+
+/// The `-r FILE` arguments of a pip install.
+fn requirement_files(command: &[String]) -> Vec<String> {
+    let mut files = Vec::new();
+    let mut words = command.iter();
+    while let Some(w) = words.next() {
+        if w == "-r" || w == "--requirement" {
+            if let Some(f) = words.next() {
+                files.push(f.clone());
+            }
+        } else if let Some(f) = w
+            .strip_prefix("--requirement=")
+            .or_else(|| w.strip_prefix("-r").filter(|f| !f.is_empty()))
+        {
+            files.push(f.to_owned());
+        }
+    }
+    files
+}
+
+fn copies_everything(i: &Instruction) -> bool {
+    if !matches!(i.keyword.as_str(), "COPY" | "ADD") || i.flag("from").is_some() {
+        return false;
+    }
+    let Some(words) = i.words() else { return false };
+    words.len() > 1 && words[..words.len() - 1].iter().any(|s| clean(s).is_empty())
+}
+
+fn copy_before_install(cx: &Context<'_>, stage: &Stage<'_>, findings: &mut Vec<Finding>) {
+    let install = stage.body.iter().position(|i| {
+        i.keyword == "RUN"
+            && commands(i).iter().any(|c| {
+                is_pip_install(c)
+                    && requirement_files(c).iter().any(|f| {
+                        let text = cx.file(f.rsplit('/').next().unwrap_or(f)).unwrap_or("");
+                        !text
+                            .lines()
+                            .any(|l| l.trim_start().starts_with("-e") || l.trim() == ".")
+                    })
+            })
+    });
+    let Some(install) = install else { return };
+    if let Some(copy) = stage.body[..install].iter().find(|i| copies_everything(i)) {
+        findings.push(cx.finding(
+            &COPY_BEFORE_INSTALL,
+            copy.line,
+            format!(
+                "`{} {}` comes before the pip install at line {}",
+                copy.keyword,
+                copy.text(),
+                stage.body[install].line
+            ),
+        ));
+    }
+}
+
+/// SG106 and SG107: the Python of a `python:3.Y…` base image against what it installs.
+fn python_version(cx: &Context<'_>, chain: &[Stage<'_>], findings: &mut Vec<Finding>) {
+    let Some(image) = base_image(chain) else {
+        return;
+    };
+    let (repo, tag) = repo_and_tag(&image);
+    if repo != "python" {
+        return;
+    }
+    let mut numbers = tag
+        .split(|c: char| !c.is_ascii_digit())
+        .take(2)
+        .map(|n| n.parse::<u32>().ok());
+    let (Some(Some(3)), Some(Some(minor))) = (numbers.next(), numbers.next()) else {
+        return;
+    };
+    let from_line = chain.last().map_or(0, |s| s.from.line);
+    let mut installs_fastapi = false;
+    for stage in chain {
+        for i in stage.body.iter().filter(|i| i.keyword == "RUN") {
+            for command in commands(i).iter().filter(|c| is_pip_install(c)) {
+                let mut lines: Vec<String> = Vec::new();
+                for f in requirement_files(command) {
+                    let name = f.rsplit('/').next().unwrap_or(&f);
+                    if let Some(text) = cx.file(&f).or_else(|| cx.file(name)) {
+                        lines.extend(text.lines().map(str::to_owned));
+                    }
+                }
+                let after_install = command.iter().skip_while(|w| *w != "install").skip(1);
+                lines.extend(after_install.filter(|w| !w.starts_with('-')).cloned());
+                for line in &lines {
+                    let line = line.split(" #").next().unwrap_or_default().trim();
+                    if line.is_empty() || line.starts_with(['#', '-']) || line.contains(';') {
+                        continue;
+                    }
+                    let Ok(req) = Requirement::parse(line) else {
+                        continue;
+                    };
+                    installs_fastapi |= req.name == "fastapi";
+                    if let Some(needed) = needs_python(&req) {
+                        if needed > minor {
+                            findings.push(cx.finding(
+                                &PYTHON_TOO_OLD,
+                                from_line,
+                                format!(
+                                    "`{image}` has Python 3.{minor}, but `{line}` needs Python 3.{needed} or newer"
+                                ),
+                            ));
+                            return;
+                        }
+                    }
+                }
+            }
+        }
+    }
+    if installs_fastapi && minor < 10 {
+        findings.push(cx.finding(
+            &PYTHON_EOL,
+            from_line,
+            format!("`{image}` has Python 3.{minor}, which is end of life, and installs fastapi"),
+        ));
+    }
+}
+
+/// Lowest release of a package that needs Python 3.minor.
+const NEEDS_PYTHON: &[(&str, &str, u32)] = &[
+    ("fastapi", "0.162.6", 11),
+    ("fastapi", "0.129.0", 10),
+    ("sqlmodel", "0.0.50", 11),
+    ("sqlmodel", "0.0.35", 10),
+    ("pydantic-settings", "2.16.0", 11),
+    ("sse-starlette", "3.6.0", 11),
+    ("starlette", "1.10.0", 11),
+    ("uvicorn", "0.40.0", 10),
+    ("openai", "2.49.0", 10),
+];
+
+/// The Python minor version a requirement's lower bound needs, when known.
+fn needs_python(req: &Requirement) -> Option<u32> {
+    let lowest = req
+        .versions
+        .iter()
+        .filter(|s| {
+            matches!(
+                s.operator(),
+                Operator::Equal
+                    | Operator::ExactEqual
+                    | Operator::GreaterThan
+                    | Operator::GreaterThanEqual
+                    | Operator::TildeEqual
+            )
+        })
+        .map(|s| s.version().clone())
+        .max()?;
+    NEEDS_PYTHON
+        .iter()
+        .filter(|(name, _, _)| *name == req.name)
+        .find(|(_, from, _)| Version::from_str(from).is_ok_and(|from| lowest >= from))
+        .map(|(_, _, minor)| *minor)
+}
+
+/// `.env` files that hold values, and names that are examples.
+fn is_env_file(name: &str) -> bool {
+    let name = name.rsplit('/').next().unwrap_or(name);
+    match name.strip_prefix(".env") {
+        Some("") => true,
+        Some(rest) => {
+            rest.starts_with('.')
+                && ![
+                    "example", "sample", "template", "dist", "defaults", "default", "test",
+                ]
+                .iter()
+                .any(|e| rest.contains(e))
+        }
+        None => false,
+    }
+}
+
+fn copies(cx: &Context<'_>, findings: &mut Vec<Finding>) {
+    let gitignore = IgnoreFile::parse(&format!(
+        "{}\n{}",
+        cx.project.text(".gitignore").unwrap_or_default(),
+        cx.file(".gitignore").unwrap_or_default()
+    ));
+    for i in &cx.parsed.instructions {
+        if !matches!(i.keyword.as_str(), "COPY" | "ADD")
+            || i.flag("from").is_some()
+            || !i.heredocs.is_empty()
+        {
+            continue;
+        }
+        let Some(words) = i.words() else { continue };
+        if words.len() < 2 {
+            continue;
+        }
+        for source in &words[..words.len() - 1] {
+            if source.contains("://") || source.starts_with("git@") || source.contains('$') {
+                continue;
+            }
+            let path = clean(source);
+            let literal = !source.contains(['*', '?', '[']);
+            if literal
+                && !path.is_empty()
+                && cx.ignore.excludes(&path)
+                && !cx.ignore.may_include_below(&path)
+            {
+                findings.push(cx.finding(
+                    &COPY_IGNORED,
+                    i.line,
+                    format!("`{source}` is excluded by .dockerignore"),
+                ));
+                continue;
+            }
+            if literal && is_env_file(&path) {
+                findings.push(cx.finding(
+                    &SECRET_IN_IMAGE,
+                    i.line,
+                    format!(
+                        "`{} {source}` copies an environment file into the image",
+                        i.keyword
+                    ),
+                ));
+                continue;
+            }
+            if literal {
+                let prefix = if path.is_empty() {
+                    String::new()
+                } else {
+                    format!("{path}/")
+                };
+                let env_file = cx.project.files().find(|(p, text)| {
+                    let Some(rel) = p
+                        .strip_prefix(&cx.join(""))
+                        .map(|r| r.trim_start_matches('/'))
+                    else {
+                        return false;
+                    };
+                    let Some(inside) = rel.strip_prefix(&prefix) else {
+                        return false;
+                    };
+                    is_env_file(inside)
+                        && !inside.contains('/')
+                        && holds_secret(text)
+                        && !cx.ignore.excludes(rel)
+                        && !gitignore.excludes(rel)
+                });
+                if let Some((env_path, _)) = env_file {
+                    findings.push(cx.finding(
+                        &SECRET_IN_IMAGE,
+                        i.line,
+                        format!("`{} {source}` copies {env_path}, which holds secret values, into the image", i.keyword),
+                    ));
+                }
+            }
+        }
+    }
+}
+
+/// Whether an env file assigns a non-placeholder value to a secret-looking name.
+fn holds_secret(text: &str) -> bool {
+    text.lines().any(|line| {
+        let line = line.trim().trim_start_matches("export ").trim();
+        let Some((key, value)) = line.split_once('=') else {
+            return false;
+        };
+        let value = value.trim().trim_matches(['"', '\'']);
+        (secret_name(key.trim()) && real_value(value)) || token_like(value)
+    })
+}
+
+fn secret_name(key: &str) -> bool {
+    let key = key.to_ascii_uppercase();
+    if ["_PATH", "_FILE", "_DIR", "_URL", "_HOST", "_NAME", "_ID"]
+        .iter()
+        .any(|s| key.ends_with(s))
+        && !key.ends_with("DATABASE_URL")
+    {
+        return false;
+    }
+    key.split('_').any(|part| {
+        matches!(
+            part,
+            "TOKEN" | "SECRET" | "PASSWORD" | "PASSWD" | "PWD" | "APIKEY" | "PRIVATE"
+        )
+    }) || key.ends_with("_API_KEY")
+        || key == "API_KEY"
+        || key.ends_with("_ACCESS_KEY")
+}
+
+/// A value that is not empty, a variable or an obvious placeholder.
+fn real_value(value: &str) -> bool {
+    let lower = value.to_ascii_lowercase();
+    value.len() >= 8
+        && !value.contains('$')
+        && !value.contains(' ')
+        && !value.starts_with('<')
+        && !value.starts_with('/')
+        && ![
+            "your",
+            "change",
+            "example",
+            "xxx",
+            "placeholder",
+            "dummy",
+            "replace",
+            "...",
+            "***",
+            "<",
+            "todo",
+            "secret_here",
+            "none",
+            "null",
+        ]
+        .iter()
+        .any(|p| lower.contains(p))
+}
+
+/// A value shaped like a real credential of a known provider, or a URL with a password.
+fn token_like(value: &str) -> bool {
+    static PATTERN: std::sync::LazyLock<Option<regex::Regex>> = std::sync::LazyLock::new(|| {
+        regex::Regex::new(
+            r"^(sk-[A-Za-z0-9_-]{20,}|hf_[A-Za-z0-9]{30,}|gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{30,}|AKIA[0-9A-Z]{16}|xox[abprs]-[A-Za-z0-9-]{10,}|AIza[0-9A-Za-z_-]{35}|[a-z][a-z0-9+.-]*://[^:/@\s]+:[^@\s]{3,}@.+)$",
+        )
+        .ok()
+    });
+    let lower = value.to_ascii_lowercase();
+    PATTERN.as_ref().is_some_and(|re| re.is_match(value))
+        && ![
+            "xxx",
+            "your",
+            "password@",
+            ":pass@",
+            "user:password",
+            "example",
+            "placeholder",
+        ]
+        .iter()
+        .any(|p| lower.contains(p))
+}
+
+fn secret_values(cx: &Context<'_>, findings: &mut Vec<Finding>) {
+    for i in &cx.parsed.instructions {
+        if i.keyword != "ENV" && i.keyword != "ARG" {
+            continue;
+        }
+        for (key, value) in server::assignments(i) {
+            let Some(value) = value else { continue };
+            if (secret_name(&key) && real_value(&value)) || token_like(&value) {
+                findings.push(cx.finding(
+                    &SECRET_IN_IMAGE,
+                    i.line,
+                    format!("{} {key} holds a literal secret value", i.keyword),
+                ));
+            }
+        }
+    }
+}
+
+fn healthcheck(cx: &Context<'_>, chain: &[Stage<'_>], findings: &mut Vec<Finding>) {
+    let Some(check) = chain
+        .iter()
+        .find_map(|s| s.body.iter().rev().find(|i| i.keyword == "HEALTHCHECK"))
+    else {
+        return;
+    };
+    let Some(words) = check.words() else { return };
+    if words
+        .first()
+        .is_some_and(|w| w.eq_ignore_ascii_case("none"))
+    {
+        return;
+    }
+    let Some(image) = base_image(chain) else {
+        return;
+    };
+    let (repo, tag) = repo_and_tag(&image);
+    if repo != "python" {
+        return;
+    }
+    let missing: &[&str] = if tag.contains("slim") {
+        &["curl", "wget"]
+    } else if tag.contains("alpine") {
+        &["curl"]
+    } else {
+        return;
+    };
+    let mentioned = |tool: &str| {
+        chain.iter().flat_map(|s| s.body).any(|i| {
+            matches!(i.keyword.as_str(), "RUN" | "COPY" | "ADD")
+                && commands(i).iter().flatten().any(|w| w.contains(tool))
+        })
+    };
+    let used = words.iter().flat_map(|w| {
+        shlex::split(w)
+            .unwrap_or_default()
+            .into_iter()
+            .chain(std::iter::once(w.clone()))
+    });
+    let tool = used
+        .map(|w| w.rsplit('/').next().unwrap_or_default().to_owned())
+        .find(|w| missing.contains(&w.as_str()) && !mentioned(w));
+    if let Some(tool) = tool {
+        findings.push(cx.finding(
+            &HEALTHCHECK_TOOL,
+            check.line,
+            format!("the HEALTHCHECK runs `{tool}`, which `{image}` does not have"),
+        ));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ids(files: &[(&str, &str)]) -> Vec<(&'static str, usize)> {
+        let project = Project::from_files(files);
+        let mut findings = Vec::new();
+        check(&project, &mut findings);
+        let mut out: Vec<_> = findings.iter().map(|f| (f.rule.id, f.line)).collect();
+        out.sort_unstable();
+        out
+    }
+
+    const GOOD: &str = "FROM python:3.12-slim\nRUN useradd -m -u 1000 user\nUSER user\nWORKDIR /app\nCOPY --chown=user requirements.txt .\nRUN pip install -r requirements.txt\nCOPY --chown=user . .\nCMD [\"uvicorn\", \"app.main:app\", \"--host\", \"0.0.0.0\", \"--port\", \"7860\", \"--forwarded-allow-ips\", \"*\"]\n";
+
+    #[test]
+    fn the_documented_pattern_is_clean() {
+        assert_eq!(
+            ids(&[
+                ("Dockerfile", GOOD),
+                ("requirements.txt", "fastapi==0.165.0\n")
+            ]),
+            vec![]
+        );
+    }
+
+    #[test]
+    fn a_gradio_readme_turns_off_space_rules() {
+        let d = "FROM python:3.12\nCMD uvicorn m:app\n";
+        assert_eq!(
+            ids(&[("Dockerfile", d), ("README.md", "---\nsdk: gradio\n---\n")]),
+            vec![]
+        );
+        assert_eq!(
+            ids(&[("Dockerfile", d)]),
+            vec![("SG101", 1), ("SG103", 2), ("SG104", 2), ("SG111", 2)]
+        );
+    }
+
+    #[test]
+    fn root_owned_writes_are_found_only_when_certain() {
+        let d = "FROM python:3.12\nRUN useradd -m -u 1000 user\nWORKDIR /app\nUSER user\nRUN mkdir data\nRUN mkdir -p /home/user/x /tmp/y\n";
+        assert_eq!(
+            ids(&[("Dockerfile", d), ("README.md", "# x\n")]),
+            vec![("SG102", 5)]
+        );
+        let d = "FROM python:3.12\nRUN useradd -m -u 1000 user\nRUN mkdir /app && chown user /app\nWORKDIR /app\nUSER user\nRUN mkdir data\n";
+        assert_eq!(ids(&[("Dockerfile", d), ("README.md", "# x\n")]), vec![]);
+    }
+
+    #[test]
+    fn secrets() {
+        assert!(
+            secret_name("OPENAI_API_KEY") && secret_name("HF_TOKEN") && secret_name("DB_PASSWORD")
+        );
+        assert!(
+            !secret_name("TOKENIZERS_PARALLELISM")
+                && !secret_name("MAX_TOKENS")
+                && !secret_name("HF_TOKEN_PATH")
+        );
+        assert!(token_like("postgresql://app:s3cr3tpw@db.neon.tech/app"));
+        assert!(!token_like("postgresql://user:password@localhost/db"));
+        assert!(
+            !real_value("your-key-here") && !real_value("${TOKEN}") && real_value("a8f7d6e5c4b3")
+        );
+        assert!(
+            is_env_file(".env") && is_env_file(".env.production") && !is_env_file(".env.example")
+        );
+    }
+}

@@ -1,0 +1,517 @@
+//! The ASGI server a container starts, read from the final stage's `ENTRYPOINT` and `CMD`
+//! (through `sh -c`, `exec`, `python -m` and a start script of the project): which server, the
+//! file and line that start it, and where it listens. A value that cannot be known from the files
+//! (an unset variable, a config file) is unknown, never guessed.
+
+use std::collections::HashMap;
+
+use crate::check::dockerfile::{Args, Instruction, Stage};
+use crate::check::Project;
+
+/// Which server.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    Uvicorn,
+    Gunicorn,
+    Hypercorn,
+    /// `fastapi run` (or `fastapi dev`, `dev` true).
+    FastapiCli {
+        dev: bool,
+    },
+}
+
+impl Kind {
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Kind::Uvicorn => "uvicorn",
+            Kind::Gunicorn => "gunicorn",
+            Kind::Hypercorn => "hypercorn",
+            Kind::FastapiCli { dev: false } => "fastapi run",
+            Kind::FastapiCli { dev: true } => "fastapi dev",
+        }
+    }
+}
+
+/// A server start found in the files.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Server {
+    pub kind: Kind,
+    /// The file and 1-based line that start it.
+    pub file: String,
+    pub line: usize,
+    /// Its arguments after the program name.
+    pub args: Vec<String>,
+}
+
+/// Where a server listens.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Bind {
+    pub host: String,
+    pub port: u16,
+    /// Whether this is the server's default, not written anywhere.
+    pub default: bool,
+}
+
+/// The environment the final stage sets (`ENV`, and `ARG` defaults), ancestors first.
+pub(crate) fn environment(chain: &[Stage<'_>]) -> HashMap<String, String> {
+    let mut env = HashMap::new();
+    for stage in chain.iter().rev() {
+        for i in stage.body {
+            if i.keyword != "ENV" && i.keyword != "ARG" {
+                continue;
+            }
+            for (key, value) in assignments(i) {
+                if let Some(value) = value {
+                    env.insert(key, value);
+                }
+            }
+        }
+    }
+    env
+}
+
+/// The `KEY=value` pairs of an `ENV` or `ARG` (`ENV KEY value` too; `ARG KEY` has no value).
+pub(crate) fn assignments(i: &Instruction) -> Vec<(String, Option<String>)> {
+    let Some(words) = i.words() else {
+        return Vec::new();
+    };
+    match words.as_slice() {
+        [key, rest @ ..] if i.keyword == "ENV" && !key.contains('=') && !rest.is_empty() => {
+            vec![(key.clone(), Some(rest.join(" ")))]
+        }
+        _ => words
+            .iter()
+            .map(|w| match w.split_once('=') {
+                Some((k, v)) => (k.to_owned(), Some(v.to_owned())),
+                None => (w.clone(), None),
+            })
+            .collect(),
+    }
+}
+
+/// The server the final stage starts, if one of the known servers is started.
+pub(crate) fn find(
+    project: &Project,
+    dockerfile: &str,
+    dir: &str,
+    chain: &[Stage<'_>],
+) -> Option<Server> {
+    let last = |keyword: &str| {
+        chain
+            .iter()
+            .find_map(|s| s.body.iter().rev().find(|i| i.keyword == keyword))
+    };
+    let entrypoint = last("ENTRYPOINT");
+    let cmd = last("CMD");
+    let mut parts: Vec<(&Instruction, Vec<String>)> = Vec::new();
+    if let Some(e) = entrypoint {
+        parts.push((e, start_words(e)?));
+    }
+    if let Some(c) = cmd {
+        if entrypoint.is_none_or(|e| matches!(e.args, Args::Exec(_))) {
+            parts.push((c, start_words(c)?));
+        }
+    }
+    let line = parts.last()?.0.line;
+    let words: Vec<String> = parts.into_iter().flat_map(|(_, w)| w).collect();
+    let words = shell_command(&words).unwrap_or(words);
+    for segment in segments(&words) {
+        if let Some((kind, args)) = server(segment) {
+            let server_line = parts_line(entrypoint, cmd, segment).unwrap_or(line);
+            return Some(Server {
+                kind,
+                file: dockerfile.to_owned(),
+                line: server_line,
+                args,
+            });
+        }
+        if let Some(found) = script(project, dir, segment) {
+            return Some(found);
+        }
+    }
+    None
+}
+
+/// The line of the instruction the server's program word comes from.
+fn parts_line(
+    entrypoint: Option<&Instruction>,
+    cmd: Option<&Instruction>,
+    segment: &[String],
+) -> Option<usize> {
+    let program = segment.first()?;
+    match (entrypoint, cmd) {
+        (Some(e), Some(c)) => {
+            let in_entrypoint = start_words(e)
+                .unwrap_or_default()
+                .iter()
+                .any(|w| w == program || w.contains(program.as_str()));
+            Some(if in_entrypoint { e.line } else { c.line })
+        }
+        (Some(e), None) => Some(e.line),
+        (None, Some(c)) => Some(c.line),
+        (None, None) => None,
+    }
+}
+
+/// An instruction's words; a shell form becomes the words of its command.
+fn start_words(i: &Instruction) -> Option<Vec<String>> {
+    match &i.args {
+        Args::Exec(list) => Some(list.clone()),
+        Args::Shell(text) => shlex::split(text),
+    }
+}
+
+/// `sh -c "…"` and the like: the command string, split.
+fn shell_command(words: &[String]) -> Option<Vec<String>> {
+    let program = basename(words.first()?);
+    if !matches!(program, "sh" | "bash" | "dash" | "ash" | "zsh") {
+        return None;
+    }
+    let c = words
+        .iter()
+        .position(|w| w.starts_with('-') && !w.starts_with("--") && w.contains('c'))?;
+    shlex::split(words.get(c + 1)?)
+}
+
+/// The simple commands of a list of words, split at `&&`, `||`, `;`, `|` and `&`.
+fn segments(words: &[String]) -> Vec<&[String]> {
+    let mut out = Vec::new();
+    let mut start = 0;
+    for (n, w) in words.iter().enumerate() {
+        if matches!(w.as_str(), "&&" | "||" | ";" | "|" | "&") || w.ends_with(';') {
+            let end = if w.ends_with(';') && w.len() > 1 {
+                n + 1
+            } else {
+                n
+            };
+            out.push(&words[start..end]);
+            start = n + 1;
+        }
+    }
+    out.push(&words[start..]);
+    out
+}
+
+fn basename(word: &str) -> &str {
+    word.rsplit('/').next().unwrap_or(word)
+}
+
+/// The server a simple command starts, and its arguments.
+fn server(segment: &[String]) -> Option<(Kind, Vec<String>)> {
+    let mut words = segment;
+    while let Some(first) = words.first() {
+        let is_assignment = first
+            .split_once('=')
+            .is_some_and(|(k, _)| !k.is_empty() && !k.starts_with('-'));
+        if matches!(basename(first), "exec" | "env" | "nohup") || is_assignment {
+            words = &words[1..];
+        } else {
+            break;
+        }
+    }
+    let program = basename(words.first()?);
+    let (program, rest) = if program.starts_with("python") && words.get(1)? == "-m" {
+        (words.get(2)?.as_str(), &words[3..])
+    } else {
+        (program, &words[1..])
+    };
+    let tidy = |args: &[String]| -> Vec<String> {
+        args.iter()
+            .map(|a| a.trim_end_matches(';').to_owned())
+            .collect()
+    };
+    let kind = match program {
+        "uvicorn" => Kind::Uvicorn,
+        "gunicorn" => Kind::Gunicorn,
+        "hypercorn" => Kind::Hypercorn,
+        "fastapi" | "fastapi_cli" => match rest.first().map(String::as_str) {
+            Some("run") => Kind::FastapiCli { dev: false },
+            Some("dev") => Kind::FastapiCli { dev: true },
+            _ => return None,
+        },
+        _ => return None,
+    };
+    let args = match kind {
+        Kind::FastapiCli { .. } => tidy(&rest[1..]),
+        _ => tidy(rest),
+    };
+    Some((kind, args))
+}
+
+/// A start script of the project (`./start.sh`, `bash start.sh`) that starts a server.
+fn script(project: &Project, dir: &str, segment: &[String]) -> Option<Server> {
+    let mut words = segment.iter().map(String::as_str);
+    let mut first = words.next()?;
+    if matches!(basename(first), "sh" | "bash" | "exec") {
+        first = words.next()?;
+    }
+    let name = basename(first);
+    if !name.ends_with(".sh") {
+        return None;
+    }
+    let path = if dir.is_empty() {
+        name.to_owned()
+    } else {
+        format!("{dir}/{name}")
+    };
+    let (file, text) = project
+        .files()
+        .find(|(p, _)| *p == path)
+        .or_else(|| project.named(|n| n == name).next())?;
+    let mut logical = String::new();
+    let mut start = 0;
+    for (n, line) in text.lines().enumerate() {
+        if logical.is_empty() {
+            start = n + 1;
+        }
+        if let Some(body) = line.trim_end().strip_suffix('\\') {
+            logical.push_str(body);
+            logical.push(' ');
+            continue;
+        }
+        logical.push_str(line);
+        let current = std::mem::take(&mut logical);
+        let trimmed = current.trim_start();
+        if trimmed.starts_with('#') {
+            continue;
+        }
+        let Some(words) = shlex::split(trimmed) else {
+            continue;
+        };
+        for segment in segments(&words) {
+            if let Some((kind, args)) = server(segment) {
+                return Some(Server {
+                    kind,
+                    file: file.to_owned(),
+                    line: start,
+                    args,
+                });
+            }
+        }
+    }
+    None
+}
+
+impl Server {
+    /// The value of option `names` (`--port 1`, `--port=1`, `-b1`), last one given.
+    pub(crate) fn option(&self, names: &[&str]) -> Option<&str> {
+        self.options(names).pop()
+    }
+
+    /// Every value of option `names`, in order.
+    pub(crate) fn options(&self, names: &[&str]) -> Vec<&str> {
+        let mut found = Vec::new();
+        let mut args = self.args.iter();
+        while let Some(arg) = args.next() {
+            for name in names {
+                if arg == name {
+                    if let Some(value) = args.as_slice().first() {
+                        found.push(value.as_str());
+                    }
+                } else if let Some(value) = arg.strip_prefix(name).and_then(|rest| {
+                    rest.strip_prefix('=')
+                        .or(Some(rest).filter(|_| name.len() == 2))
+                }) {
+                    if !value.is_empty() {
+                        found.push(value);
+                    }
+                }
+            }
+        }
+        found
+    }
+
+    /// Whether flag `name` is given (`--name` or `--name=…`).
+    pub(crate) fn has(&self, name: &str) -> bool {
+        self.args
+            .iter()
+            .any(|a| a == name || a.starts_with(&format!("{name}=")))
+    }
+
+    /// Where it listens, when that can be known: `None` when unknown.
+    pub(crate) fn binds(&self, env: &HashMap<String, String>) -> Option<Vec<Bind>> {
+        match self.kind {
+            Kind::Uvicorn => {
+                if self.has("--uds") || self.has("--fd") {
+                    return None;
+                }
+                let (host, host_default) = match self.option(&["--host"]) {
+                    Some(h) => (expand(h, env)?, false),
+                    None => match env.get("UVICORN_HOST") {
+                        Some(h) => (h.clone(), false),
+                        None => ("127.0.0.1".to_owned(), true),
+                    },
+                };
+                let (port, port_default) = match self.option(&["--port"]) {
+                    Some(p) => (expand(p, env)?, false),
+                    None => match env.get("UVICORN_PORT") {
+                        Some(p) => (p.clone(), false),
+                        None => ("8000".to_owned(), true),
+                    },
+                };
+                Some(vec![Bind {
+                    host,
+                    port: port.parse().ok()?,
+                    default: host_default || port_default,
+                }])
+            }
+            Kind::FastapiCli { dev } => {
+                let host = match self.option(&["--host"]) {
+                    Some(h) => expand(h, env)?,
+                    None if dev => "127.0.0.1".to_owned(),
+                    None => "0.0.0.0".to_owned(),
+                };
+                let port = match self.option(&["--port"]) {
+                    Some(p) => expand(p, env)?,
+                    None => "8000".to_owned(),
+                };
+                Some(vec![Bind {
+                    host,
+                    port: port.parse().ok()?,
+                    default: self.option(&["--port"]).is_none(),
+                }])
+            }
+            Kind::Gunicorn | Kind::Hypercorn => {
+                let given = self.options(&["-b", "--bind"]);
+                if given.is_empty() {
+                    let configured =
+                        self.has("-c") || self.has("--config") || self.kind == Kind::Gunicorn;
+                    if configured {
+                        return None;
+                    }
+                    return Some(vec![Bind {
+                        host: "127.0.0.1".to_owned(),
+                        port: 8000,
+                        default: true,
+                    }]);
+                }
+                given
+                    .into_iter()
+                    .map(|b| {
+                        let b = expand(b, env)?;
+                        let (host, port) = b.rsplit_once(':')?;
+                        if host == "unix" || host.starts_with("fd") {
+                            return None;
+                        }
+                        Some(Bind {
+                            host: host.trim_matches(['[', ']']).to_owned(),
+                            port: port.parse().ok()?,
+                            default: false,
+                        })
+                    })
+                    .collect()
+            }
+        }
+    }
+}
+
+/// `value` with `$NAME` / `${NAME}` replaced from `env`; `None` when a variable is not set there.
+pub(crate) fn expand(value: &str, env: &HashMap<String, String>) -> Option<String> {
+    if !value.contains('$') {
+        return Some(value.to_owned());
+    }
+    let re =
+        regex::Regex::new(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)").ok()?;
+    let mut out = String::new();
+    let mut last = 0;
+    for caps in re.captures_iter(value) {
+        let whole = caps.get(0)?;
+        let name = caps.get(1).or_else(|| caps.get(2))?.as_str();
+        out.push_str(&value[last..whole.start()]);
+        out.push_str(env.get(name)?);
+        last = whole.end();
+    }
+    out.push_str(&value[last..]);
+    if out.contains('$') {
+        return None;
+    }
+    Some(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::dockerfile::parse;
+
+    fn server_of(dockerfile: &str, files: &[(&str, &str)]) -> Option<Server> {
+        let mut all = vec![("Dockerfile", dockerfile)];
+        all.extend_from_slice(files);
+        let project = Project::from_files(&all);
+        let d = parse(dockerfile);
+        let chain = d.final_chain();
+        find(&project, "Dockerfile", "", &chain)
+    }
+
+    #[test]
+    fn exec_shell_and_sh_c_forms() {
+        let s = server_of(
+            "FROM p\nCMD [\"uvicorn\", \"m:app\", \"--port\", \"7860\"]\n",
+            &[],
+        )
+        .unwrap();
+        assert_eq!((s.kind, s.line), (Kind::Uvicorn, 2));
+        assert_eq!(s.option(&["--port"]), Some("7860"));
+        let s = server_of(
+            "FROM p\nCMD cd /app && exec python -m uvicorn m:app --host=0.0.0.0\n",
+            &[],
+        )
+        .unwrap();
+        assert_eq!(s.option(&["--host"]), Some("0.0.0.0"));
+        let s = server_of(
+            "FROM p\nENTRYPOINT [\"sh\", \"-c\"]\nCMD [\"gunicorn -b :7860 m:app\"]\n",
+            &[],
+        );
+        assert_eq!(s.map(|s| (s.kind, s.line)), Some((Kind::Gunicorn, 3)));
+        assert!(server_of("FROM p\nCMD [\"python\", \"app.py\"]\n", &[]).is_none());
+    }
+
+    #[test]
+    fn start_scripts_are_followed() {
+        let s = server_of(
+            "FROM p\nCMD [\"bash\", \"start.sh\"]\n",
+            &[(
+                "start.sh",
+                "#!/bin/sh\nset -e\nexec fastapi run app/main.py \\\n  --port 7860\n",
+            )],
+        )
+        .unwrap();
+        assert_eq!((s.file.as_str(), s.line), ("start.sh", 3));
+        assert_eq!(s.kind, Kind::FastapiCli { dev: false });
+        assert_eq!(s.option(&["--port"]), Some("7860"));
+    }
+
+    #[test]
+    fn binds_and_defaults() {
+        let env = HashMap::from([("PORT".to_owned(), "7860".to_owned())]);
+        let s = server_of("FROM p\nCMD uvicorn m:app --port $PORT\n", &[]).unwrap();
+        let b = s.binds(&env).unwrap();
+        assert_eq!(
+            (b[0].host.as_str(), b[0].port, b[0].default),
+            ("127.0.0.1", 7860, true)
+        );
+        assert_eq!(s.binds(&HashMap::new()), None, "unset variable: unknown");
+        let s = server_of(
+            "FROM p\nCMD hypercorn m:app -b 0.0.0.0:7860 --bind [::]:7861\n",
+            &[],
+        )
+        .unwrap();
+        let ports: Vec<u16> = s.binds(&env).unwrap().iter().map(|b| b.port).collect();
+        assert_eq!(ports, vec![7860, 7861]);
+        let s = server_of(
+            "FROM p\nCMD gunicorn m:app -k uvicorn.workers.UvicornWorker\n",
+            &[],
+        )
+        .unwrap();
+        assert_eq!(s.binds(&env), None, "gunicorn may read gunicorn.conf.py");
+    }
+
+    #[test]
+    fn env_and_arg_values() {
+        let d = parse("FROM p\nENV A=1 B=\"two words\"\nENV C 3 4\nARG D=5\nARG E\n");
+        let env = environment(&d.final_chain());
+        assert_eq!(env.get("B").map(String::as_str), Some("two words"));
+        assert_eq!(env.get("C").map(String::as_str), Some("3 4"));
+        assert_eq!(env.get("D").map(String::as_str), Some("5"));
+        assert!(!env.contains_key("E"));
+    }
+}

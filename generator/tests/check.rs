@@ -1,0 +1,118 @@
+//! `spacegen check` end to end: every rule's failing fixture yields that rule (at the line its
+//! `.expect` names), its passing fixture yields none of it, and the projects spacegen itself
+//! generates yield no findings at all.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use serde_json::Value;
+
+fn fixtures() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/check")
+}
+
+/// The findings of `spacegen check DIR --format json`, as (rule, file, line).
+fn findings(dir: &Path) -> Vec<(String, String, u64)> {
+    let out = Command::new(env!("CARGO_BIN_EXE_spacegen"))
+        .arg("check")
+        .arg(dir)
+        .args(["--format", "json"])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let json: Value = serde_json::from_str(&stdout).unwrap_or_else(|e| {
+        panic!(
+            "{}: not JSON ({e}): {stdout}\n{}",
+            dir.display(),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["rule"].as_str().unwrap().to_owned(),
+                f["file"].as_str().unwrap().to_owned(),
+                f["line"].as_u64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+/// `bad/.expect`: lines of `RULE FILE:LINE`.
+fn expected(dir: &Path) -> Vec<(String, String, u64)> {
+    let Ok(text) = std::fs::read_to_string(dir.join(".expect")) else {
+        return Vec::new();
+    };
+    text.lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| {
+            let (rule, place) = l.trim().split_once(' ').unwrap();
+            let (file, line) = place.rsplit_once(':').unwrap();
+            (rule.to_owned(), file.to_owned(), line.parse().unwrap())
+        })
+        .collect()
+}
+
+#[test]
+fn every_rule_fails_its_bad_fixture_and_passes_its_good_one() {
+    let mut rules: Vec<PathBuf> = std::fs::read_dir(fixtures())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir())
+        .collect();
+    rules.sort();
+    assert!(!rules.is_empty());
+    let mut problems = Vec::new();
+    for dir in rules {
+        let rule = dir.file_name().unwrap().to_string_lossy().into_owned();
+        let bad = findings(&dir.join("bad"));
+        if !bad.iter().any(|(r, _, _)| *r == rule) {
+            problems.push(format!("{rule}: bad/ does not yield it: {bad:?}"));
+        }
+        for want in expected(&dir.join("bad")) {
+            if !bad.contains(&want) {
+                problems.push(format!("{rule}: bad/ lacks {want:?}: {bad:?}"));
+            }
+        }
+        let good = findings(&dir.join("good"));
+        if good.iter().any(|(r, _, _)| *r == rule) {
+            problems.push(format!("{rule}: good/ yields it: {good:?}"));
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+#[test]
+fn generated_projects_have_no_findings() {
+    let blueprints = Path::new(env!("CARGO_MANIFEST_DIR")).join("../blueprints");
+    let mut names: Vec<String> = std::fs::read_dir(&blueprints)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            std::fs::read_to_string(p.join("blueprint.toml"))
+                .is_ok_and(|t| !t.contains("kind = \"layer\""))
+        })
+        .map(|p| p.file_name().unwrap().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert!(!names.is_empty());
+    let tmp = tempfile::tempdir().unwrap();
+    for name in names {
+        let dest = tmp.path().join(&name);
+        let out = Command::new(env!("CARGO_BIN_EXE_spacegen"))
+            .arg("new")
+            .arg(&dest)
+            .args(["--defaults", "--blueprint", &name])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "spacegen new --blueprint {name} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert_eq!(findings(&dest), vec![], "blueprint {name}");
+    }
+}
