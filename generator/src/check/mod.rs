@@ -6,6 +6,7 @@
 
 pub(crate) mod finding;
 pub(crate) mod project;
+pub(crate) mod python;
 pub(crate) mod rules;
 
 use std::path::Path;
