@@ -5,6 +5,7 @@
 //! sorted by file and line. Nothing here writes or prints.
 
 pub(crate) mod finding;
+pub(crate) mod pins;
 pub(crate) mod project;
 pub(crate) mod python;
 pub(crate) mod rules;

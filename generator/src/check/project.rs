@@ -156,6 +156,7 @@ fn wanted(name: &std::ffi::OsStr) -> bool {
         || name.ends_with(".Dockerfile")
         || name.starts_with(".env")
         || name == ".dockerignore"
+        || name == ".gitignore"
         || matches!(
             ext,
             "py" | "txt"

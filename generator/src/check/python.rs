@@ -119,12 +119,14 @@ pub(crate) struct Import {
     pub place: Place,
 }
 
-/// `target = value` at module level or in a class body, or `self.x = value` anywhere.
+/// `target = value` (or `target: T = value`).
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) struct Assign {
     /// The dotted target: `engine`, `self.client`.
     pub target: String,
     pub value: Value,
+    /// At module level or in a class body (not in a function).
+    pub module_level: bool,
 }
 
 /// An HTTP route declared with a decorator or `add_api_route`.
@@ -212,22 +214,36 @@ impl Module {
         self.calls.iter().filter(move |c| c.method() == name)
     }
 
-    /// The string literal a value stands for: itself, or a name assigned one in this module.
-    pub(crate) fn literal<'a>(&'a self, value: &'a Value) -> Option<&'a Value> {
-        match &value.kind {
-            Kind::Str(_) | Kind::FStr(_) => Some(value),
-            Kind::Name(name) => {
-                let mut found = self.assigns.iter().filter(|a| &a.target == name);
-                let first = found.next()?;
-                // A name assigned twice could hold either value.
-                if found.next().is_some() {
-                    return None;
-                }
-                first.value.as_text().map(|_| &first.value)
-            }
-            _ => None,
+    /// What a value stands for: a name assigned exactly once in this module stands for what it
+    /// was assigned; anything else for itself.
+    pub(crate) fn resolve<'a>(&'a self, value: &'a Value) -> &'a Value {
+        let Kind::Name(name) = &value.kind else {
+            return value;
+        };
+        let mut found = self
+            .assigns
+            .iter()
+            .filter(|a| a.module_level && &a.target == name);
+        match (found.next(), found.next()) {
+            // A name assigned twice could hold either value.
+            (Some(only), None) => &only.value,
+            _ => value,
         }
     }
+
+    /// The string literal a value stands for: itself, or a name assigned one in this module.
+    pub(crate) fn literal<'a>(&'a self, value: &'a Value) -> Option<&'a Value> {
+        let value = self.resolve(value);
+        value.as_text().map(|_| value)
+    }
+}
+
+/// Every Python file of `project` that parses, with its facts.
+pub(crate) fn modules(project: &super::Project) -> Vec<(&str, Module)> {
+    project
+        .python()
+        .filter_map(|(path, text)| Module::parse(text).map(|m| (path, m)))
+        .collect()
 }
 
 /// Walks the tree and records the facts.
@@ -313,13 +329,12 @@ impl Collector<'_> {
 
     fn record_assign(&mut self, target: &Expr, value: &Expr) {
         let Some(name) = dotted(target) else { return };
-        if self.depth == 0 || name.starts_with("self.") {
-            let value = self.value(value);
-            self.module.assigns.push(Assign {
-                target: name,
-                value,
-            });
-        }
+        let value = self.value(value);
+        self.module.assigns.push(Assign {
+            target: name,
+            value,
+            module_level: self.depth == 0,
+        });
     }
 
     fn check_mask(&mut self, expr: &Expr) {

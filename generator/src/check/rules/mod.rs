@@ -2,6 +2,12 @@
 //! that adds its findings; each rule has a failing and a passing fixture under
 //! `generator/tests/fixtures/check/`.
 
+mod app;
+mod cors;
+mod postgres;
+mod secrets;
+mod stale;
+
 use super::{Finding, Project, Rule};
 
 /// Every rule, in id order.
@@ -27,7 +33,28 @@ pub(crate) struct Family {
     pub check: fn(&Project, &mut Vec<Finding>),
 }
 
-const FAMILIES: &[Family] = &[];
+const FAMILIES: &[Family] = &[
+    Family {
+        rules: cors::RULES,
+        check: cors::check,
+    },
+    Family {
+        rules: secrets::RULES,
+        check: secrets::check,
+    },
+    Family {
+        rules: postgres::RULES,
+        check: postgres::check,
+    },
+    Family {
+        rules: stale::RULES,
+        check: stale::check,
+    },
+    Family {
+        rules: app::RULES,
+        check: app::check,
+    },
+];
 
 /// Runs every family over `project`.
 pub(crate) fn run(project: &Project) -> Vec<Finding> {
