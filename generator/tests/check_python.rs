@@ -85,7 +85,11 @@ fn every_python_rule_has_both_fixtures() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/check");
     for (rule, _, _) in EXPECTED {
         for kind in ["bad", "good"] {
-            assert!(fixture(rule, kind).is_dir(), "{}: no {rule}/{kind}", dir.display());
+            assert!(
+                fixture(rule, kind).is_dir(),
+                "{}: no {rule}/{kind}",
+                dir.display()
+            );
         }
     }
 }

@@ -90,7 +90,9 @@ fn push(found: &mut Vec<Pin>, file: &str, line: usize, text: &str, wanted: &str)
 
 /// The first requirement on `package` that allows only versions from `version` on.
 pub(crate) fn proven_at_least(project: &Project, package: &str, version: &str) -> Option<Pin> {
-    pins(project, package).into_iter().find(|p| p.at_least(version))
+    pins(project, package)
+        .into_iter()
+        .find(|p| p.at_least(version))
 }
 
 #[cfg(test)]

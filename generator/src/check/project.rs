@@ -35,6 +35,7 @@ const SKIPPED: &[&str] = &[
 /// A project folder's text files, by relative path (`/`-separated).
 #[derive(Debug, Default)]
 pub(crate) struct Project {
+    #[allow(dead_code)]
     root: PathBuf,
     files: BTreeMap<String, String>,
 }
@@ -98,6 +99,7 @@ impl Project {
         }
     }
 
+    #[allow(dead_code)]
     pub(crate) fn root(&self) -> &Path {
         &self.root
     }

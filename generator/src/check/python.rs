@@ -292,9 +292,7 @@ impl Collector<'_> {
                     })
                     .collect(),
             ),
-            Expr::Name(_) | Expr::Attribute(_) => {
-                dotted(expr).map_or(Kind::Other, Kind::Name)
-            }
+            Expr::Name(_) | Expr::Attribute(_) => dotted(expr).map_or(Kind::Other, Kind::Name),
             Expr::Call(c) => dotted(&c.func).map_or(Kind::Other, Kind::Call),
             _ => Kind::Other,
         };
@@ -305,17 +303,17 @@ impl Collector<'_> {
     }
 
     fn record_call(&mut self, call: &ruff_python_ast::ExprCall, decorator: bool) {
-        let args = call
-            .arguments
-            .args
-            .iter()
-            .map(|a| self.value(a))
-            .collect();
+        let args = call.arguments.args.iter().map(|a| self.value(a)).collect();
         let keywords = call
             .arguments
             .keywords
             .iter()
-            .map(|k| (k.arg.as_ref().map(|a| a.id.to_string()), self.value(&k.value)))
+            .map(|k| {
+                (
+                    k.arg.as_ref().map(|a| a.id.to_string()),
+                    self.value(&k.value),
+                )
+            })
             .collect();
         self.module.calls.push(Call {
             name: dotted(&call.func).unwrap_or_default(),
@@ -587,7 +585,13 @@ mod tests {
             panic!("{origins:?}")
         };
         assert_eq!(items[1].as_str(), Some("b"));
-        assert_eq!(items[1].place, Place { line: 4, column: 25 });
+        assert_eq!(
+            items[1].place,
+            Place {
+                line: 4,
+                column: 25
+            }
+        );
         assert_eq!(
             call.keyword("allow_credentials").unwrap().kind,
             Kind::Bool(true)
@@ -598,7 +602,10 @@ mod tests {
             Import {
                 module: "starlette.middleware.cors".into(),
                 name: Some("CORSMiddleware".into()),
-                place: Place { line: 1, column: 39 },
+                place: Place {
+                    line: 1,
+                    column: 39
+                },
             }
         );
     }
@@ -643,7 +650,8 @@ mod tests {
 
     #[test]
     fn strings_skip_docstrings_and_fstrings_keep_their_literal_parts() {
-        let m = parse("\"\"\"doc sk-abc\"\"\"\nx = f\"postgresql://{u}:{p}@h/db?sslmode=require\"\n");
+        let m =
+            parse("\"\"\"doc sk-abc\"\"\"\nx = f\"postgresql://{u}:{p}@h/db?sslmode=require\"\n");
         let texts: Vec<&str> = m.strings.iter().filter_map(Value::as_text).collect();
         assert_eq!(texts, vec!["postgresql://{}:{}@h/db?sslmode=require"]);
     }

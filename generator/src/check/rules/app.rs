@@ -116,7 +116,8 @@ pub(crate) fn check(project: &Project, findings: &mut Vec<Finding>) {
     routes(project, &modules, app_file, app_call, findings);
     sqlite(project, &modules, findings);
     for (file, module) in &modules {
-        let serves = !module.routes().is_empty() || module.calls.iter().any(|c| c.method() == "FastAPI");
+        let serves =
+            !module.routes().is_empty() || module.calls.iter().any(|c| c.method() == "FastAPI");
         if !serves {
             continue;
         }
@@ -177,8 +178,13 @@ fn routes(
     });
     if !health {
         findings.push(
-            Finding::new(&NO_HEALTH, app_file, app_call.place.line, "no route answers /health (or /healthz, /api/health)")
-                .at_column(app_call.place.column),
+            Finding::new(
+                &NO_HEALTH,
+                app_file,
+                app_call.place.line,
+                "no route answers /health (or /healthz, /api/health)",
+            )
+            .at_column(app_call.place.column),
         );
     }
     let calls = || modules.iter().flat_map(|(_, m)| m.calls.iter());
@@ -201,8 +207,13 @@ fn routes(
     });
     if !root_route && !root_mount && !other_server {
         findings.push(
-            Finding::new(&NO_ROOT, app_file, app_call.place.line, "no route answers `/`, the page the Space shows")
-                .at_column(app_call.place.column),
+            Finding::new(
+                &NO_ROOT,
+                app_file,
+                app_call.place.line,
+                "no route answers `/`, the page the Space shows",
+            )
+            .at_column(app_call.place.column),
         );
     }
 }
@@ -232,7 +243,11 @@ fn root_owned_workdir(project: &Project) -> Option<String> {
         return None;
     }
     let workdir_at = stage.iter().rposition(|(w, _)| w == "WORKDIR")?;
-    let workdir = stage[workdir_at].1.trim_matches('"').trim_end_matches('/').to_owned();
+    let workdir = stage[workdir_at]
+        .1
+        .trim_matches('"')
+        .trim_end_matches('/')
+        .to_owned();
     if !workdir.starts_with('/')
         || workdir.contains('$')
         || workdir.starts_with("/tmp")
@@ -246,7 +261,8 @@ fn root_owned_workdir(project: &Project) -> Option<String> {
     let loosened = stage.iter().any(|(w, rest)| {
         let rest = rest.to_ascii_lowercase();
         ((w == "RUN") && (rest.contains("chown") || rest.contains("chmod")))
-            || ((w == "COPY" || w == "ADD") && (rest.contains("--chown") || rest.contains("--chmod")))
+            || ((w == "COPY" || w == "ADD")
+                && (rest.contains("--chown") || rest.contains("--chmod")))
             || ((w == "CMD" || w == "ENTRYPOINT") && (rest.contains("cd ") || rest.contains(".sh")))
     });
     (!loosened).then_some(workdir)
@@ -318,8 +334,12 @@ mod tests {
 
     #[test]
     fn route_rules_need_a_fastapi_app_and_literal_paths() {
-        let bare = "from fastapi import FastAPI\napp = FastAPI()\n@app.post('/items')\ndef add(): ...\n";
-        assert_eq!(found(&[("main.py", bare)]), vec![("SG215", 2), ("SG216", 2)]);
+        let bare =
+            "from fastapi import FastAPI\napp = FastAPI()\n@app.post('/items')\ndef add(): ...\n";
+        assert_eq!(
+            found(&[("main.py", bare)]),
+            vec![("SG215", 2), ("SG216", 2)]
+        );
         let served = "app = FastAPI()\n@app.get('/')\ndef root(): ...\n@router.get('/api/healthz')\ndef h(): ...\n";
         assert_eq!(found(&[("main.py", served)]), vec![]);
         let computed = "app = FastAPI()\n@app.get(PREFIX + '/x')\ndef x(): ...\n";
@@ -337,7 +357,8 @@ mod tests {
 
     #[test]
     fn sqlite_in_a_root_owned_workdir() {
-        let code = "app = FastAPI()\n@app.get('/')\ndef r(): ...\n@app.get('/health')\ndef h(): ...\n\
+        let code =
+            "app = FastAPI()\n@app.get('/')\ndef r(): ...\n@app.get('/health')\ndef h(): ...\n\
                     engine = create_engine('sqlite:///./data.db')\n";
         let root_owned = "FROM python:3.11-slim\nWORKDIR /app\nCOPY . .\nRUN pip install -r requirements.txt\nUSER 1000\nCMD [\"uvicorn\", \"main:app\"]\n";
         assert_eq!(
@@ -345,7 +366,10 @@ mod tests {
             vec![("SG217", 6)]
         );
         let chowned = root_owned.replace("COPY . .", "COPY --chown=user . .");
-        assert_eq!(found(&[("main.py", code), ("Dockerfile", &chowned)]), vec![]);
+        assert_eq!(
+            found(&[("main.py", code), ("Dockerfile", &chowned)]),
+            vec![]
+        );
         let home = "FROM python:3.11\nRUN useradd -m -u 1000 user\nUSER user\nWORKDIR /home/user/app\nCOPY . .\n";
         assert_eq!(found(&[("main.py", code), ("Dockerfile", home)]), vec![]);
     }
@@ -356,7 +380,8 @@ mod tests {
                     def get():\n    return sqlite3.connect('x.db')\n@app.get('/')\ndef r(): ...\n@app.get('/health')\ndef h(): ...\n";
         assert_eq!(found(&[("main.py", code)]), vec![("SG218", 3)]);
         let script = "import sqlite3\nconn = sqlite3.connect('x.db')\n";
-        let app = "app = FastAPI()\n@app.get('/')\ndef r(): ...\n@app.get('/health')\ndef h(): ...\n";
+        let app =
+            "app = FastAPI()\n@app.get('/')\ndef r(): ...\n@app.get('/health')\ndef h(): ...\n";
         assert_eq!(found(&[("main.py", app), ("seed.py", script)]), vec![]);
     }
 }

@@ -210,7 +210,9 @@ fn check_config(
                     &WILDCARD_ORIGIN,
                     file,
                     origin.place.line,
-                    format!("allow_origins entry {text:?} is compared as text and matches no origin"),
+                    format!(
+                        "allow_origins entry {text:?} is compared as text and matches no origin"
+                    ),
                 )
                 .at_column(origin.place.column),
             );
@@ -332,7 +334,9 @@ fn has_path(origin: &str) -> bool {
         return false;
     };
     !scheme.is_empty()
-        && scheme.chars().all(|c| c.is_ascii_alphanumeric() || c == '+')
+        && scheme
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '+')
         && rest.contains('/')
         && !rest.starts_with('/')
 }
@@ -358,12 +362,10 @@ mod tests {
 
     #[test]
     fn literal_origins_are_judged() {
-        let found = ids(
-            "from fastapi.middleware.cors import CORSMiddleware\n\
+        let found = ids("from fastapi.middleware.cors import CORSMiddleware\n\
              origins = ['https://*.vercel.app', 'https://a.example.com/', '*']\n\
              app.add_middleware(CORSMiddleware, allow_origins=origins, allow_credentials=True)\n\
-             @app.post('/x')\ndef x(): ...\n",
-        );
+             @app.post('/x')\ndef x(): ...\n");
         assert_eq!(
             found,
             vec![

@@ -66,7 +66,13 @@ checked out and replaces it if it is dead; pool_recycle below 300 seconds also h
 
 pub(crate) static RULES: &[&Rule] = &[&ASYNCPG_URL_PARAMS, &POOLER_PREPARED, &NO_PRE_PING];
 
-const POSTGRES_DRIVERS: &[&str] = &["asyncpg", "psycopg", "psycopg2", "psycopg2-binary", "pg8000"];
+const POSTGRES_DRIVERS: &[&str] = &[
+    "asyncpg",
+    "psycopg",
+    "psycopg2",
+    "psycopg2-binary",
+    "pg8000",
+];
 const OTHER_DRIVERS: &[&str] = &[
     "aiosqlite",
     "aiomysql",
@@ -105,7 +111,8 @@ fn engine(
         .and_then(|v| v.as_text())
         .map(str::to_ascii_lowercase);
     if let (Some(value), Some(url)) = (literal, &url) {
-        let asyncpg = url.starts_with("postgresql+asyncpg://") || url.starts_with("postgres+asyncpg://");
+        let asyncpg =
+            url.starts_with("postgresql+asyncpg://") || url.starts_with("postgres+asyncpg://");
         let query = url.split_once('?').map_or("", |(_, q)| q);
         let keys: Vec<&str> = query
             .split('&')
@@ -209,7 +216,10 @@ mod tests {
     #[test]
     fn an_engine_from_settings_is_postgres_only_by_the_requirements() {
         let src = "engine = create_async_engine(settings.database_url)\n";
-        let pg = [("app/db.py", src), ("requirements.txt", "asyncpg==0.30.0\n")];
+        let pg = [
+            ("app/db.py", src),
+            ("requirements.txt", "asyncpg==0.30.0\n"),
+        ];
         assert_eq!(found(&pg), vec![("SG212", 1)]);
         let both = [
             ("app/db.py", src),

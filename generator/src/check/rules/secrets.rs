@@ -259,7 +259,10 @@ mod tests {
         let key = format!("sk-proj-{}", "aB3dE5fG7hJ9kL1mN2pQ4rS6tU8vW0xY");
         assert!(credential(&key).is_some());
         assert!(credential(&format!("Bearer hf_{}", "QwErTyUiOpAsDfGhJkLzXcVbNmQwErTy")).is_some());
-        assert!(credential("postgresql://neondb_owner:npg_S3cr3tV4lue@ep-cool-1.neon.tech/db").is_some());
+        assert!(
+            credential("postgresql://neondb_owner:npg_S3cr3tV4lue@ep-cool-1.neon.tech/db")
+                .is_some()
+        );
         for fine in [
             "sk-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
             "sk-your-openai-key-goes-here-0123456789abcdef",
@@ -282,7 +285,8 @@ mod tests {
         ];
         let mut findings = Vec::new();
         check(&Project::from_files(&files), &mut findings);
-        let lines: Vec<(&str, usize)> = findings.iter().map(|f| (f.file.as_str(), f.line)).collect();
+        let lines: Vec<(&str, usize)> =
+            findings.iter().map(|f| (f.file.as_str(), f.line)).collect();
         assert_eq!(lines, vec![(".env", 1), (".env", 3)]);
         let mut findings = Vec::new();
         let ignored = [files[0], (".gitignore", "*.pyc\n/.env\n")];
