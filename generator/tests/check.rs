@@ -85,6 +85,38 @@ fn every_rule_fails_its_bad_fixture_and_passes_its_good_one() {
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
 
+/// Every rule spacegen has, as its SARIF output lists them.
+fn rule_ids() -> Vec<String> {
+    let empty = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_spacegen"))
+        .arg("check")
+        .arg(empty.path())
+        .args(["--format", "sarif"])
+        .output()
+        .unwrap();
+    let sarif: Value = serde_json::from_slice(&out.stdout).unwrap();
+    sarif["runs"][0]["tool"]["driver"]["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+#[test]
+fn every_rule_has_a_failing_and_a_passing_fixture_with_its_place() {
+    let ids = rule_ids();
+    assert!(ids.len() >= 40, "{ids:?}");
+    for id in ids {
+        let dir = fixtures().join(&id);
+        assert!(dir.join("good").is_dir(), "{id}: no good/ fixture");
+        assert!(
+            !expected(&dir.join("bad")).is_empty(),
+            "{id}: no bad/.expect naming where it is found"
+        );
+    }
+}
+
 #[test]
 fn generated_projects_have_no_findings() {
     let blueprints = Path::new(env!("CARGO_MANIFEST_DIR")).join("../blueprints");

@@ -95,12 +95,15 @@ fn sarif_output_names_each_rule_and_place() {
 
 #[test]
 fn deny_decides_the_exit_status() {
-    let t = Test::new()
-        .write("p/Dockerfile", "FROM python:3.11-slim\n")
-        .write(
-            "p/README.md",
-            "---\nsdk: docker\n---\n```sh\nhuggingface-cli login\n```\n",
-        );
+    let good = format!(
+        "{}/tests/fixtures/check/SG307/good/Dockerfile",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let dockerfile = std::fs::read_to_string(good).expect("a good Dockerfile");
+    let t = Test::new().write("p/Dockerfile", &dockerfile).write(
+        "p/README.md",
+        "---\nsdk: docker\n---\n```sh\nhuggingface-cli login\n```\n",
+    );
     let dir = t.path().join("p").display().to_string();
     let (run, _d) = t
         .args(["check", &dir, "--deny", "error", "--format", "json"])

@@ -235,6 +235,7 @@ fn variants_parse(bp: &str) {
         &read_tree(&run.dir.join("out")),
         "My Space API",
     );
+    passes_spacegen_check(&run.dir.join("out"), bp, "defaults");
     for variant in VARIANTS.iter().chain(own_variants(bp)) {
         let mut t = Test::new().args(["new", "out", "--defaults", "--blueprint", bp]);
         for (k, v) in variant.vars {
@@ -252,5 +253,18 @@ fn variants_parse(bp: &str) {
             &read_tree(&run.dir.join("out")),
             title,
         );
+        passes_spacegen_check(&run.dir.join("out"), bp, variant.name);
     }
+}
+
+/// `spacegen check` finds nothing in what spacegen generates.
+fn passes_spacegen_check(project: &Path, bp: &str, variant: &str) {
+    let (run, _d) = Test::new()
+        .args(["check", &project.display().to_string()])
+        .run();
+    assert!(
+        run.stdout.starts_with("no findings"),
+        "{bp}@{variant}: {}",
+        run.stdout
+    );
 }

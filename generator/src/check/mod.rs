@@ -7,7 +7,9 @@
 pub(crate) mod dockerfile;
 pub(crate) mod finding;
 pub(crate) mod ignore_file;
+pub(crate) mod pins;
 pub(crate) mod project;
+pub(crate) mod python;
 pub(crate) mod readme;
 pub(crate) mod requirements;
 pub(crate) mod rules;

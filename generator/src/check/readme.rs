@@ -131,7 +131,6 @@ mod tests {
             f.get("sdk").map(|(v, l)| (v.as_str(), l)),
             Some((Some("docker"), 3))
         );
-        assert_eq!(f.app_port(), Some(8000));
     }
 
     #[test]

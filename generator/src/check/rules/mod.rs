@@ -2,9 +2,14 @@
 //! that adds its findings; each rule has a failing and a passing fixture under
 //! `generator/tests/fixtures/check/`.
 
+mod app;
+mod cors;
 mod docker;
+mod postgres;
 mod readme;
 mod requirements;
+mod secrets;
+mod stale;
 
 use super::{Finding, Project, Rule};
 
@@ -43,6 +48,26 @@ const FAMILIES: &[Family] = &[
     Family {
         rules: requirements::RULES,
         check: requirements::check,
+    },
+    Family {
+        rules: cors::RULES,
+        check: cors::check,
+    },
+    Family {
+        rules: secrets::RULES,
+        check: secrets::check,
+    },
+    Family {
+        rules: postgres::RULES,
+        check: postgres::check,
+    },
+    Family {
+        rules: stale::RULES,
+        check: stale::check,
+    },
+    Family {
+        rules: app::RULES,
+        check: app::check,
     },
 ];
 

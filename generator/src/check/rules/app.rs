@@ -1,0 +1,387 @@
+//! The FastAPI application as a Space serves it: a health route, a root route, a SQLite file
+//! the container's user can write, and no database connection opened at import time. These
+//! rules look only at projects that build a FastAPI app (some file calls `FastAPI(`) and whose
+//! README does not declare a non-Docker SDK; a route whose path is computed makes the route
+//! rules say nothing.
+
+use crate::check::python::{self, Call, Module};
+use crate::check::{Finding, Project, Rule, Severity};
+
+pub(crate) static NO_HEALTH: Rule = Rule {
+    id: "SG215",
+    name: "no-health-route",
+    severity: Severity::Warning,
+    why: "the app has no health route: uptime monitors and the frontend cannot tell a sleeping or broken Space from a working one",
+    fix: "add `@app.get(\"/health\")` returning 200 when the app and its dependencies work (503 otherwise)",
+    explanation: r#"
+A Space sleeps, restarts and rebuilds; its dependencies (a database, a vector store, a model
+API) come and go. A cheap route such as /health (or /healthz, /api/health) that answers 200
+when the app and its dependencies work, and 503 otherwise, lets monitors, the frontend and
+humans tell the cases apart without calling a real endpoint.
+"#,
+};
+
+pub(crate) static NO_ROOT: Rule = Rule {
+    id: "SG216",
+    name: "no-root-route",
+    severity: Severity::Warning,
+    why: "the Space page shows the app's `/`, and this app answers it with 404 {\"detail\":\"Not Found\"}",
+    fix: "add `@app.get(\"/\")` saying what the service is and linking /docs (or redirect to /docs)",
+    explanation: r#"
+The Space's page on huggingface.co embeds the app's root URL. A FastAPI app without a `/`
+route answers {"detail":"Not Found"}, which looks like a broken Space. A root route that names
+the service and links to /docs (or a RedirectResponse to /docs) fixes it.
+"#,
+};
+
+pub(crate) static SQLITE_UNWRITABLE: Rule = Rule {
+    id: "SG217",
+    name: "sqlite-in-root-owned-folder",
+    severity: Severity::Error,
+    why: "the SQLite file is in a folder owned by root, and a Space runs the container as uid 1000: the database cannot be created",
+    fix: "create the folder for the app's user in the Dockerfile (`COPY --chown=user`, or `RUN mkdir -p /app/data && chown 1000 /app/data`), or put the file under $HOME or /tmp",
+    explanation: r#"
+Hugging Face runs a Docker Space's container as user id 1000. A folder created by WORKDIR (as
+root) and filled by COPY without --chown belongs to root, so uid 1000 cannot create a file in
+it: SQLite fails with "unable to open database file" on the first query. Reported only when
+the Dockerfile proves it: a python base image, the WORKDIR made before any USER, no --chown,
+chown or chmod, and the database path inside that WORKDIR.
+
+Remember that a Space's disk is ephemeral: the file is lost on every restart or rebuild; keep
+durable data in a hosted database.
+"#,
+};
+
+pub(crate) static IMPORT_TIME_CONNECTION: Rule = Rule {
+    id: "SG218",
+    name: "db-connection-at-import",
+    severity: Severity::Warning,
+    why: "a database connection is opened when the module is imported: a failure stops the app before it can report anything, and the one connection is shared by every request",
+    fix: "open connections in a lifespan handler or per request (a dependency), or use an engine with a pool",
+    explanation: r#"
+A connection opened at module level (sqlite3.connect, psycopg2.connect, …) is made when uvicorn
+imports the app. If the database is unreachable the import fails and the Space shows a
+runtime error without a health route to explain it. Afterwards every request shares that one
+connection: sqlite3 refuses to be used from FastAPI's worker threads ("SQLite objects created
+in a thread can only be used in that same thread"), and a Postgres connection closed by the
+server (Neon suspends after five idle minutes) is never reopened.
+"#,
+};
+
+pub(crate) static RULES: &[&Rule] = &[
+    &NO_HEALTH,
+    &NO_ROOT,
+    &SQLITE_UNWRITABLE,
+    &IMPORT_TIME_CONNECTION,
+];
+
+/// Last path segments that name a health route.
+const HEALTH: &[&str] = &[
+    "health",
+    "healthz",
+    "healthcheck",
+    "health-check",
+    "health_check",
+    "ping",
+    "status",
+    "ready",
+    "readyz",
+    "livez",
+    "alive",
+];
+
+/// Calls that open a connection.
+const CONNECTS: &[&str] = &[
+    "sqlite3.connect",
+    "psycopg2.connect",
+    "psycopg.connect",
+    "pymysql.connect",
+    "MySQLdb.connect",
+    "mysql.connector.connect",
+];
+
+pub(crate) fn check(project: &Project, findings: &mut Vec<Finding>) {
+    let modules = python::modules(project);
+    let Some((app_file, app_call)) = modules.iter().find_map(|(f, m)| {
+        m.calls
+            .iter()
+            .find(|c| c.method() == "FastAPI")
+            .map(|c| (*f, c))
+    }) else {
+        return;
+    };
+    if !docker_sdk(project) {
+        return;
+    }
+    routes(project, &modules, app_file, app_call, findings);
+    sqlite(project, &modules, findings);
+    for (file, module) in &modules {
+        let serves =
+            !module.routes().is_empty() || module.calls.iter().any(|c| c.method() == "FastAPI");
+        if !serves {
+            continue;
+        }
+        for call in module
+            .calls
+            .iter()
+            .filter(|c| c.import_time && CONNECTS.contains(&c.name.as_str()))
+        {
+            findings.push(
+                Finding::new(
+                    &IMPORT_TIME_CONNECTION,
+                    *file,
+                    call.place.line,
+                    format!("{}() runs when the module is imported", call.name),
+                )
+                .at_column(call.place.column),
+            );
+        }
+    }
+}
+
+/// Whether the README's front matter, if any, says `sdk: docker` (or says nothing).
+fn docker_sdk(project: &Project) -> bool {
+    let Some(readme) = project.text("README.md") else {
+        return true;
+    };
+    let Some(header) = readme
+        .strip_prefix("---")
+        .and_then(|rest| rest.split("\n---").next())
+    else {
+        return true;
+    };
+    header
+        .lines()
+        .filter_map(|l| l.strip_prefix("sdk:"))
+        .all(|v| v.trim().trim_matches(['"', '\'']) == "docker")
+}
+
+fn routes(
+    project: &Project,
+    modules: &[(&str, Module)],
+    app_file: &str,
+    app_call: &Call,
+    findings: &mut Vec<Finding>,
+) {
+    let mut paths = Vec::new();
+    for (_, module) in modules {
+        for route in module.routes() {
+            let Some(path) = route.path else { return };
+            paths.push(path);
+        }
+    }
+    let health = paths.iter().any(|p| {
+        p.trim_end_matches('/')
+            .rsplit('/')
+            .next()
+            .is_some_and(|last| HEALTH.contains(&last.to_ascii_lowercase().as_str()))
+    });
+    if !health {
+        findings.push(
+            Finding::new(
+                &NO_HEALTH,
+                app_file,
+                app_call.place.line,
+                "no route answers /health (or /healthz, /api/health)",
+            )
+            .at_column(app_call.place.column),
+        );
+    }
+    let calls = || modules.iter().flat_map(|(_, m)| m.calls.iter());
+    let root_route = paths.iter().any(|p| p.is_empty() || p == "/");
+    let root_mount = calls().any(|c| {
+        (c.method() == "mount"
+            && c.arg(0, "path")
+                .and_then(|v| v.as_str())
+                .is_none_or(|p| p.is_empty() || p == "/"))
+            || c.method() == "mount_gradio_app"
+            || (c.method() == "FastAPI"
+                && c.keyword("docs_url")
+                    .is_some_and(|v| v.as_str().is_none_or(|p| p == "/")))
+    });
+    let other_server = project.dockerfiles().any(|(_, text)| {
+        let lower = text.to_ascii_lowercase();
+        ["nginx", "caddy", "supervisor", "traefik"]
+            .iter()
+            .any(|s| lower.contains(s))
+    });
+    if !root_route && !root_mount && !other_server {
+        findings.push(
+            Finding::new(
+                &NO_ROOT,
+                app_file,
+                app_call.place.line,
+                "no route answers `/`, the page the Space shows",
+            )
+            .at_column(app_call.place.column),
+        );
+    }
+}
+
+/// The final stage of the root Dockerfile, when it proves a root-owned working directory:
+/// that directory.
+fn root_owned_workdir(project: &Project) -> Option<String> {
+    let text = project.text("Dockerfile")?;
+    let joined = text.replace("\\\r\n", " ").replace("\\\n", " ");
+    let instructions: Vec<(String, String)> = joined
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+        .filter_map(|l| {
+            let (word, rest) = l.split_once(char::is_whitespace)?;
+            Some((word.to_ascii_uppercase(), rest.trim().to_owned()))
+        })
+        .collect();
+    let from = instructions.iter().rposition(|(w, _)| w == "FROM")?;
+    let stage = &instructions[from..];
+    let image = stage[0]
+        .1
+        .split_whitespace()
+        .find(|w| !w.starts_with("--"))?
+        .trim_start_matches("docker.io/library/");
+    if !(image == "python" || image.starts_with("python:")) {
+        return None;
+    }
+    let workdir_at = stage.iter().rposition(|(w, _)| w == "WORKDIR")?;
+    let workdir = stage[workdir_at]
+        .1
+        .trim_matches('"')
+        .trim_end_matches('/')
+        .to_owned();
+    if !workdir.starts_with('/')
+        || workdir.contains('$')
+        || workdir.starts_with("/tmp")
+        || workdir.starts_with("/home")
+    {
+        return None;
+    }
+    if stage[..workdir_at].iter().any(|(w, _)| w == "USER") {
+        return None;
+    }
+    let loosened = stage.iter().any(|(w, rest)| {
+        let rest = rest.to_ascii_lowercase();
+        ((w == "RUN") && (rest.contains("chown") || rest.contains("chmod")))
+            || ((w == "COPY" || w == "ADD")
+                && (rest.contains("--chown") || rest.contains("--chmod")))
+            || ((w == "CMD" || w == "ENTRYPOINT") && (rest.contains("cd ") || rest.contains(".sh")))
+    });
+    (!loosened).then_some(workdir)
+}
+
+/// A SQLite file path in a URL (`sqlite+aiosqlite:///./data/app.db`).
+fn sqlite_url_path(url: &str) -> Option<&str> {
+    let (scheme, rest) = url.split_once(":///")?;
+    if !(scheme == "sqlite" || scheme.starts_with("sqlite+")) {
+        return None;
+    }
+    Some(rest.split('?').next().unwrap_or(rest))
+}
+
+fn sqlite(project: &Project, modules: &[(&str, Module)], findings: &mut Vec<Finding>) {
+    let Some(workdir) = root_owned_workdir(project) else {
+        return;
+    };
+    for (file, module) in modules {
+        for call in &module.calls {
+            let path = match call.name.as_str() {
+                "sqlite3.connect" | "aiosqlite.connect" => call
+                    .arg(0, "database")
+                    .and_then(|v| module.literal(v))
+                    .and_then(|v| v.as_str().map(|s| (v, s))),
+                _ if matches!(call.method(), "create_engine" | "create_async_engine") => call
+                    .arg(0, "url")
+                    .and_then(|v| module.literal(v))
+                    .and_then(|v| v.as_str().and_then(sqlite_url_path).map(|s| (v, s))),
+                _ => None,
+            };
+            let Some((value, path)) = path else { continue };
+            if path.is_empty() || path.starts_with(':') || path.starts_with("file:") {
+                continue;
+            }
+            let full = if path.starts_with('/') {
+                path.to_owned()
+            } else {
+                format!("{workdir}/{}", path.trim_start_matches("./"))
+            };
+            if full.contains("..") || full.contains('{') {
+                continue;
+            }
+            let dir = full.rsplit_once('/').map_or("", |(d, _)| d);
+            if dir == workdir || dir.starts_with(&format!("{workdir}/")) {
+                findings.push(
+                    Finding::new(
+                        &SQLITE_UNWRITABLE,
+                        *file,
+                        value.place.line,
+                        format!("{full} is in {dir}, which the Dockerfile leaves owned by root"),
+                    )
+                    .at_column(value.place.column),
+                );
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn found(files: &[(&str, &str)]) -> Vec<(&'static str, usize)> {
+        let mut findings = Vec::new();
+        check(&Project::from_files(files), &mut findings);
+        findings.iter().map(|f| (f.rule.id, f.line)).collect()
+    }
+
+    #[test]
+    fn route_rules_need_a_fastapi_app_and_literal_paths() {
+        let bare =
+            "from fastapi import FastAPI\napp = FastAPI()\n@app.post('/items')\ndef add(): ...\n";
+        assert_eq!(
+            found(&[("main.py", bare)]),
+            vec![("SG215", 2), ("SG216", 2)]
+        );
+        let served = "app = FastAPI()\n@app.get('/')\ndef root(): ...\n@router.get('/api/healthz')\ndef h(): ...\n";
+        assert_eq!(found(&[("main.py", served)]), vec![]);
+        let computed = "app = FastAPI()\n@app.get(PREFIX + '/x')\ndef x(): ...\n";
+        assert_eq!(found(&[("main.py", computed)]), vec![]);
+        let flask = "app = Flask(__name__)\n";
+        assert_eq!(found(&[("main.py", flask)]), vec![]);
+        let gradio = [
+            ("main.py", bare),
+            ("README.md", "---\ntitle: x\nsdk: gradio\n---\n"),
+        ];
+        assert_eq!(found(&gradio), vec![]);
+        let mounted = "app = FastAPI()\napp.mount('/', StaticFiles(directory='static', html=True))\n@app.get('/health')\ndef h(): ...\n";
+        assert_eq!(found(&[("main.py", mounted)]), vec![]);
+    }
+
+    #[test]
+    fn sqlite_in_a_root_owned_workdir() {
+        let code =
+            "app = FastAPI()\n@app.get('/')\ndef r(): ...\n@app.get('/health')\ndef h(): ...\n\
+                    engine = create_engine('sqlite:///./data.db')\n";
+        let root_owned = "FROM python:3.11-slim\nWORKDIR /app\nCOPY . .\nRUN pip install -r requirements.txt\nUSER 1000\nCMD [\"uvicorn\", \"main:app\"]\n";
+        assert_eq!(
+            found(&[("main.py", code), ("Dockerfile", root_owned)]),
+            vec![("SG217", 6)]
+        );
+        let chowned = root_owned.replace("COPY . .", "COPY --chown=user . .");
+        assert_eq!(
+            found(&[("main.py", code), ("Dockerfile", &chowned)]),
+            vec![]
+        );
+        let home = "FROM python:3.11\nRUN useradd -m -u 1000 user\nUSER user\nWORKDIR /home/user/app\nCOPY . .\n";
+        assert_eq!(found(&[("main.py", code), ("Dockerfile", home)]), vec![]);
+    }
+
+    #[test]
+    fn connections_at_import_time_in_serving_modules() {
+        let code = "import sqlite3\napp = FastAPI()\nconn = sqlite3.connect('x.db', check_same_thread=False)\n\
+                    def get():\n    return sqlite3.connect('x.db')\n@app.get('/')\ndef r(): ...\n@app.get('/health')\ndef h(): ...\n";
+        assert_eq!(found(&[("main.py", code)]), vec![("SG218", 3)]);
+        let script = "import sqlite3\nconn = sqlite3.connect('x.db')\n";
+        let app =
+            "app = FastAPI()\n@app.get('/')\ndef r(): ...\n@app.get('/health')\ndef h(): ...\n";
+        assert_eq!(found(&[("main.py", app), ("seed.py", script)]), vec![]);
+    }
+}
