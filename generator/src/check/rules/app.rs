@@ -4,6 +4,7 @@
 //! README does not declare a non-Docker SDK; a route whose path is computed makes the route
 //! rules say nothing.
 
+use super::Facts;
 use crate::check::python::{self, Call, Module};
 use crate::check::{Finding, Project, Rule, Severity};
 
@@ -100,8 +101,9 @@ const CONNECTS: &[&str] = &[
     "mysql.connector.connect",
 ];
 
-pub(crate) fn check(project: &Project, findings: &mut Vec<Finding>) {
-    let modules = python::modules(project);
+pub(crate) fn check(facts: &Facts<'_>, findings: &mut Vec<Finding>) {
+    let project = facts.project;
+    let modules: &[(&str, python::Module)] = &facts.python;
     let Some((app_file, app_call)) = modules.iter().find_map(|(f, m)| {
         m.calls
             .iter()
@@ -113,9 +115,9 @@ pub(crate) fn check(project: &Project, findings: &mut Vec<Finding>) {
     if !docker_sdk(project) {
         return;
     }
-    routes(project, &modules, app_file, app_call, findings);
-    sqlite(project, &modules, findings);
-    for (file, module) in &modules {
+    routes(project, modules, app_file, app_call, findings);
+    sqlite(project, modules, findings);
+    for (file, module) in modules {
         let serves =
             !module.routes().is_empty() || module.calls.iter().any(|c| c.method() == "FastAPI");
         if !serves {
@@ -325,10 +327,11 @@ fn sqlite(project: &Project, modules: &[(&str, Module)], findings: &mut Vec<Find
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::check::Project;
 
     fn found(files: &[(&str, &str)]) -> Vec<(&'static str, usize)> {
         let mut findings = Vec::new();
-        check(&Project::from_files(files), &mut findings);
+        check(&Facts::of(&Project::from_files(files)), &mut findings);
         findings.iter().map(|f| (f.rule.id, f.line)).collect()
     }
 

@@ -5,8 +5,9 @@
 
 use regex::Regex;
 
+use super::Facts;
 use crate::check::python::{self, Call, Kind, Module, Value};
-use crate::check::{Finding, Project, Rule, Severity};
+use crate::check::{Finding, Rule, Severity};
 
 pub(crate) static WILDCARD_ORIGIN: Rule = Rule {
     id: "SG201",
@@ -140,17 +141,18 @@ impl<'a> Config<'a> {
     }
 }
 
-pub(crate) fn check(project: &Project, findings: &mut Vec<Finding>) {
-    let modules = python::modules(project);
+pub(crate) fn check(facts: &Facts<'_>, findings: &mut Vec<Finding>) {
+    let _project = facts.project;
+    let modules: &[(&str, python::Module)] = &facts.python;
     let mut route_methods: Vec<(String, String, usize)> = Vec::new();
-    for (file, module) in &modules {
+    for (file, module) in modules {
         for route in module.routes() {
             for m in route.methods {
                 route_methods.push((m, (*file).to_owned(), route.place.line));
             }
         }
     }
-    for (file, module) in &modules {
+    for (file, module) in modules {
         for call in &module.calls {
             let Some(config) = config(module, call) else {
                 continue;
@@ -352,11 +354,12 @@ fn origin_of(origin: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::check::Project;
 
     fn ids(src: &str) -> Vec<(&'static str, usize)> {
         let project = Project::from_files(&[("app/main.py", src)]);
         let mut findings = Vec::new();
-        check(&project, &mut findings);
+        check(&Facts::of(&project), &mut findings);
         findings.iter().map(|f| (f.rule.id, f.line)).collect()
     }
 

@@ -15,6 +15,7 @@ use super::super::dockerfile::{self, Dockerfile, Instruction, Stage};
 use super::super::ignore_file::{clean, IgnoreFile};
 use super::super::readme::{self, SpaceHeader};
 use super::super::{Finding, Project, Rule, Severity};
+use super::Facts;
 use crate::requirement::Requirement;
 use server::{Kind, Server};
 
@@ -246,7 +247,8 @@ impl Context<'_> {
 }
 
 /// Adds the findings of every `Dockerfile` in `project`.
-pub(crate) fn check(project: &Project, findings: &mut Vec<Finding>) {
+pub(crate) fn check(facts: &Facts<'_>, findings: &mut Vec<Finding>) {
+    let project = facts.project;
     let dockerfiles = project
         .dockerfiles()
         .filter(|(p, _)| p.rsplit('/').next() == Some("Dockerfile"));
@@ -1055,11 +1057,12 @@ fn healthcheck(cx: &Context<'_>, chain: &[Stage<'_>], findings: &mut Vec<Finding
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::check::Project;
 
     fn ids(files: &[(&str, &str)]) -> Vec<(&'static str, usize)> {
         let project = Project::from_files(files);
         let mut findings = Vec::new();
-        check(&project, &mut findings);
+        check(&Facts::of(&project), &mut findings);
         let mut out: Vec<_> = findings.iter().map(|f| (f.rule.id, f.line)).collect();
         out.sort_unstable();
         out

@@ -11,7 +11,7 @@ mod requirements;
 mod secrets;
 mod stale;
 
-use super::{Finding, Project, Rule};
+use super::{python, Finding, Project, Rule};
 
 /// Every rule, in id order.
 pub(crate) fn all() -> Vec<&'static Rule> {
@@ -33,7 +33,23 @@ pub(crate) fn find(id: &str) -> Option<&'static Rule> {
 /// A family of rules: its rules and what checks them.
 pub(crate) struct Family {
     pub rules: &'static [&'static Rule],
-    pub check: fn(&Project, &mut Vec<Finding>),
+    pub check: fn(&Facts<'_>, &mut Vec<Finding>),
+}
+
+/// What the rules look at: the project, and its Python files parsed once for every family.
+pub(crate) struct Facts<'a> {
+    pub project: &'a Project,
+    /// Every Python file that parses, with what it holds.
+    pub python: Vec<(&'a str, python::Module)>,
+}
+
+impl<'a> Facts<'a> {
+    pub(crate) fn of(project: &'a Project) -> Facts<'a> {
+        Facts {
+            project,
+            python: python::modules(project),
+        }
+    }
 }
 
 const FAMILIES: &[Family] = &[
@@ -73,9 +89,10 @@ const FAMILIES: &[Family] = &[
 
 /// Runs every family over `project`.
 pub(crate) fn run(project: &Project) -> Vec<Finding> {
+    let facts = Facts::of(project);
     let mut findings = Vec::new();
     for family in FAMILIES {
-        (family.check)(project, &mut findings);
+        (family.check)(&facts, &mut findings);
     }
     findings
 }

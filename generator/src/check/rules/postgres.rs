@@ -4,9 +4,10 @@
 //! an engine is known to be Postgres from its literal URL, or from requirements that install
 //! a Postgres driver and no other database driver.
 
+use super::Facts;
 use crate::check::pins::pins;
-use crate::check::python::{self, Call, Kind, Module};
-use crate::check::{Finding, Project, Rule, Severity};
+use crate::check::python::{Call, Kind, Module};
+use crate::check::{Finding, Rule, Severity};
 
 pub(crate) static ASYNCPG_URL_PARAMS: Rule = Rule {
     id: "SG210",
@@ -85,16 +86,17 @@ const OTHER_DRIVERS: &[&str] = &[
     "duckdb-engine",
 ];
 
-pub(crate) fn check(project: &Project, findings: &mut Vec<Finding>) {
+pub(crate) fn check(facts: &Facts<'_>, findings: &mut Vec<Finding>) {
+    let project = facts.project;
     let has = |names: &[&str]| names.iter().any(|n| !pins(project, n).is_empty());
     let postgres_only = has(POSTGRES_DRIVERS) && !has(OTHER_DRIVERS);
-    for (file, module) in python::modules(project) {
+    for (file, module) in facts.python.iter().map(|(f, m)| (*f, m)) {
         for call in module
             .calls
             .iter()
             .filter(|c| matches!(c.method(), "create_engine" | "create_async_engine"))
         {
-            engine(file, &module, call, postgres_only, findings);
+            engine(file, module, call, postgres_only, findings);
         }
     }
 }
@@ -194,10 +196,11 @@ fn mentions_sqlite(module: &Module) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::check::Project;
 
     fn found(files: &[(&str, &str)]) -> Vec<(&'static str, usize)> {
         let mut findings = Vec::new();
-        check(&Project::from_files(files), &mut findings);
+        check(&Facts::of(&Project::from_files(files)), &mut findings);
         findings.iter().map(|f| (f.rule.id, f.line)).collect()
     }
 

@@ -5,7 +5,8 @@
 use yaml_rust2::Yaml;
 
 use super::super::readme::{self, Header, FILE};
-use super::super::{Finding, Project, Rule, Severity};
+use super::super::{Finding, Rule, Severity};
+use super::Facts;
 
 pub(crate) static MISSING: Rule = Rule {
     id: "SG301",
@@ -95,7 +96,8 @@ const COLOURS: &[&str] = &[
 ];
 
 /// Checks README.md, when the folder looks like a Space backend (it has a Dockerfile).
-pub(crate) fn check(project: &Project, findings: &mut Vec<Finding>) {
+pub(crate) fn check(facts: &Facts<'_>, findings: &mut Vec<Finding>) {
+    let project = facts.project;
     let is_space = project.dockerfiles().next().is_some();
     let Some(text) = project.text(FILE) else {
         if is_space {
@@ -240,10 +242,11 @@ fn shown(value: &Yaml) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::check::Project;
 
     fn found(files: &[(&str, &str)]) -> Vec<(&'static str, usize)> {
         let mut out = Vec::new();
-        check(&Project::from_files(files), &mut out);
+        check(&Facts::of(&Project::from_files(files)), &mut out);
         out.into_iter().map(|f| (f.rule.id, f.line)).collect()
     }
 

@@ -6,7 +6,8 @@
 use std::collections::BTreeMap;
 
 use super::super::requirements::{entries, Entry};
-use super::super::{Finding, Project, Rule, Severity};
+use super::super::{Finding, Rule, Severity};
+use super::Facts;
 use crate::lock::matrix::{self, Condition, Effect};
 
 pub(crate) static UNPINNED: Rule = Rule {
@@ -48,7 +49,8 @@ pub(crate) static KNOWN_BAD: Rule = Rule {
 pub(crate) static RULES: &[&Rule] = &[&UNPINNED, &CONFLICT, &DUPLICATE, &KNOWN_BAD];
 
 /// Checks the requirements files of `project`.
-pub(crate) fn check(project: &Project, findings: &mut Vec<Finding>) {
+pub(crate) fn check(facts: &Facts<'_>, findings: &mut Vec<Finding>) {
+    let project = facts.project;
     let mut all: BTreeMap<(String, String), Vec<(&str, Entry)>> = BTreeMap::new();
     for (file, text) in project.requirements() {
         let mut seen: BTreeMap<(String, String), usize> = BTreeMap::new();
@@ -153,10 +155,11 @@ fn known_bad(all: &Pins<'_>, findings: &mut Vec<Finding>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::check::Project;
 
     fn found(files: &[(&str, &str)]) -> Vec<(&'static str, String, usize)> {
         let mut out = Vec::new();
-        check(&Project::from_files(files), &mut out);
+        check(&Facts::of(&Project::from_files(files)), &mut out);
         let mut out: Vec<_> = out
             .into_iter()
             .map(|f| (f.rule.id, f.file, f.line))

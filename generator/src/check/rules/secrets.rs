@@ -8,7 +8,7 @@ use std::sync::LazyLock;
 use globset::Glob;
 use regex::Regex;
 
-use crate::check::python;
+use super::Facts;
 use crate::check::{Finding, Project, Rule, Severity};
 
 pub(crate) static SECRET_IN_CODE: Rule = Rule {
@@ -155,8 +155,9 @@ fn distinct(text: &str) -> usize {
     chars.len()
 }
 
-pub(crate) fn check(project: &Project, findings: &mut Vec<Finding>) {
-    for (file, module) in python::modules(project) {
+pub(crate) fn check(facts: &Facts<'_>, findings: &mut Vec<Finding>) {
+    let project = facts.project;
+    for (file, module) in facts.python.iter().map(|(f, m)| (*f, m)) {
         for literal in &module.strings {
             let Some(text) = literal.as_text() else {
                 continue;
@@ -253,6 +254,7 @@ fn ignore_globs(project: &Project) -> Vec<globset::GlobMatcher> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::check::Project;
 
     #[test]
     fn real_looking_credentials_are_found_and_placeholders_are_not() {
@@ -284,13 +286,13 @@ mod tests {
             (".env.example", "OPENAI_API_KEY=sk-proj-aB3dE5fG7hJ9kL1mN2pQ4rS6tU8vW0xY\n"),
         ];
         let mut findings = Vec::new();
-        check(&Project::from_files(&files), &mut findings);
+        check(&Facts::of(&Project::from_files(&files)), &mut findings);
         let lines: Vec<(&str, usize)> =
             findings.iter().map(|f| (f.file.as_str(), f.line)).collect();
         assert_eq!(lines, vec![(".env", 1), (".env", 3)]);
         let mut findings = Vec::new();
         let ignored = [files[0], (".gitignore", "*.pyc\n/.env\n")];
-        check(&Project::from_files(&ignored), &mut findings);
+        check(&Facts::of(&Project::from_files(&ignored)), &mut findings);
         assert!(findings.is_empty());
     }
 }

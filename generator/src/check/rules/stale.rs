@@ -4,9 +4,10 @@
 
 use std::collections::BTreeSet;
 
+use super::Facts;
 use crate::check::pins::{proven_at_least, Pin};
 use crate::check::python::{self, Kind};
-use crate::check::{Finding, Project, Rule, Severity};
+use crate::check::{Finding, Rule, Severity};
 
 pub(crate) static HUB_REMOVED: Rule = Rule {
     id: "SG213",
@@ -47,9 +48,10 @@ const HUB_GONE: &[(&str, &str)] = &[
     ("Repository", "1.0.0"),
 ];
 
-pub(crate) fn check(project: &Project, findings: &mut Vec<Finding>) {
-    let modules = python::modules(project);
-    for (file, module) in &modules {
+pub(crate) fn check(facts: &Facts<'_>, findings: &mut Vec<Finding>) {
+    let project = facts.project;
+    let modules: &[(&str, python::Module)] = &facts.python;
+    for (file, module) in modules {
         for import in &module.imports {
             if import.module != "huggingface_hub" {
                 continue;
@@ -79,7 +81,7 @@ pub(crate) fn check(project: &Project, findings: &mut Vec<Finding>) {
     let Some(pin) = proven_at_least(project, "qdrant-client", "1.16.0") else {
         return;
     };
-    for (file, module) in &modules {
+    for (file, module) in modules {
         let clients: BTreeSet<&str> = module
             .assigns
             .iter()
@@ -113,10 +115,11 @@ fn pinned(pin: &Pin) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::check::Project;
 
     fn found(files: &[(&str, &str)]) -> Vec<(&'static str, usize)> {
         let mut findings = Vec::new();
-        check(&Project::from_files(files), &mut findings);
+        check(&Facts::of(&Project::from_files(files)), &mut findings);
         findings.iter().map(|f| (f.rule.id, f.line)).collect()
     }
 
