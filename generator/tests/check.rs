@@ -148,3 +148,30 @@ fn generated_projects_have_no_findings() {
         assert_eq!(findings(&dest), vec![], "blueprint {name}");
     }
 }
+
+#[test]
+fn the_readme_lists_every_rule_with_its_name_and_severity() {
+    let readme =
+        std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("../README.md"))
+            .unwrap();
+    let empty = tempfile::tempdir().unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_spacegen"))
+        .arg("check")
+        .arg(empty.path())
+        .args(["--format", "sarif"])
+        .output()
+        .unwrap();
+    let sarif: Value = serde_json::from_slice(&out.stdout).unwrap();
+    for rule in sarif["runs"][0]["tool"]["driver"]["rules"]
+        .as_array()
+        .unwrap()
+    {
+        let row = format!(
+            "| {} | `{}` | {} |",
+            rule["id"].as_str().unwrap(),
+            rule["name"].as_str().unwrap(),
+            rule["defaultConfiguration"]["level"].as_str().unwrap()
+        );
+        assert!(readme.contains(&row), "README lacks the row {row}");
+    }
+}
