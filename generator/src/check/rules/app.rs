@@ -327,12 +327,9 @@ fn sqlite(project: &Project, modules: &[(&str, Module)], findings: &mut Vec<Find
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::check::Project;
 
     fn found(files: &[(&str, &str)]) -> Vec<(&'static str, usize)> {
-        let mut findings = Vec::new();
-        check(&Facts::of(&Project::from_files(files)), &mut findings);
-        findings.iter().map(|f| (f.rule.id, f.line)).collect()
+        super::super::found(check, files)
     }
 
     #[test]

@@ -97,6 +97,17 @@ pub(crate) fn run(project: &Project) -> Vec<Finding> {
     findings
 }
 
+/// What `check` finds in a project of `files`, as (rule, line): for the families' tests.
+#[cfg(test)]
+fn found(
+    check: fn(&Facts<'_>, &mut Vec<Finding>),
+    files: &[(&str, &str)],
+) -> Vec<(&'static str, usize)> {
+    let mut findings = Vec::new();
+    check(&Facts::of(&Project::from_files(files)), &mut findings);
+    findings.iter().map(|f| (f.rule.id, f.line)).collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -196,12 +196,9 @@ fn mentions_sqlite(module: &Module) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::check::Project;
 
     fn found(files: &[(&str, &str)]) -> Vec<(&'static str, usize)> {
-        let mut findings = Vec::new();
-        check(&Facts::of(&Project::from_files(files)), &mut findings);
-        findings.iter().map(|f| (f.rule.id, f.line)).collect()
+        super::super::found(check, files)
     }
 
     #[test]

@@ -242,12 +242,9 @@ fn shown(value: &Yaml) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::check::Project;
 
     fn found(files: &[(&str, &str)]) -> Vec<(&'static str, usize)> {
-        let mut out = Vec::new();
-        check(&Facts::of(&Project::from_files(files)), &mut out);
-        out.into_iter().map(|f| (f.rule.id, f.line)).collect()
+        super::super::found(check, files)
     }
 
     const GOOD: &str = "---\ntitle: Demo API\nemoji: 🚀\ncolorFrom: blue\ncolorTo: indigo\nsdk: docker\napp_port: 7860\nshort_description: FastAPI backend for the Vercel frontend\nlicense: mit\n---\n\nLog in with `hf auth login`.\n";
