@@ -43,7 +43,7 @@ pub(crate) static KNOWN_BAD: Rule = Rule {
     severity: Severity::Error,
     why: "the pinned set contains a combination known to fail at install or at import",
     fix: "change the pins as the rule's reason says (`spacegen show` lists a known-good set)",
-    explanation: "spacegen's matrix (`blueprints/matrix.toml`) records combinations that install but fail at run time, or that need an extra, each with the reason and the evidence: pydantic 2.10.0 with SQLModel, sentence-transformers 2.2.2 or older with huggingface_hub 0.26 or newer (cached_download), SQLAlchemy 2.1 without the `asyncio` extra, and others. The finding quotes the rule's reason.",
+    explanation: "spacegen's matrix (`blueprints/matrix.toml`) records combinations that install but fail at run time, or that need an extra, each with the reason and the evidence: pydantic 2.10.0 with SQLModel, sentence-transformers 2.2.2 or older with huggingface_hub 0.26 or newer (cached_download), SQLAlchemy 2.1 without the `asyncio` extra in code that imports `sqlalchemy.ext.asyncio`, and others. The finding quotes the rule's reason.",
 };
 
 pub(crate) static RULES: &[&Rule] = &[&UNPINNED, &CONFLICT, &DUPLICATE, &KNOWN_BAD];
@@ -77,7 +77,7 @@ pub(crate) fn check(facts: &Facts<'_>, findings: &mut Vec<Finding>) {
         }
     }
     conflicts(&all, findings);
-    known_bad(&all, findings);
+    known_bad(&all, facts, findings);
 }
 
 /// Every requirement by package and marker, with its file.
@@ -110,7 +110,7 @@ fn conflicts(all: &Pins<'_>, findings: &mut Vec<Finding>) {
 }
 
 /// The matrix's rules over the pinned versions.
-fn known_bad(all: &Pins<'_>, findings: &mut Vec<Finding>) {
+fn known_bad(all: &Pins<'_>, facts: &Facts<'_>, findings: &mut Vec<Finding>) {
     let Ok(rules) = matrix::Matrix::embedded_rules() else {
         return;
     };
@@ -136,10 +136,13 @@ fn known_bad(all: &Pins<'_>, findings: &mut Vec<Finding>) {
             Effect::Forbids { name, versions } => {
                 pin(name).filter(|(_, _, v)| versions.contains(v))
             }
-            Effect::Extra { name, extra } => unmarked(name).and_then(|es| {
-                let has = es.iter().any(|(_, e)| e.requirement.extras.contains(extra));
-                (!has).then(|| (file, entry, version.clone()))
-            }),
+            Effect::Extra { name, extra } if uses_extra(facts, extra) => {
+                unmarked(name).and_then(|es| {
+                    let has = es.iter().any(|(_, e)| e.requirement.extras.contains(extra));
+                    (!has).then(|| (file, entry, version.clone()))
+                })
+            }
+            Effect::Extra { .. } => None,
         };
         if let Some((at_file, at, _)) = broken {
             findings.push(Finding::new(
@@ -150,6 +153,19 @@ fn known_bad(all: &Pins<'_>, findings: &mut Vec<Finding>) {
             ));
         }
     }
+}
+
+/// Whether the code imports what an extra provides: a module with a path segment named after
+/// it below another package (`sqlalchemy.ext.asyncio`, `sqlmodel.ext.asyncio.session`), not
+/// the standard library's `asyncio` itself.
+fn uses_extra(facts: &Facts<'_>, extra: &str) -> bool {
+    facts.python.iter().any(|(_, module)| {
+        module.imports.iter().any(|import| {
+            let mut segments = import.module.split('.');
+            let root = segments.next();
+            root != Some(extra) && segments.any(|s| s == extra)
+        })
+    })
 }
 
 #[cfg(test)]
@@ -202,11 +218,22 @@ mod tests {
     #[test]
     fn the_matrix_rules_apply_to_pins() {
         let reqs = "sqlmodel==0.0.22\npydantic==2.10.0\nsqlalchemy==2.1.9\n";
-        let ids: Vec<_> = found(&[("requirements.txt", reqs)])
+        let code = "from sqlalchemy.ext.asyncio import create_async_engine\n";
+        let ids: Vec<_> = found(&[("requirements.txt", reqs), ("app/db.py", code)])
             .into_iter()
             .map(|(id, _, line)| (id, line))
             .collect();
         assert!(ids.contains(&("SG404", 2)), "{ids:?}");
         assert!(ids.contains(&("SG404", 3)), "{ids:?}");
+    }
+
+    #[test]
+    fn an_extra_is_required_only_where_the_code_uses_it() {
+        let reqs = "sqlalchemy==2.1.9\n";
+        let sync = "from sqlalchemy import create_engine\nimport asyncio\n";
+        assert_eq!(
+            found(&[("requirements.txt", reqs), ("app/db.py", sync)]),
+            vec![]
+        );
     }
 }

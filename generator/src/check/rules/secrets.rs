@@ -60,7 +60,21 @@ masked by either: never put tokens there.
 "#,
 };
 
-pub(crate) static RULES: &[&Rule] = &[&SECRET_IN_CODE, &SECRET_IN_ENV_FILE, &MASK_BY_AT];
+pub(crate) static PUBLIC_SECRET: Rule = Rule {
+    id: "SG219",
+    name: "secret-in-public-variable",
+    severity: Severity::Error,
+    why: "`NEXT_PUBLIC_` and `VITE_` variables are written into the JavaScript every visitor downloads: a secret there is published",
+    fix: "keep the secret on the backend (a Space secret read by the API) and drop it from the frontend's public variables",
+    explanation: "Next.js inlines every `NEXT_PUBLIC_*` variable and Vite every `VITE_*` variable into the client bundle at build time. An OpenAI, OpenRouter or Hugging Face key, a database URL with its password or any other secret given such a name is readable by anyone who opens the site. The frontend should call the Space backend, which holds the secret as a Space secret; only public values (the backend's URL) belong in public variables. Found in `.env` files of every kind, examples included (an example teaches the mistake).",
+};
+
+pub(crate) static RULES: &[&Rule] = &[
+    &SECRET_IN_CODE,
+    &SECRET_IN_ENV_FILE,
+    &MASK_BY_AT,
+    &PUBLIC_SECRET,
+];
 
 static TOKEN: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(concat!(
@@ -186,6 +200,7 @@ pub(crate) fn check(facts: &Facts<'_>, findings: &mut Vec<Finding>) {
             );
         }
     }
+    public_secrets(project, findings);
     let ignored = ignore_globs(project);
     for (file, text) in project.named(is_env_file) {
         let name = file.rsplit('/').next().unwrap_or(file);
@@ -203,6 +218,50 @@ pub(crate) fn check(facts: &Facts<'_>, findings: &mut Vec<Finding>) {
             }
         }
     }
+}
+
+/// Frontend variables published in the browser bundle that hold, or are named for, a secret.
+fn public_secrets(project: &Project, findings: &mut Vec<Finding>) {
+    let env_files = project.named(|n| n == ".env" || n.starts_with(".env."));
+    for (file, text) in env_files {
+        for (i, line) in text.lines().enumerate() {
+            if let Some(what) = public_secret(line) {
+                findings.push(Finding::new(&PUBLIC_SECRET, file, i + 1, what));
+            }
+        }
+    }
+}
+
+/// Why a `NEXT_PUBLIC_…=`/`VITE_…=` line publishes a secret, if it does.
+fn public_secret(line: &str) -> Option<String> {
+    let line = line.trim();
+    let line = line.strip_prefix("export ").unwrap_or(line);
+    let (key, value) = line.split_once('=')?;
+    let key = key.trim();
+    let bare = key
+        .strip_prefix("NEXT_PUBLIC_")
+        .or_else(|| key.strip_prefix("VITE_"))?;
+    let value = value.trim().trim_matches(|c| c == '"' || c == '\'');
+    if let Some(what) = credential(value) {
+        return Some(format!("{key} holds {what}"));
+    }
+    let upper = bare.to_ascii_uppercase();
+    let named = [
+        "SECRET",
+        "PASSWORD",
+        "PRIVATE_KEY",
+        "OPENAI_API_KEY",
+        "OPENROUTER_API_KEY",
+        "ANTHROPIC_API_KEY",
+        "HF_TOKEN",
+        "HUGGINGFACE",
+        "DATABASE_URL",
+        "QDRANT_API_KEY",
+        "ADMIN_TOKEN",
+    ]
+    .iter()
+    .any(|w| upper.contains(w));
+    named.then(|| format!("{key} is named for a secret and is published in the browser bundle"))
 }
 
 /// `.env`, `.env.production`, …, but not the examples.
@@ -254,6 +313,26 @@ fn ignore_globs(project: &Project) -> Vec<globset::GlobMatcher> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn secrets_in_public_frontend_variables_are_found_and_public_values_are_not() {
+        for line in [
+            "NEXT_PUBLIC_OPENAI_API_KEY=",
+            "VITE_OPENROUTER_API_KEY=sk-or-v1-abc",
+            "NEXT_PUBLIC_TOKEN=hf_aBcDeFgHiJkLmNoPqRsTuVwXyZ012345",
+            "export VITE_DATABASE_URL=postgresql://u:pw@host/db",
+        ] {
+            assert!(public_secret(line).is_some(), "{line}");
+        }
+        for line in [
+            "NEXT_PUBLIC_API_URL=https://me-space.hf.space",
+            "VITE_SUPABASE_ANON_KEY=eyJhbGciOi",
+            "OPENAI_API_KEY=sk-proj-abc",
+            "# NEXT_PUBLIC_SECRET=x",
+        ] {
+            assert!(public_secret(line).is_none(), "{line}");
+        }
+    }
     use crate::check::Project;
 
     #[test]
