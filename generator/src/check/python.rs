@@ -254,7 +254,7 @@ impl Module {
         let call = self
             .calls
             .iter()
-            .find(|c| &c.name == name && c.place == value.place)?;
+            .find(|c| c.name == *name && c.place == value.place)?;
         call.arg(1, "default").filter(|d| d.as_text().is_some())
     }
 }
