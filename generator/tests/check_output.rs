@@ -141,3 +141,41 @@ fn a_dir_that_is_not_a_folder_is_a_usage_error() {
         .run();
     assert!(run.stderr.contains("is not a folder"), "{}", run.stderr);
 }
+
+/// Runs `spacegen check NAME [--format FORMAT]` from the fixtures' folder, so the paths in the
+/// output are relative, and snapshots each run as `check-NAME-FORMAT`.
+fn snapshot_every_format(name: &str, status: i32) {
+    let parent = format!(
+        "{}/tests/fixtures/check-projects",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    for format in ["human", "json", "sarif"] {
+        let mut args = vec!["check", name];
+        if format != "human" {
+            args.extend(["--format", format]);
+        }
+        let (run, _d) = Test::new().cwd(&parent).args(args).status(status).run();
+        assert!(!run.stdout.contains(&parent), "{}", run.stdout);
+        assert_run(&format!("check-{name}-{format}"), &run);
+    }
+}
+
+#[test]
+fn a_src_layout_project_with_a_root_image_and_a_neon_url() {
+    snapshot_every_format("src-layout", 1);
+}
+
+#[test]
+fn a_backend_folder_with_a_multi_stage_image() {
+    snapshot_every_format("backend-multistage", 1);
+}
+
+#[test]
+fn a_project_written_by_hand_the_idiomatic_way_has_no_findings() {
+    snapshot_every_format("clean", 0);
+}
+
+#[test]
+fn a_project_with_a_debug_endpoint_that_masks_by_splitting_at() {
+    snapshot_every_format("debug-endpoint", 1);
+}

@@ -236,6 +236,27 @@ impl Module {
         let value = self.resolve(value);
         value.as_text().map(|_| value)
     }
+
+    /// The string literal a value falls back to when it reads an environment variable with a
+    /// literal default (`os.getenv("NAME", "…")`, `os.environ.get("NAME", "…")`), directly or
+    /// through a module-level name assigned once.
+    pub(crate) fn env_default<'a>(&'a self, value: &'a Value) -> Option<&'a Value> {
+        let value = self.resolve(value);
+        let Kind::Call(name) = &value.kind else {
+            return None;
+        };
+        if !matches!(
+            name.as_str(),
+            "os.getenv" | "getenv" | "os.environ.get" | "environ.get"
+        ) {
+            return None;
+        }
+        let call = self
+            .calls
+            .iter()
+            .find(|c| c.name == *name && c.place == value.place)?;
+        call.arg(1, "default").filter(|d| d.as_text().is_some())
+    }
 }
 
 /// Every Python file of `project` that parses, with its facts.

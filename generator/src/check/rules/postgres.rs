@@ -108,7 +108,9 @@ fn engine(
     postgres_only: bool,
     findings: &mut Vec<Finding>,
 ) {
-    let literal = call.arg(0, "url").and_then(|u| module.literal(u));
+    let literal = call
+        .arg(0, "url")
+        .and_then(|u| module.literal(u).or_else(|| module.env_default(u)));
     let url = literal
         .and_then(|v| v.as_text())
         .map(str::to_ascii_lowercase);
@@ -210,6 +212,23 @@ mod tests {
         assert_eq!(
             found(&[("app/db.py", src)]),
             vec![("SG210", 1), ("SG211", 2), ("SG212", 2)]
+        );
+    }
+
+    #[test]
+    fn the_default_of_an_environment_variable_is_judged() {
+        let src = "import os\n\
+                   URL = os.getenv(\n\
+                       'DATABASE_URL',\n\
+                       'postgresql+asyncpg://u:p@ep-a-1.neon.tech/db?sslmode=require',\n\
+                   )\n\
+                   engine = create_async_engine(URL, pool_pre_ping=True)\n\
+                   other = create_async_engine(os.environ.get('B', 'postgresql+asyncpg://u:p@h/db?channel_binding=require'), pool_pre_ping=True)\n\
+                   fine = create_async_engine(os.getenv('C', 'postgresql+asyncpg://u:p@h/db?ssl=require'), pool_pre_ping=True)\n\
+                   unknown = create_async_engine(os.getenv('D'), pool_pre_ping=True)\n";
+        assert_eq!(
+            found(&[("app/db.py", src)]),
+            vec![("SG210", 4), ("SG210", 7)]
         );
     }
 
