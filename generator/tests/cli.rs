@@ -896,3 +896,202 @@ fn a_variable_in_a_file_name_makes_one_portable_segment() {
         fs::remove_dir_all(t.path().join("out")).unwrap();
     }
 }
+
+/// Every command the command line has, nested ones as `parent child`.
+const COMMANDS: [&str; 9] = [
+    "new",
+    "list",
+    "show",
+    "lock",
+    "matrix",
+    "matrix refresh",
+    "check",
+    "completions",
+    "man",
+];
+
+/// Whether `program` can be started here.
+fn installed(program: &str) -> bool {
+    std::process::Command::new(program)
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success())
+}
+
+/// Runs `program args… script` on a file holding `script`; its exit status must be 0.
+fn shell_accepts(program: &str, args: &[&str], script: &str) {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("completion");
+    fs::write(&file, script).unwrap();
+    let out = std::process::Command::new(program)
+        .args(args)
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{program} refuses the script: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn completion_scripts_name_every_command_and_parse() {
+    let (bash, _d) = Test::new().args(["completions", "bash"]).run();
+    for command in COMMANDS {
+        let last = command.rsplit(' ').next().unwrap();
+        bash.stdout_has(last);
+    }
+    bash.stdout_has("--format");
+    bash.stdout_has("complete -F _spacegen");
+    shell_accepts("bash", &["-n"], &bash.stdout);
+
+    let (fish, _d) = Test::new().args(["completions", "fish"]).run();
+    fish.stdout_has("complete -c spacegen");
+    if installed("fish") {
+        shell_accepts("fish", &["--no-execute"], &fish.stdout);
+    } else {
+        eprintln!("SKIPPED: fish is not installed; the fish script was not parsed");
+    }
+    let (zsh, _d) = Test::new().args(["completions", "zsh"]).run();
+    zsh.stdout_has("#compdef spacegen");
+    if installed("zsh") {
+        shell_accepts("zsh", &["-n"], &zsh.stdout);
+    } else {
+        eprintln!("SKIPPED: zsh is not installed; the zsh script was not parsed");
+    }
+    let (powershell, _d) = Test::new().args(["completions", "powershell"]).run();
+    powershell.stdout_has("Register-ArgumentCompleter");
+    for command in ["completions", "man", "refresh"] {
+        zsh.stdout_has(command);
+        fish.stdout_has(command);
+        powershell.stdout_has(command);
+    }
+    let (run, _d) = Test::new().args(["completions", "tcsh"]).status(2).run();
+    run.stderr_has("invalid value 'tcsh'");
+}
+
+#[test]
+fn the_man_pages_cover_every_command() {
+    let (run, _d) = Test::new().args(["man"]).run();
+    run.stdout_has(".TH SPACEGEN 1");
+    run.stdout_has("Exit status:");
+    for command in COMMANDS {
+        if !command.contains(' ') {
+            run.stdout_has(&format!("spacegen\\-{command}(1)"));
+        }
+    }
+    for command in COMMANDS {
+        let (page, _d) = Test::new().args(["man"]).args(command.split(' ')).run();
+        let name = format!("spacegen-{}", command.replace(' ', "-"));
+        page.stdout_has(&format!(".TH {} 1", name.to_uppercase()));
+        page.stdout_has(&format!("\\fBspacegen {command}\\fR"));
+    }
+    let (page, _d) = Test::new().args(["man", "lock"]).run();
+    page.stdout_has("\\-\\-check");
+    let (run, _d) = Test::new().args(["man", "matrix", "nope"]).status(2).run();
+    run.stderr_has("'spacegen matrix' has no command 'nope'; its commands are: refresh");
+}
+
+#[test]
+fn list_and_show_print_versioned_json() {
+    let (run, _dir) = Test::new().args(["list", "--format", "json"]).run();
+    assert_run("list-json", &run);
+    let (run, _dir) = Test::new()
+        .args(["show", "sqlite-demo", "--format", "json"])
+        .run();
+    assert_run("show-sqlite-demo-json", &run);
+    let shown: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(shown["version"], 1);
+    assert_eq!(shown["blueprint"]["name"], "sqlite-demo");
+    let (run, _dir) = Test::new()
+        .args(["show", "openrouter", "--format", "json"])
+        .run();
+    let shown: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(
+        shown["blueprint"]["extends"],
+        serde_json::json!(["base", "chat"])
+    );
+}
+
+#[test]
+fn lock_check_prints_versioned_json_and_keeps_its_exit_status() {
+    let (run, _d) = Test::new()
+        .cwd(repo_root())
+        .args(["lock", "--check", "--format", "json"])
+        .run();
+    assert_run("lock-check-repository-json", &run);
+
+    let t = Test::new();
+    for entry in ["blueprints", "spaces.lock"] {
+        copy(&repo_root().join(entry), &t.path().join(entry));
+    }
+    let readme = t
+        .path()
+        .join("blueprints/sqlite-demo/template/README.md.liquid");
+    let mut text = fs::read_to_string(&readme).unwrap();
+    text.push_str("\nOne more line.\n");
+    fs::write(&readme, text).unwrap();
+    let (run, _d) = t
+        .args(["lock", "--check", "--format", "json"])
+        .status(3)
+        .run();
+    let report: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(report["version"], 1);
+    assert_eq!(report["ok"], false);
+    assert_eq!(report["up_to_date"], false);
+    assert!(report["diff"].as_str().unwrap().contains("content-hash"));
+    assert!(
+        report["notes"]
+            .as_array()
+            .unwrap()
+            .contains(&serde_json::json!({"blueprint": "sqlite-demo", "kind": "content"})),
+        "{report}"
+    );
+    assert!(!run.stderr.contains("error"), "{}", run.stderr);
+
+    let (run, _d) = Test::new()
+        .args(["lock", "--format", "json"])
+        .status(2)
+        .run();
+    run.stderr_has("--check");
+}
+
+/// Copies the file or folder `from` to `to`.
+fn copy(from: &std::path::Path, to: &std::path::Path) {
+    if from.is_file() {
+        fs::create_dir_all(to.parent().unwrap()).unwrap();
+        fs::copy(from, to).unwrap();
+        return;
+    }
+    for (rel, bytes) in read_tree(from) {
+        let path = to.join(rel);
+        fs::create_dir_all(path.parent().unwrap()).unwrap();
+        fs::write(path, bytes).unwrap();
+    }
+}
+
+#[test]
+fn nothing_is_coloured_with_no_color_or_off_a_terminal() {
+    let run = |env: &[(&str, &str)]| {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_spacegen"));
+        cmd.arg("--bogus")
+            .env_remove("NO_COLOR")
+            .env_remove("CLICOLOR_FORCE");
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let out = cmd.output().unwrap();
+        assert_eq!(out.status.code(), Some(2));
+        String::from_utf8_lossy(&out.stderr).into_owned()
+    };
+    assert!(!run(&[]).contains('\x1b'), "coloured through a pipe");
+    assert!(
+        run(&[("CLICOLOR_FORCE", "1")]).contains('\x1b'),
+        "CLICOLOR_FORCE did not colour: the check below would prove nothing"
+    );
+    assert!(
+        !run(&[("CLICOLOR_FORCE", "1"), ("NO_COLOR", "1")]).contains('\x1b'),
+        "coloured although NO_COLOR is set"
+    );
+}

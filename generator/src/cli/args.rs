@@ -34,13 +34,20 @@ pub(crate) enum Command {
     New(NewArgs),
     /// List the embedded blueprints
     #[command(after_help = EXIT_CODES)]
-    List,
+    List {
+        /// How to print the list
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
+    },
     /// Show a blueprint's variables, files and pinned packages
     #[command(after_help = EXIT_CODES)]
     Show {
         /// Blueprint name or folder
         #[arg(value_name = "NAME|PATH", default_value = DEFAULT_BLUEPRINT)]
         blueprint: String,
+        /// How to print the blueprint
+        #[arg(long, value_enum, default_value_t = Format::Human)]
+        format: Format,
     },
     /// Resolve every blueprint and write spaces.lock (or check, update, verify it)
     #[command(after_help = EXIT_CODES)]
@@ -51,6 +58,49 @@ pub(crate) enum Command {
     /// Audit a FastAPI backend meant for a Hugging Face Docker Space
     #[command(after_help = CHECK_EXIT_CODES)]
     Check(CheckArgs),
+    /// Print a shell completion script for spacegen
+    #[command(after_help = COMPLETIONS_HELP)]
+    Completions {
+        /// The shell to complete in
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print spacegen's man page, or a command's (roff)
+    #[command(after_help = MAN_HELP)]
+    Man {
+        /// The command whose page to print, e.g. `lock` or `matrix refresh` [default: the
+        /// page of spacegen itself]
+        #[arg(value_name = "COMMAND")]
+        command: Vec<String>,
+    },
+}
+
+const COMPLETIONS_HELP: &str = "\
+Install, for example:
+  bash        spacegen completions bash > ~/.local/share/bash-completion/completions/spacegen
+  zsh         spacegen completions zsh > \"${fpath[1]}/_spacegen\"
+  fish        spacegen completions fish > ~/.config/fish/completions/spacegen.fish
+  powershell  spacegen completions powershell >> $PROFILE
+
+Exit status:
+  0  success
+  1  the script could not be written";
+
+const MAN_HELP: &str = "\
+Read it with: spacegen man | man -l -   (a command's: spacegen man lock | man -l -)
+
+Exit status:
+  0  success
+  1  the page could not be written
+  2  no such command";
+
+/// How `list`, `show` and `lock --check` print their result.
+#[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Format {
+    /// Words and columns, for people
+    Human,
+    /// One JSON document (a versioned shape, documented in the README)
+    Json,
 }
 
 const CHECK_EXIT_CODES: &str = "\
@@ -120,6 +170,9 @@ pub(crate) struct LockArgs {
     /// Change nothing; exit 3 with a diff if the lock is not up to date (needs no network)
     #[arg(long, conflicts_with_all = ["update", "verify"])]
     pub check: bool,
+    /// With --check: how to print the result
+    #[arg(long, value_enum, default_value_t = Format::Human, requires = "check")]
+    pub format: Format,
     /// Move these packages (all when none are named) to the newest versions the matrix allows
     #[arg(long, value_name = "PACKAGE", num_args = 0..)]
     pub update: Option<Vec<String>>,

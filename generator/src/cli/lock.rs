@@ -1,25 +1,33 @@
 //! `spacegen lock`: lock anew, then check (`--check`), verify (`--verify`) or write.
 
+use std::io::IsTerminal as _;
 use std::str::FromStr;
 use std::time::Duration;
 
-use super::args::LockArgs;
+use serde_json::json;
+
+use super::args::{Format, LockArgs};
+use super::list::{pretty, JSON_VERSION};
 use super::printer::Printer;
-use crate::error::{Error, Result};
+use crate::error::{exit, Error, Result};
 use crate::lock::relock::{self, Note, Relocked, Update};
 use crate::progress::Progress;
 use crate::verify;
 
-pub(super) fn run(args: LockArgs, printer: &Printer) -> Result<()> {
+/// Runs `lock` and returns the exit status.
+pub(super) fn run(args: LockArgs, printer: &Printer) -> Result<i32> {
     if args.verify_plan {
-        return verify_plan(&args, printer);
+        return verify_plan(&args, printer).map(|()| exit::OK);
     }
     let update = match &args.update {
         None => Update::Nothing,
         Some(list) if list.is_empty() => Update::All,
         Some(list) => Update::Only(list.clone()),
     };
-    let mut progress = Steps { printer };
+    let mut progress = Steps {
+        printer,
+        terminal: std::io::stderr().is_terminal(),
+    };
     let mut relocked = relock::relock(
         &args.blueprints,
         &args.lock_path(),
@@ -27,9 +35,12 @@ pub(super) fn run(args: LockArgs, printer: &Printer) -> Result<()> {
         args.check,
         &mut progress,
     )?;
+    if args.check && args.format == Format::Json {
+        return check_json(&relocked, printer);
+    }
     summary(&relocked, printer)?;
     if args.check {
-        return check(&relocked, printer);
+        return check(&relocked, printer).map(|()| exit::OK);
     }
     if let Some(which) = &args.verify {
         let done = verify_all(
@@ -67,10 +78,11 @@ pub(super) fn run(args: LockArgs, printer: &Printer) -> Result<()> {
         }
     }
     if relocked.save()? {
-        printer.out(format_args!("wrote {}", args.lock_path().display()))
+        printer.out(format_args!("wrote {}", args.lock_path().display()))?;
     } else {
-        printer.out(format_args!("{} is up to date", args.lock_path().display()))
+        printer.out(format_args!("{} is up to date", args.lock_path().display()))?;
     }
+    Ok(exit::OK)
 }
 
 /// Every change of the new lock, a line each: versions (requested packages first, then
@@ -150,6 +162,67 @@ fn check(relocked: &Relocked, printer: &Printer) -> Result<()> {
         "{} is up to date, every set verified",
         relocked.path.display()
     ))
+}
+
+/// `--check --format json`: what `--check` judges, as one JSON document on standard output (the
+/// shape the README documents); the exit status is `--check`'s.
+fn check_json(relocked: &Relocked, printer: &Printer) -> Result<i32> {
+    let current = relocked.is_current()?;
+    let changes: Vec<serde_json::Value> = relocked
+        .changes
+        .iter()
+        .map(|c| {
+            json!({
+                "blueprint": c.blueprint,
+                "package": c.package,
+                "old": c.old,
+                "new": c.new,
+                "transitive": c.transitive,
+            })
+        })
+        .collect();
+    let notes: Vec<serde_json::Value> = relocked
+        .notes
+        .iter()
+        .map(|n| match n {
+            Note::Content { blueprint } => json!({ "blueprint": blueprint, "kind": "content" }),
+            Note::Hashes {
+                blueprint,
+                packages,
+            } => json!({ "blueprint": blueprint, "kind": "hashes", "packages": packages }),
+            Note::EvidenceDropped { blueprint } => {
+                json!({ "blueprint": blueprint, "kind": "evidence_dropped" })
+            }
+            Note::Unverified { blueprint } => {
+                json!({ "blueprint": blueprint, "kind": "unverified" })
+            }
+        })
+        .collect();
+    let unverified: Vec<&str> = relocked
+        .notes
+        .iter()
+        .filter_map(|n| match n {
+            Note::Unverified { blueprint } => Some(blueprint.as_str()),
+            _ => None,
+        })
+        .collect();
+    let diff = if current {
+        None
+    } else {
+        Some(relocked.diff()?)
+    };
+    let ok = current && unverified.is_empty();
+    printer.out(pretty(&json!({
+        "version": JSON_VERSION,
+        "lock": relocked.path.display().to_string(),
+        "ok": ok,
+        "up_to_date": current,
+        "unverified": unverified,
+        "changes": changes,
+        "notes": notes,
+        "diff": diff,
+    })))?;
+    Ok(if ok { exit::OK } else { exit::BLUEPRINT })
 }
 
 /// Verifies `which` blueprint (all when `None`) and records the evidence; the names verified.
@@ -308,9 +381,12 @@ fn merge_evidence(relocked: &mut Relocked, path: &std::path::Path) -> Result<Vec
     Ok(merged)
 }
 
-/// Progress on standard error, one line per step.
+/// Progress on standard error. On a terminal a step is one line, its result written beside
+/// its name when it ends; elsewhere (a log, a pipe) the name and the result are lines of their
+/// own, each written whole.
 struct Steps<'a> {
     printer: &'a Printer,
+    terminal: bool,
 }
 
 impl Progress for Steps<'_> {
@@ -325,15 +401,21 @@ impl Progress for Steps<'_> {
     }
 
     fn step_started(&mut self, n: usize, total: usize, name: &str) {
-        let _ = self.printer.err(format_args!("  [{n}/{total}] {name}…"));
+        let _ = if self.terminal {
+            self.printer
+                .err_start(format_args!("  [{n}/{total}] {name}… "))
+        } else {
+            self.printer.err(format_args!("  [{n}/{total}] {name}…"))
+        };
     }
 
     fn step_finished(&mut self, elapsed: Option<Duration>) {
+        let indent = if self.terminal { "" } else { "        " };
         let _ = match elapsed {
             Some(d) => self
                 .printer
-                .err(format_args!("        ok ({:.1} s)", d.as_secs_f64())),
-            None => self.printer.err("        FAILED"),
+                .err(format_args!("{indent}ok ({:.1} s)", d.as_secs_f64())),
+            None => self.printer.err(format_args!("{indent}FAILED")),
         };
     }
 }

@@ -4,6 +4,7 @@
 
 mod args;
 mod check;
+mod docs;
 mod list;
 mod lock;
 mod matrix;
@@ -37,13 +38,17 @@ pub fn main() -> i32 {
     let result = match cli.command {
         Command::Check(args) => check::run(&args, &printer),
         Command::New(args) => new::run(args, &printer).map(|()| exit::OK),
-        Command::List => list::run(&printer).map(|()| exit::OK),
-        Command::Show { blueprint } => show::run(&blueprint, &printer).map(|()| exit::OK),
-        Command::Lock(args) => lock::run(args, &printer).map(|()| exit::OK),
+        Command::List { format } => list::run(format, &printer).map(|()| exit::OK),
+        Command::Show { blueprint, format } => {
+            show::run(&blueprint, format, &printer).map(|()| exit::OK)
+        }
+        Command::Lock(args) => lock::run(args, &printer),
         Command::Matrix(args::MatrixCommand::Refresh {
             packages,
             blueprints,
         }) => matrix::refresh(&packages, &blueprints, &printer).map(|()| exit::OK),
+        Command::Completions { shell } => docs::completions(shell, &printer).map(|()| exit::OK),
+        Command::Man { command } => docs::man(&command, &printer).map(|()| exit::OK),
     };
     match result {
         Ok(code) => code,

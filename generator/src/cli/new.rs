@@ -28,7 +28,7 @@ pub(super) fn run(args: NewArgs, printer: &Printer) -> Result<()> {
         provided.add_file(file)?;
     }
     let interactive = !args.defaults && std::io::stdin().is_terminal();
-    let mut terminal = Terminal;
+    let mut terminal = Terminal::new();
     let prompter: Option<&mut dyn Prompter> = if interactive {
         Some(&mut terminal)
     } else {

@@ -27,6 +27,23 @@ impl Printer {
             .map_err(|e| Error::io("write to", "standard output", e))
     }
 
+    /// Writes `bytes` as they are to standard output.
+    pub(super) fn out_raw(&self, bytes: &[u8]) -> Result<()> {
+        let mut out = self.stdout.lock();
+        out.write_all(bytes)
+            .and_then(|()| out.flush())
+            .map_err(|e| Error::io("write to", "standard output", e))
+    }
+
+    /// Writes `text` to standard error, with no newline: the start of a line a later
+    /// [`Printer::err`] ends.
+    pub(super) fn err_start(&self, text: impl Display) -> Result<()> {
+        let mut err = self.stderr.lock();
+        write!(err, "{text}")
+            .and_then(|()| err.flush())
+            .map_err(|e| Error::io("write to", "standard error", e))
+    }
+
     /// Writes `text` and a newline to standard error.
     pub(super) fn err(&self, text: impl Display) -> Result<()> {
         writeln!(self.stderr.lock(), "{text}")

@@ -1,6 +1,9 @@
 //! Interactive prompts (with `inquire`) for variables not given on the command line: the
 //! terminal's [`Prompter`].
 
+use std::io::IsTerminal as _;
+
+use inquire::ui::RenderConfig;
 use inquire::validator::Validation;
 use inquire::{Confirm, InquireError, Password, PasswordDisplayMode, Select, Text};
 
@@ -10,6 +13,26 @@ use crate::error::{About, Error, Problem, Result};
 
 /// Prompts on the terminal.
 pub(super) struct Terminal;
+
+impl Terminal {
+    /// Prompts drawn on standard error, in colour only when it is a terminal and `NO_COLOR` is
+    /// not set.
+    pub(super) fn new() -> Terminal {
+        if !colour(
+            std::env::var_os("NO_COLOR").as_deref(),
+            std::io::stderr().is_terminal(),
+        ) {
+            inquire::set_global_render_config(RenderConfig::empty());
+        }
+        Terminal
+    }
+}
+
+/// Whether to colour a stream that `terminal` says is a terminal, given `NO_COLOR`'s value
+/// (set and not empty: no colour, as <https://no-color.org> asks).
+fn colour(no_color: Option<&std::ffi::OsStr>, terminal: bool) -> bool {
+    terminal && no_color.is_none_or(std::ffi::OsStr::is_empty)
+}
 
 fn cancelled(var: &Variable, e: InquireError) -> Error {
     match e {
@@ -86,5 +109,20 @@ impl Prompter for Terminal {
                 })
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::colour;
+    use std::ffi::OsStr;
+
+    #[test]
+    fn prompts_are_coloured_only_on_a_terminal_without_no_color() {
+        assert!(colour(None, true));
+        assert!(colour(Some(OsStr::new("")), true));
+        assert!(!colour(Some(OsStr::new("1")), true));
+        assert!(!colour(None, false));
+        assert!(!colour(Some(OsStr::new("1")), false));
     }
 }

@@ -1,13 +1,21 @@
 //! `spacegen show`: a blueprint's variables, files and pins, with the lock's evidence.
 
+use serde_json::{json, Value as Json};
+
+use super::args::Format;
+use super::list::{pretty, JSON_VERSION};
 use super::printer::Printer;
-use crate::blueprint::{Blueprint, DefaultSpec, Variable};
+use crate::blueprint::{Blueprint, DefaultSpec, Value, Variable};
 use crate::error::Result;
 use crate::lock::{LoadedLock, LockedBlueprint};
 use crate::project::record;
 
-pub(super) fn run(spec: &str, p: &Printer) -> Result<()> {
+pub(super) fn run(spec: &str, format: Format, p: &Printer) -> Result<()> {
     let (bp, source) = super::load(spec)?;
+    if format == Format::Json {
+        let lock = super::lock_for(None, &source)?;
+        return p.out(pretty(&as_json(&bp, &lock)?));
+    }
     p.out(format_args!("{} {}", bp.name, bp.version))?;
     p.out(&bp.description)?;
     if !bp.layers.is_empty() {
@@ -118,4 +126,105 @@ fn pins(bp: &Blueprint, entry: &LockedBlueprint, p: &Printer) -> Result<()> {
         ))?;
     }
     Ok(())
+}
+
+/// The whole of `show` as one JSON document (the shape the README documents).
+fn as_json(bp: &Blueprint, lock: &LoadedLock) -> Result<Json> {
+    let variables: Vec<Json> = bp
+        .variables
+        .iter()
+        .map(|var| {
+            let default = match &var.default {
+                DefaultSpec::Template(t) => json!({ "template": t }),
+                DefaultSpec::Value(v) => json!({ "value": value(v) }),
+                DefaultSpec::None => Json::Null,
+            };
+            json!({
+                "name": var.name(),
+                "type": var.ty.to_string(),
+                "secret": var.secret,
+                "default": default,
+                "prompt": var.prompt,
+                "rules": var.validation.describe(),
+            })
+        })
+        .collect();
+    let mut files: Vec<Json> = bp
+        .templates
+        .keys()
+        .map(|output| {
+            let when: Vec<&str> = bp
+                .rules
+                .iter()
+                .filter(|r| r.matches(output))
+                .filter_map(|r| r.when.as_ref().map(|c| c.expr.as_str()))
+                .collect();
+            json!({ "path": output, "when": when })
+        })
+        .collect();
+    files.push(json!({ "path": record::path(), "when": [] }));
+    let packages = match lock.entry_for(bp) {
+        Ok(entry) => pins_json(bp, entry)?,
+        Err(e) => json!({ "error": e.to_string() }),
+    };
+    let mut packages = packages;
+    if let Some(map) = packages.as_object_mut() {
+        map.insert("lock".into(), json!(lock.origin));
+    }
+    Ok(json!({
+        "version": JSON_VERSION,
+        "blueprint": {
+            "name": bp.name,
+            "version": bp.version.to_string(),
+            "description": bp.description,
+            "extends": bp.layers,
+            "content_hash": bp.content_hash,
+        },
+        "variables": variables,
+        "files": files,
+        "packages": packages,
+    }))
+}
+
+fn value(v: &Value) -> Json {
+    match v {
+        Value::String(s) => json!(s),
+        Value::Bool(b) => json!(b),
+        Value::Integer(i) => json!(i),
+        Value::List(l) => json!(l),
+    }
+}
+
+fn pins_json(bp: &Blueprint, entry: &LockedBlueprint) -> Result<Json> {
+    let mut groups = Vec::new();
+    let dev = bp.dependencies.dev.iter().map(|g| (g, true));
+    for (group, is_dev) in bp.dependencies.groups.iter().map(|g| (g, false)).chain(dev) {
+        let mut packages = Vec::new();
+        for package in &group.packages {
+            let pin = entry.pin(package)?;
+            packages.push(json!({
+                "name": package.requirement.name_with_extras(),
+                "version": pin.version.to_string(),
+                "requested": package.requirement.requested().to_string(),
+            }));
+        }
+        groups.push(json!({
+            "comment": group.comment,
+            "when": group.when.as_ref().map(|c| c.expr.as_str()),
+            "dev": is_dev,
+            "packages": packages,
+        }));
+    }
+    let direct: Vec<&str> = bp.dependencies.all().map(|p| p.name()).collect();
+    let transitive = entry.transitive(false, &direct).len() + entry.transitive(true, &direct).len();
+    let files: usize = entry.artifacts.iter().map(|a| a.files.len()).sum();
+    Ok(json!({
+        "python": entry.python,
+        "requires_python": entry.requires_python,
+        "groups": groups,
+        "transitive": transitive,
+        "files_pinned": files,
+        "rules": entry.rules,
+        "verifications": entry.verifications,
+    }))
 }

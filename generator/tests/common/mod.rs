@@ -274,6 +274,7 @@ pub fn assert_run(name: &str, run: &Run) {
     settings.add_filter(r"\(\d+\.\d s\)", "([TIME])");
     settings.add_filter(r#"date = "\d{4}-\d\d-\d\d""#, r#"date = "[DATE]""#);
     settings.add_filter(r"Verified \d{4}-\d\d-\d\d", "Verified [DATE]");
+    settings.add_filter(r#""date": "\d{4}-\d\d-\d\d""#, r#""date": "[DATE]""#);
     settings.add_filter(r"pytest: \d+ passed(, \d+ skipped)?", "pytest: [COUNTS]");
     settings.bind(|| insta::assert_snapshot!(format!("cli@{name}"), run.transcript()));
 }
