@@ -31,6 +31,8 @@ fn help_documents_exit_codes_on_every_command() {
         vec!["list", "--help"],
         vec!["show", "--help"],
         vec!["lock", "--help"],
+        vec!["completions", "--help"],
+        vec!["man", "--help"],
     ] {
         let (run, _dir) = Test::new().args(args.clone()).run();
         assert!(
