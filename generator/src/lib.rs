@@ -31,6 +31,8 @@ mod project;
 mod requirement;
 #[cfg(test)]
 mod robustness;
+#[cfg(test)]
+mod schema;
 mod template;
 mod verify;
 

@@ -13,8 +13,12 @@ use crate::error::{Diagnostic, Error, FileKind, Result};
 /// The manifest's file name inside a blueprint folder.
 pub(crate) const MANIFEST: &str = "blueprint.toml";
 
+/// A spacegen blueprint's manifest (`blueprint.toml`): what the blueprint is, its variables,
+/// the files it renders and the packages it depends on.
 #[derive(Debug, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
+#[cfg_attr(test, schemars(title = "blueprint.toml"))]
 pub(crate) struct ManifestWire {
     pub blueprint: MetaWire,
     #[serde(default)]
@@ -29,36 +33,49 @@ pub(crate) struct ManifestWire {
 
 /// A message shown after generation, when its condition holds.
 #[derive(Debug, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub(crate) struct NoteWire {
+    #[cfg_attr(test, schemars(with = "Option<String>"))]
     pub when: Option<Spanned<String>>,
     pub text: String,
 }
 
 #[derive(Debug, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub(crate) struct MetaWire {
+    #[cfg_attr(test, schemars(with = "String"))]
     pub name: Spanned<String>,
+    #[cfg_attr(test, schemars(with = "String"))]
     pub version: Spanned<String>,
     pub description: String,
+    #[cfg_attr(test, schemars(with = "Option<String>"))]
     pub min_spacegen: Option<Spanned<String>>,
     /// The Pythons the project supports, a PEP 440 specifier with a lower bound (`>=3.11`);
     /// a blueprint without one takes its layer's.
+    #[cfg_attr(test, schemars(with = "Option<String>"))]
     pub requires_python: Option<Spanned<String>>,
+    #[cfg_attr(test, schemars(with = "Option<String>"))]
     pub extends: Option<Spanned<String>>,
+    #[cfg_attr(test, schemars(with = "Option<Kind>"))]
     pub kind: Option<Spanned<Kind>>,
 }
 
 #[derive(Debug, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub(crate) struct FileRuleWire {
+    #[cfg_attr(test, schemars(with = "String"))]
     pub path: Spanned<String>,
+    #[cfg_attr(test, schemars(with = "Option<String>"))]
     pub when: Option<Spanned<String>>,
     #[serde(default)]
     pub raw: bool,
 }
 
 #[derive(Debug, Default, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub(crate) struct DependenciesWire {
     #[serde(default)]
@@ -71,13 +88,16 @@ pub(crate) struct DependenciesWire {
 }
 
 #[derive(Debug, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub(crate) struct GroupWire {
     pub name: String,
     pub comment: String,
+    #[cfg_attr(test, schemars(with = "Vec<String>"))]
     pub packages: Vec<Spanned<String>>,
     /// A condition over the answers: the group is written only when it holds (it is locked
     /// either way).
+    #[cfg_attr(test, schemars(with = "Option<String>"))]
     pub when: Option<Spanned<String>>,
 }
 

@@ -33,6 +33,7 @@ const MAX_LAYERS: usize = 8;
 
 /// Whether a folder can be generated on its own or only serves as a shared layer.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Kind {
     #[default]

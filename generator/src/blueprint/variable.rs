@@ -8,6 +8,7 @@ use toml::Spanned;
 
 /// The type of a variable, as written in `blueprint.toml`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum VarType {
     String,
@@ -31,6 +32,7 @@ impl fmt::Display for VarType {
 
 /// Validation rules of a variable, all optional.
 #[derive(Debug, Clone, Default, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub struct Validation {
     pub regex: Option<String>,
@@ -69,18 +71,36 @@ impl Validation {
 
 /// A variable as written in `blueprint.toml`.
 #[derive(Debug, Clone, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub(crate) struct VariableWire {
+    #[cfg_attr(test, schemars(with = "String"))]
     pub name: Spanned<String>,
     #[serde(rename = "type")]
     pub ty: VarType,
     pub prompt: Option<String>,
     pub help: Option<String>,
+    /// A string (a liquid template when it holds `{{` or `{%`), a boolean, an integer or a
+    /// list of strings, matching `type`.
+    #[cfg_attr(test, schemars(schema_with = "default_schema"))]
     pub default: Option<toml::Value>,
     #[serde(default)]
     pub secret: bool,
     #[serde(default)]
     pub validate: Validation,
+}
+
+/// The values `default` may take, as JSON Schema.
+#[cfg(test)]
+fn default_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({
+        "anyOf": [
+            { "type": "string" },
+            { "type": "boolean" },
+            { "type": "integer" },
+            { "type": "array", "items": { "type": "string" } }
+        ]
+    })
 }
 
 /// A value given to a variable.

@@ -23,31 +23,47 @@ const EMBEDDED_INDEX: &str = include_str!("../../../blueprints/matrix.index.toml
 /// The name rules use for the interpreter.
 pub(crate) const PYTHON: &str = "python";
 
+/// The dependency matrix (`matrix.toml`): the candidate versions of every package a blueprint
+/// may use, and the incompatibility rules every blueprint is resolved under.
 #[derive(Debug, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
-struct MatrixWire {
+#[cfg_attr(test, schemars(title = "matrix.toml"))]
+pub(crate) struct MatrixWire {
     python: PythonWire,
+    /// Candidate versions per package name.
+    #[cfg_attr(test, schemars(with = "BTreeMap<String, Vec<String>>"))]
     packages: BTreeMap<Spanned<String>, Vec<Spanned<String>>>,
     #[serde(default)]
     rules: Vec<RuleWire>,
 }
 
 #[derive(Debug, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 struct PythonWire {
+    /// The CPython version locks are made for (`3.11`).
+    #[cfg_attr(test, schemars(with = "String"))]
     target: Spanned<String>,
 }
 
 #[derive(Debug, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 struct RuleWire {
+    #[cfg_attr(test, schemars(with = "String"))]
     id: Spanned<String>,
     #[serde(rename = "if")]
+    #[cfg_attr(test, schemars(with = "Option<String>"))]
     if_: Option<Spanned<String>>,
     if_uses: Option<String>,
+    #[cfg_attr(test, schemars(with = "Option<String>"))]
     then: Option<Spanned<String>>,
+    #[cfg_attr(test, schemars(with = "Option<String>"))]
     then_not: Option<Spanned<String>>,
+    #[cfg_attr(test, schemars(with = "String"))]
     reason: Spanned<String>,
+    #[cfg_attr(test, schemars(with = "String"))]
     evidence: Spanned<String>,
 }
 

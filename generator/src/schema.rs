@@ -1,0 +1,162 @@
+//! JSON Schemas of `blueprint.toml` and `matrix.toml`, generated from their wire types (which
+//! derive `JsonSchema` in test builds only). The repository ships them in `schemas/` for editors
+//! (Taplo and Even Better TOML read them through `.taplo.toml`); the tests here keep the shipped
+//! files equal to what the types generate, and check that the shipped blueprints and matrix
+//! validate against them.
+
+use schemars::generate::SchemaSettings;
+use schemars::JsonSchema;
+use serde_json::{json, Value};
+
+use crate::blueprint::manifest::ManifestWire;
+use crate::lock::matrix::MatrixWire;
+
+/// Draft 7, which every TOML editor's schema support reads. TOML has no null, so an optional
+/// key is only absent, never `null`.
+fn generate<T: JsonSchema>() -> String {
+    let schema = SchemaSettings::draft07()
+        .into_generator()
+        .into_root_schema_for::<T>();
+    let mut schema = schema.to_value();
+    drop_null(&mut schema);
+    let mut text = serde_json::to_string_pretty(&schema).unwrap_or_default();
+    text.push('\n');
+    text
+}
+
+/// Removes the `null` schemars admits for an `Option`: `"type": ["string", "null"]` becomes
+/// `"type": "string"`, and `"anyOf": [{"$ref": …}, {"type": "null"}]` the `$ref` alone.
+fn drop_null(schema: &mut Value) {
+    let null = json!({ "type": "null" });
+    if let Value::Object(map) = schema {
+        if let Some(Value::Array(types)) = map.get_mut("type") {
+            types.retain(|t| t != "null");
+            if let [only] = types.as_slice() {
+                let only = only.clone();
+                map.insert("type".into(), only);
+            }
+        }
+        if let Some(Value::Array(any_of)) = map.get_mut("anyOf") {
+            any_of.retain(|s| *s != null);
+            if let [Value::Object(only)] = any_of.as_slice() {
+                let only = only.clone();
+                map.remove("anyOf");
+                map.extend(only);
+            }
+        }
+    }
+    match schema {
+        Value::Object(map) => map.values_mut().for_each(drop_null),
+        Value::Array(items) => items.iter_mut().for_each(drop_null),
+        _ => {}
+    }
+}
+
+/// The schema of `blueprint.toml`.
+pub(crate) fn blueprint() -> String {
+    generate::<ManifestWire>()
+}
+
+/// The schema of `matrix.toml`.
+pub(crate) fn matrix() -> String {
+    generate::<MatrixWire>()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::{Path, PathBuf};
+
+    fn repo() -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+    }
+
+    /// The shipped schema at `schemas/<name>` equals `generated`; with `SPACEGEN_WRITE_SCHEMAS=1`
+    /// it is written instead.
+    fn assert_shipped(name: &str, generated: &str) {
+        let path = repo().join("schemas").join(name);
+        if std::env::var_os("SPACEGEN_WRITE_SCHEMAS").is_some() {
+            std::fs::write(&path, generated).unwrap();
+            return;
+        }
+        let shipped = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(
+            shipped == generated,
+            "schemas/{name} differs from what the wire types generate; \
+             run `SPACEGEN_WRITE_SCHEMAS=1 cargo test -p spacegen --lib schema` and commit it\n{}",
+            similar::TextDiff::from_lines(shipped.as_str(), generated)
+                .unified_diff()
+                .header("shipped", "generated")
+        );
+    }
+
+    fn validator(generated: &str) -> jsonschema::Validator {
+        let schema: serde_json::Value = serde_json::from_str(generated).unwrap();
+        jsonschema::validator_for(&schema).unwrap()
+    }
+
+    /// The errors of `file` (TOML) against `validator`, one per line.
+    fn errors(validator: &jsonschema::Validator, file: &Path) -> Vec<String> {
+        let text = std::fs::read_to_string(file).unwrap();
+        let value: serde_json::Value = toml::from_str(&text).unwrap();
+        validator
+            .iter_errors(&value)
+            .map(|e| format!("{}: {} at {}", file.display(), e, e.instance_path()))
+            .collect()
+    }
+
+    #[test]
+    fn shipped_blueprint_schema_is_generated() {
+        assert_shipped("blueprint.schema.json", &super::blueprint());
+    }
+
+    #[test]
+    fn shipped_matrix_schema_is_generated() {
+        assert_shipped("matrix.schema.json", &super::matrix());
+    }
+
+    #[test]
+    fn every_shipped_blueprint_validates() {
+        let validator = validator(&super::blueprint());
+        let mut manifests: Vec<PathBuf> = std::fs::read_dir(repo().join("blueprints"))
+            .unwrap()
+            .map(|e| e.unwrap().path().join("blueprint.toml"))
+            .filter(|p| p.is_file())
+            .collect();
+        manifests.sort();
+        assert!(manifests.len() >= 5, "{manifests:?}");
+        let errors: Vec<String> = manifests
+            .iter()
+            .flat_map(|m| errors(&validator, m))
+            .collect();
+        assert!(errors.is_empty(), "{}", errors.join("\n"));
+    }
+
+    #[test]
+    fn shipped_matrix_validates() {
+        let validator = validator(&super::matrix());
+        let errors = errors(&validator, &repo().join("blueprints/matrix.toml"));
+        assert!(errors.is_empty(), "{}", errors.join("\n"));
+    }
+
+    #[test]
+    fn the_schema_rejects_what_the_parser_rejects() {
+        let validator = validator(&super::blueprint());
+        let bad: serde_json::Value = toml::from_str(
+            "[blueprint]\nname = \"x\"\nversion = \"1\"\ndescription = \"d\"\ncolour = \"red\"\n\n\
+             [[variables]]\nname = \"v\"\ntype = \"float\"\n",
+        )
+        .unwrap();
+        let found: Vec<String> = validator
+            .iter_errors(&bad)
+            .map(|e| e.instance_path().to_string())
+            .collect();
+        assert!(found.iter().any(|p| p == "/blueprint"), "{found:?}");
+        assert!(found.iter().any(|p| p == "/variables/0/type"), "{found:?}");
+        assert!(validator.is_valid(
+            &toml::from_str::<serde_json::Value>(
+                "[blueprint]\nname = \"x\"\nversion = \"1\"\ndescription = \"d\"\n"
+            )
+            .unwrap()
+        ));
+    }
+}
