@@ -7,6 +7,8 @@ use std::time::Duration;
 pub(crate) trait Progress {
     /// uv is asked for a blueprint's transitive set.
     fn resolving(&mut self, _blueprint: &str) {}
+    /// uv answered after `elapsed`, or failed (`None`).
+    fn resolved(&mut self, _elapsed: Option<Duration>) {}
     /// Verification of a blueprint starts.
     fn verifying(&mut self, _blueprint: &str) {}
     /// Step `n` of `total` starts.

@@ -261,8 +261,8 @@ fn verify_proves_the_locked_set_and_records_the_evidence() {
     );
 }
 
-#[test]
-fn a_failing_set_is_reported_and_never_recorded() {
+/// A workspace with blueprint `broken`, whose own tests fail; not locked yet.
+fn with_broken_blueprint() -> Test {
     let t = workspace();
     let bp = t.path().join("blueprints/broken");
     fs::create_dir_all(bp.join("template/tests")).unwrap();
@@ -285,6 +285,12 @@ fn a_failing_set_is_reported_and_never_recorded() {
         "def test_fails():\n    assert 1 == 2, 'deliberately broken'\n",
     )
     .unwrap();
+    t
+}
+
+#[test]
+fn a_failing_set_is_reported_and_never_recorded() {
+    let t = with_broken_blueprint();
     let (_run, _d) = Test::new().cwd(t.path()).args(["lock"]).run();
     let before = lock_text(&t);
     assert!(before.contains("[blueprints.broken]"));
@@ -300,6 +306,115 @@ fn a_failing_set_is_reported_and_never_recorded() {
         before,
         "a failed verification changed the lock"
     );
+}
+
+/// Every byte that moves a terminal's cursor or redraws a line: escape sequences and carriage
+/// returns not followed by a newline.
+fn redraws(transcript: &str) -> Vec<String> {
+    let bytes = transcript.as_bytes();
+    let mut found = Vec::new();
+    for (i, b) in bytes.iter().enumerate() {
+        if *b == 0x1b || (*b == b'\r' && bytes.get(i + 1) != Some(&b'\n')) {
+            let end = (i + 12).min(bytes.len());
+            found.push(String::from_utf8_lossy(&bytes[i..end]).into_owned());
+        }
+    }
+    found
+}
+
+/// What the terminal shows in the end: each line as its last redraw left it.
+fn screen(transcript: &str) -> Vec<String> {
+    let plain = regex::Regex::new("\x1b\\[[0-9;?]*[A-Za-z]")
+        .unwrap()
+        .replace_all(transcript, "");
+    plain
+        .split('\n')
+        .map(|line| {
+            let line = line.trim_end_matches('\r');
+            line.rsplit('\r').next().unwrap_or("").to_owned()
+        })
+        .collect()
+}
+
+/// On a terminal, the long steps of `lock` and `lock --verify` turn a spinner with the elapsed
+/// time and end as one line each with the result; with `TERM=dumb`, or off a terminal, nothing
+/// is redrawn.
+#[cfg(unix)]
+#[test]
+fn progress_spins_on_a_terminal_only() {
+    let t = with_broken_blueprint();
+    let (run, _d) = Test::new()
+        .cwd(t.path())
+        .args(["lock"])
+        .run_in_terminal(&[("TERM", "xterm-256color")]);
+    let shown = screen(&run.stderr);
+    assert!(
+        shown.iter().any(|l| l.starts_with(
+            "broken: resolving the transitive set for every platform and supported Python with uv… ok ("
+        )),
+        "{shown:#?}\n{:?}",
+        run.stderr
+    );
+    let (run, _d) = Test::new()
+        .cwd(t.path())
+        .args(["lock", "--verify", "broken"])
+        .status(1)
+        .run_in_terminal(&[("TERM", "xterm-256color")]);
+    assert!(!redraws(&run.stderr).is_empty(), "{:?}", run.stderr);
+    // The spinner turned (a braille frame) beside the step and its elapsed time.
+    let frame = regex::Regex::new(
+        "[\u{2801}\u{2802}\u{2804}\u{2840}\u{2880}\u{2820}\u{2810}\u{2808}] \
+         \\[3/7\\] pip install --require-hashes -r requirements.txt… [0-9]+s",
+    )
+    .unwrap();
+    assert!(frame.is_match(&run.stderr), "{:?}", run.stderr);
+    let shown = screen(&run.stderr);
+    for (n, step) in [
+        (1, "generate the project with default answers"),
+        (2, "create a virtual environment"),
+        (3, "pip install --require-hashes -r requirements.txt"),
+        (5, "pip install --require-hashes -r requirements-dev.txt"),
+    ] {
+        let line = format!("  [{n}/7] {step}… ok (");
+        assert!(
+            shown.iter().any(|l| l.starts_with(&line)),
+            "no line {line:?} in {shown:#?}"
+        );
+    }
+    assert!(
+        shown
+            .iter()
+            .any(|l| l == "  [6/7] the generated project's own tests (pytest)… FAILED"),
+        "{shown:#?}"
+    );
+    assert!(run.stderr.contains("verification failed at: pytest"));
+    // A terminal that cannot redraw, and a pipe, get whole lines only.
+    let (run, _d) = Test::new()
+        .cwd(t.path())
+        .args(["lock", "--verify", "broken"])
+        .status(1)
+        .run_in_terminal(&[("TERM", "dumb")]);
+    assert_eq!(
+        redraws(&run.stderr),
+        Vec::<String>::new(),
+        "{:?}",
+        run.stderr
+    );
+    assert!(run
+        .stderr
+        .contains("  [6/7] the generated project's own tests (pytest)…\r\n        FAILED"));
+    let (run, _d) = Test::new()
+        .cwd(t.path())
+        .args(["lock", "--verify", "broken"])
+        .status(1)
+        .run();
+    assert_eq!(
+        redraws(&run.stderr),
+        Vec::<String>::new(),
+        "{:?}",
+        run.stderr
+    );
+    run.stderr_has("  [6/7] the generated project's own tests (pytest)…\n        FAILED");
 }
 
 /// What a Space's Docker build installs is `requirements.txt` alone: a set whose app imports a

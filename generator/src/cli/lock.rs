@@ -1,14 +1,13 @@
 //! `spacegen lock`: lock anew, then check (`--check`), verify (`--verify`) or write.
 
-use std::io::IsTerminal as _;
 use std::str::FromStr;
-use std::time::Duration;
 
 use serde_json::json;
 
 use super::args::{Format, LockArgs};
 use super::list::{pretty, JSON_VERSION};
 use super::printer::Printer;
+use super::progress::Steps;
 use crate::error::{exit, Error, Result};
 use crate::lock::relock::{self, Note, Relocked, Update};
 use crate::progress::Progress;
@@ -24,10 +23,7 @@ pub(super) fn run(args: LockArgs, printer: &Printer) -> Result<i32> {
         Some(list) if list.is_empty() => Update::All,
         Some(list) => Update::Only(list.clone()),
     };
-    let mut progress = Steps {
-        printer,
-        terminal: std::io::stderr().is_terminal(),
-    };
+    let mut progress = Steps::new(printer);
     let mut relocked = relock::relock(
         &args.blueprints,
         &args.lock_path(),
@@ -379,43 +375,4 @@ fn merge_evidence(relocked: &mut Relocked, path: &std::path::Path) -> Result<Vec
         merged.push(what);
     }
     Ok(merged)
-}
-
-/// Progress on standard error. On a terminal a step is one line, its result written beside
-/// its name when it ends; elsewhere (a log, a pipe) the name and the result are lines of their
-/// own, each written whole.
-struct Steps<'a> {
-    printer: &'a Printer,
-    terminal: bool,
-}
-
-impl Progress for Steps<'_> {
-    fn resolving(&mut self, blueprint: &str) {
-        let _ = self.printer.err(format_args!(
-            "{blueprint}: resolving the transitive set for every platform and supported Python with uv…"
-        ));
-    }
-
-    fn verifying(&mut self, blueprint: &str) {
-        let _ = self.printer.err(format_args!("verifying {blueprint} …"));
-    }
-
-    fn step_started(&mut self, n: usize, total: usize, name: &str) {
-        let _ = if self.terminal {
-            self.printer
-                .err_start(format_args!("  [{n}/{total}] {name}… "))
-        } else {
-            self.printer.err(format_args!("  [{n}/{total}] {name}…"))
-        };
-    }
-
-    fn step_finished(&mut self, elapsed: Option<Duration>) {
-        let indent = if self.terminal { "" } else { "        " };
-        let _ = match elapsed {
-            Some(d) => self
-                .printer
-                .err(format_args!("{indent}ok ({:.1} s)", d.as_secs_f64())),
-            None => self.printer.err(format_args!("{indent}FAILED")),
-        };
-    }
 }

@@ -10,6 +10,7 @@ mod lock;
 mod matrix;
 mod new;
 mod printer;
+mod progress;
 mod prompt;
 mod report;
 mod show;

@@ -35,15 +35,6 @@ impl Printer {
             .map_err(|e| Error::io("write to", "standard output", e))
     }
 
-    /// Writes `text` to standard error, with no newline: the start of a line a later
-    /// [`Printer::err`] ends.
-    pub(super) fn err_start(&self, text: impl Display) -> Result<()> {
-        let mut err = self.stderr.lock();
-        write!(err, "{text}")
-            .and_then(|()| err.flush())
-            .map_err(|e| Error::io("write to", "standard error", e))
-    }
-
     /// Writes `text` and a newline to standard error.
     pub(super) fn err(&self, text: impl Display) -> Result<()> {
         writeln!(self.stderr.lock(), "{text}")

@@ -386,6 +386,7 @@ fn lock_blueprint(
         None if offline || packages.is_empty() => Vec::new(),
         None => {
             progress.resolving(&bp.name);
+            let started = std::time::Instant::now();
             // Transitive packages keep their locked versions unless they are being updated
             // (or the new direct pins leave them no choice).
             let keep: Vec<String> = old
@@ -409,13 +410,15 @@ fn lock_blueprint(
             );
             let rules = whole::constraints(matrix, &direct, &bp.dependencies.uses);
             let with_keep: Vec<String> = rules.iter().cloned().chain(keep).collect();
-            match transitive_set(bp, &packages, &requires_python, &with_keep) {
-                Ok(set) => set,
+            let set = match transitive_set(bp, &packages, &requires_python, &with_keep) {
+                Ok(set) => Ok(set),
                 Err(_) if with_keep.len() > rules.len() => {
-                    transitive_set(bp, &packages, &requires_python, &rules)?
+                    transitive_set(bp, &packages, &requires_python, &rules)
                 }
-                Err(e) => return Err(e),
-            }
+                Err(e) => Err(e),
+            };
+            progress.resolved(set.as_ref().ok().map(|_| started.elapsed()));
+            set?
         }
     };
     let mut rules = resolution.rules;
@@ -532,6 +535,9 @@ mod tests {
     impl Progress for Seen {
         fn resolving(&mut self, blueprint: &str) {
             self.0.push(format!("resolving {blueprint}"));
+        }
+        fn resolved(&mut self, elapsed: Option<std::time::Duration>) {
+            self.0.push(format!("resolved: {}", elapsed.is_some()));
         }
     }
 

@@ -231,6 +231,89 @@ impl Test {
     }
 }
 
+impl Test {
+    /// Runs spacegen with standard input and standard error on a pseudo-terminal of 100 columns
+    /// (standard output piped), with `env` set, and checks the exit status. The run's `stderr`
+    /// is what the terminal received, escape sequences and carriage returns included.
+    #[cfg(unix)]
+    pub fn run_in_terminal(self, env: &[(&str, &str)]) -> (Run, tempfile::TempDir) {
+        use rustix::pty::{grantpt, openpt, ptsname, unlockpt, OpenptFlags};
+        use std::io::Read as _;
+
+        let master = openpt(OpenptFlags::RDWR | OpenptFlags::NOCTTY).expect("openpt");
+        grantpt(&master).expect("grantpt");
+        unlockpt(&master).expect("unlockpt");
+        let size = rustix::termios::Winsize {
+            ws_row: 40,
+            ws_col: 100,
+            ws_xpixel: 0,
+            ws_ypixel: 0,
+        };
+        rustix::termios::tcsetwinsize(&master, size).expect("window size");
+        let name = ptsname(&master, Vec::new()).expect("ptsname");
+        let name = <std::ffi::OsStr as std::os::unix::ffi::OsStrExt>::from_bytes(name.as_bytes());
+        let open_slave = || {
+            std::fs::OpenOptions::new()
+                .read(true)
+                .write(true)
+                .open(name)
+                .expect("the terminal's other end")
+        };
+        let cwd = self
+            .cwd
+            .clone()
+            .unwrap_or_else(|| self.dir.path().to_path_buf());
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_spacegen"));
+        cmd.args(&self.args)
+            .current_dir(&cwd)
+            .stdin(open_slave())
+            .stdout(Stdio::piped())
+            .stderr(open_slave());
+        if self.args.first().is_some_and(|a| a == "lock") {
+            if let Some(uv) = uv() {
+                cmd.env("SPACEGEN_UV", uv);
+            }
+        }
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        let mut child = cmd.spawn().expect("spacegen runs");
+        // The terminal's other end stays open in `cmd` until it is dropped: then reading the
+        // master ends (EIO) once the child has exited.
+        drop(cmd);
+        let mut master = std::fs::File::from(master);
+        let terminal = std::thread::spawn(move || {
+            let mut bytes = Vec::new();
+            let mut buf = [0u8; 4096];
+            loop {
+                match master.read(&mut buf) {
+                    Ok(0) | Err(_) => break,
+                    Ok(n) => bytes.extend_from_slice(&buf[..n]),
+                }
+            }
+            String::from_utf8_lossy(&bytes).into_owned()
+        });
+        let mut stdout = String::new();
+        if let Some(mut out) = child.stdout.take() {
+            out.read_to_string(&mut stdout).expect("stdout");
+        }
+        let status = child.wait().expect("wait").code().unwrap_or(-1);
+        let run = Run {
+            stdout,
+            stderr: terminal.join().expect("terminal"),
+            status,
+            dir: self.dir.path().to_path_buf(),
+            cwd,
+        };
+        assert_eq!(
+            run.status, self.expected_status,
+            "spacegen {:?} on a terminal\n--- stdout\n{}\n--- terminal\n{:?}",
+            self.args, run.stdout, run.stderr
+        );
+        (run, self.dir)
+    }
+}
+
 /// Every file below `root`, by relative path, with its bytes.
 pub fn read_tree(root: &Path) -> BTreeMap<String, Vec<u8>> {
     let mut files = BTreeMap::new();
