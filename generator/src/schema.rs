@@ -1,14 +1,16 @@
-//! JSON Schemas of `blueprint.toml` and `matrix.toml`, generated from their wire types (which
-//! derive `JsonSchema` in test builds only). The repository ships them in `schemas/` for editors
-//! (Taplo and Even Better TOML read them through `.taplo.toml`); the tests here keep the shipped
-//! files equal to what the types generate, and check that the shipped blueprints and matrix
-//! validate against them.
+//! JSON Schemas of `blueprint.toml`, `matrix.toml` and `matrix.index.toml`, generated from their
+//! wire types (which derive `JsonSchema` in test builds only). The repository ships them in
+//! `schemas/` for editors (Taplo and Even Better TOML read them through the `#:schema` line of
+//! each hand-written file, and `.taplo.toml` for the machine-written index); the tests here keep
+//! the shipped files equal to what the types generate, and check that the shipped files validate
+//! against them and name their schema.
 
 use schemars::generate::SchemaSettings;
 use schemars::JsonSchema;
 use serde_json::{json, Value};
 
 use crate::blueprint::manifest::ManifestWire;
+use crate::lock::index::Index;
 use crate::lock::matrix::MatrixWire;
 
 /// Draft 7, which every TOML editor's schema support reads. TOML has no null, so an optional
@@ -60,6 +62,11 @@ pub(crate) fn blueprint() -> String {
 /// The schema of `matrix.toml`.
 pub(crate) fn matrix() -> String {
     generate::<MatrixWire>()
+}
+
+/// The schema of `matrix.index.toml`.
+pub(crate) fn matrix_index() -> String {
+    generate::<Index>()
 }
 
 #[cfg(test)]
@@ -115,6 +122,11 @@ mod tests {
     }
 
     #[test]
+    fn shipped_matrix_index_schema_is_generated() {
+        assert_shipped("matrix-index.schema.json", &super::matrix_index());
+    }
+
+    #[test]
     fn every_shipped_blueprint_validates() {
         let validator = validator(&super::blueprint());
         let mut manifests: Vec<PathBuf> = std::fs::read_dir(repo().join("blueprints"))
@@ -136,6 +148,63 @@ mod tests {
         let validator = validator(&super::matrix());
         let errors = errors(&validator, &repo().join("blueprints/matrix.toml"));
         assert!(errors.is_empty(), "{}", errors.join("\n"));
+    }
+
+    #[test]
+    fn shipped_matrix_index_validates() {
+        let validator = validator(&super::matrix_index());
+        let errors = errors(&validator, &repo().join("blueprints/matrix.index.toml"));
+        assert!(errors.is_empty(), "{}", errors.join("\n"));
+        let bad: serde_json::Value =
+            toml::from_str("[declared.fastapi.\"1.0\"]\nrequires-python = 3\nextra = []\n")
+                .unwrap();
+        let found: Vec<String> = validator
+            .iter_errors(&bad)
+            .map(|e| e.instance_path().to_string())
+            .collect();
+        assert!(
+            found
+                .iter()
+                .any(|p| p == "/declared/fastapi/1.0/requires-python"),
+            "{found:?}"
+        );
+        assert!(
+            found.iter().any(|p| p == "/declared/fastapi/1.0"),
+            "{found:?}"
+        );
+    }
+
+    /// Each hand-written file names its schema on its first line, by a path relative to the file
+    /// that leads to the shipped schema (what Taplo and Even Better TOML follow).
+    #[test]
+    fn every_hand_written_file_names_its_schema() {
+        let mut files: Vec<(PathBuf, &str)> = std::fs::read_dir(repo().join("blueprints"))
+            .unwrap()
+            .map(|e| e.unwrap().path().join("blueprint.toml"))
+            .filter(|p| p.is_file())
+            .map(|p| (p, "blueprint.schema.json"))
+            .collect();
+        files.push((repo().join("blueprints/matrix.toml"), "matrix.schema.json"));
+        assert!(files.len() >= 6, "{files:?}");
+        let mut wrong = Vec::new();
+        for (file, schema) in &files {
+            let text = std::fs::read_to_string(file).unwrap();
+            let first = text.lines().next().unwrap_or("");
+            let named = first.strip_prefix("#:schema ").map(str::trim);
+            let resolves = named.is_some_and(|rel| {
+                let target = file.parent().unwrap().join(rel);
+                rel.ends_with(&format!("/schemas/{schema}"))
+                    && target.canonicalize().ok()
+                        == repo().join("schemas").join(schema).canonicalize().ok()
+            });
+            if !resolves {
+                wrong.push(format!(
+                    "{}: first line {first:?}, expected `#:schema <relative path to schemas/{schema}>`",
+                    file.display()
+                ));
+            }
+        }
+        assert!(wrong.is_empty(), "{}", wrong.join("\n"));
     }
 
     #[test]

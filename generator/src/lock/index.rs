@@ -28,6 +28,7 @@ const HEADER: &str = "\
 
 /// A candidate's declarations.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields, rename_all = "kebab-case")]
 pub(crate) struct Declared {
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -37,8 +38,10 @@ pub(crate) struct Declared {
     pub requires: Vec<String>,
 }
 
-/// The file's contents.
+/// `matrix.index.toml`: what the package index declares about the candidates of
+/// `matrix.toml`. Written by `spacegen matrix refresh`; not edited by hand.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(test, derive(schemars::JsonSchema))]
 #[serde(deny_unknown_fields)]
 pub(crate) struct Index {
     /// Versions the index has beyond those matrix.toml lists, per package.
