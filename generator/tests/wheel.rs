@@ -1,11 +1,15 @@
 //! The Python wheel (`pyproject.toml`, maturin with `bindings = "bin"`): built here, installed
 //! into a fresh virtual environment without an index, and run from there, as `pipx`, `uv tool`
 //! and `uvx` run it. The wheel carries the binary alone, so the blueprints and their lock must
-//! come embedded in it.
+//! come embedded in it. The sdist, which pip builds from where no wheel fits, must build a wheel
+//! that works just as well, from itself alone.
 //!
-//! Needs maturin (`$SPACEGEN_MATURIN`, else `maturin` on the PATH) and `python3` with `venv`.
-//! Without them the test says it was skipped; with `SPACEGEN_REQUIRE_WHEEL` set (`.ci/run` sets
-//! it after installing maturin) it fails instead.
+//! Needs maturin (`$SPACEGEN_MATURIN`, else `maturin` on the PATH; for the sdist, installed with
+//! pip into a venv, whose Python runs its build backend) and `python3` with `venv`. Without them
+//! the tests say they were skipped; with `SPACEGEN_REQUIRE_WHEEL` set (`.ci/run` sets it after
+//! installing maturin) they fail instead.
+
+mod common;
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -45,35 +49,31 @@ fn scripts(venv: &Path) -> PathBuf {
     }
 }
 
-#[test]
-fn the_wheel_installs_and_generates_offline() {
+/// Whether the wheel tests can run here; when they cannot, says why (and fails when
+/// `SPACEGEN_REQUIRE_WHEEL` is set).
+fn can_build(what: &str) -> bool {
     let required = std::env::var_os("SPACEGEN_REQUIRE_WHEEL").is_some();
     let has_maturin = works(Command::new(maturin()).arg("--version"));
     let has_venv = works(Command::new("python3").args(["-c", "import venv, ensurepip"]));
-    if !(has_maturin && has_venv) {
-        let missing = if has_maturin {
-            "python3 with venv"
-        } else {
-            "maturin (pip install maturin, or set SPACEGEN_MATURIN)"
-        };
-        assert!(
-            !required,
-            "SPACEGEN_REQUIRE_WHEEL is set, but {missing} is missing"
-        );
-        eprintln!(
-            "skipped: {missing} is missing, so the wheel was not built (.ci/run installs it)"
-        );
-        return;
+    if has_maturin && has_venv {
+        return true;
     }
+    let missing = if has_maturin {
+        "python3 with venv"
+    } else {
+        "maturin (pip install maturin, or set SPACEGEN_MATURIN)"
+    };
+    assert!(
+        !required,
+        "SPACEGEN_REQUIRE_WHEEL is set, but {missing} is missing"
+    );
+    eprintln!("skipped: {missing} is missing, so {what} was not built (.ci/run installs it)");
+    false
+}
 
-    let tmp = tempfile::tempdir().unwrap();
-    let dist = tmp.path().join("dist");
-    // The dev profile shares the test build's artifacts in the workspace's target folder.
-    run(Command::new(maturin())
-        .current_dir(repo())
-        .args(["build", "--profile", "dev", "--locked", "--quiet", "--out"])
-        .arg(&dist));
-    let wheels: Vec<PathBuf> = std::fs::read_dir(&dist)
+/// The one file `dist` holds, checked to be a wheel of this version.
+fn the_wheel_in(dist: &Path) -> PathBuf {
+    let wheels: Vec<PathBuf> = std::fs::read_dir(dist)
         .unwrap()
         .map(|e| e.unwrap().path())
         .collect();
@@ -88,8 +88,168 @@ fn the_wheel_installs_and_generates_offline() {
         name.starts_with(&prefix) && name.ends_with(".whl"),
         "{name}"
     );
+    wheels[0].clone()
+}
 
-    let venv = tmp.path().join("venv");
+#[test]
+fn the_wheel_installs_and_generates_offline() {
+    if !can_build("the wheel") {
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let dist = tmp.path().join("dist");
+    // The dev profile shares the test build's artifacts in the workspace's target folder.
+    run(Command::new(maturin())
+        .current_dir(repo())
+        .args(["build", "--profile", "dev", "--locked", "--quiet", "--out"])
+        .arg(&dist));
+    let wheel = the_wheel_in(&dist);
+    install_and_run(&wheel, tmp.path());
+    release_smoke_test(&wheel);
+}
+
+/// The release workflow's own test of each wheel it builds, run here on this one: its script
+/// in a folder holding `dist/` with the wheel, with `python` on the PATH as on the runners.
+#[cfg(unix)]
+fn release_smoke_test(wheel: &Path) {
+    use std::os::unix::fs::PermissionsExt as _;
+
+    let script = common::workflow_step("release.yml", "wheels", "the wheel runs offline");
+    let runner = tempfile::tempdir().unwrap();
+    std::fs::create_dir(runner.path().join("dist")).unwrap();
+    std::fs::copy(
+        wheel,
+        runner.path().join("dist").join(wheel.file_name().unwrap()),
+    )
+    .unwrap();
+    let bin = runner.path().join("bin");
+    std::fs::create_dir(&bin).unwrap();
+    std::fs::write(bin.join("python"), "#!/bin/sh\nexec python3 \"$@\"\n").unwrap();
+    std::fs::set_permissions(bin.join("python"), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let path = std::env::join_paths(std::iter::once(bin).chain(std::env::split_paths(
+        &std::env::var_os("PATH").unwrap_or_default(),
+    )))
+    .unwrap();
+    run(Command::new("bash")
+        .args(["-euo", "pipefail", "-c", &script])
+        .current_dir(runner.path())
+        .env("PATH", path));
+    assert!(runner.path().join("my-space/Dockerfile").is_file());
+}
+
+#[cfg(not(unix))]
+fn release_smoke_test(_wheel: &Path) {}
+
+/// Where no wheel fits (another platform, another libc), pip builds one from the sdist with the
+/// maturin build backend. The sdist must carry everything the binary embeds (the blueprints,
+/// the lock) and the licence, and build offline from itself alone.
+#[test]
+fn the_sdist_builds_a_wheel_that_works() {
+    if !can_build("the sdist") {
+        return;
+    }
+    // pip runs the build backend (the maturin Python package) in the interpreter beside the
+    // maturin it was installed with, and that backend runs `maturin` from the PATH.
+    let tools = maturin()
+        .canonicalize()
+        .ok()
+        .and_then(|m| m.parent().map(Path::to_path_buf));
+    let python = tools.as_ref().map(|t| t.join("python"));
+    let backend = python
+        .as_ref()
+        .is_some_and(|p| works(Command::new(p).args(["-c", "import maturin"])));
+    let (Some(tools), Some(python), true) = (tools, python, backend) else {
+        assert!(
+            std::env::var_os("SPACEGEN_REQUIRE_WHEEL").is_none(),
+            "SPACEGEN_REQUIRE_WHEEL is set, but {} was not installed with pip into a venv",
+            maturin().display()
+        );
+        eprintln!(
+            "skipped: maturin's build backend is not importable beside {}",
+            maturin().display()
+        );
+        return;
+    };
+    let tmp = tempfile::tempdir().unwrap();
+    let sdists = tmp.path().join("sdist");
+    run(Command::new(maturin())
+        .current_dir(repo())
+        .args(["sdist", "--out"])
+        .arg(&sdists));
+    let sdist = std::fs::read_dir(&sdists)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .find(|p| p.to_string_lossy().ends_with(".tar.gz"))
+        .expect("maturin sdist wrote a .tar.gz");
+    let listing = run(Command::new("tar").arg("tzf").arg(&sdist));
+    let listing = String::from_utf8_lossy(&listing.stdout);
+    let root = format!("spacegen-{}/", env!("CARGO_PKG_VERSION"));
+    for file in [
+        "LICENSE",
+        "README.md",
+        "pyproject.toml",
+        "Cargo.lock",
+        "spaces.lock",
+        "blueprints/matrix.toml",
+        "blueprints/base/blueprint.toml",
+        "blueprints/sqlite-demo/blueprint.toml",
+        "generator/Cargo.toml",
+        "generator/src/main.rs",
+    ] {
+        assert!(
+            listing.lines().any(|l| l == format!("{root}{file}")),
+            "the sdist lacks {file}:\n{listing}"
+        );
+    }
+    let path = std::env::join_paths(std::iter::once(tools.clone()).chain(std::env::split_paths(
+        &std::env::var_os("PATH").unwrap_or_default(),
+    )))
+    .unwrap();
+    let dist = tmp.path().join("dist");
+    run(Command::new(&python)
+        .current_dir(tmp.path())
+        .env("PATH", path)
+        // Build as the test build does, sharing its compiled dependencies.
+        .env("MATURIN_PEP517_ARGS", "--profile dev --locked")
+        .env(
+            "CARGO_TARGET_DIR",
+            std::env::var_os("CARGO_TARGET_DIR")
+                .map_or_else(|| repo().join("target"), PathBuf::from),
+        )
+        .args([
+            "-m",
+            "pip",
+            "wheel",
+            "--quiet",
+            "--disable-pip-version-check",
+            "--no-deps",
+            "--no-index",
+            "--no-build-isolation",
+            "--wheel-dir",
+        ])
+        .arg(&dist)
+        .arg(&sdist));
+    let wheel = the_wheel_in(&dist);
+    let contents = run(Command::new(&python)
+        .args([
+            "-c",
+            "import sys, zipfile; print('\\n'.join(zipfile.ZipFile(sys.argv[1]).namelist()))",
+        ])
+        .arg(&wheel));
+    let contents = String::from_utf8_lossy(&contents.stdout);
+    assert!(
+        contents
+            .lines()
+            .any(|l| l.ends_with(".dist-info/licenses/LICENSE")),
+        "the wheel carries no licence:\n{contents}"
+    );
+    install_and_run(&wheel, tmp.path());
+}
+
+/// Installs `wheel` with no index into a fresh venv under `tmp` and runs `spacegen list` and
+/// `spacegen new --defaults` from it, away from the repository.
+fn install_and_run(wheel: &Path, tmp: &Path) {
+    let venv = tmp.join("venv");
     run(Command::new("python3").args(["-m", "venv"]).arg(&venv));
     run(Command::new(scripts(&venv).join("python"))
         .args([
@@ -100,7 +260,7 @@ fn the_wheel_installs_and_generates_offline() {
             "--disable-pip-version-check",
             "--no-index",
         ])
-        .arg(&wheels[0]));
+        .arg(wheel));
     let spacegen = scripts(&venv).join(if cfg!(windows) {
         "spacegen.exe"
     } else {
@@ -113,7 +273,7 @@ fn the_wheel_installs_and_generates_offline() {
     );
 
     // Run away from the repository, so nothing on disk can stand in for what is embedded.
-    let elsewhere = tmp.path().join("elsewhere");
+    let elsewhere = tmp.join("elsewhere");
     std::fs::create_dir(&elsewhere).unwrap();
     let list = run(Command::new(&spacegen).arg("list").current_dir(&elsewhere));
     let list = String::from_utf8_lossy(&list.stdout);

@@ -41,6 +41,22 @@ pub fn uv() -> Option<PathBuf> {
     .clone()
 }
 
+/// The `run:` script of the step named `step` of job `job` in `.github/workflows/<file>`.
+pub fn workflow_step(file: &str, job: &str, step: &str) -> String {
+    let path = repo_root().join(".github/workflows").join(file);
+    let text = std::fs::read_to_string(&path).expect("the workflow");
+    let docs = yaml_rust2::YamlLoader::load_from_str(&text).expect("the workflow is YAML");
+    let steps = docs[0]["jobs"][job]["steps"]
+        .as_vec()
+        .unwrap_or_else(|| panic!("{file}: no job {job} with steps"));
+    steps
+        .iter()
+        .find(|s| s["name"].as_str() == Some(step))
+        .and_then(|s| s["run"].as_str())
+        .unwrap_or_else(|| panic!("{file}: job {job} has no step {step:?} with a script"))
+        .to_owned()
+}
+
 /// The repository root (where `blueprints/` and `spaces.lock` live).
 pub fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
