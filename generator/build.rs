@@ -1,5 +1,6 @@
-//! Records which embedded blueprint files are executable: `include_dir` keeps contents only,
-//! and generated projects must keep a template's executable bit.
+//! Finds the blueprints and the lock to embed, and records which embedded blueprint files are
+//! executable: `include_dir` keeps contents only, and generated projects must keep a
+//! template's executable bit.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -36,10 +37,36 @@ fn is_executable(_meta: &fs::Metadata) -> bool {
     false
 }
 
+/// Where the blueprints and their lock come from: the repository's `blueprints/` and
+/// `spaces.lock` beside this crate, or, in the crate as packaged for crates.io (which cannot
+/// reach outside its folder), the copies `.ci/crate` puts under `embedded/`.
+fn sources(manifest: &Path) -> (PathBuf, PathBuf) {
+    let repository = manifest.parent().unwrap_or(manifest);
+    if repository.join("blueprints").is_dir() && repository.join("spaces.lock").is_file() {
+        return (
+            repository.join("blueprints"),
+            repository.join("spaces.lock"),
+        );
+    }
+    let embedded = manifest.join("embedded");
+    assert!(
+        embedded.join("blueprints").is_dir() && embedded.join("spaces.lock").is_file(),
+        "neither ../blueprints and ../spaces.lock (a checkout of the repository) nor \
+         embedded/blueprints and embedded/spaces.lock (the packaged crate) are here: package the \
+         crate with `.ci/crate package`"
+    );
+    (embedded.join("blueprints"), embedded.join("spaces.lock"))
+}
+
 fn main() {
     let manifest = PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("set by cargo"));
-    let root = manifest.join("../blueprints");
+    let (root, lock) = sources(&manifest);
     println!("cargo:rerun-if-changed={}", root.display());
+    println!("cargo:rerun-if-changed={}", lock.display());
+    // What the sources embed: `include_dir!("$SPACEGEN_BLUEPRINTS_DIR")`,
+    // `include_str!(env!("SPACEGEN_LOCK_FILE"))`.
+    println!("cargo:rustc-env=SPACEGEN_BLUEPRINTS_DIR={}", root.display());
+    println!("cargo:rustc-env=SPACEGEN_LOCK_FILE={}", lock.display());
     let mut executables = Vec::new();
     walk(&root, &root, &mut executables);
     let mut code = String::from("/// Embedded blueprint files with the executable bit.\n");

@@ -11,7 +11,9 @@ use walkdir::WalkDir;
 
 use crate::error::{Error, Result};
 
-static EMBEDDED: Dir<'static> = include_dir!("$CARGO_MANIFEST_DIR/../blueprints");
+/// The repository's blueprints, from where `build.rs` found them (beside the crate in a
+/// checkout or the sdist, under `embedded/` in the crate packaged for crates.io).
+static EMBEDDED: Dir<'static> = include_dir!("$SPACEGEN_BLUEPRINTS_DIR");
 
 include!(concat!(env!("OUT_DIR"), "/executables.rs"));
 

@@ -16,7 +16,7 @@ use std::sync::Arc;
 use crate::error::{Diagnostic, Error, FileKind, Position, Result};
 
 /// The lock compiled into the binary, matching the embedded blueprints.
-pub(crate) const EMBEDDED: &str = include_str!("../../../spaces.lock");
+pub(crate) const EMBEDDED: &str = include_str!(env!("SPACEGEN_LOCK_FILE"));
 
 /// The lock file name, looked up next to blueprint folders on disk.
 pub(crate) const FILE_NAME: &str = "spaces.lock";

@@ -17,8 +17,11 @@ use crate::requirement::{self, Requirement};
 pub(crate) const FILE_NAME: &str = "matrix.toml";
 
 /// spacegen's own matrix and what the index declares, for blueprint folders without one.
-const EMBEDDED: &str = include_str!("../../../blueprints/matrix.toml");
-const EMBEDDED_INDEX: &str = include_str!("../../../blueprints/matrix.index.toml");
+const EMBEDDED: &str = include_str!(concat!(env!("SPACEGEN_BLUEPRINTS_DIR"), "/matrix.toml"));
+const EMBEDDED_INDEX: &str = include_str!(concat!(
+    env!("SPACEGEN_BLUEPRINTS_DIR"),
+    "/matrix.index.toml"
+));
 
 /// The name rules use for the interpreter.
 pub(crate) const PYTHON: &str = "python";

@@ -1,0 +1,187 @@
+//! The crate as crates.io would receive it (`.ci/crate package`): it carries copies of the
+//! blueprints and the lock under `embedded/`, builds from itself alone, offline and `--locked`,
+//! away from the repository, and the binary it builds lists and generates as the repository's
+//! does. Plain `cargo package`, without the copies, gives a crate that refuses to build and says
+//! how to package it.
+//!
+//! The build uses a profile of its own (`packaged`, as `dev`) in the workspace's target folder,
+//! so it never replaces the binary the other tests run.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use common::repo_root;
+
+fn run(cmd: &mut Command) -> Output {
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("could not start {cmd:?}: {e}"));
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed ({})\n--- stdout\n{}\n--- stderr\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| repo_root().join("target"), PathBuf::from)
+}
+
+/// Unpacks `crate_file` into `into` with fresh modification times (so cargo never takes a
+/// build of an earlier unpacking for this one) and returns the crate's folder.
+fn unpack(crate_file: &Path, into: &Path) -> PathBuf {
+    run(Command::new("tar")
+        .arg("-xzmf")
+        .arg(crate_file)
+        .arg("-C")
+        .arg(into));
+    into.join(format!("spacegen-{}", env!("CARGO_PKG_VERSION")))
+}
+
+/// `cargo build` of the unpacked crate at `dir`, offline and locked, in the `packaged` profile.
+fn build(dir: &Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO"));
+    cmd.current_dir(dir)
+        .env("CARGO_TARGET_DIR", target_dir())
+        .args([
+            "build",
+            "--offline",
+            "--locked",
+            "--config",
+            "profile.packaged.inherits=\"dev\"",
+            "--profile",
+            "packaged",
+        ]);
+    cmd
+}
+
+#[test]
+fn the_packaged_crate_builds_alone_and_generates() {
+    a_crate_packaged_without_the_copies_says_how_to_package_it();
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("package");
+    run(Command::new("bash")
+        .arg(repo_root().join(".ci/crate"))
+        .args(["package", "--quiet", "--target-dir"])
+        .arg(&out));
+    assert!(
+        !repo_root().join("generator/embedded").exists(),
+        ".ci/crate left generator/embedded behind"
+    );
+    let crate_file = out
+        .join("package")
+        .join(format!("spacegen-{}.crate", env!("CARGO_PKG_VERSION")));
+    let listing = run(Command::new("tar").arg("-tzf").arg(&crate_file));
+    let listing = String::from_utf8_lossy(&listing.stdout);
+    let root = format!("spacegen-{}/", env!("CARGO_PKG_VERSION"));
+    for file in [
+        "Cargo.toml",
+        "Cargo.lock",
+        "README.md",
+        "build.rs",
+        "src/main.rs",
+        "embedded/LICENSE",
+        "embedded/spaces.lock",
+        "embedded/blueprints/matrix.toml",
+        "embedded/blueprints/matrix.index.toml",
+        "embedded/blueprints/base/blueprint.toml",
+        "embedded/blueprints/sqlite-demo/blueprint.toml",
+        "embedded/blueprints/neon-qdrant-openai/blueprint.toml",
+    ] {
+        assert!(
+            listing.lines().any(|l| l == format!("{root}{file}")),
+            "the crate lacks {file}:\n{listing}"
+        );
+    }
+    assert!(
+        !listing
+            .lines()
+            .any(|l| l.contains("__pycache__") || l.ends_with(".pyc")),
+        "the crate carries Python caches:\n{listing}"
+    );
+    // Everything embedded is the repository's own.
+    for (packaged, shipped) in [
+        ("embedded/spaces.lock", "spaces.lock"),
+        ("embedded/blueprints/matrix.toml", "blueprints/matrix.toml"),
+    ] {
+        let unpacked = run(Command::new("tar")
+            .arg("-xzOf")
+            .arg(&crate_file)
+            .arg(format!("{root}{packaged}")));
+        assert_eq!(
+            unpacked.stdout,
+            std::fs::read(repo_root().join(shipped)).unwrap(),
+            "{packaged} differs from {shipped}"
+        );
+    }
+
+    let dir = unpack(&crate_file, tmp.path());
+    run(&mut build(&dir));
+    let binary = target_dir().join("packaged").join(if cfg!(windows) {
+        "spacegen.exe"
+    } else {
+        "spacegen"
+    });
+    let elsewhere = tmp.path().join("elsewhere");
+    std::fs::create_dir(&elsewhere).unwrap();
+    let list = run(Command::new(&binary).arg("list").current_dir(&elsewhere));
+    let ours = run(Command::new(env!("CARGO_BIN_EXE_spacegen"))
+        .arg("list")
+        .current_dir(&elsewhere));
+    assert_eq!(
+        String::from_utf8_lossy(&list.stdout),
+        String::from_utf8_lossy(&ours.stdout)
+    );
+    run(Command::new(&binary)
+        .args(["new", "--defaults", "from-crate"])
+        .current_dir(&elsewhere));
+    run(Command::new(env!("CARGO_BIN_EXE_spacegen"))
+        .args(["new", "--defaults", "from-repository"])
+        .current_dir(&elsewhere));
+    let (a, b) = (
+        common::read_tree(&elsewhere.join("from-crate")),
+        common::read_tree(&elsewhere.join("from-repository")),
+    );
+    let differing: Vec<&String> = a
+        .keys()
+        .chain(b.keys())
+        .filter(|k| a.get(*k) != b.get(*k))
+        .collect();
+    assert!(differing.is_empty(), "the projects differ in {differing:?}");
+}
+
+/// Plain `cargo package` (run first: `.ci/crate` puts `generator/embedded` in the repository
+/// for its time, which plain packaging would take).
+fn a_crate_packaged_without_the_copies_says_how_to_package_it() {
+    let tmp = tempfile::tempdir().unwrap();
+    let out = tmp.path().join("package");
+    run(Command::new(env!("CARGO"))
+        .current_dir(repo_root())
+        .args([
+            "package",
+            "--quiet",
+            "--locked",
+            "--allow-dirty",
+            "--no-verify",
+            "-p",
+            "spacegen",
+            "--target-dir",
+        ])
+        .arg(&out));
+    let crate_file = out
+        .join("package")
+        .join(format!("spacegen-{}.crate", env!("CARGO_PKG_VERSION")));
+    let dir = unpack(&crate_file, tmp.path());
+    let failed = build(&dir).output().unwrap();
+    assert!(
+        !failed.status.success(),
+        "a crate without its blueprints built"
+    );
+    let said = String::from_utf8_lossy(&failed.stderr);
+    assert!(said.contains("`.ci/crate package`"), "{said}");
+}
