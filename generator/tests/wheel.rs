@@ -209,8 +209,10 @@ fn the_sdist_builds_a_wheel_that_works() {
     run(Command::new(&python)
         .current_dir(tmp.path())
         .env("PATH", path)
-        // Build as the test build does, sharing its compiled dependencies.
-        .env("MATURIN_PEP517_ARGS", "--profile dev --locked")
+        // A profile of its own (as `dev`, shared with tests/crate_package.rs), so the build
+        // never replaces the binary the other tests run.
+        .env("MATURIN_PEP517_ARGS", "--profile packaged --locked")
+        .env("CARGO_PROFILE_PACKAGED_INHERITS", "dev")
         .env(
             "CARGO_TARGET_DIR",
             std::env::var_os("CARGO_TARGET_DIR")
