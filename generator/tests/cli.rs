@@ -236,20 +236,9 @@ fn custom_new(t: &Test) -> Test {
         .args(["new", "--blueprint", "bps/custom", "out"])
 }
 
-/// Writes `bps/spaces.lock` for the custom blueprint by asking spacegen for its hash.
+/// Writes `bps/spaces.lock` for the custom blueprint.
 fn write_lock_for(t: &Test) {
-    let (run, _d) = Test::new().cwd(t.path()).args(["show", "bps/custom"]).run();
-    let hash = run
-        .stdout
-        .lines()
-        .find_map(|l| l.strip_prefix("content hash: "))
-        .expect("hash")
-        .to_owned();
-    fs::write(
-        t.path().join("bps/spaces.lock"),
-        format!("format = 2\n\n[blueprints.custom]\nversion = \"1.0.0\"\ncontent-hash = \"{hash}\"\npython = \"3.11\"\nrequires-python = \">=3.11\"\npackages = {{}}\n"),
-    )
-    .unwrap();
+    common::write_custom_lock(t.path());
 }
 
 #[test]

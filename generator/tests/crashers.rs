@@ -21,49 +21,6 @@ fn crashers() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/templates/crashers")
 }
 
-/// Copies `from` into `to`, file by file.
-fn copy_tree(from: &Path, to: &Path) {
-    for entry in fs::read_dir(from).expect("read_dir") {
-        let path = entry.expect("entry").path();
-        let target = to.join(path.file_name().expect("name"));
-        if path.is_dir() {
-            fs::create_dir_all(&target).expect("mkdir");
-            copy_tree(&path, &target);
-        } else {
-            fs::copy(&path, &target).expect("copy");
-        }
-    }
-}
-
-/// Writes `bps/spaces.lock` for the blueprint `custom` by asking spacegen for its hash. A
-/// blueprint refused when it loads needs no lock: `new` stops at the same error first.
-fn write_lock_for(t: &Test) {
-    let out = std::process::Command::new(env!("CARGO_BIN_EXE_spacegen"))
-        .args(["show", "bps/custom"])
-        .current_dir(t.path())
-        .output()
-        .expect("spacegen runs");
-    if out.status.code() == Some(3) {
-        return;
-    }
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let hash = stdout
-        .lines()
-        .find_map(|l| l.strip_prefix("content hash: "))
-        .unwrap_or_else(|| {
-            panic!(
-                "no hash in:\n{stdout}{}",
-                String::from_utf8_lossy(&out.stderr)
-            )
-        })
-        .to_owned();
-    fs::write(
-        t.path().join("bps/spaces.lock"),
-        format!("format = 2\n\n[blueprints.custom]\nversion = \"1.0.0\"\ncontent-hash = \"{hash}\"\npython = \"3.11\"\nrequires-python = \">=3.11\"\npackages = {{}}\n"),
-    )
-    .expect("write lock");
-}
-
 /// Runs `spacegen new` over one fixture; `None` when it ended as it must, else what went wrong.
 fn check(fixture: &Path) -> Option<String> {
     let name = fixture.file_name()?.to_string_lossy().into_owned();
@@ -73,11 +30,10 @@ fn check(fixture: &Path) -> Option<String> {
     let bp = t.path().join("bps/custom");
     for part in ["template", "partials"] {
         if fixture.join(part).is_dir() {
-            fs::create_dir_all(bp.join(part)).expect("mkdir");
-            copy_tree(&fixture.join(part), &bp.join(part));
+            common::copy_dir(&fixture.join(part), &bp.join(part));
         }
     }
-    write_lock_for(&t);
+    common::write_custom_lock(t.path());
     let mut args = vec!["new", "--blueprint", "bps/custom", "out", "--defaults"];
     let answers = fixture.join("answers.toml");
     let answers = answers.display().to_string();

@@ -10,23 +10,9 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
 
-use common::repo_root;
-
-fn run(cmd: &mut Command) -> Output {
-    let out = cmd
-        .output()
-        .unwrap_or_else(|e| panic!("could not start {cmd:?}: {e}"));
-    assert!(
-        out.status.success(),
-        "{cmd:?} failed ({})\n--- stdout\n{}\n--- stderr\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
-}
+use common::{repo_root, run_ok};
 
 fn target_dir() -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR").map_or_else(|| repo_root().join("target"), PathBuf::from)
@@ -35,11 +21,13 @@ fn target_dir() -> PathBuf {
 /// Unpacks `crate_file` into `into` with fresh modification times (so cargo never takes a
 /// build of an earlier unpacking for this one) and returns the crate's folder.
 fn unpack(crate_file: &Path, into: &Path) -> PathBuf {
-    run(Command::new("tar")
-        .arg("-xzmf")
-        .arg(crate_file)
-        .arg("-C")
-        .arg(into));
+    run_ok(
+        Command::new("tar")
+            .arg("-xzmf")
+            .arg(crate_file)
+            .arg("-C")
+            .arg(into),
+    );
     into.join(format!("spacegen-{}", env!("CARGO_PKG_VERSION")))
 }
 
@@ -65,10 +53,12 @@ fn the_packaged_crate_builds_alone_and_generates() {
     a_crate_packaged_without_the_copies_says_how_to_package_it();
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("package");
-    run(Command::new("bash")
-        .arg(repo_root().join(".ci/crate"))
-        .args(["package", "--quiet", "--target-dir"])
-        .arg(&out));
+    run_ok(
+        Command::new("bash")
+            .arg(repo_root().join(".ci/crate"))
+            .args(["package", "--quiet", "--target-dir"])
+            .arg(&out),
+    );
     assert!(
         !repo_root().join("generator/embedded").exists(),
         ".ci/crate left generator/embedded behind"
@@ -76,7 +66,7 @@ fn the_packaged_crate_builds_alone_and_generates() {
     let crate_file = out
         .join("package")
         .join(format!("spacegen-{}.crate", env!("CARGO_PKG_VERSION")));
-    let listing = run(Command::new("tar").arg("-tzf").arg(&crate_file));
+    let listing = run_ok(Command::new("tar").arg("-tzf").arg(&crate_file));
     let listing = String::from_utf8_lossy(&listing.stdout);
     let root = format!("spacegen-{}/", env!("CARGO_PKG_VERSION"));
     for file in [
@@ -109,10 +99,12 @@ fn the_packaged_crate_builds_alone_and_generates() {
         ("embedded/spaces.lock", "spaces.lock"),
         ("embedded/blueprints/matrix.toml", "blueprints/matrix.toml"),
     ] {
-        let unpacked = run(Command::new("tar")
-            .arg("-xzOf")
-            .arg(&crate_file)
-            .arg(format!("{root}{packaged}")));
+        let unpacked = run_ok(
+            Command::new("tar")
+                .arg("-xzOf")
+                .arg(&crate_file)
+                .arg(format!("{root}{packaged}")),
+        );
         assert_eq!(
             unpacked.stdout,
             std::fs::read(repo_root().join(shipped)).unwrap(),
@@ -121,7 +113,7 @@ fn the_packaged_crate_builds_alone_and_generates() {
     }
 
     let dir = unpack(&crate_file, tmp.path());
-    run(&mut build(&dir));
+    run_ok(&mut build(&dir));
     let binary = target_dir().join("packaged").join(if cfg!(windows) {
         "spacegen.exe"
     } else {
@@ -129,20 +121,26 @@ fn the_packaged_crate_builds_alone_and_generates() {
     });
     let elsewhere = tmp.path().join("elsewhere");
     std::fs::create_dir(&elsewhere).unwrap();
-    let list = run(Command::new(&binary).arg("list").current_dir(&elsewhere));
-    let ours = run(Command::new(env!("CARGO_BIN_EXE_spacegen"))
-        .arg("list")
-        .current_dir(&elsewhere));
+    let list = run_ok(Command::new(&binary).arg("list").current_dir(&elsewhere));
+    let ours = run_ok(
+        Command::new(env!("CARGO_BIN_EXE_spacegen"))
+            .arg("list")
+            .current_dir(&elsewhere),
+    );
     assert_eq!(
         String::from_utf8_lossy(&list.stdout),
         String::from_utf8_lossy(&ours.stdout)
     );
-    run(Command::new(&binary)
-        .args(["new", "--defaults", "from-crate"])
-        .current_dir(&elsewhere));
-    run(Command::new(env!("CARGO_BIN_EXE_spacegen"))
-        .args(["new", "--defaults", "from-repository"])
-        .current_dir(&elsewhere));
+    run_ok(
+        Command::new(&binary)
+            .args(["new", "--defaults", "from-crate"])
+            .current_dir(&elsewhere),
+    );
+    run_ok(
+        Command::new(env!("CARGO_BIN_EXE_spacegen"))
+            .args(["new", "--defaults", "from-repository"])
+            .current_dir(&elsewhere),
+    );
     let (a, b) = (
         common::read_tree(&elsewhere.join("from-crate")),
         common::read_tree(&elsewhere.join("from-repository")),
@@ -160,19 +158,21 @@ fn the_packaged_crate_builds_alone_and_generates() {
 fn a_crate_packaged_without_the_copies_says_how_to_package_it() {
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("package");
-    run(Command::new(env!("CARGO"))
-        .current_dir(repo_root())
-        .args([
-            "package",
-            "--quiet",
-            "--locked",
-            "--allow-dirty",
-            "--no-verify",
-            "-p",
-            "spacegen",
-            "--target-dir",
-        ])
-        .arg(&out));
+    run_ok(
+        Command::new(env!("CARGO"))
+            .current_dir(repo_root())
+            .args([
+                "package",
+                "--quiet",
+                "--locked",
+                "--allow-dirty",
+                "--no-verify",
+                "-p",
+                "spacegen",
+                "--target-dir",
+            ])
+            .arg(&out),
+    );
     let crate_file = out
         .join("package")
         .join(format!("spacegen-{}.crate", env!("CARGO_PKG_VERSION")));

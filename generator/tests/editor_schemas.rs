@@ -111,6 +111,13 @@ fn copy_with(rel: &str, edit: impl Fn(&str) -> String) -> tempfile::TempDir {
     dir
 }
 
+/// Taplo refuses `rel` in `dir`, saying `said`.
+fn assert_refused(taplo: &Path, dir: &Path, rel: &str, said: &str) {
+    let out = check(taplo, dir, &[rel]);
+    assert!(!out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains(said), "{}", text(&out));
+}
+
 #[test]
 fn taplo_follows_the_schema_line_of_a_blueprint() {
     let Some(taplo) = taplo() else { return };
@@ -118,13 +125,7 @@ fn taplo_follows_the_schema_line_of_a_blueprint() {
     let bad = copy_with(rel, |t| {
         t.replacen("version = \"", "version = 2\nold-version = \"", 1)
     });
-    let out = check(&taplo, bad.path(), &[rel]);
-    assert!(!out.status.success(), "{}", text(&out));
-    assert!(
-        text(&out).contains("is not of type \"string\""),
-        "{}",
-        text(&out)
-    );
+    assert_refused(&taplo, bad.path(), rel, "is not of type \"string\"");
     // Without the schema line the same file passes: the line is what taplo followed.
     let unnamed = copy_with(rel, |t| {
         t.replacen("version = \"", "version = 2\nold-version = \"", 1)
@@ -142,9 +143,7 @@ fn taplo_follows_the_schema_line_of_the_matrix() {
     let Some(taplo) = taplo() else { return };
     let rel = "blueprints/matrix.toml";
     let bad = copy_with(rel, |t| format!("{t}\n[no-such-table]\nkey = 1\n"));
-    let out = check(&taplo, bad.path(), &[rel]);
-    assert!(!out.status.success(), "{}", text(&out));
-    assert!(text(&out).contains("no-such-table"), "{}", text(&out));
+    assert_refused(&taplo, bad.path(), rel, "no-such-table");
 }
 
 #[test]
@@ -154,11 +153,5 @@ fn taplo_checks_the_index_through_its_configuration() {
     let bad = copy_with(rel, |t| {
         t.replacen("requires-python = \"", "requires-python = 3\nx = \"", 1)
     });
-    let out = check(&taplo, bad.path(), &[rel]);
-    assert!(!out.status.success(), "{}", text(&out));
-    assert!(
-        text(&out).contains("is not of type \"string\""),
-        "{}",
-        text(&out)
-    );
+    assert_refused(&taplo, bad.path(), rel, "is not of type \"string\"");
 }

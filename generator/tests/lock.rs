@@ -4,9 +4,8 @@
 mod common;
 
 use std::fs;
-use std::path::Path;
 
-use common::{assert_run, repo_root, Test};
+use common::{assert_run, copy_dir, repo_root, Test};
 
 /// A temporary copy of `blueprints/` and `spaces.lock`.
 fn workspace() -> Test {
@@ -21,21 +20,6 @@ fn workspace() -> Test {
     )
     .unwrap();
     t
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    fs::create_dir_all(to).unwrap();
-    for entry in fs::read_dir(from).unwrap() {
-        let entry = entry.unwrap();
-        let target = to.join(entry.file_name());
-        if entry.file_type().unwrap().is_dir() {
-            if entry.file_name() != "__pycache__" {
-                copy_dir(&entry.path(), &target);
-            }
-        } else {
-            fs::copy(entry.path(), target).unwrap();
-        }
-    }
 }
 
 /// `spacegen new` of the workspace's `sqlite-demo` with default answers, into `out`.

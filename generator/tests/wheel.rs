@@ -12,7 +12,9 @@
 mod common;
 
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Command;
+
+use common::run_ok;
 
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
@@ -24,20 +26,6 @@ fn maturin() -> PathBuf {
 
 fn works(cmd: &mut Command) -> bool {
     cmd.output().is_ok_and(|o| o.status.success())
-}
-
-fn run(cmd: &mut Command) -> Output {
-    let out = cmd
-        .output()
-        .unwrap_or_else(|e| panic!("could not start {cmd:?}: {e}"));
-    assert!(
-        out.status.success(),
-        "{cmd:?} failed ({})\n--- stdout\n{}\n--- stderr\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    out
 }
 
 /// Where a virtual environment keeps its scripts.
@@ -99,10 +87,12 @@ fn the_wheel_installs_and_generates_offline() {
     let tmp = tempfile::tempdir().unwrap();
     let dist = tmp.path().join("dist");
     // The dev profile shares the test build's artifacts in the workspace's target folder.
-    run(Command::new(maturin())
-        .current_dir(repo())
-        .args(["build", "--profile", "dev", "--locked", "--quiet", "--out"])
-        .arg(&dist));
+    run_ok(
+        Command::new(maturin())
+            .current_dir(repo())
+            .args(["build", "--profile", "dev", "--locked", "--quiet", "--out"])
+            .arg(&dist),
+    );
     let wheel = the_wheel_in(&dist);
     install_and_run(&wheel, tmp.path());
     release_smoke_test(&wheel);
@@ -130,10 +120,12 @@ fn release_smoke_test(wheel: &Path) {
         &std::env::var_os("PATH").unwrap_or_default(),
     )))
     .unwrap();
-    run(Command::new("bash")
-        .args(["-euo", "pipefail", "-c", &script])
-        .current_dir(runner.path())
-        .env("PATH", path));
+    run_ok(
+        Command::new("bash")
+            .args(["-euo", "pipefail", "-c", &script])
+            .current_dir(runner.path())
+            .env("PATH", path),
+    );
     assert!(runner.path().join("my-space/Dockerfile").is_file());
 }
 
@@ -172,16 +164,18 @@ fn the_sdist_builds_a_wheel_that_works() {
     };
     let tmp = tempfile::tempdir().unwrap();
     let sdists = tmp.path().join("sdist");
-    run(Command::new(maturin())
-        .current_dir(repo())
-        .args(["sdist", "--out"])
-        .arg(&sdists));
+    run_ok(
+        Command::new(maturin())
+            .current_dir(repo())
+            .args(["sdist", "--out"])
+            .arg(&sdists),
+    );
     let sdist = std::fs::read_dir(&sdists)
         .unwrap()
         .map(|e| e.unwrap().path())
         .find(|p| p.to_string_lossy().ends_with(".tar.gz"))
         .expect("maturin sdist wrote a .tar.gz");
-    let listing = run(Command::new("tar").arg("tzf").arg(&sdist));
+    let listing = run_ok(Command::new("tar").arg("tzf").arg(&sdist));
     let listing = String::from_utf8_lossy(&listing.stdout);
     let root = format!("spacegen-{}/", env!("CARGO_PKG_VERSION"));
     for file in [
@@ -206,38 +200,42 @@ fn the_sdist_builds_a_wheel_that_works() {
     )))
     .unwrap();
     let dist = tmp.path().join("dist");
-    run(Command::new(&python)
-        .current_dir(tmp.path())
-        .env("PATH", path)
-        // A profile of its own (as `dev`, shared with tests/crate_package.rs), so the build
-        // never replaces the binary the other tests run.
-        .env("MATURIN_PEP517_ARGS", "--profile packaged --locked")
-        .env("CARGO_PROFILE_PACKAGED_INHERITS", "dev")
-        .env(
-            "CARGO_TARGET_DIR",
-            std::env::var_os("CARGO_TARGET_DIR")
-                .map_or_else(|| repo().join("target"), PathBuf::from),
-        )
-        .args([
-            "-m",
-            "pip",
-            "wheel",
-            "--quiet",
-            "--disable-pip-version-check",
-            "--no-deps",
-            "--no-index",
-            "--no-build-isolation",
-            "--wheel-dir",
-        ])
-        .arg(&dist)
-        .arg(&sdist));
+    run_ok(
+        Command::new(&python)
+            .current_dir(tmp.path())
+            .env("PATH", path)
+            // A profile of its own (as `dev`, shared with tests/crate_package.rs), so the build
+            // never replaces the binary the other tests run.
+            .env("MATURIN_PEP517_ARGS", "--profile packaged --locked")
+            .env("CARGO_PROFILE_PACKAGED_INHERITS", "dev")
+            .env(
+                "CARGO_TARGET_DIR",
+                std::env::var_os("CARGO_TARGET_DIR")
+                    .map_or_else(|| repo().join("target"), PathBuf::from),
+            )
+            .args([
+                "-m",
+                "pip",
+                "wheel",
+                "--quiet",
+                "--disable-pip-version-check",
+                "--no-deps",
+                "--no-index",
+                "--no-build-isolation",
+                "--wheel-dir",
+            ])
+            .arg(&dist)
+            .arg(&sdist),
+    );
     let wheel = the_wheel_in(&dist);
-    let contents = run(Command::new(&python)
-        .args([
-            "-c",
-            "import sys, zipfile; print('\\n'.join(zipfile.ZipFile(sys.argv[1]).namelist()))",
-        ])
-        .arg(&wheel));
+    let contents = run_ok(
+        Command::new(&python)
+            .args([
+                "-c",
+                "import sys, zipfile; print('\\n'.join(zipfile.ZipFile(sys.argv[1]).namelist()))",
+            ])
+            .arg(&wheel),
+    );
     let contents = String::from_utf8_lossy(&contents.stdout);
     assert!(
         contents
@@ -252,17 +250,19 @@ fn the_sdist_builds_a_wheel_that_works() {
 /// `spacegen new --defaults` from it, away from the repository.
 fn install_and_run(wheel: &Path, tmp: &Path) {
     let venv = tmp.join("venv");
-    run(Command::new("python3").args(["-m", "venv"]).arg(&venv));
-    run(Command::new(scripts(&venv).join("python"))
-        .args([
-            "-m",
-            "pip",
-            "install",
-            "--quiet",
-            "--disable-pip-version-check",
-            "--no-index",
-        ])
-        .arg(wheel));
+    run_ok(Command::new("python3").args(["-m", "venv"]).arg(&venv));
+    run_ok(
+        Command::new(scripts(&venv).join("python"))
+            .args([
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--disable-pip-version-check",
+                "--no-index",
+            ])
+            .arg(wheel),
+    );
     let spacegen = scripts(&venv).join(if cfg!(windows) {
         "spacegen.exe"
     } else {
@@ -277,7 +277,7 @@ fn install_and_run(wheel: &Path, tmp: &Path) {
     // Run away from the repository, so nothing on disk can stand in for what is embedded.
     let elsewhere = tmp.join("elsewhere");
     std::fs::create_dir(&elsewhere).unwrap();
-    let list = run(Command::new(&spacegen).arg("list").current_dir(&elsewhere));
+    let list = run_ok(Command::new(&spacegen).arg("list").current_dir(&elsewhere));
     let list = String::from_utf8_lossy(&list.stdout);
     for blueprint in ["sqlite-demo", "openrouter", "neon-qdrant-openai"] {
         assert!(
@@ -286,9 +286,11 @@ fn install_and_run(wheel: &Path, tmp: &Path) {
         );
     }
 
-    run(Command::new(&spacegen)
-        .args(["new", "--defaults", "my-space"])
-        .current_dir(&elsewhere));
+    run_ok(
+        Command::new(&spacegen)
+            .args(["new", "--defaults", "my-space"])
+            .current_dir(&elsewhere),
+    );
     let project = elsewhere.join("my-space");
     for file in [
         "Dockerfile",

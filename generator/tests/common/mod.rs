@@ -41,6 +41,67 @@ pub fn uv() -> Option<PathBuf> {
     .clone()
 }
 
+/// Runs `cmd` and returns its output; fails the test, with both streams, unless it succeeded.
+pub fn run_ok(cmd: &mut Command) -> Output {
+    let out = cmd
+        .output()
+        .unwrap_or_else(|e| panic!("could not start {cmd:?}: {e}"));
+    assert!(
+        out.status.success(),
+        "{cmd:?} failed ({})\n--- stdout\n{}\n--- stderr\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
+/// Copies the tree `from` to `to`, leaving out Python's caches.
+pub fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for entry in std::fs::read_dir(from).expect("read_dir") {
+        let entry = entry.expect("entry");
+        let target = to.join(entry.file_name());
+        if entry.file_type().expect("file type").is_dir() {
+            if entry.file_name() != "__pycache__" {
+                copy_dir(&entry.path(), &target);
+            }
+        } else {
+            std::fs::copy(entry.path(), target).expect("copy");
+        }
+    }
+}
+
+/// Writes `<dir>/bps/spaces.lock` for the blueprint `bps/custom` (no packages) by asking
+/// spacegen for its hash. A blueprint refused when it loads (`show` exits 3) gets none: `new`
+/// stops at the same error first.
+pub fn write_custom_lock(dir: &Path) {
+    let out = Command::new(env!("CARGO_BIN_EXE_spacegen"))
+        .args(["show", "bps/custom"])
+        .current_dir(dir)
+        .output()
+        .expect("spacegen runs");
+    if out.status.code() == Some(3) {
+        return;
+    }
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let hash = stdout
+        .lines()
+        .find_map(|l| l.strip_prefix("content hash: "))
+        .unwrap_or_else(|| {
+            panic!(
+                "no hash in:\n{stdout}{}",
+                String::from_utf8_lossy(&out.stderr)
+            )
+        })
+        .to_owned();
+    std::fs::write(
+        dir.join("bps/spaces.lock"),
+        format!("format = 2\n\n[blueprints.custom]\nversion = \"1.0.0\"\ncontent-hash = \"{hash}\"\npython = \"3.11\"\nrequires-python = \">=3.11\"\npackages = {{}}\n"),
+    )
+    .expect("write lock");
+}
+
 /// The `run:` script of the step named `step` of job `job` in `.github/workflows/<file>`.
 pub fn workflow_step(file: &str, job: &str, step: &str) -> String {
     let path = repo_root().join(".github/workflows").join(file);
