@@ -926,6 +926,119 @@ fn shell_accepts(program: &str, args: &[&str], script: &str) {
     );
 }
 
+/// Whether `shell` is here to parse and run its completion script; when it is not, says so,
+/// and fails when `SPACEGEN_REQUIRE_SHELLS` is set (`.ci/run` installs zsh and fish).
+fn shell_here(shell: &str) -> bool {
+    if installed(shell) {
+        return true;
+    }
+    assert!(
+        std::env::var_os("SPACEGEN_REQUIRE_SHELLS").is_none(),
+        "SPACEGEN_REQUIRE_SHELLS is set but {shell} is not installed"
+    );
+    eprintln!("SKIPPED: {shell} is not installed; its completion script was not parsed or run");
+    false
+}
+
+/// What bash completes for the words of `line` (the last one being completed), with the
+/// script loaded.
+fn bash_completes(script: &str, line: &[&str]) -> Vec<String> {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("spacegen.bash");
+    fs::write(&file, script).unwrap();
+    let words: Vec<String> = line.iter().map(|w| format!("'{w}'")).collect();
+    let program = format!(
+        "source '{}'; COMP_WORDS=({}); COMP_CWORD={}; COMP_LINE='{}'; COMP_POINT=${{#COMP_LINE}}; _spacegen spacegen '{}' '{}'; printf '%s\\n' \"${{COMPREPLY[@]}}\"",
+        file.display(),
+        words.join(" "),
+        line.len() - 1,
+        line.join(" "),
+        line[line.len() - 1],
+        line[line.len().saturating_sub(2)],
+    );
+    let out = std::process::Command::new("bash")
+        .args(["--norc", "--noprofile", "-c", &program])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| l.trim().to_owned())
+        .collect()
+}
+
+/// What fish completes for `line`, with the script loaded.
+fn fish_completes(script: &str, line: &str) -> Vec<String> {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("spacegen.fish");
+    fs::write(&file, script).unwrap();
+    let out = std::process::Command::new("fish")
+        .args(["--no-config", "-c"])
+        .arg(format!("source '{}'; complete -C '{line}'", file.display()))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| l.split('\t').next().unwrap_or("").to_owned())
+        .collect()
+}
+
+#[test]
+fn completion_scripts_complete_commands_and_options() {
+    let (bash, _d) = Test::new().args(["completions", "bash"]).run();
+    let top = bash_completes(&bash.stdout, &["spacegen", ""]);
+    for command in [
+        "new",
+        "list",
+        "show",
+        "lock",
+        "matrix",
+        "check",
+        "completions",
+        "man",
+    ] {
+        assert!(
+            top.iter().any(|c| c == command),
+            "bash offers no {command}: {top:?}"
+        );
+    }
+    let shells = bash_completes(&bash.stdout, &["spacegen", "completions", ""]);
+    for shell in ["bash", "zsh", "fish", "powershell", "elvish"] {
+        assert!(
+            shells.iter().any(|c| c == shell),
+            "bash offers no {shell}: {shells:?}"
+        );
+    }
+    let lock = bash_completes(&bash.stdout, &["spacegen", "lock", "--"]);
+    for option in ["--verify", "--check", "--format", "--update"] {
+        assert!(
+            lock.iter().any(|c| c == option),
+            "bash offers no {option}: {lock:?}"
+        );
+    }
+    if shell_here("fish") {
+        let (fish, _d) = Test::new().args(["completions", "fish"]).run();
+        let top = fish_completes(&fish.stdout, "spacegen ");
+        for command in ["new", "check", "lock", "matrix", "completions", "man"] {
+            assert!(
+                top.iter().any(|c| c == command),
+                "fish offers no {command}: {top:?}"
+            );
+        }
+        let formats = fish_completes(&fish.stdout, "spacegen check --format ");
+        assert_eq!(formats, ["human", "json", "sarif"]);
+    }
+}
+
 #[test]
 fn completion_scripts_name_every_command_and_parse() {
     let (bash, _d) = Test::new().args(["completions", "bash"]).run();
@@ -939,17 +1052,13 @@ fn completion_scripts_name_every_command_and_parse() {
 
     let (fish, _d) = Test::new().args(["completions", "fish"]).run();
     fish.stdout_has("complete -c spacegen");
-    if installed("fish") {
+    if shell_here("fish") {
         shell_accepts("fish", &["--no-execute"], &fish.stdout);
-    } else {
-        eprintln!("SKIPPED: fish is not installed; the fish script was not parsed");
     }
     let (zsh, _d) = Test::new().args(["completions", "zsh"]).run();
     zsh.stdout_has("#compdef spacegen");
-    if installed("zsh") {
+    if shell_here("zsh") {
         shell_accepts("zsh", &["-n"], &zsh.stdout);
-    } else {
-        eprintln!("SKIPPED: zsh is not installed; the zsh script was not parsed");
     }
     let (powershell, _d) = Test::new().args(["completions", "powershell"]).run();
     powershell.stdout_has("Register-ArgumentCompleter");
