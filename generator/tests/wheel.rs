@@ -1,6 +1,6 @@
 //! The Python wheel (`pyproject.toml`, maturin with `bindings = "bin"`): built here, installed
-//! into a fresh virtual environment without an index, and run from there, as `pipx`, `uv tool`
-//! and `uvx` run it. The wheel carries the binary alone, so the blueprints and their lock must
+//! into a fresh virtual environment without an index and run from there, and run through
+//! `uvx` and `uv tool install` offline. The wheel carries the binary alone, so the blueprints and their lock must
 //! come embedded in it. The sdist, which pip builds from where no wheel fits, must build a wheel
 //! that works just as well, from itself alone.
 //!
@@ -96,6 +96,48 @@ fn the_wheel_installs_and_generates_offline() {
     let wheel = the_wheel_in(&dist);
     install_and_run(&wheel, tmp.path());
     release_smoke_test(&wheel);
+    with_uv(&wheel, tmp.path());
+}
+
+/// `uvx` (`uv tool run`) and `uv tool install` of the wheel, offline, with uv's cache and tool
+/// folders under `tmp`: the routes the README's first screen gives.
+fn with_uv(wheel: &Path, tmp: &Path) {
+    let uv = common::uv().unwrap_or_else(|| PathBuf::from("uv"));
+    let elsewhere = tmp.join("with-uv");
+    std::fs::create_dir(&elsewhere).unwrap();
+    let uv_command = || {
+        let mut cmd = Command::new(&uv);
+        cmd.current_dir(&elsewhere)
+            .env("UV_CACHE_DIR", tmp.join("uv-cache"))
+            .env("UV_TOOL_DIR", tmp.join("uv-tools"))
+            .env("UV_TOOL_BIN_DIR", tmp.join("uv-bin"))
+            .env("UV_PYTHON_DOWNLOADS", "never")
+            .env_remove("VIRTUAL_ENV");
+        cmd
+    };
+    let list = run_ok(
+        uv_command()
+            .args(["tool", "run", "--offline", "--no-config", "--from"])
+            .arg(wheel)
+            .args(["spacegen", "list"]),
+    );
+    assert!(String::from_utf8_lossy(&list.stdout).contains("sqlite-demo"));
+    run_ok(
+        uv_command()
+            .args(["tool", "install", "--offline", "--no-config"])
+            .arg(wheel),
+    );
+    let installed = tmp.join("uv-bin").join(if cfg!(windows) {
+        "spacegen.exe"
+    } else {
+        "spacegen"
+    });
+    run_ok(
+        Command::new(&installed)
+            .args(["new", "--defaults", "from-uv"])
+            .current_dir(&elsewhere),
+    );
+    assert!(elsewhere.join("from-uv/Dockerfile").is_file());
 }
 
 /// The release workflow's own test of each wheel it builds, run here on this one: its script
