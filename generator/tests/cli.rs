@@ -1018,6 +1018,8 @@ fn completion_scripts_complete_commands_and_options() {
             "bash offers no {shell}: {shells:?}"
         );
     }
+    let names = bash_completes(&bash.stdout, &["spacegen", "new", "--blueprint", ""]);
+    assert_eq!(names, ["neon-qdrant-openai", "openrouter", "sqlite-demo"]);
     let lock = bash_completes(&bash.stdout, &["spacegen", "lock", "--"]);
     for option in ["--verify", "--check", "--format", "--update"] {
         assert!(
@@ -1034,6 +1036,10 @@ fn completion_scripts_complete_commands_and_options() {
                 "fish offers no {command}: {top:?}"
             );
         }
+        // The blueprints, not the layers, with their descriptions.
+        let names = fish_completes(&fish.stdout, "spacegen new --blueprint ");
+        assert_eq!(names, ["neon-qdrant-openai", "openrouter", "sqlite-demo"]);
+        fish.stdout_has("sqlite-demo\\t'FastAPI + SQLModel on SQLite");
         let formats = fish_completes(&fish.stdout, "spacegen check --format ");
         assert_eq!(formats, ["human", "json", "sarif"]);
     }

@@ -1,10 +1,12 @@
 //! The command line's arguments, as clap reads them.
 
+use std::ffi::OsStr;
 use std::path::PathBuf;
 
+use clap::builder::{PossibleValue, StringValueParser, TypedValueParser};
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::blueprint::DEFAULT_BLUEPRINT;
+use crate::blueprint::{self, Kind, Source, DEFAULT_BLUEPRINT};
 use crate::lock::file::FILE_NAME as LOCK_FILE;
 
 const EXIT_CODES: &str = "\
@@ -43,7 +45,12 @@ pub(crate) enum Command {
     #[command(after_help = EXIT_CODES)]
     Show {
         /// Blueprint name or folder
-        #[arg(value_name = "NAME|PATH", default_value = DEFAULT_BLUEPRINT)]
+        #[arg(
+            value_name = "NAME|PATH",
+            default_value = DEFAULT_BLUEPRINT,
+            value_parser = BlueprintName,
+            hide_possible_values = true
+        )]
         blueprint: String,
         /// How to print the blueprint
         #[arg(long, value_enum, default_value_t = Format::Human)]
@@ -210,7 +217,14 @@ pub(crate) struct NewArgs {
     #[arg(value_name = "DEST")]
     pub dest: Option<PathBuf>,
     /// Blueprint name (see `spacegen list`) or the path of a blueprint folder
-    #[arg(short, long, value_name = "NAME|PATH", default_value = DEFAULT_BLUEPRINT)]
+    #[arg(
+        short,
+        long,
+        value_name = "NAME|PATH",
+        default_value = DEFAULT_BLUEPRINT,
+        value_parser = BlueprintName,
+        hide_possible_values = true
+    )]
     pub blueprint: String,
     /// Set a variable; repeatable. Lists are comma-separated.
     #[arg(long = "var", value_name = "NAME=VALUE")]
@@ -230,4 +244,31 @@ pub(crate) struct NewArgs {
     /// Use this spaces.lock instead of the one found next to the blueprint (or embedded)
     #[arg(long, value_name = "FILE")]
     pub lock: Option<PathBuf>,
+}
+
+/// A blueprint given by name or path: any string is taken as it is (loading judges it); shell
+/// completions offer the embedded blueprints' names, with their descriptions.
+#[derive(Clone)]
+struct BlueprintName;
+
+impl TypedValueParser for BlueprintName {
+    type Value = String;
+
+    fn parse_ref(
+        &self,
+        cmd: &clap::Command,
+        arg: Option<&clap::Arg>,
+        value: &OsStr,
+    ) -> Result<String, clap::Error> {
+        StringValueParser::new().parse_ref(cmd, arg, value)
+    }
+
+    fn possible_values(&self) -> Option<Box<dyn Iterator<Item = PossibleValue> + '_>> {
+        let source = Source::Embedded;
+        let names = source.names().unwrap_or_default();
+        Some(Box::new(names.into_iter().filter_map(move |name| {
+            let bp = blueprint::load(&source, &name).ok()?;
+            (bp.kind != Kind::Layer).then(|| PossibleValue::new(bp.name).help(bp.description))
+        })))
+    }
 }
