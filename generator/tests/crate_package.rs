@@ -4,8 +4,9 @@
 //! does. Plain `cargo package`, without the copies, gives a crate that refuses to build and says
 //! how to package it.
 //!
-//! The build uses a profile of its own (`packaged`, as `dev`) in the workspace's target folder,
-//! so it never replaces the binary the other tests run.
+//! The builds use a profile of their own (`packaged`, as `dev`) in the workspace's target
+//! folder, so they never replace the binary the other tests run. The README's `cargo install
+//! --locked --path generator` is run too.
 
 mod common;
 
@@ -31,21 +32,37 @@ fn unpack(crate_file: &Path, into: &Path) -> PathBuf {
     into.join(format!("spacegen-{}", env!("CARGO_PKG_VERSION")))
 }
 
-/// `cargo build` of the unpacked crate at `dir`, offline and locked, in the `packaged` profile.
-fn build(dir: &Path) -> Command {
-    let mut cmd = Command::new(env!("CARGO"));
-    cmd.current_dir(dir)
-        .env("CARGO_TARGET_DIR", target_dir())
-        .args([
-            "build",
-            "--offline",
-            "--locked",
-            "--config",
-            "profile.packaged.inherits=\"dev\"",
-            "--profile",
-            "packaged",
-        ]);
+/// `cargo install` of the crate at `dir` into `root`, offline and locked, in the `packaged`
+/// profile: what `cargo install --locked spacegen` does once the crate is downloaded.
+fn install(dir: &Path, root: &Path) -> Command {
+    let mut cmd = install_with(dir, root);
+    cmd.args([
+        "--config",
+        "profile.packaged.inherits=\"dev\"",
+        "--profile",
+        "packaged",
+    ]);
     cmd
+}
+
+/// `cargo install` of the crate at `dir` into `root`, offline and locked; the profile is left
+/// to further arguments.
+fn install_with(dir: &Path, root: &Path) -> Command {
+    let mut cmd = Command::new(env!("CARGO"));
+    cmd.env("CARGO_TARGET_DIR", target_dir())
+        .args(["install", "--offline", "--locked", "--path"])
+        .arg(dir)
+        .arg("--root")
+        .arg(root);
+    cmd
+}
+
+fn binary_in(root: &Path) -> PathBuf {
+    root.join("bin").join(if cfg!(windows) {
+        "spacegen.exe"
+    } else {
+        "spacegen"
+    })
 }
 
 #[test]
@@ -113,12 +130,9 @@ fn the_packaged_crate_builds_alone_and_generates() {
     }
 
     let dir = unpack(&crate_file, tmp.path());
-    run_ok(&mut build(&dir));
-    let binary = target_dir().join("packaged").join(if cfg!(windows) {
-        "spacegen.exe"
-    } else {
-        "spacegen"
-    });
+    let root = tmp.path().join("root");
+    run_ok(&mut install(&dir, &root));
+    let binary = binary_in(&root);
     let elsewhere = tmp.path().join("elsewhere");
     std::fs::create_dir(&elsewhere).unwrap();
     let list = run_ok(Command::new(&binary).arg("list").current_dir(&elsewhere));
@@ -177,11 +191,26 @@ fn a_crate_packaged_without_the_copies_says_how_to_package_it() {
         .join("package")
         .join(format!("spacegen-{}.crate", env!("CARGO_PKG_VERSION")));
     let dir = unpack(&crate_file, tmp.path());
-    let failed = build(&dir).output().unwrap();
+    let failed = install(&dir, &tmp.path().join("root")).output().unwrap();
     assert!(
         !failed.status.success(),
         "a crate without its blueprints built"
     );
     let said = String::from_utf8_lossy(&failed.stderr);
     assert!(said.contains("`.ci/crate package`"), "{said}");
+}
+
+/// The README's route from a checkout: `cargo install --locked --path generator` (here with
+/// `--debug`, which takes the build the tests already made instead of a release build).
+#[test]
+fn cargo_install_from_the_checkout_works() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path().join("root");
+    run_ok(install_with(&repo_root().join("generator"), &root).arg("--debug"));
+    let list = run_ok(
+        Command::new(binary_in(&root))
+            .arg("list")
+            .current_dir(tmp.path()),
+    );
+    assert!(String::from_utf8_lossy(&list.stdout).contains("sqlite-demo"));
 }

@@ -1,6 +1,6 @@
 //! The Python wheel (`pyproject.toml`, maturin with `bindings = "bin"`): built here, installed
 //! into a fresh virtual environment without an index and run from there, and run through
-//! `uvx` and `uv tool install` offline. The wheel carries the binary alone, so the blueprints and their lock must
+//! `uvx` and `uv tool install` offline, and `pipx install`. The wheel carries the binary alone, so the blueprints and their lock must
 //! come embedded in it. The sdist, which pip builds from where no wheel fits, must build a wheel
 //! that works just as well, from itself alone.
 //!
@@ -97,6 +97,47 @@ fn the_wheel_installs_and_generates_offline() {
     install_and_run(&wheel, tmp.path());
     release_smoke_test(&wheel);
     with_uv(&wheel, tmp.path());
+    with_pipx(&wheel, tmp.path());
+}
+
+/// `pipx install` of the wheel, with pipx's folders under `tmp` (pipx itself may ask the index
+/// for its shared pip; the wheel needs nothing from it). pipx is `$SPACEGEN_PIPX`, else `pipx`
+/// on the PATH; without it this part says it was skipped, unless `SPACEGEN_REQUIRE_WHEEL` is set.
+fn with_pipx(wheel: &Path, tmp: &Path) {
+    let pipx =
+        std::env::var_os("SPACEGEN_PIPX").map_or_else(|| PathBuf::from("pipx"), PathBuf::from);
+    if !works(Command::new(&pipx).arg("--version")) {
+        assert!(
+            std::env::var_os("SPACEGEN_REQUIRE_WHEEL").is_none(),
+            "SPACEGEN_REQUIRE_WHEEL is set, but {} does not run",
+            pipx.display()
+        );
+        eprintln!("skipped: pipx is missing, so `pipx install` of the wheel was not tried");
+        return;
+    }
+    let home = tmp.join("pipx");
+    run_ok(
+        Command::new(&pipx)
+            .env("PIPX_HOME", home.join("home"))
+            .env("PIPX_BIN_DIR", home.join("bin"))
+            .env("PIPX_MAN_DIR", home.join("man"))
+            .env_remove("VIRTUAL_ENV")
+            .arg("install")
+            .arg(wheel),
+    );
+    let installed = home.join("bin").join(if cfg!(windows) {
+        "spacegen.exe"
+    } else {
+        "spacegen"
+    });
+    let elsewhere = tmp.join("with-pipx");
+    std::fs::create_dir(&elsewhere).unwrap();
+    run_ok(
+        Command::new(&installed)
+            .args(["new", "--defaults", "from-pipx"])
+            .current_dir(&elsewhere),
+    );
+    assert!(elsewhere.join("from-pipx/Dockerfile").is_file());
 }
 
 /// `uvx` (`uv tool run`) and `uv tool install` of the wheel, offline, with uv's cache and tool
