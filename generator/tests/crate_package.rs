@@ -73,7 +73,7 @@ fn the_packaged_crate_builds_alone_and_generates() {
     run_ok(
         Command::new("bash")
             .arg(repo_root().join(".ci/crate"))
-            .args(["package", "--quiet", "--target-dir"])
+            .args(["package", "--quiet", "--offline", "--target-dir"])
             .arg(&out),
     );
     assert!(
@@ -179,6 +179,7 @@ fn a_crate_packaged_without_the_copies_says_how_to_package_it() {
                 "package",
                 "--quiet",
                 "--locked",
+                "--offline",
                 "--allow-dirty",
                 "--no-verify",
                 "-p",
