@@ -608,6 +608,35 @@ fn matrix_refresh_records_what_the_index_declares() {
     run.stdout_has("up to date");
 }
 
+fn run_stderr_is_plain(stderr: &str) {
+    assert_eq!(redraws(stderr), Vec::<String>::new(), "{stderr:?}");
+}
+
+/// On a terminal, asking the index turns a spinner; in a pipe it is two plain lines.
+#[cfg(unix)]
+#[test]
+fn matrix_refresh_shows_its_progress() {
+    let t = workspace();
+    let (run, _d) = Test::new()
+        .cwd(t.path())
+        .args(["matrix", "refresh", "fastapi"])
+        .run_in_terminal(&[("TERM", "xterm-256color")]);
+    assert!(!redraws(&run.stderr).is_empty(), "{:?}", run.stderr);
+    let shown = screen(&run.stderr);
+    assert!(
+        shown
+            .iter()
+            .any(|l| l.starts_with("asking the package index about 1 package… ok (")),
+        "{shown:#?}"
+    );
+    let (run, _d) = Test::new()
+        .cwd(t.path())
+        .args(["matrix", "refresh", "fastapi"])
+        .run();
+    run_stderr_is_plain(&run.stderr);
+    run.stderr_has("asking the package index about 1 package…\n        ok (");
+}
+
 /// The shipped workflow runs the plan, one `--verify` per job with `--evidence-out`, and merges.
 #[test]
 fn the_verify_workflow_plans_verifies_and_merges() {

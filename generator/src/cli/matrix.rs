@@ -3,6 +3,7 @@
 use std::path::Path;
 
 use super::printer::Printer;
+use super::progress::Steps;
 use crate::error::{Error, Result};
 use crate::lock::index::{self, Index};
 use crate::lock::interpreter;
@@ -14,7 +15,18 @@ pub(super) fn refresh(packages: &[String], dir: &Path, printer: &Printer) -> Res
     let listed = Matrix::parse(&text, &path.display().to_string())?;
     let old = Index::read(dir)?.unwrap_or_default();
     let python = interpreter::interpreter();
-    let refreshed = index::refresh(&python, &listed.packages, old, packages)?;
+    let asked = if packages.is_empty() {
+        listed.packages.len()
+    } else {
+        packages.len()
+    };
+    let refreshed = Steps::new(printer).run(
+        format!(
+            "asking the package index about {asked} package{}…",
+            if asked == 1 { "" } else { "s" }
+        ),
+        || index::refresh(&python, &listed.packages, old, packages),
+    )?;
     for (name, version) in &refreshed.new_versions {
         printer.out(format_args!("{name} {version}: new candidate"))?;
     }

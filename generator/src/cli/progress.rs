@@ -36,6 +36,20 @@ impl<'a> Steps<'a> {
         }
     }
 
+    /// Runs `work` as one step shown as `line`: a spinner on a terminal, whole lines elsewhere.
+    pub(super) fn run<T>(
+        &mut self,
+        line: String,
+        work: impl FnOnce() -> crate::error::Result<T>,
+    ) -> crate::error::Result<T> {
+        self.start(line);
+        let started = std::time::Instant::now();
+        let result = work();
+        let elapsed = result.as_ref().ok().map(|_| started.elapsed());
+        self.finish(&outcome(elapsed), "        ");
+        result
+    }
+
     /// Starts a step shown as `line`.
     fn start(&mut self, line: String) {
         self.stop();
