@@ -68,18 +68,27 @@ fn every_rule_fails_its_bad_fixture_and_passes_its_good_one() {
     let mut problems = Vec::new();
     for dir in rules {
         let rule = dir.file_name().unwrap().to_string_lossy().into_owned();
-        let bad = findings(&dir.join("bad"));
-        if !bad.iter().any(|(r, _, _)| *r == rule) {
-            problems.push(format!("{rule}: bad/ does not yield it: {bad:?}"));
-        }
-        for want in expected(&dir.join("bad")) {
-            if !bad.contains(&want) {
-                problems.push(format!("{rule}: bad/ lacks {want:?}: {bad:?}"));
+        // `bad/` and `good/`, and more cases as `bad-<case>/` and `good-<case>/`.
+        let mut cases: Vec<String> = std::fs::read_dir(&dir)
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.starts_with("bad") || n.starts_with("good"))
+            .collect();
+        cases.sort();
+        for case in cases {
+            let found = findings(&dir.join(&case));
+            if case.starts_with("bad") {
+                if !found.iter().any(|(r, _, _)| *r == rule) {
+                    problems.push(format!("{rule}: {case}/ does not yield it: {found:?}"));
+                }
+                for want in expected(&dir.join(&case)) {
+                    if !found.contains(&want) {
+                        problems.push(format!("{rule}: {case}/ lacks {want:?}: {found:?}"));
+                    }
+                }
+            } else if found.iter().any(|(r, _, _)| *r == rule) {
+                problems.push(format!("{rule}: {case}/ yields it: {found:?}"));
             }
-        }
-        let good = findings(&dir.join("good"));
-        if good.iter().any(|(r, _, _)| *r == rule) {
-            problems.push(format!("{rule}: good/ yields it: {good:?}"));
         }
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));

@@ -4,6 +4,7 @@
 //! README header is absent or says `sdk: docker`. Every finding is at the line of the
 //! instruction (or start-script line) it is about; nothing is reported from a guess.
 
+mod program;
 mod server;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -62,11 +63,12 @@ pub(crate) static PORT_MISMATCH: Rule = Rule {
     name: "docker-port-mismatch",
     severity: Severity::Error,
     why: "the Space routes traffic to app_port (7860 unless the README says otherwise); a server on another port is never reached",
-    fix: "start the server with --port equal to app_port, or set app_port in the README header to the server's port",
+    fix: "start the server with --port equal to app_port (port= in uvicorn.run), or set app_port in the README header to the server's port",
     explanation: "
 Hugging Face sends a Docker Space's traffic to one port: `app_port` from the README's YAML
 header, 7860 when absent (hub-docs: docs/hub/spaces-config-reference.md). The server the final
-stage starts listens elsewhere (by its --port/--bind, or by its default: uvicorn, hypercorn and
+stage starts listens elsewhere (by its --port/--bind, or `port=` of a `uvicorn.run(...)` in the
+Python file the container runs, or by its default: uvicorn, `uvicorn.run`, hypercorn and
 `fastapi run` use 8000), so the Space stays 'Starting' and then fails its health check. EXPOSE
 is documentation only and does not change this. Make the two agree, e.g.
 `CMD [\"uvicorn\", \"app.main:app\", \"--host\", \"0.0.0.0\", \"--port\", \"7860\"]`.
@@ -78,11 +80,12 @@ pub(crate) static LOOPBACK: Rule = Rule {
     name: "docker-loopback-bind",
     severity: Severity::Error,
     why: "a server bound to 127.0.0.1 inside the container is unreachable from the Space's proxy",
-    fix: "bind 0.0.0.0 (--host 0.0.0.0, or --bind 0.0.0.0:7860)",
+    fix: "bind 0.0.0.0 (--host 0.0.0.0, --bind 0.0.0.0:7860, or host=\"0.0.0.0\" in uvicorn.run)",
     explanation: "
 The server listens on the loopback interface only: explicitly (`--host 127.0.0.1`,
-`--host localhost`, `-b 127.0.0.1:…`) or by default (uvicorn and hypercorn bind 127.0.0.1 when no
-host is given; so does `fastapi dev`). The Space's proxy connects from outside the container's
+`--host localhost`, `-b 127.0.0.1:…`, `host=\"127.0.0.1\"` in `uvicorn.run(...)`) or by default
+(uvicorn, `uvicorn.run` and hypercorn bind 127.0.0.1 when no host is given; so does
+`fastapi dev`). The Space's proxy connects from outside the container's
 loopback, so every request fails and the Space never becomes ready. Bind `0.0.0.0`.
 ",
 };
@@ -182,7 +185,7 @@ pub(crate) static FORWARDED_IPS: Rule = Rule {
     name: "docker-forwarded-allow-ips",
     severity: Severity::Warning,
     why: "uvicorn trusts X-Forwarded-Proto only from 127.0.0.1, so behind the Space's proxy URLs and redirects are http://",
-    fix: "add --forwarded-allow-ips \"*\" to the uvicorn command (or ENV FORWARDED_ALLOW_IPS=\"*\")",
+    fix: "add --forwarded-allow-ips \"*\" to the uvicorn command, forwarded_allow_ips=\"*\" to uvicorn.run (or ENV FORWARDED_ALLOW_IPS=\"*\")",
     explanation: "
 uvicorn honours proxy headers only from the addresses in --forwarded-allow-ips, which defaults
 to $FORWARDED_ALLOW_IPS or 127.0.0.1. The Hugging Face proxy is not loopback, so the
@@ -423,7 +426,7 @@ fn forwarded(
     findings: &mut Vec<Finding>,
 ) {
     let uvicorn = match server.kind {
-        Kind::Uvicorn => !server.has("--no-proxy-headers"),
+        Kind::Uvicorn | Kind::UvicornRun => !server.has("--no-proxy-headers"),
         Kind::Gunicorn => {
             let workers = server.options(&["-k", "--worker-class"]);
             workers.iter().any(|w| w.contains("UvicornWorker"))
@@ -442,10 +445,14 @@ fn forwarded(
             &FORWARDED_IPS,
             server.file.clone(),
             server.line,
-            format!(
-                "{} is started without --forwarded-allow-ips",
-                server.kind.name()
-            ),
+            if server.kind == Kind::UvicornRun {
+                "uvicorn.run is called without forwarded_allow_ips".to_owned()
+            } else {
+                format!(
+                    "{} is started without --forwarded-allow-ips",
+                    server.kind.name()
+                )
+            },
         ));
     }
 }

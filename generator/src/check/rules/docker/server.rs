@@ -5,6 +5,7 @@
 
 use std::collections::HashMap;
 
+use super::program;
 use crate::check::dockerfile::{Args, Instruction, Stage};
 use crate::check::Project;
 
@@ -18,6 +19,9 @@ pub(crate) enum Kind {
     FastapiCli {
         dev: bool,
     },
+    /// `uvicorn.run(...)` in the Python file the container runs (its keyword arguments as
+    /// options, see [`program`]).
+    UvicornRun,
 }
 
 impl Kind {
@@ -28,6 +32,7 @@ impl Kind {
             Kind::Hypercorn => "hypercorn",
             Kind::FastapiCli { dev: false } => "fastapi run",
             Kind::FastapiCli { dev: true } => "fastapi dev",
+            Kind::UvicornRun => "uvicorn.run",
         }
     }
 }
@@ -128,8 +133,22 @@ pub(crate) fn find(
         if let Some(found) = script(project, dir, segment) {
             return Some(found);
         }
+        if let Some(found) = from_python(project, dir, segment) {
+            return Some(found);
+        }
     }
     None
+}
+
+/// A `python …` command whose file calls `uvicorn.run(...)`.
+fn from_python(project: &Project, dir: &str, segment: &[String]) -> Option<Server> {
+    let run = program::find(project, dir, segment)?;
+    Some(Server {
+        kind: Kind::UvicornRun,
+        file: run.file,
+        line: run.line,
+        args: run.args,
+    })
 }
 
 /// The line of the instruction the server's program word comes from.
@@ -287,6 +306,9 @@ fn script(project: &Project, dir: &str, segment: &[String]) -> Option<Server> {
                     args,
                 });
             }
+            if let Some(found) = from_python(project, dir, segment) {
+                return Some(found);
+            }
         }
     }
     None
@@ -355,6 +377,24 @@ impl Server {
                     default: host_default || port_default,
                 }])
             }
+            Kind::UvicornRun => {
+                if self.has("--uds") || self.has("--fd") {
+                    return None;
+                }
+                // `uvicorn.run` reads no UVICORN_* variables: those are the command line's.
+                let value = |name: &str, default: &str| match self.option(&[name]) {
+                    Some(program::UNKNOWN) => None,
+                    Some(v) => Some((expand(v, env)?, false)),
+                    None => Some((default.to_owned(), true)),
+                };
+                let (host, host_default) = value("--host", "127.0.0.1")?;
+                let (port, port_default) = value("--port", "8000")?;
+                Some(vec![Bind {
+                    host,
+                    port: port.parse().ok()?,
+                    default: host_default || port_default,
+                }])
+            }
             Kind::FastapiCli { dev } => {
                 let host = match self.option(&["--host"]) {
                     Some(h) => expand(h, env)?,
@@ -405,20 +445,29 @@ impl Server {
     }
 }
 
-/// `value` with `$NAME` / `${NAME}` replaced from `env`; `None` when a variable is not set there.
+/// `value` with `$NAME` / `${NAME}` replaced from `env`, and `${NAME:-default}` by the default
+/// when `NAME` is unset or empty there (as a shell does); `None` when a variable without a
+/// default is not set there.
 pub(crate) fn expand(value: &str, env: &HashMap<String, String>) -> Option<String> {
     if !value.contains('$') {
         return Some(value.to_owned());
     }
-    let re =
-        regex::Regex::new(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)").ok()?;
+    let re = regex::Regex::new(
+        r"\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}$]*))?\}|\$([A-Za-z_][A-Za-z0-9_]*)",
+    )
+    .ok()?;
     let mut out = String::new();
     let mut last = 0;
     for caps in re.captures_iter(value) {
         let whole = caps.get(0)?;
-        let name = caps.get(1).or_else(|| caps.get(2))?.as_str();
+        let name = caps.get(1).or_else(|| caps.get(3))?.as_str();
         out.push_str(&value[last..whole.start()]);
-        out.push_str(env.get(name)?);
+        match (env.get(name), caps.get(2)) {
+            (Some(set), Some(default)) if set.is_empty() => out.push_str(default.as_str()),
+            (Some(set), _) => out.push_str(set),
+            (None, Some(default)) => out.push_str(default.as_str()),
+            (None, None) => return None,
+        }
         last = whole.end();
     }
     out.push_str(&value[last..]);
@@ -503,6 +552,57 @@ mod tests {
         )
         .unwrap();
         assert_eq!(s.binds(&env), None, "gunicorn may read gunicorn.conf.py");
+    }
+
+    #[test]
+    fn uvicorn_run_in_the_python_file_the_container_runs() {
+        let main = "import os\nimport uvicorn\nfrom app.main import app\n\nif __name__ == \"__main__\":\n    uvicorn.run(app, port=int(os.getenv(\"PORT\", \"8000\")))\n";
+        let s = server_of(
+            "FROM p\nWORKDIR /srv\nCOPY . .\nCMD [\"python\", \"run.py\"]\n",
+            &[("run.py", main)],
+        )
+        .unwrap();
+        assert_eq!(
+            (s.kind, s.file.as_str(), s.line),
+            (Kind::UvicornRun, "run.py", 6)
+        );
+        // The host is uvicorn.run's default; UVICORN_HOST is for the command line only.
+        let env = HashMap::from([("UVICORN_HOST".to_owned(), "0.0.0.0".to_owned())]);
+        let b = s.binds(&env).unwrap();
+        assert_eq!(
+            (b[0].host.as_str(), b[0].port, b[0].default),
+            ("127.0.0.1", 8000, true)
+        );
+        let env = HashMap::from([("PORT".to_owned(), "7860".to_owned())]);
+        assert_eq!(s.binds(&env).unwrap()[0].port, 7860);
+        // Through a start script, and with a value that cannot be known.
+        let unknown = "import uvicorn\nfrom conf import settings\nuvicorn.run(\"m:app\", host=settings.host, port=7860)\n";
+        let s = server_of(
+            "FROM p\nCMD [\"./start.sh\"]\n",
+            &[
+                ("start.sh", "#!/bin/sh\nexec python -m server\n"),
+                ("server.py", unknown),
+            ],
+        )
+        .unwrap();
+        assert_eq!((s.file.as_str(), s.line), ("server.py", 3));
+        assert_eq!(s.binds(&HashMap::new()), None);
+    }
+
+    #[test]
+    fn shell_defaults_expand_as_a_shell_does() {
+        let env = HashMap::from([
+            ("SET".to_owned(), "1".to_owned()),
+            ("EMPTY".to_owned(), String::new()),
+        ]);
+        assert_eq!(expand("${SET:-2}", &env).as_deref(), Some("1"));
+        assert_eq!(expand("${EMPTY:-2}", &env).as_deref(), Some("2"));
+        assert_eq!(expand("${UNSET:-7860}", &env).as_deref(), Some("7860"));
+        assert_eq!(expand("a${UNSET:-b}c$SET", &env).as_deref(), Some("abc1"));
+        assert_eq!(expand("${UNSET}", &env), None);
+        assert_eq!(expand("${UNSET:-$SET}", &env), None, "nested: unknown");
+        let s = server_of("FROM p\nCMD uvicorn m:app --port ${PORT:-7860}\n", &[]).unwrap();
+        assert_eq!(s.binds(&HashMap::new()).unwrap()[0].port, 7860);
     }
 
     #[test]
