@@ -306,10 +306,10 @@ impl Matrix {
         })
     }
 
-    /// The rules of spacegen's own matrix (the one the embedded lock was made from), for
-    /// auditing projects spacegen did not make.
-    pub(crate) fn embedded_rules() -> Result<Vec<Rule>> {
-        Ok(Matrix::parse(EMBEDDED, "the embedded matrix.toml")?.rules)
+    /// spacegen's own matrix as written (candidates and rules, without the index: the one the
+    /// embedded lock was made from), for auditing projects spacegen did not make.
+    pub(crate) fn embedded() -> Result<Matrix> {
+        Matrix::parse(EMBEDDED, "the embedded matrix.toml")
     }
 
     /// Reads the matrix beside the blueprint folders in `dir`, with what the index declares

@@ -41,9 +41,9 @@ pub(crate) static KNOWN_BAD: Rule = Rule {
     id: "SG404",
     name: "requirement-known-bad",
     severity: Severity::Error,
-    why: "the pinned set contains a combination known to fail at install or at import",
+    why: "the requirements install a combination known to fail at install or at import",
     fix: "change the pins as the rule's reason says (`spacegen show` lists a known-good set)",
-    explanation: "spacegen's matrix (`blueprints/matrix.toml`) records combinations that install but fail at run time, or that need an extra, each with the reason and the evidence: pydantic 2.10.0 with SQLModel, sentence-transformers 2.2.2 or older with huggingface_hub 0.26 or newer (cached_download), SQLAlchemy 2.1 without the `asyncio` extra in code that imports `sqlalchemy.ext.asyncio`, and others. The finding quotes the rule's reason.",
+    explanation: "spacegen's matrix (`blueprints/matrix.toml`) records combinations that install but fail at run time, or that need an extra, each with the reason and the evidence: pydantic 2.10.0 with SQLModel, sentence-transformers 2.2.2 or older with huggingface_hub 0.26 or newer (cached_download), SQLAlchemy 2.1 without the `asyncio` extra in code that imports `sqlalchemy.ext.asyncio`, code importing `HfFolder` with huggingface_hub 1.0 or newer, and others. A rule applies when its package is pinned within its versions or the code imports the API it names; it is broken by a pin, or by a requirement with no upper bound (`huggingface-hub>=0.20`, or the bare name) when pip's choice, the newest release, is certain to be one the rule forbids. The finding quotes the rule's reason.",
 };
 
 pub(crate) static RULES: &[&Rule] = &[&UNPINNED, &CONFLICT, &DUPLICATE, &KNOWN_BAD];
@@ -109,50 +109,109 @@ fn conflicts(all: &Pins<'_>, findings: &mut Vec<Finding>) {
     }
 }
 
-/// The matrix's rules over the pinned versions.
+/// The matrix's rules over the requirements: a rule applies when its package is pinned within
+/// its versions, or when the code imports the API it names (`from huggingface_hub import
+/// HfFolder`); it is broken by a pin of the package it constrains, or by a requirement on that
+/// package with no upper bound when the newest release pip then picks must be one it forbids.
 fn known_bad(all: &Pins<'_>, facts: &Facts<'_>, findings: &mut Vec<Finding>) {
-    let Ok(rules) = matrix::Matrix::embedded_rules() else {
+    let Ok(matrix) = matrix::Matrix::embedded() else {
         return;
     };
-    // Rules are checked against the pins that hold everywhere (no marker).
+    // Rules are checked against the requirements that hold everywhere (no marker).
     let unmarked = |name: &str| all.get(&(name.to_owned(), String::new()));
     let pin = |name: &str| {
         unmarked(name).and_then(|es| es.iter().find_map(|(f, e)| e.pinned().map(|v| (*f, e, v))))
     };
-    for rule in rules {
-        let Condition::Package { name, versions } = &rule.condition else {
-            continue;
+    for rule in &matrix.rules {
+        let (applies, pinned_here) = match &rule.condition {
+            Condition::Package { name, versions } => match pin(name) {
+                Some((file, entry, version)) if versions.contains(&version) => {
+                    (true, Some((file, entry)))
+                }
+                _ => (false, None),
+            },
+            Condition::Uses(api) => (imports(facts, api), None),
         };
-        let Some((file, entry, version)) = pin(name) else {
-            continue;
-        };
-        if !versions.contains(&version) {
+        if !applies {
             continue;
         }
+        let reason = format!("{} ({}): {}", rule.id, rule.evidence, rule.reason);
         let broken = match &rule.effect {
-            Effect::Requires { name, versions } => {
-                pin(name).filter(|(_, _, v)| !versions.contains(v))
-            }
-            Effect::Forbids { name, versions } => {
-                pin(name).filter(|(_, _, v)| versions.contains(v))
-            }
+            Effect::Requires { name, versions } => pin(name)
+                .filter(|(_, _, v)| !versions.contains(v))
+                .map(|(f, e, _)| (f, e, reason.clone())),
+            Effect::Forbids { name, versions } => match pin(name) {
+                Some((f, e, v)) => versions.contains(&v).then(|| (f, e, reason.clone())),
+                None => newest_forbidden(unmarked(name), &matrix, name, versions).map(|(f, e)| {
+                    let spec = e.requirement.versions.to_string();
+                    let spec = if spec.is_empty() {
+                        "any version".to_owned()
+                    } else {
+                        spec
+                    };
+                    (
+                        f,
+                        e,
+                        format!("{name} is not pinned ({spec}), so pip installs its newest release, which breaks: {reason}"),
+                    )
+                }),
+            },
             Effect::Extra { name, extra } if uses_extra(facts, extra) => {
+                let (file, entry) = pinned_here.unzip();
                 unmarked(name).and_then(|es| {
                     let has = es.iter().any(|(_, e)| e.requirement.extras.contains(extra));
-                    (!has).then(|| (file, entry, version.clone()))
+                    (!has).then_some((file?, entry?, reason.clone()))
                 })
             }
             Effect::Extra { .. } => None,
         };
-        if let Some((at_file, at, _)) = broken {
-            findings.push(Finding::new(
-                &KNOWN_BAD,
-                at_file,
-                at.line,
-                format!("{} ({}): {}", rule.id, rule.evidence, rule.reason),
-            ));
+        if let Some((at_file, at, message)) = broken {
+            findings.push(Finding::new(&KNOWN_BAD, at_file, at.line, message));
         }
     }
+}
+
+/// Whether the code imports the class or function `api` names (`module.Name`) by name.
+fn imports(facts: &Facts<'_>, api: &str) -> bool {
+    let Some((module, name)) = api.rsplit_once('.') else {
+        return false;
+    };
+    facts.python.iter().any(|(_, m)| {
+        m.imports
+            .iter()
+            .any(|i| i.module == module && i.name.as_deref() == Some(name))
+    })
+}
+
+/// The requirement on `name` that lets pip install a version `forbidden` excludes, when that
+/// is certain: it has no upper bound, the forbidden range has none either, and a known release
+/// of `name` lies in both (so the newest release pip picks does too).
+fn newest_forbidden<'a>(
+    entries: Option<&'a Vec<(&'a str, Entry)>>,
+    matrix: &matrix::Matrix,
+    name: &str,
+    forbidden: &pep440_rs::VersionSpecifiers,
+) -> Option<(&'a str, &'a Entry)> {
+    let (file, entry) = entries?.first()?;
+    let open = |specifiers: &pep440_rs::VersionSpecifiers| {
+        specifiers.iter().all(|s| {
+            matches!(
+                s.operator(),
+                pep440_rs::Operator::GreaterThan
+                    | pep440_rs::Operator::GreaterThanEqual
+                    | pep440_rs::Operator::NotEqual
+                    | pep440_rs::Operator::NotEqualStar
+            )
+        })
+    };
+    let allowed = &entry.requirement.versions;
+    let known = matrix.packages.get(name)?;
+    (open(allowed)
+        && open(forbidden)
+        && known
+            .iter()
+            .any(|v| allowed.contains(v) && forbidden.contains(v)))
+    .then_some((*file, entry))
 }
 
 /// Whether the code imports what an extra provides: a module with a path segment named after
@@ -225,6 +284,73 @@ mod tests {
             .collect();
         assert!(ids.contains(&("SG404", 2)), "{ids:?}");
         assert!(ids.contains(&("SG404", 3)), "{ids:?}");
+    }
+
+    /// The SG404 messages for `reqs` with `code` in app/main.py, by line.
+    fn known_bad_of(reqs: &str, code: &str) -> Vec<(usize, String)> {
+        let mut out = Vec::new();
+        let project = Project::from_files(&[("requirements.txt", reqs), ("app/main.py", code)]);
+        check(&Facts::of(&project), &mut out);
+        out.into_iter()
+            .filter(|f| f.rule.id == "SG404")
+            .map(|f| (f.line, f.message))
+            .collect()
+    }
+
+    #[test]
+    fn an_unbounded_requirement_gets_the_newest_release_a_rule_forbids() {
+        for reqs in [
+            "sentence-transformers==2.2.2\nhuggingface-hub>=0.20\n",
+            "sentence-transformers==2.2.2\nhuggingface-hub\n",
+            "sentence-transformers==2.2.2\nhuggingface_hub!=0.30.0\n",
+        ] {
+            let found = known_bad_of(reqs, "");
+            assert_eq!(found.len(), 1, "{reqs}: {found:?}");
+            assert_eq!(found[0].0, 2, "{reqs}");
+            assert!(
+                found[0].1.starts_with("huggingface-hub is not pinned (")
+                    && found[0].1.contains("sentence-transformers-cached-download"),
+                "{}",
+                found[0].1
+            );
+        }
+        assert!(
+            known_bad_of("sentence-transformers==2.2.2\nhuggingface-hub\n", "")[0]
+                .1
+                .contains("(any version)")
+        );
+        for fine in [
+            "sentence-transformers==2.2.2\nhuggingface-hub<0.26\n",
+            "sentence-transformers==2.2.2\nhuggingface-hub~=0.25.0\n",
+            "sentence-transformers==2.2.2\nhuggingface-hub==0.25.2\n",
+            "sentence-transformers==3.0.1\nhuggingface-hub\n",
+            "sentence-transformers>=2.0\nhuggingface-hub\n",
+            // A forbidden range with an upper bound may be skipped by the newest release.
+            "sqlmodel==0.0.22\npydantic>=2.0\n",
+        ] {
+            assert_eq!(known_bad_of(fine, ""), vec![], "{fine}");
+        }
+    }
+
+    #[test]
+    fn a_rule_about_an_api_applies_where_the_code_imports_it() {
+        let code = "from huggingface_hub import HfFolder\n\ntoken = HfFolder.get_token()\n";
+        let pinned = known_bad_of("fastapi==0.165.0\nhuggingface-hub==1.0.0\n", code);
+        assert_eq!(pinned.len(), 1, "{pinned:?}");
+        assert_eq!(pinned[0].0, 2);
+        assert!(pinned[0].1.starts_with("huggingface-hub-1.0-hffolder ("));
+        let open = known_bad_of("huggingface-hub>=0.20\n", code);
+        assert!(
+            open[0]
+                .1
+                .starts_with("huggingface-hub is not pinned (>=0.20)"),
+            "{open:?}"
+        );
+        assert_eq!(known_bad_of("huggingface-hub==0.36.2\n", code), vec![]);
+        assert_eq!(
+            known_bad_of("huggingface-hub==1.0.0\n", "import huggingface_hub\n"),
+            vec![]
+        );
     }
 
     #[test]
