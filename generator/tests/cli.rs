@@ -956,15 +956,12 @@ fn bash_completes(script: &str, line: &[&str]) -> Vec<String> {
         line[line.len() - 1],
         line[line.len().saturating_sub(2)],
     );
-    let out = std::process::Command::new("bash")
-        .args(["--norc", "--noprofile", "-c", &program])
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let out = common::run_ok(std::process::Command::new("bash").args([
+        "--norc",
+        "--noprofile",
+        "-c",
+        &program,
+    ]));
     String::from_utf8_lossy(&out.stdout)
         .lines()
         .map(|l| l.trim().to_owned())
@@ -976,15 +973,10 @@ fn fish_completes(script: &str, line: &str) -> Vec<String> {
     let dir = tempfile::tempdir().unwrap();
     let file = dir.path().join("spacegen.fish");
     fs::write(&file, script).unwrap();
-    let out = std::process::Command::new("fish")
-        .args(["--no-config", "-c"])
-        .arg(format!("source '{}'; complete -C '{line}'", file.display()))
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let out = common::run_ok(
+        std::process::Command::new("fish")
+            .args(["--no-config", "-c"])
+            .arg(format!("source '{}'; complete -C '{line}'", file.display())),
     );
     String::from_utf8_lossy(&out.stdout)
         .lines()

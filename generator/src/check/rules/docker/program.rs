@@ -102,17 +102,31 @@ pub(crate) fn find(project: &Project, dir: &str, segment: &[String]) -> Option<R
         .imports
         .iter()
         .any(|i| i.module == "uvicorn" && i.name.as_deref() == Some("run"));
-    let call = module
+    let mut calls = module
         .calls
         .iter()
-        .find(|c| c.name == "uvicorn.run" || (imported_run && c.name == "run"))?;
-    let mut args = Vec::new();
-    if call.has_splat() {
-        // `**config` may hold any of them.
-        for option in ["--host", "--port", "--forwarded-allow-ips"] {
-            args.extend([option.to_owned(), UNKNOWN.to_owned()]);
-        }
+        .filter(|c| c.name == "uvicorn.run" || (imported_run && c.name == "run"));
+    let call = calls.next()?;
+    let unknown = || {
+        ["--host", "--port", "--forwarded-allow-ips"]
+            .into_iter()
+            .flat_map(|option| [option.to_owned(), UNKNOWN.to_owned()])
+            .collect::<Vec<String>>()
+    };
+    // Two calls (`if DEBUG: … else: …`) leave which one runs to the code: nothing is known.
+    if calls.next().is_some() {
+        return Some(Run {
+            file,
+            line: call.place.line,
+            args: unknown(),
+        });
     }
+    // `**config` may hold any keyword not given by name (one given twice is a TypeError).
+    let mut args = if call.has_splat() {
+        unknown()
+    } else {
+        Vec::new()
+    };
     for (keyword, option) in [
         ("host", "--host"),
         ("port", "--port"),
@@ -274,6 +288,21 @@ run(\"m:app\", host=settings.host, port=os.environ[\"PORT\"])
         let splat = "import uvicorn\nuvicorn.run(app, **options)\n";
         let run = run_of(&["python", "main.py"], &[("main.py", splat)]).unwrap();
         assert!(run.args.windows(2).any(|w| w == ["--host", UNKNOWN]));
+        // Which of two calls runs is up to the code.
+        let branches = "import uvicorn\nif DEBUG:\n    uvicorn.run(app, host=\"127.0.0.1\")\nelse:\n    uvicorn.run(app, host=\"0.0.0.0\", port=7860)\n";
+        let run = run_of(&["python", "main.py"], &[("main.py", branches)]).unwrap();
+        assert_eq!(run.line, 3);
+        assert_eq!(
+            run.args,
+            [
+                "--host",
+                UNKNOWN,
+                "--port",
+                UNKNOWN,
+                "--forwarded-allow-ips",
+                UNKNOWN
+            ]
+        );
         // A `run` that is not uvicorn's is not a server start.
         let other = "from app import run\nrun(host=\"127.0.0.1\")\n";
         assert_eq!(run_of(&["python", "main.py"], &[("main.py", other)]), None);
