@@ -940,6 +940,20 @@ fn shell_here(shell: &str) -> bool {
     false
 }
 
+/// Whether groff is here to render the man pages; when it is not, says so, and fails when
+/// `SPACEGEN_REQUIRE_GROFF` is set (`.ci/run` installs it).
+fn groff_here() -> bool {
+    if installed("groff") {
+        return true;
+    }
+    assert!(
+        std::env::var_os("SPACEGEN_REQUIRE_GROFF").is_none(),
+        "SPACEGEN_REQUIRE_GROFF is set but groff is not installed"
+    );
+    eprintln!("SKIPPED: groff is not installed; the man pages were not rendered");
+    false
+}
+
 /// What bash completes for the words of `line` (the last one being completed), with the
 /// script loaded.
 fn bash_completes(script: &str, line: &[&str]) -> Vec<String> {
@@ -1087,6 +1101,28 @@ fn the_man_pages_cover_every_command() {
     }
     let (page, _d) = Test::new().args(["man", "lock"]).run();
     page.stdout_has("\\-\\-check");
+    // Every page renders without a warning, as man(1) renders it (groff, input through preconv).
+    if groff_here() {
+        for command in std::iter::once("").chain(COMMANDS) {
+            let (page, _d) = Test::new()
+                .args(["man"])
+                .args(command.split(' ').filter(|w| !w.is_empty()))
+                .run();
+            let dir = tempfile::tempdir().unwrap();
+            let file = dir.path().join("page.1");
+            fs::write(&file, &page.stdout).unwrap();
+            let out = common::run_ok(
+                std::process::Command::new("groff")
+                    .args(["-k", "-man", "-Tutf8", "-ww", "-z"])
+                    .arg(&file),
+            );
+            assert!(
+                out.stderr.is_empty(),
+                "spacegen man {command}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+    }
     let (run, _d) = Test::new().args(["man", "matrix", "nope"]).status(2).run();
     run.stderr_has("'spacegen matrix' has no command 'nope'; its commands are: refresh");
 }
