@@ -58,11 +58,7 @@ fn install_with(dir: &Path, root: &Path) -> Command {
 }
 
 fn binary_in(root: &Path) -> PathBuf {
-    root.join("bin").join(if cfg!(windows) {
-        "spacegen.exe"
-    } else {
-        "spacegen"
-    })
+    common::spacegen_in(&root.join("bin"))
 }
 
 #[test]

@@ -125,11 +125,7 @@ fn with_pipx(wheel: &Path, tmp: &Path) {
             .arg("install")
             .arg(wheel),
     );
-    let installed = home.join("bin").join(if cfg!(windows) {
-        "spacegen.exe"
-    } else {
-        "spacegen"
-    });
+    let installed = common::spacegen_in(&home.join("bin"));
     let elsewhere = tmp.join("with-pipx");
     std::fs::create_dir(&elsewhere).unwrap();
     run_ok(
@@ -168,11 +164,7 @@ fn with_uv(wheel: &Path, tmp: &Path) {
             .args(["tool", "install", "--offline", "--no-config"])
             .arg(wheel),
     );
-    let installed = tmp.join("uv-bin").join(if cfg!(windows) {
-        "spacegen.exe"
-    } else {
-        "spacegen"
-    });
+    let installed = common::spacegen_in(&tmp.join("uv-bin"));
     run_ok(
         Command::new(&installed)
             .args(["new", "--defaults", "from-uv"])
@@ -346,11 +338,7 @@ fn install_and_run(wheel: &Path, tmp: &Path) {
             ])
             .arg(wheel),
     );
-    let spacegen = scripts(&venv).join(if cfg!(windows) {
-        "spacegen.exe"
-    } else {
-        "spacegen"
-    });
+    let spacegen = common::spacegen_in(&scripts(&venv));
     assert!(
         spacegen.is_file(),
         "the wheel installed no {}",

@@ -102,6 +102,15 @@ pub fn write_custom_lock(dir: &Path) {
     .expect("write lock");
 }
 
+/// The `spacegen` executable an installer put in `bin` (`spacegen.exe` on Windows).
+pub fn spacegen_in(bin: &Path) -> PathBuf {
+    bin.join(if cfg!(windows) {
+        "spacegen.exe"
+    } else {
+        "spacegen"
+    })
+}
+
 /// The `run:` script of the step named `step` of job `job` in `.github/workflows/<file>`.
 pub fn workflow_step(file: &str, job: &str, step: &str) -> String {
     let path = repo_root().join(".github/workflows").join(file);
