@@ -211,6 +211,14 @@ pub enum Error {
         path: PathBuf,
         blueprints: Vec<String>,
     },
+    /// A locked set whose verification records prove another set (an edited hash, a record
+    /// of another set): `why` names what differs.
+    #[error("{}: blueprint '{blueprint}' is not the set its verifications proved: {why}", .origin)]
+    EvidenceMismatch {
+        origin: String,
+        blueprint: String,
+        why: String,
+    },
     /// A blueprint asked for by name that does not exist.
     #[error("no blueprint named '{name}'")]
     UnknownBlueprint {
@@ -328,6 +336,7 @@ impl Error {
             | Error::Diagnostics(_)
             | Error::Stale { .. }
             | Error::Unverified { .. }
+            | Error::EvidenceMismatch { .. }
             | Error::Unresolvable { .. } => exit::BLUEPRINT,
             Error::Io { .. } | Error::Other(_) => exit::FAILURE,
             Error::Interrupted => exit::INTERRUPTED,

@@ -21,6 +21,16 @@ pub struct Requirement {
 impl Requirement {
     /// Parses `text`; the message says what is wrong with it.
     pub fn parse(text: &str) -> Result<Requirement, String> {
+        // pep508_rs reads a name as [A-Za-z0-9._-]* and then panics when that name is not one
+        // PEP 508 allows (`fastapi-`): check the name first.
+        let name_end = text
+            .trim_start()
+            .find(|c: char| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')))
+            .unwrap_or(text.trim_start().len());
+        let name = &text.trim_start()[..name_end];
+        if !name.is_empty() {
+            normalise(name).map_err(|e| format!("{text:?} is not a valid requirement: {e}"))?;
+        }
         let req = pep508_rs::Requirement::<VerbatimUrl>::from_str(text)
             .map_err(|e| format!("{text:?} is not a valid requirement: {}", e.message))?;
         let versions = match req.version_or_url {
@@ -104,6 +114,19 @@ mod tests {
         assert!(r.allows(&Version::from_str("0.54.0").unwrap()));
         assert!(!r.allows(&Version::from_str("1.0").unwrap()));
         assert_eq!(Requirement::parse("fastapi").unwrap().requested(), "*");
+    }
+
+    #[test]
+    fn names_pep508_reads_but_pep503_refuses_are_errors_not_panics() {
+        for text in [
+            "fastapi-==1.0",
+            "fastapi_>=1",
+            "a.[x]==1",
+            "fastapi- ; python_version>'3'",
+        ] {
+            let e = Requirement::parse(text).unwrap_err();
+            assert!(e.contains("not a valid"), "{text}: {e}");
+        }
     }
 
     #[test]

@@ -1,4 +1,4 @@
-//! JSON Schemas of `blueprint.toml`, `matrix.toml` and `matrix.index.toml`, generated from their
+//! JSON Schemas of `blueprint.toml`, `matrix.toml`, `matrix.index.toml` and `spaces.lock`, generated from their
 //! wire types (which derive `JsonSchema` in test builds only). The repository ships them in
 //! `schemas/` for editors (Taplo and Even Better TOML read them through the `#:schema` line of
 //! each hand-written file, and `.taplo.toml` for the machine-written index); the tests here keep
@@ -10,6 +10,7 @@ use schemars::JsonSchema;
 use serde_json::{json, Value};
 
 use crate::blueprint::manifest::ManifestWire;
+use crate::lock::file::Lock;
 use crate::lock::index::Index;
 use crate::lock::matrix::MatrixWire;
 
@@ -69,6 +70,11 @@ pub(crate) fn matrix_index() -> String {
     generate::<Index>()
 }
 
+/// The schema of `spaces.lock` (its shape; every value is also parsed strictly when read).
+pub(crate) fn lock() -> String {
+    generate::<Lock>()
+}
+
 #[cfg(test)]
 mod tests {
     use std::path::{Path, PathBuf};
@@ -124,6 +130,31 @@ mod tests {
     #[test]
     fn shipped_matrix_index_schema_is_generated() {
         assert_shipped("matrix-index.schema.json", &super::matrix_index());
+    }
+
+    #[test]
+    fn shipped_lock_schema_is_generated() {
+        assert_shipped("spaces-lock.schema.json", &super::lock());
+    }
+
+    #[test]
+    fn shipped_lock_validates_and_a_wrong_value_does_not() {
+        let validator = validator(&super::lock());
+        let errors = errors(&validator, &repo().join("spaces.lock"));
+        assert!(errors.is_empty(), "{}", errors.join("\n"));
+        let bad: serde_json::Value = toml::from_str(
+            "format = 3\n[blueprints.x]\nversion = 1\ncontent-hash = \"h\"\npython = \"3.11\"\nrequires-python = \">=3.11\"\nexclude-newer = \"t\"\npackages = {}\ncolour = \"red\"\n",
+        )
+        .unwrap();
+        let found: Vec<String> = validator
+            .iter_errors(&bad)
+            .map(|e| e.instance_path().to_string())
+            .collect();
+        assert!(
+            found.iter().any(|p| p == "/blueprints/x/version"),
+            "{found:?}"
+        );
+        assert!(found.iter().any(|p| p == "/blueprints/x"), "{found:?}");
     }
 
     #[test]

@@ -526,7 +526,7 @@ fn the_lock_of_a_blueprint_folder_is_found_narrowly_and_named() {
         .find_map(|l| l.strip_prefix("content hash: "))
         .expect("hash")
         .to_owned();
-    let lock = format!("format = 2\n\n[blueprints.custom]\nversion = \"1.0.0\"\ncontent-hash = \"{hash}\"\npython = \"3.11\"\nrequires-python = \">=3.11\"\npackages = {{}}\n");
+    let lock = format!("format = 3\n\n[blueprints.custom]\nversion = \"1.0.0\"\ncontent-hash = \"{hash}\"\npython = \"3.11\"\nrequires-python = \">=3.11\"\nexclude-newer = \"2026-11-27T00:00:00Z\"\npackages = {{}}\n");
     fs::write(t.path().join("deep/spaces.lock"), &lock).unwrap();
     let (run, _d) = Test::new()
         .cwd(t.path())

@@ -70,6 +70,9 @@ pub(super) fn run(args: LockArgs, printer: &Printer) -> Result<i32> {
             Note::Unverified { blueprint } => printer.err(format_args!(
                 "{blueprint}: not verified: run `spacegen lock --verify {blueprint}` (`lock --check` fails without it)"
             ))?,
+            Note::Mismatch { blueprint, why } => printer.err(format_args!(
+                "{blueprint}: not the set its verifications proved ({why}): run `spacegen lock --update` to read the set from the index again, then `spacegen lock --verify {blueprint}`"
+            ))?,
             _ => {}
         }
     }
@@ -118,7 +121,7 @@ fn summary(relocked: &Relocked, printer: &Printer) -> Result<()> {
                 "{blueprint}: files or hashes changed for {}",
                 packages.join(", ")
             ))?,
-            Note::EvidenceDropped { .. } | Note::Unverified { .. } => {}
+            Note::EvidenceDropped { .. } | Note::Unverified { .. } | Note::Mismatch { .. } => {}
         }
     }
     Ok(())
@@ -138,6 +141,17 @@ fn check(relocked: &Relocked, printer: &Printer) -> Result<()> {
         return Err(Error::Stale {
             path: relocked.path.clone(),
             diff: relocked.diff()?,
+        });
+    }
+    if let Some(Note::Mismatch { blueprint, why }) = relocked
+        .notes
+        .iter()
+        .find(|n| matches!(n, Note::Mismatch { .. }))
+    {
+        return Err(Error::EvidenceMismatch {
+            origin: relocked.path.display().to_string(),
+            blueprint: blueprint.clone(),
+            why: why.clone(),
         });
     }
     let unverified: Vec<String> = relocked
@@ -192,13 +206,18 @@ fn check_json(relocked: &Relocked, printer: &Printer) -> Result<i32> {
             Note::Unverified { blueprint } => {
                 json!({ "blueprint": blueprint, "kind": "unverified" })
             }
+            Note::Mismatch { blueprint, why } => {
+                json!({ "blueprint": blueprint, "kind": "mismatch", "why": why })
+            }
         })
         .collect();
     let unverified: Vec<&str> = relocked
         .notes
         .iter()
         .filter_map(|n| match n {
-            Note::Unverified { blueprint } => Some(blueprint.as_str()),
+            Note::Unverified { blueprint } | Note::Mismatch { blueprint, .. } => {
+                Some(blueprint.as_str())
+            }
             _ => None,
         })
         .collect();

@@ -98,14 +98,16 @@ fn lock_for(
     explicit: Option<&std::path::Path>,
     source: &Source,
 ) -> Result<crate::lock::LoadedLock> {
-    use crate::lock::file;
-    if let Some(path) = explicit {
-        return file::read(path);
-    }
-    if let Source::Disk(root) = source {
-        if let Some(path) = file::find_near(root) {
-            return file::read(&path);
-        }
-    }
-    file::embedded()
+    use crate::lock::{file, matrix::Matrix};
+    let (lock, matrix) = match (explicit, source) {
+        (Some(path), Source::Disk(root)) => (file::read(path)?, Matrix::read(root)?),
+        (Some(path), Source::Embedded) => (file::read(path)?, Matrix::embedded()?),
+        (None, Source::Disk(root)) => match file::find_near(root) {
+            Some(path) => (file::read(&path)?, Matrix::read(root)?),
+            None => (file::embedded()?, Matrix::embedded()?),
+        },
+        (None, Source::Embedded) => (file::embedded()?, Matrix::embedded()?),
+    };
+    lock.check_rules(&matrix)?;
+    Ok(lock)
 }

@@ -39,6 +39,7 @@ pub(super) fn run(args: NewArgs, printer: &Printer) -> Result<()> {
         bp.version.to_string(),
         bp.requires_python.clone(),
     );
+    let claims = crate::lock::claims::claims(entry);
     let generated = project::generate_once(bp, entry, &provided, prompter)?;
     let (plan, answers) = (&generated.plan, &generated.answers);
     let dest = match args.dest {
@@ -71,8 +72,10 @@ pub(super) fn run(args: NewArgs, printer: &Printer) -> Result<()> {
         .get("port")
         .map_or_else(|| "7860".to_owned(), ToString::to_string);
     printer.out(format_args!(
-        "\nNext steps (Python {}, on Linux, macOS or Windows):\n  cd {}\n  python3 -m venv .venv && . .venv/bin/activate\n  pip install -r requirements-dev.txt\n  pytest\n  uvicorn app.main:app --reload --port {port}",
+        "\nNext steps (Python {}; the pins are resolved for {}, verified on {}):\n  cd {}\n  python3 -m venv .venv && . .venv/bin/activate\n  pip install -r requirements-dev.txt\n  pytest\n  uvicorn app.main:app --reload --port {port}",
         requires_python,
+        claims.resolved_for,
+        claims.verified_on,
         dest.display()
     ))?;
     for note in &generated.notes {

@@ -37,6 +37,9 @@ pub(crate) fn render(e: &Error) -> String {
             };
             format!("error: {e}\nhelp: run `spacegen lock --verify{target}` and commit the result")
         }
+        Error::EvidenceMismatch { blueprint, .. } => format!(
+            "error: {e}\nhelp: spaces.lock is written by `spacegen lock`, never by hand: restore it from version control, or run `spacegen lock --update` and `spacegen lock --verify {blueprint}`\nnothing was written"
+        ),
         Error::UnknownBlueprint { known, place, .. } => {
             let help = match place {
                 None => format!(

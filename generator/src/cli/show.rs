@@ -80,9 +80,10 @@ fn packages(bp: &Blueprint, lock: &LoadedLock, p: &Printer) -> Result<()> {
 }
 
 fn pins(bp: &Blueprint, entry: &LockedBlueprint, p: &Printer) -> Result<()> {
+    let claims = crate::lock::claims::claims(entry);
     p.out(format_args!(
-        "  python {} (from {}), on Linux, macOS and Windows",
-        entry.requires_python, entry.python
+        "  python {} (from {}); resolved for {}",
+        entry.requires_python, entry.python, claims.resolved_for
     ))?;
     for group in bp.dependencies.groups.iter().chain(&bp.dependencies.dev) {
         match &group.when {
@@ -111,17 +112,19 @@ fn pins(bp: &Blueprint, entry: &LockedBlueprint, p: &Printer) -> Result<()> {
     if !entry.rules.is_empty() {
         p.out(format_args!("\nRules applied: {}", entry.rules.join(", ")))?;
     }
-    if entry.verifications.is_empty() {
+    let proving = crate::lock::claims::proving(entry);
+    if proving.is_empty() {
         return p.out("\nNot verified since it was last locked: run `spacegen lock --verify`");
     }
-    for v in &entry.verifications {
+    p.out(format_args!("\nVerified on {}", claims.verified_on))?;
+    for v in proving {
         p.out(format_args!(
-            "\nVerified {} ({}) on Python {} ({}) with spacegen {}: {}",
+            "\nVerified {} on Python {} ({}) with spacegen {} and {}: {}",
             v.date,
-            v.result,
             v.python,
-            v.platform,
+            crate::lock::claims::platform_words(&v.platform),
             v.spacegen,
+            v.installers.join(", "),
             v.steps.join("; ")
         ))?;
     }
@@ -218,13 +221,16 @@ fn pins_json(bp: &Blueprint, entry: &LockedBlueprint) -> Result<Json> {
     let direct: Vec<&str> = bp.dependencies.all().map(|p| p.name()).collect();
     let transitive = entry.transitive(false, &direct).len() + entry.transitive(true, &direct).len();
     let files: usize = entry.artifacts.iter().map(|a| a.files.len()).sum();
+    let claims = crate::lock::claims::claims(entry);
     Ok(json!({
         "python": entry.python,
         "requires_python": entry.requires_python,
+        "resolved_for": claims.resolved_for,
+        "verified_on": claims.verified_on,
         "groups": groups,
         "transitive": transitive,
         "files_pinned": files,
         "rules": entry.rules,
-        "verifications": entry.verifications,
+        "verifications": crate::lock::claims::proving(entry),
     }))
 }

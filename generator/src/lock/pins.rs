@@ -15,17 +15,31 @@ const RELOCK: &str = "run `spacegen lock` in the folder holding the blueprints a
 const TRANSITIVE: &str = "Dependencies of the packages above, pinned by spaces.lock";
 
 impl LockedBlueprint {
-    /// `spec==version`, with the environment marker and a `--hash` per file of the version when
-    /// the lock has them (pip picks the file that fits the machine, and checks it).
-    fn line(&self, spec: &str, name: &str, version: &str) -> String {
-        let Some(artifact) = self
+    /// `name[extras]==version`, with the environment marker and a `--hash` per file of the
+    /// version when the lock has them (pip picks the file that fits the machine, and checks
+    /// it). The extras are those `requested` beside those the set's packages ask of it: a pin
+    /// without `httpx[http2]` leaves pips before 23.3 to resolve that extra on their own, from
+    /// the newest release on the index, which `--require-hashes` then refuses.
+    fn line(&self, name: &str, requested: &[String], version: &str) -> String {
+        let artifact = self
             .artifacts
             .iter()
-            .find(|a| a.name == name && a.version == version)
-        else {
-            return format!("{spec}=={version}");
+            .find(|a| a.name == name && a.version == version);
+        let mut extras: Vec<&str> = requested
+            .iter()
+            .chain(artifact.into_iter().flat_map(|a| &a.extras))
+            .map(String::as_str)
+            .collect();
+        extras.sort_unstable();
+        extras.dedup();
+        let mut line = if extras.is_empty() {
+            format!("{name}=={version}")
+        } else {
+            format!("{name}[{}]=={version}", extras.join(","))
         };
-        let mut line = format!("{spec}=={version}");
+        let Some(artifact) = artifact else {
+            return line;
+        };
         if let Some(marker) = &artifact.marker {
             line.push_str(" ; ");
             line.push_str(marker);
@@ -46,7 +60,7 @@ impl LockedBlueprint {
             .map(|a| Pin {
                 name: a.name.clone(),
                 version: a.version.clone(),
-                line: self.line(&a.name, &a.name, &a.version),
+                line: self.line(&a.name, &[], &a.version),
             })
             .collect()
     }
@@ -63,11 +77,7 @@ impl LockedBlueprint {
             Error::lock("spaces.lock", format!("no pin for '{name}'")).with_help(RELOCK)
         })?;
         Ok(Pin {
-            line: self.line(
-                &package.requirement.name_with_extras(),
-                name,
-                &locked.version,
-            ),
+            line: self.line(name, &package.requirement.extras, &locked.version),
             name: name.to_owned(),
             version: locked.version.clone(),
         })
@@ -150,6 +160,13 @@ impl LoadedLock {
                 ),
                 Some(Field::Version),
             ));
+        }
+        if let Some(why) = entry.evidence_mismatch() {
+            return Err(Error::EvidenceMismatch {
+                origin: self.origin.clone(),
+                blueprint: bp.name.clone(),
+                why,
+            });
         }
         for package in bp.dependencies.all() {
             let name = package.name();

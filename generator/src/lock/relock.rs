@@ -58,6 +58,9 @@ pub(crate) enum Note {
     EvidenceDropped { blueprint: String },
     /// The set has no evidence of a passing verification.
     Unverified { blueprint: String },
+    /// The set has verification records, but none proved this exact set: `why` names what
+    /// differs (a hash edited by hand, a record of another set).
+    Mismatch { blueprint: String, why: String },
 }
 
 /// A lock made anew, beside the one on disk.
@@ -91,12 +94,16 @@ pub(crate) fn relock(
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
         Err(e) => return Err(Error::io("read", lock_path, e)),
     };
-    let old = match &current {
-        // A lock of an older format is written anew (nothing of it carries over).
-        Some(text) if file::format_of(text).is_some_and(|f| f < file::FORMAT) => Lock::empty(),
-        Some(text) => Lock::parse(text, &lock_path.display().to_string())?,
-        None => Lock::empty(),
+    let (old, upgraded) = match &current {
+        // Format 2 is brought to this one; older formats are written anew.
+        Some(text) if file::format_of(text).is_some_and(|f| f < 2) => (Lock::empty(), false),
+        Some(text) => Lock::parse_to_relock(text, &lock_path.display().to_string())?,
+        None => (Lock::empty(), false),
     };
+    let now = jiff::Timestamp::now()
+        .round(jiff::Unit::Second)
+        .map_err(|e| Error::Other(format!("the clock: {e}")))?
+        .to_string();
     let mut relocked = Relocked {
         path: lock_path.to_path_buf(),
         current,
@@ -111,7 +118,13 @@ pub(crate) fn relock(
             continue;
         }
         let previous = old.blueprints.get(&bp.name);
-        let entry = lock_blueprint(&bp, &matrix, previous, update, offline, progress)?;
+        let how = How {
+            update,
+            offline,
+            reuse: !upgraded,
+            now: &now,
+        };
+        let entry = lock_blueprint(&bp, &matrix, previous, &how, progress)?;
         relocked.changes.extend(changes(&bp.name, previous, &entry));
         relocked.notes.extend(notes(&bp.name, previous, &entry));
         relocked.lock.blueprints.insert(bp.name.clone(), entry);
@@ -172,19 +185,88 @@ impl Relocked {
         if let Some(entry) = self.lock.blueprints.get_mut(name) {
             entry.record(evidence);
             self.notes.retain(|n| {
-                !matches!(n, Note::EvidenceDropped { blueprint } | Note::Unverified { blueprint } if blueprint == name)
+                !matches!(n, Note::EvidenceDropped { blueprint } | Note::Unverified { blueprint } | Note::Mismatch { blueprint, .. } if blueprint == name)
             });
         }
     }
 
-    /// Writes the new lock unless the file already holds it; says whether it wrote.
+    /// Writes the new lock unless the file already holds it; says whether it wrote. Under an
+    /// advisory lock (a `.spaces.lock.lock` file beside it, held only while it reads, merges
+    /// and writes), the file is read again: what another run wrote there since this one read
+    /// it is merged, not lost ([`merge`]).
     pub(crate) fn save(&self) -> Result<bool> {
-        if self.is_current()? {
+        let _held = hold(&self.path)?;
+        let now = match std::fs::read_to_string(&self.path) {
+            Ok(text) => Some(text),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
+            Err(e) => return Err(Error::io("read", &self.path, e)),
+        };
+        let text = if now == self.current {
+            self.text()?
+        } else {
+            let origin = self.path.display().to_string();
+            let parse = |t: &Option<String>| -> Result<Lock> {
+                match t {
+                    Some(t) => Lock::parse_to_relock(t, &origin).map(|(l, _)| l),
+                    None => Ok(Lock::empty()),
+                }
+            };
+            merge(&parse(&self.current)?, &parse(&now)?, &self.lock).to_text()?
+        };
+        if now.as_deref() == Some(text.as_str()) {
             return Ok(false);
         }
-        file::replace(&self.path, self.text()?.as_bytes())?;
+        file::replace(&self.path, text.as_bytes())?;
         Ok(true)
     }
+}
+
+/// An advisory lock on `path`'s folder for this process (released on drop).
+fn hold(path: &Path) -> Result<std::fs::File> {
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let guard = dir.join(".spaces.lock.lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&guard)
+        .map_err(|e| Error::io("open", &guard, e))?;
+    file.lock().map_err(|e| Error::io("lock", &guard, e))?;
+    Ok(file)
+}
+
+/// The lock to write when the file changed between this run's read (`start`) and its write
+/// (`disk`): the file as it is now, with each blueprint this run made (`ours`) taking the
+/// place of an entry nobody else changed; where another run changed an entry, that entry
+/// stays, gaining this run's new evidence only if it proved that very set.
+fn merge(start: &Lock, disk: &Lock, ours: &Lock) -> Lock {
+    let mut merged = disk.clone();
+    for (name, entry) in &ours.blueprints {
+        let before = start.blueprints.get(name);
+        match disk.blueprints.get(name) {
+            now if now == before => {
+                merged.blueprints.insert(name.clone(), entry.clone());
+            }
+            Some(now) => {
+                let fresh = entry
+                    .verifications
+                    .iter()
+                    .filter(|v| before.is_none_or(|b| !b.verifications.contains(v)))
+                    .filter(|v| v.fingerprint == now.fingerprint());
+                let mut kept = now.clone();
+                for v in fresh {
+                    kept.record(v.clone());
+                }
+                merged.blueprints.insert(name.clone(), kept);
+            }
+            // Removed by another run since: it stays removed.
+            None => {}
+        }
+    }
+    merged
 }
 
 /// The versions of every package of a set: the requested ones, and each distribution of the
@@ -270,7 +352,9 @@ fn notes(name: &str, old: Option<&LockedBlueprint>, new: &LockedBlueprint) -> Ve
             });
         }
     }
-    if !new.verified()
+    if let Some(why) = new.evidence_mismatch() {
+        out.push(Note::Mismatch { blueprint, why });
+    } else if !new.verified()
         && !out
             .iter()
             .any(|n| matches!(n, Note::EvidenceDropped { .. }))
@@ -295,6 +379,18 @@ fn updating(update: &Update, name: &str) -> bool {
 fn touches(update: &Update, entry: &LockedBlueprint) -> bool {
     entry.packages.keys().any(|n| updating(update, n))
         || entry.artifacts.iter().any(|a| updating(update, &a.name))
+}
+
+/// How a blueprint is locked in this run.
+#[derive(Clone, Copy)]
+struct How<'a> {
+    update: &'a Update,
+    /// Never ask uv: keep what the lock holds.
+    offline: bool,
+    /// Whether the old lock's transitive set may be kept as it is (not for an upgraded format).
+    reuse: bool,
+    /// This run's moment, for what it reads from the index.
+    now: &'a str,
 }
 
 /// The request a blueprint makes of the resolver.
@@ -338,10 +434,15 @@ fn lock_blueprint(
     bp: &Blueprint,
     matrix: &Matrix,
     old: Option<&LockedBlueprint>,
-    update: &Update,
-    offline: bool,
+    how: &How<'_>,
     progress: &mut dyn Progress,
 ) -> Result<LockedBlueprint> {
+    let How {
+        update,
+        offline,
+        reuse,
+        now,
+    } = *how;
     let resolution =
         resolve::resolve(matrix, &request(bp, preferred(old, update))).map_err(|f| {
             Error::Unresolvable {
@@ -380,11 +481,17 @@ fn lock_blueprint(
                     .any(|a| a.name == *n && a.version == p.version)
             })
     });
-    let reusable = reusable.filter(|o| !touches(update, o));
+    let reusable = reusable.filter(|o| reuse && !touches(update, o));
+    // The moments the index is read at stay as they are unless the set is resolved anew.
+    let (mut exclude_newer, mut exclude_newer_package) = match old {
+        Some(o) => (o.exclude_newer.clone(), o.exclude_newer_package.clone()),
+        None => (now.to_owned(), BTreeMap::new()),
+    };
     let artifacts = match reusable {
         Some(o) => o.artifacts.clone(),
         None if offline || packages.is_empty() => Vec::new(),
         None => {
+            (exclude_newer, exclude_newer_package) = moments(old, update, &packages, now);
             progress.resolving(&bp.name);
             let started = std::time::Instant::now();
             // Transitive packages keep their locked versions unless they are being updated
@@ -410,10 +517,14 @@ fn lock_blueprint(
             );
             let rules = whole::constraints(matrix, &direct, &bp.dependencies.uses);
             let with_keep: Vec<String> = rules.iter().cloned().chain(keep).collect();
-            let set = match transitive_set(bp, &packages, &requires_python, &with_keep) {
+            let moments = uv::Moments {
+                at: &exclude_newer,
+                packages: &exclude_newer_package,
+            };
+            let set = match transitive_set(bp, &packages, &requires_python, &with_keep, moments) {
                 Ok(set) => Ok(set),
                 Err(_) if with_keep.len() > rules.len() => {
-                    transitive_set(bp, &packages, &requires_python, &rules)
+                    transitive_set(bp, &packages, &requires_python, &rules, moments)
                 }
                 Err(e) => Err(e),
             };
@@ -457,21 +568,61 @@ fn lock_blueprint(
         content_hash: bp.content_hash.clone(),
         python,
         requires_python,
+        exclude_newer,
+        exclude_newer_package,
         rules,
+        verified_set: Vec::new(),
         packages,
         artifacts,
         verifications: Vec::new(),
     };
-    // Evidence carries over only while everything it covered is unchanged.
+    // Evidence carries over only while everything it covered is unchanged (and is then
+    // checked against the fingerprint it records).
     if let Some(o) = old {
         if o.content_hash == entry.content_hash
             && o.packages == entry.packages
             && o.artifacts == entry.artifacts
         {
             entry.verifications = o.verifications.clone();
+            entry.verified_set = o.verified_set.clone();
         }
     }
     Ok(entry)
+}
+
+/// The moments a set resolved anew reads the index at: `now` for everything when every
+/// package moves (or on the first lock); otherwise the recorded moment, with `now` for the
+/// packages being updated and for requested packages whose pinned version changed (the
+/// matrix chose a release the recorded moment may not know). Later moments that the general
+/// one has caught up with are dropped.
+fn moments(
+    old: Option<&LockedBlueprint>,
+    update: &Update,
+    packages: &BTreeMap<String, LockedPackage>,
+    now: &str,
+) -> (String, BTreeMap<String, String>) {
+    let Some(o) = old.filter(|_| *update != Update::All) else {
+        return (now.to_owned(), BTreeMap::new());
+    };
+    let mut later = o.exclude_newer_package.clone();
+    for (name, p) in packages {
+        let moved = o.packages.get(name).is_none_or(|l| l.version != p.version);
+        if moved || updating(update, name) {
+            later.insert(name.clone(), now.to_owned());
+        }
+    }
+    for a in &o.artifacts {
+        if updating(update, &a.name) {
+            later.insert(a.name.clone(), now.to_owned());
+        }
+    }
+    let at = o.exclude_newer.clone();
+    let after = |m: &str| match (jiff::Timestamp::from_str(m), jiff::Timestamp::from_str(&at)) {
+        (Ok(m), Ok(a)) => m > a,
+        _ => true,
+    };
+    later.retain(|_, m| after(m));
+    (at, later)
 }
 
 /// Asks uv for the full set (everything, then the runtime part alone within it), for every
@@ -481,6 +632,7 @@ fn transitive_set(
     packages: &BTreeMap<String, LockedPackage>,
     requires_python: &str,
     keep: &[String],
+    moments: uv::Moments<'_>,
 ) -> Result<Vec<LockedArtifact>> {
     let pinned = |dev: bool| -> Vec<String> {
         bp.dependencies
@@ -495,7 +647,7 @@ fn transitive_set(
     let all: Vec<String> = runtime.iter().cloned().chain(pinned(true)).collect();
     let work = tempfile::tempdir()
         .map_err(|e| Error::io("create a temporary folder", std::env::temp_dir(), e))?;
-    let full = uv::compile(&all, keep, requires_python, work.path())?;
+    let full = uv::compile(&all, keep, requires_python, moments, work.path())?;
     // With their markers: a package may be pinned to two versions for two sets of Pythons.
     let constraints: Vec<String> = full
         .iter()
@@ -504,13 +656,37 @@ fn transitive_set(
             None => format!("{}=={}", d.name, d.version),
         })
         .collect();
-    let run = uv::compile(&runtime, &constraints, requires_python, work.path())?;
+    let run = uv::compile(
+        &runtime,
+        &constraints,
+        requires_python,
+        moments,
+        work.path(),
+    )?;
+    // One line per distribution serves both files: the runtime set must ask the same extras
+    // of a package as the whole set does.
+    for r in &run {
+        let whole = full
+            .iter()
+            .find(|d| d.name == r.name && d.version == r.version);
+        if let Some(d) = whole.filter(|d| d.extras != r.extras) {
+            return Err(Error::Other(format!(
+                "blueprint '{}': the runtime set asks {} {} with extras [{}], the development set with [{}]; request the extras in the blueprint's runtime group",
+                bp.name,
+                d.name,
+                d.version,
+                r.extras.join(","),
+                d.extras.join(",")
+            )));
+        }
+    }
     Ok(full
         .into_iter()
         .map(|d| LockedArtifact {
             dev: !run
                 .iter()
                 .any(|r| r.name == d.name && r.version == d.version),
+            extras: d.extras,
             files: d
                 .files
                 .iter()
@@ -636,6 +812,8 @@ mod tests {
             python: "3.11.7".into(),
             platform: "linux-x86_64".into(),
             spacegen: "0".into(),
+            installers: vec!["pip 22.3".into()],
+            fingerprint: r.lock.blueprints["bp"].fingerprint(),
             result: "pass".into(),
             steps: vec![],
         };
@@ -650,6 +828,35 @@ mod tests {
         fs::write(dir.path().join("spaces.lock"), text).unwrap();
         let moved = run(dir.path(), &Update::All);
         assert!(moved.lock.blueprints["bp"].verifications.is_empty());
+    }
+
+    #[test]
+    fn a_save_keeps_what_another_run_wrote_since_this_one_read() {
+        let dir = workspace();
+        run(dir.path(), &Update::Nothing).save().unwrap();
+        let mut mine = run(dir.path(), &Update::Nothing);
+        // Meanwhile another run adds a blueprint to the file.
+        let mut theirs = mine.lock.clone();
+        let added = theirs.blueprints["bp"].clone();
+        theirs.blueprints.insert("added".into(), added);
+        let path = dir.path().join("spaces.lock");
+        fs::write(&path, theirs.to_text().unwrap()).unwrap();
+        let evidence = Verification {
+            date: "2026-01-01".into(),
+            python: "3.12.1".into(),
+            platform: "linux-x86_64".into(),
+            spacegen: "0".into(),
+            installers: vec!["pip 23.2.1".into()],
+            fingerprint: mine.lock.blueprints["bp"].fingerprint(),
+            result: "pass".into(),
+            steps: vec![],
+        };
+        mine.record("bp", evidence.clone());
+        assert!(mine.save().unwrap());
+        let written = fs::read_to_string(&path).unwrap();
+        let (lock, _) = Lock::parse_to_relock(&written, "t").unwrap();
+        assert!(lock.blueprints.contains_key("added"), "{written}");
+        assert_eq!(lock.blueprints["bp"].verifications, vec![evidence]);
     }
 
     #[test]

@@ -296,6 +296,7 @@ pub fn resolve(matrix: &Matrix, request: &Request) -> Result<Resolution, Failure
         Err(PubGrubError::NoSolution(mut tree)) => {
             tree.collapse_no_versions();
             let report = DefaultStringReporter::report(&tree);
+            let report = name_empty_ranges(&provider, &tree, &report);
             let mut why = tidy(&report, &request.blueprint);
             let mut involved = BTreeSet::new();
             rules_in(&provider, &tree, &mut involved);
@@ -320,38 +321,81 @@ fn rules_in(
     tree: &DerivationTree<Node, Range, String>,
     ids: &mut BTreeSet<String>,
 ) {
+    for_each_edge(tree, &mut |from, from_range, to, _| {
+        ids.extend(edge_rules(p, from, from_range, to));
+    });
+}
+
+/// Calls `f` with every dependency edge of a derivation tree.
+fn for_each_edge(
+    tree: &DerivationTree<Node, Range, String>,
+    f: &mut dyn FnMut(&Node, &Range, &Node, &Range),
+) {
     match tree {
-        DerivationTree::External(External::FromDependencyOf(from, from_range, to, _)) => {
-            for rule in &p.matrix.rules {
-                let condition = match (&rule.condition, from) {
-                    (Condition::Package { name, versions }, Node::Package(pkg)) => {
-                        name == pkg
-                            && p.candidates(from)
-                                .iter()
-                                .any(|v| from_range.contains(v) && versions.contains(v))
-                    }
-                    (Condition::Uses(api), Node::Root(_)) => p.request.uses.contains(api),
-                    _ => false,
-                };
-                let target = match to {
-                    Node::Python => rule.effect.target() == PYTHON,
-                    Node::Package(name) => {
-                        rule.effect.target() == name && !matches!(rule.effect, Effect::Extra { .. })
-                    }
-                    Node::Unavailable { rule: id, .. } => &rule.id == id,
-                    Node::Root(_) => false,
-                };
-                if condition && target {
-                    ids.insert(rule.id.clone());
-                }
-            }
+        DerivationTree::External(External::FromDependencyOf(from, from_range, to, to_range)) => {
+            f(from, from_range, to, to_range);
         }
         DerivationTree::External(_) => {}
         DerivationTree::Derived(d) => {
-            rules_in(p, &d.cause1, ids);
-            rules_in(p, &d.cause2, ids);
+            for_each_edge(&d.cause1, f);
+            for_each_edge(&d.cause2, f);
         }
     }
+}
+
+/// The ids of the matrix rules that make `from` (in `from_range`) depend on `to`.
+fn edge_rules(p: &Provider<'_>, from: &Node, from_range: &Range, to: &Node) -> Vec<String> {
+    let mut ids = Vec::new();
+    for rule in &p.matrix.rules {
+        let condition = match (&rule.condition, from) {
+            (Condition::Package { name, versions }, Node::Package(pkg)) => {
+                name == pkg
+                    && p.candidates(from)
+                        .iter()
+                        .any(|v| from_range.contains(v) && versions.contains(v))
+            }
+            (Condition::Uses(api), Node::Root(_)) => p.request.uses.contains(api),
+            _ => false,
+        };
+        let target = match to {
+            Node::Python => rule.effect.target() == PYTHON,
+            Node::Package(name) => {
+                rule.effect.target() == name && !matches!(rule.effect, Effect::Extra { .. })
+            }
+            Node::Unavailable { rule: id, .. } => &rule.id == id,
+            Node::Root(_) => false,
+        };
+        if condition && target {
+            ids.push(rule.id.clone());
+        }
+    }
+    ids
+}
+
+/// PubGrub writes a dependency no version satisfies as `depends on pydantic ∅`: say instead
+/// which rule rules every version out.
+fn name_empty_ranges(
+    p: &Provider<'_>,
+    tree: &DerivationTree<Node, Range, String>,
+    report: &str,
+) -> String {
+    let mut out = report.to_owned();
+    for_each_edge(tree, &mut |from, from_range, to, to_range| {
+        if *to_range != Range::empty() {
+            return;
+        }
+        let ids = edge_rules(p, from, from_range, to);
+        let by = match ids.as_slice() {
+            [] => "no candidate of the matrix fits".to_owned(),
+            [one] => format!("rule {one}"),
+            many => format!("rules {}", many.join(", ")),
+        };
+        out = out.replace(
+            &format!("depends on {to} ∅"),
+            &format!("rules out every version of {to} ({by})"),
+        );
+    });
+    out.replace('∅', "no version")
 }
 
 /// Makes PubGrub's report read in the blueprint's terms.
@@ -508,6 +552,22 @@ evidence = "e"
         let m = matrix(RULES);
         let err = resolve(&m, &request(&["sqlmodel>=0.0.50", "pydantic<2.11"])).unwrap_err();
         snapshot!("resolve@sqlmodel_0_0_50_old_pydantic", err.to_string());
+    }
+
+    /// A rule that forbids every version of a package is named in the explanation, which
+    /// never shows pubgrub's empty set.
+    #[test]
+    fn a_rule_forbidding_every_version_is_named_never_an_empty_set() {
+        let rule = "[[rules]]\nid = \"no-pydantic-with-sqlmodel\"\nif = \"sqlmodel\"\nthen-not = \"pydantic\"\nreason = \"r\"\nevidence = \"e\"\n";
+        let m = matrix(rule);
+        let err = resolve(&m, &request(&["sqlmodel", "pydantic"]))
+            .unwrap_err()
+            .to_string();
+        assert!(!err.contains('∅'), "{err}");
+        assert!(
+            err.contains("rules out every version of pydantic (rule no-pydantic-with-sqlmodel)"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -23,6 +23,8 @@ pub(crate) struct Distribution {
     pub name: String,
     pub version: String,
     pub marker: Option<String>,
+    /// The extras the set requests of it (`http2` of `httpx[http2]`), sorted.
+    pub extras: Vec<String>,
     /// `(file name, sha256)`, wheels then the sdist, as the index lists them.
     pub files: Vec<(String, String)>,
 }
@@ -50,50 +52,116 @@ struct PyLockFile {
     hashes: std::collections::BTreeMap<String, String>,
 }
 
+/// The moments the index is read at: everything as it was at `at`, and the packages of
+/// `packages` as they were at their own (later) moment.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Moments<'a> {
+    pub at: &'a str,
+    pub packages: &'a std::collections::BTreeMap<String, String>,
+}
+
+impl Moments<'_> {
+    /// uv's arguments for them.
+    fn args(&self) -> Vec<String> {
+        let mut args = vec!["--exclude-newer".to_owned(), self.at.to_owned()];
+        for (name, at) in self.packages {
+            args.push("--exclude-newer-package".to_owned());
+            args.push(format!("{name}={at}"));
+        }
+        args
+    }
+}
+
 /// Resolves `requirements` (with `constraints`) for every platform and every Python that
-/// `requires_python` admits; the distributions sorted by name.
+/// `requires_python` admits, from what the index held at `moments`; the distributions sorted
+/// by name, each with the extras the set requests of it.
 pub(crate) fn compile(
     requirements: &[String],
     constraints: &[String],
     requires_python: &str,
+    moments: Moments<'_>,
     work: &Path,
 ) -> Result<Vec<Distribution>> {
     let minimum = minimum_python(requires_python)?;
     let req = work.join("requirements.in");
     let con = work.join("constraints.in");
     let out = work.join("pylock.toml");
+    let with_extras = work.join("requirements.txt");
     std::fs::write(&req, requirements.join("\n") + "\n")
         .map_err(|e| Error::io("write", &req, e))?;
     std::fs::write(&con, constraints.join("\n") + "\n").map_err(|e| Error::io("write", &con, e))?;
     let uv = program();
-    let run = Command::new(&uv)
-        .args(["pip", "compile", "--universal", "--quiet", "--no-header"])
-        .args(["--format", "pylock.toml", "--python-version", &minimum])
-        .arg("--constraints")
-        .arg(&con)
-        .arg("--output-file")
-        .arg(&out)
-        .arg(&req)
-        .env("UV_NO_CONFIG", "1")
-        .output()
-        .map_err(|e| {
-            Error::Other(format!(
-                "cannot run {uv}: {e}; install uv (`pip install uv`) or set SPACEGEN_UV"
-            ))
-        })?;
-    if !run.status.success() {
-        return Err(Error::Other(format!(
-            "uv could not resolve the set {}:\n{}",
-            requirements.join(", "),
-            String::from_utf8_lossy(&run.stderr).trim()
-        )));
-    }
+    let run_uv = |format: &str, extra: &[&str], output: &Path| -> Result<()> {
+        let run = Command::new(&uv)
+            .args(["pip", "compile", "--universal", "--quiet", "--no-header"])
+            .args(["--format", format, "--python-version", &minimum])
+            .args(extra)
+            .args(moments.args())
+            .arg("--constraints")
+            .arg(&con)
+            .arg("--output-file")
+            .arg(output)
+            .arg(&req)
+            .env("UV_NO_CONFIG", "1")
+            .output()
+            .map_err(|e| {
+                Error::Other(format!(
+                    "cannot run {uv}: {e}; install uv (`pip install uv`) or set SPACEGEN_UV"
+                ))
+            })?;
+        if !run.status.success() {
+            return Err(Error::Other(format!(
+                "uv could not resolve the set {} from the index as it was at {}:\n{}",
+                requirements.join(", "),
+                moments.at,
+                String::from_utf8_lossy(&run.stderr).trim()
+            )));
+        }
+        Ok(())
+    };
+    run_uv("pylock.toml", &[], &out)?;
+    // The same resolution as requirement lines with the extras dependents ask for, which the
+    // pylock format does not carry.
+    run_uv(
+        "requirements.txt",
+        &["--no-strip-extras", "--no-annotate"],
+        &with_extras,
+    )?;
+    let lines =
+        std::fs::read_to_string(&with_extras).map_err(|e| Error::io("read", &with_extras, e))?;
     let text = std::fs::read_to_string(&out).map_err(|e| Error::io("read", &out, e))?;
     let mut distributions = parse(&text)?;
+    let extras = extras(&lines)?;
     for d in &mut distributions {
         d.marker = d.marker.take().and_then(|m| simplify(&m, &minimum));
+        if let Some(e) = extras.get(&(d.name.clone(), d.version.clone())) {
+            d.extras = e.clone();
+        }
     }
     Ok(distributions)
+}
+
+/// The extras of each `name==version` line of uv's requirements output (`--no-strip-extras`).
+fn extras(lines: &str) -> Result<std::collections::BTreeMap<(String, String), Vec<String>>> {
+    let mut out = std::collections::BTreeMap::new();
+    for line in lines.lines() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') || line.starts_with('-') {
+            continue;
+        }
+        let spec = line.split(';').next().unwrap_or(line).trim();
+        let parsed = requirement::Requirement::parse(spec)
+            .map_err(|e| Error::Other(format!("uv's requirements output: {e}")))?;
+        let Some(version) = spec.rsplit_once("==").map(|(_, v)| v.trim().to_owned()) else {
+            continue;
+        };
+        let mut extras = parsed.extras;
+        extras.sort();
+        if !extras.is_empty() {
+            out.insert((parsed.name, version), extras);
+        }
+    }
+    Ok(out)
 }
 
 /// `marker` without the condition `python_full_version >= '<minimum>'`, which every supported
@@ -174,6 +242,7 @@ fn parse(text: &str) -> Result<Vec<Distribution>> {
             name: requirement::normalise(&p.name).map_err(Error::Other)?,
             version: p.version,
             marker: p.marker,
+            extras: Vec::new(),
             files,
         });
     }
@@ -224,6 +293,15 @@ wheels = [{ name = "typing_extensions-4.15.0-py3-none-any.whl", hashes = { sha25
                 "uvloop-0.23.0.tar.gz"
             ]
         );
+    }
+
+    #[test]
+    fn the_extras_dependents_request_are_read_per_pinned_version() {
+        let lines = "httpx[http2]==0.28.1\nsqlalchemy[asyncio]==2.1.9\nnumpy==2.4.6 ; python_full_version == '3.11.*'\nUvicorn[standard,Abc]==0.54.0 ; sys_platform != 'win32'\n";
+        let e = extras(lines).unwrap();
+        assert_eq!(e[&("httpx".into(), "0.28.1".into())], ["http2"]);
+        assert_eq!(e[&("uvicorn".into(), "0.54.0".into())], ["abc", "standard"]);
+        assert!(!e.contains_key(&("numpy".into(), "2.4.6".into())));
     }
 
     #[test]

@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use crate::blueprint::{Blueprint, Group, Template};
 use crate::error::Result;
 use crate::lock::LockedBlueprint;
+use crate::template::context::PythonFacts;
 use crate::template::{Context, Engine};
 
 /// A generated project, in memory.
@@ -56,8 +57,15 @@ fn generate_from(
     context.insert_answers(answers.public());
     let runtime = included(&engine, &bp.dependencies.groups, &context)?;
     let dev = included(&engine, &bp.dependencies.dev, &context)?;
+    let claims = crate::lock::claims::claims(entry);
+    let python = PythonFacts {
+        version: entry.python.clone(),
+        requires: entry.requires_python.clone(),
+        resolved_for: claims.resolved_for,
+        verified_on: claims.verified_on,
+    };
     context.insert_packages(
-        (&entry.python, &entry.requires_python),
+        &python,
         &entry.requirements(bp, &runtime, false)?,
         &entry.requirements(bp, &dev, true)?,
     );

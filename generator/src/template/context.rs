@@ -32,6 +32,16 @@ pub(crate) struct Pin {
     pub line: String,
 }
 
+/// What templates read as `python`: the target and supported versions, and the claims of the
+/// locked set in words.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct PythonFacts {
+    pub version: String,
+    pub requires: String,
+    pub resolved_for: String,
+    pub verified_on: String,
+}
+
 /// A commented block of a requirements file: a group of the blueprint, or the transitive
 /// packages, with their pins.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -84,19 +94,22 @@ impl Context {
     }
 
     /// Adds `python.version` (the oldest supported minor version), `python.requires` (the
-    /// supported versions, `>=3.11`) and the pinned `requirements` and `dev_requirements`.
+    /// supported versions, `>=3.11`), what the set may claim (`python.resolved_for`,
+    /// `python.verified_on`: [`crate::lock::claims`]) and the pinned
+    /// `requirements` and `dev_requirements`.
     pub(crate) fn insert_packages(
         &mut self,
-        python: (&str, &str),
+        python: &PythonFacts,
         runtime: &[PinnedGroup],
         dev: &[PinnedGroup],
     ) {
-        let (version, requires) = python;
         std::sync::Arc::make_mut(&mut self.globals).insert(
             "python".into(),
             L::Object(object([
-                ("version", version.to_owned()),
-                ("requires", requires.to_owned()),
+                ("version", python.version.clone()),
+                ("requires", python.requires.clone()),
+                ("resolved_for", python.resolved_for.clone()),
+                ("verified_on", python.verified_on.clone()),
             ])),
         );
         std::sync::Arc::make_mut(&mut self.globals)
@@ -190,7 +203,12 @@ mod tests {
     fn names_lists_every_name_the_context_holds_besides_the_answers() {
         let bp = blueprint::load(&Source::Embedded, DEFAULT_BLUEPRINT).unwrap();
         let mut c = Context::base(&bp.name, &bp.version.to_string());
-        c.insert_packages(("3.11", ">=3.11"), &[], &[]);
+        let python = PythonFacts {
+            version: "3.11".into(),
+            requires: ">=3.11".into(),
+            ..PythonFacts::default()
+        };
+        c.insert_packages(&python, &[], &[]);
         let mut held: Vec<&str> = c.globals().keys().map(|k| k.as_str()).collect();
         let mut names = NAMES.to_vec();
         held.sort_unstable();

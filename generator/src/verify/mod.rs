@@ -20,16 +20,39 @@ use crate::project::{self, write};
 /// How long the booted app has to answer `/health`.
 const BOOT_TIMEOUT: Duration = Duration::from_secs(60);
 
-/// The steps, in order. The runtime set goes in first, alone, and must import the app: that is
-/// what the Space's Docker build installs.
-const STEPS: [&str; 7] = [
+/// The oldest pip each CPython minor version bundles (its `.0` release's `ensurepip`): the
+/// oldest pip a user of a supported Python has, and the one every locked set must install
+/// with, as people type it (`pip install -r requirements.txt`). Debian bookworm's 23.0.1 lies
+/// between the first two.
+pub(crate) const OLDEST_PIP: [(&str, &str); 4] = [
+    ("3.11", "22.3"),
+    ("3.12", "23.2.1"),
+    ("3.13", "24.2"),
+    ("3.14", "25.2"),
+];
+
+/// The oldest pip of the CPython minor version `minor` (`3.11`), if it is known.
+pub(crate) fn oldest_pip(minor: &str) -> Option<&'static str> {
+    OLDEST_PIP
+        .iter()
+        .find(|(m, _)| *m == minor)
+        .map(|(_, pip)| *pip)
+}
+
+/// The steps, in order. The runtime set goes in first, alone, as the Space's Dockerfile installs
+/// it (`--no-deps`, then `pip check`), with today's pip, and must import the app; then the
+/// tests and the boot; then the whole set again with the oldest pip of this Python, by the
+/// plain command people type.
+const STEPS: [&str; 9] = [
     "generate the project with default answers",
-    "create a virtual environment",
-    "pip install --require-hashes -r requirements.txt",
+    "create a virtual environment with today's pip",
+    "pip install --no-deps --require-hashes -r requirements.txt, then pip check",
     "import the app with the runtime requirements alone",
     "pip install --require-hashes -r requirements-dev.txt",
     "the generated project's own tests (pytest)",
     "boot with uvicorn and GET /health",
+    "a virtual environment with this Python's oldest pip",
+    "pip install -r requirements-dev.txt with it, then pip check and import the app",
 ];
 
 /// Runs the steps in order, reporting each.
@@ -51,8 +74,18 @@ impl Steps<'_> {
     }
 }
 
+/// Where a venv keeps its interpreter: Scripts\python.exe on Windows, bin/python elsewhere.
+fn venv_python(venv: &Path) -> std::path::PathBuf {
+    if cfg!(windows) {
+        venv.join("Scripts").join("python.exe")
+    } else {
+        venv.join("bin").join("python")
+    }
+}
+
 /// Generates `bp` with its default answers, installs `entry`'s set with `--require-hashes`
-/// into a fresh venv, runs the project's tests and boots it.
+/// into a fresh venv as the Dockerfile does, runs the project's tests and boots it, then
+/// installs it again with this Python's oldest pip by the plain command.
 pub(crate) fn verify(
     bp: &Blueprint,
     entry: &LockedBlueprint,
@@ -61,32 +94,47 @@ pub(crate) fn verify(
     progress.verifying(&bp.name);
     let python = interpreter::interpreter();
     let interp = interpreter::require_supported(&python, &entry.requires_python)?;
+    let oldest = oldest_pip(&interp.minor).ok_or_else(|| {
+        Error::Other(format!(
+            "no oldest pip is known for Python {}: add it to OLDEST_PIP",
+            interp.minor
+        ))
+    })?;
     let work = tempfile::tempdir()
         .map_err(|e| Error::io("create a temporary folder", std::env::temp_dir(), e))?;
     let dir = work.path().join("project");
     let venv = work.path().join("venv");
-    // Where a venv keeps its interpreter: Scripts\python.exe on Windows, bin/python elsewhere.
-    let vpy = if cfg!(windows) {
-        venv.join("Scripts").join("python.exe")
-    } else {
-        venv.join("bin").join("python")
-    };
+    let old_venv = work.path().join("venv-oldest-pip");
+    let vpy = venv_python(&venv);
+    let old_vpy = venv_python(&old_venv);
     let mut steps = Steps { next: 0, progress };
     steps.run(|| {
         let generated = project::generate(bp, entry, &Provided::default(), None)?;
         write::write(&generated.plan, &dir, false).map(|_| ())
     })?;
+    let newest = steps.run(|| new_venv(&python, &venv, None))?;
     steps.run(|| {
-        let mut cmd = Command::new(&python);
-        run_checked(cmd.args(["-m", "venv"]).arg(&venv), "python -m venv").map(|_| ())
+        pip(
+            &vpy,
+            &dir,
+            &[
+                "install",
+                "--no-deps",
+                "--require-hashes",
+                "-r",
+                "requirements.txt",
+            ],
+        )?;
+        pip(&vpy, &dir, &["check"])
     })?;
-    steps.run(|| pip_install(&vpy, &dir, "requirements.txt"))?;
+    steps.run(|| import_app(&vpy, &dir))?;
     steps.run(|| {
-        let mut cmd = Command::new(&vpy);
-        cmd.args(["-c", "import app.main"]).current_dir(&dir);
-        run_checked(&mut cmd, "import the app").map(|_| ())
+        pip(
+            &vpy,
+            &dir,
+            &["install", "--require-hashes", "-r", "requirements-dev.txt"],
+        )
     })?;
-    steps.run(|| pip_install(&vpy, &dir, "requirements-dev.txt"))?;
     let tests = steps.run(|| {
         let mut cmd = Command::new(&vpy);
         cmd.args(["-m", "pytest", "-q", "-p", "no:cacheprovider"])
@@ -94,41 +142,66 @@ pub(crate) fn verify(
         run_checked(&mut cmd, "pytest").map(|out| test_summary(&out))
     })?;
     let health = steps.run(|| boot(&vpy, &dir))?;
-    let date = run_checked(
-        Command::new(&python).args([
-            "-c",
-            "import datetime; print(datetime.datetime.now(datetime.timezone.utc).date())",
-        ]),
-        "date",
-    )?;
+    let oldest = steps.run(|| new_venv(&python, &old_venv, Some(oldest)))?;
+    steps.run(|| {
+        pip(&old_vpy, &dir, &["install", "-r", "requirements-dev.txt"])?;
+        pip(&old_vpy, &dir, &["check"])?;
+        import_app(&old_vpy, &dir)
+    })?;
     Ok(Verification {
-        date: date.trim().to_owned(),
+        date: jiff::Zoned::now()
+            .with_time_zone(jiff::tz::TimeZone::UTC)
+            .date()
+            .to_string(),
         python: interp.full,
         platform: interp.platform,
         spacegen: env!("CARGO_PKG_VERSION").to_owned(),
+        installers: vec![format!("pip {oldest}"), format!("pip {newest}")],
+        fingerprint: entry.fingerprint(),
         result: "pass".to_owned(),
         steps: vec![
-            format!("{}, then {}", STEPS[2], STEPS[3]),
-            STEPS[4].to_owned(),
+            format!("pip {newest}: {}, then {}", STEPS[2], STEPS[3]),
+            format!("pip {newest}: {}", STEPS[4]),
             format!("pytest: {tests}"),
             format!("uvicorn boot: GET /health → {health}"),
+            format!("pip {oldest}: pip install -r requirements-dev.txt, pip check, import the app"),
         ],
     })
 }
 
-/// `pip install --require-hashes -r <file>` in `project`, with the venv's Python.
-fn pip_install(vpy: &Path, project: &Path, file: &str) -> Result<()> {
+/// A virtual environment at `venv` with pip `version` (today's newest when `None`); the
+/// version it has.
+fn new_venv(python: &str, venv: &Path, version: Option<&str>) -> Result<String> {
+    let mut cmd = Command::new(python);
+    run_checked(cmd.args(["-m", "venv"]).arg(venv), "python -m venv")?;
+    let vpy = venv_python(venv);
+    let wanted = version.map_or("pip".to_owned(), |v| format!("pip=={v}"));
+    let here = Path::new(".");
+    pip(&vpy, here, &["install", "--upgrade", &wanted])?;
+    let out = run_checked(
+        Command::new(&vpy).args(["-c", "import pip; print(pip.__version__)"]),
+        "pip --version",
+    )?;
+    Ok(out.trim().to_owned())
+}
+
+fn import_app(vpy: &Path, project: &Path) -> Result<()> {
     let mut cmd = Command::new(vpy);
-    cmd.args([
-        "-m",
-        "pip",
-        "install",
-        "--quiet",
-        "--disable-pip-version-check",
-    ])
-    .args(["--no-input", "--require-hashes", "-r", file])
-    .current_dir(project);
-    run_checked(&mut cmd, &format!("pip install --require-hashes -r {file}")).map(|_| ())
+    cmd.args(["-c", "import app.main"]).current_dir(project);
+    run_checked(&mut cmd, "import the app").map(|_| ())
+}
+
+/// `pip <args>` in `project`, with the venv's Python.
+fn pip(vpy: &Path, project: &Path, args: &[&str]) -> Result<()> {
+    let mut cmd = Command::new(vpy);
+    cmd.args(["-m", "pip"])
+        .args(args)
+        .args(["--disable-pip-version-check", "--no-input"])
+        .current_dir(project);
+    if args.first() == Some(&"install") {
+        cmd.arg("--quiet");
+    }
+    run_checked(&mut cmd, &format!("pip {}", args.join(" "))).map(|_| ())
 }
 
 /// pytest's counts (`12 passed`), without the duration, which varies with machine load.

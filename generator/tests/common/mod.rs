@@ -97,7 +97,7 @@ pub fn write_custom_lock(dir: &Path) {
         .to_owned();
     std::fs::write(
         dir.join("bps/spaces.lock"),
-        format!("format = 2\n\n[blueprints.custom]\nversion = \"1.0.0\"\ncontent-hash = \"{hash}\"\npython = \"3.11\"\nrequires-python = \">=3.11\"\npackages = {{}}\n"),
+        format!("format = 3\n\n[blueprints.custom]\nversion = \"1.0.0\"\ncontent-hash = \"{hash}\"\npython = \"3.11\"\nrequires-python = \">=3.11\"\nexclude-newer = \"2026-11-27T00:00:00Z\"\npackages = {{}}\n"),
     )
     .expect("write lock");
 }
