@@ -1,7 +1,7 @@
 //! `spacegen check` as users see it: human, JSON and SARIF output of a realistic project,
 //! `--deny`, `--explain` and the exit codes.
 
-mod common;
+use crate::common;
 
 use common::{assert_run, Test};
 

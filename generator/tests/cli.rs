@@ -1,6 +1,6 @@
 //! Integration tests of the `spacegen` command line, through the real binary.
 
-mod common;
+use crate::common;
 
 use common::{assert_run, read_tree, repo_root, Test};
 use std::fs;

@@ -8,7 +8,7 @@
 //! given with `--answers`, and `expect`, the `FILE:LINE` (relative to the blueprint folder) the
 //! error must point at.
 
-mod common;
+use crate::common;
 
 use common::Test;
 use std::fs;

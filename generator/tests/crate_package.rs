@@ -8,7 +8,7 @@
 //! folder, so they never replace the binary the other tests run. The README's `cargo install
 //! --locked --path generator` is run too.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

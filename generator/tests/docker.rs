@@ -6,7 +6,7 @@
 //! stand-in where no registry is reachable). Without them the test says it was skipped, unless
 //! `SPACEGEN_REQUIRE_DOCKER` is set (CI sets it when an engine answers), when it fails.
 
-mod common;
+use crate::common;
 
 use std::process::Command;
 use std::time::{Duration, Instant};

@@ -6,8 +6,8 @@
 //! environments are cached under the target folder by the hash of the requirements, so a
 //! rerun skips the install.
 
-mod common;
-mod postgres;
+use crate::common;
+use crate::postgres;
 
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};

@@ -1,7 +1,7 @@
 //! `spacegen lock` on a copy of the repository's blueprints: canonical output, `--check` on a
 //! stale lock, tamper detection, `--update`, and `--verify` on `sqlite-demo`.
 
-mod common;
+use crate::common;
 
 use std::fs;
 

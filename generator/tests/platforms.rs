@@ -8,7 +8,7 @@
 //! `--platform`, so the requirements are first filtered by their markers evaluated for the
 //! target (with pip's own `packaging`). Needs PyPI (the index's metadata, no installs).
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -6,7 +6,7 @@
 //! `base` answers (and of the blueprint's own, `own_variants`) only where it differs from the
 //! defaults, so a review shows what the answers change. Snapshots live in the repository's top-level `snapshots/` folder.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::path::Path;

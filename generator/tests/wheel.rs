@@ -9,7 +9,7 @@
 //! the tests say they were skipped; with `SPACEGEN_REQUIRE_WHEEL` set (`.ci/run` sets it after
 //! installing maturin) they fail instead.
 
-mod common;
+use crate::common;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -7,7 +7,7 @@
 //! `check-jsonschema` on the PATH; `pip install check-jsonschema`). Without it that test says it
 //! was skipped; with `SPACEGEN_REQUIRE_CHECK_JSONSCHEMA` set (`.ci/run` sets it) it fails instead.
 
-mod common;
+use crate::common;
 
 use std::path::PathBuf;
 use std::process::Command;

@@ -4,8 +4,6 @@
 //! or exactly the new one, nothing is written outside it, and nothing is left behind.
 #![cfg(unix)]
 
-mod common;
-
 use std::collections::BTreeMap;
 use std::fs;
 use std::os::unix::fs::MetadataExt as _;
