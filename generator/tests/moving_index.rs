@@ -13,7 +13,7 @@
 //! tests); setting up takes the network once (the locked files and the pips come from PyPI and are
 //! kept under the target folder); the installs under test see only the local index.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeMap;
 use std::net::TcpListener;
