@@ -152,13 +152,18 @@ fn update_moves_a_package_and_prints_old_and_new() {
     // The same set as before; the evidence did not survive the detour through another set.
     let without_evidence = |text: &str| -> (toml::Table, bool) {
         let mut table: toml::Table = toml::from_str(text).unwrap();
-        let entry = table["blueprints"]["sqlite-demo"].clone();
-        let mut entry = entry.as_table().unwrap().clone();
+        let blueprints = table["blueprints"].as_table_mut().unwrap();
+        // The moment pydantic is read at moved with the update, in every blueprint that locks
+        // it; the set is what must return.
+        for (_, entry) in blueprints.iter_mut() {
+            entry
+                .as_table_mut()
+                .unwrap()
+                .remove("exclude-newer-package");
+        }
+        let entry = blueprints["sqlite-demo"].as_table_mut().unwrap();
         let had = entry.remove("verifications").is_some();
-        table["blueprints"]
-            .as_table_mut()
-            .unwrap()
-            .insert("sqlite-demo".into(), entry.into());
+        entry.remove("verified-set");
         (table, had)
     };
     let (expected, _) = without_evidence(&text);
@@ -170,6 +175,20 @@ fn update_moves_a_package_and_prints_old_and_new() {
     assert_eq!(
         actual, expected,
         "updating back must restore the original set"
+    );
+    // The index was read as it was when the lock was made, but for the package asked to move.
+    let entry = |text: &str| {
+        toml::from_str::<toml::Table>(text).unwrap()["blueprints"]["sqlite-demo"].clone()
+    };
+    let (before, after) = (entry(&text), entry(&lock_text(&t)));
+    assert_eq!(before["exclude-newer"], after["exclude-newer"]);
+    let moved = after
+        .get("exclude-newer-package")
+        .and_then(|m| m.as_table());
+    assert_eq!(
+        moved.map(|m| m.keys().cloned().collect::<Vec<_>>()),
+        Some(vec!["pydantic".to_owned()]),
+        "{after:#?}"
     );
 }
 
@@ -223,7 +242,7 @@ fn verify_proves_the_locked_set_and_records_the_evidence() {
         .args(["lock", "--merge-evidence", evidence.to_str().unwrap()])
         .status(1)
         .run();
-    run.stderr_has("covers another set than spaces.lock holds");
+    run.stderr_has("proved another set than spaces.lock holds (its fingerprint differs)");
     assert_eq!(v["result"].as_str(), Some("pass"));
     assert_eq!(v["spacegen"].as_str(), Some(env!("CARGO_PKG_VERSION")));
     assert!(v["python"].as_str().unwrap().starts_with("3.11"));
@@ -348,18 +367,21 @@ fn progress_spins_on_a_terminal_only() {
     // The spinner turned (a braille frame) beside the step and its elapsed time.
     let frame = regex::Regex::new(
         "[\u{2801}\u{2802}\u{2804}\u{2840}\u{2880}\u{2820}\u{2810}\u{2808}] \
-         \\[3/7\\] pip install --require-hashes -r requirements.txt… [0-9]+s",
+         \\[2/9\\] create a virtual environment with today's pip… [0-9]+s",
     )
     .unwrap();
     assert!(frame.is_match(&run.stderr), "{:?}", run.stderr);
     let shown = screen(&run.stderr);
     for (n, step) in [
         (1, "generate the project with default answers"),
-        (2, "create a virtual environment"),
-        (3, "pip install --require-hashes -r requirements.txt"),
+        (2, "create a virtual environment with today's pip"),
+        (
+            3,
+            "pip install --no-deps --require-hashes -r requirements.txt, then pip check",
+        ),
         (5, "pip install --require-hashes -r requirements-dev.txt"),
     ] {
-        let line = format!("  [{n}/7] {step}… ok (");
+        let line = format!("  [{n}/9] {step}… ok (");
         assert!(
             shown.iter().any(|l| l.starts_with(&line)),
             "no line {line:?} in {shown:#?}"
@@ -368,7 +390,7 @@ fn progress_spins_on_a_terminal_only() {
     assert!(
         shown
             .iter()
-            .any(|l| l == "  [6/7] the generated project's own tests (pytest)… FAILED"),
+            .any(|l| l == "  [6/9] the generated project's own tests (pytest)… FAILED"),
         "{shown:#?}"
     );
     assert!(run.stderr.contains("verification failed at: pytest"));
@@ -386,7 +408,7 @@ fn progress_spins_on_a_terminal_only() {
     );
     assert!(run
         .stderr
-        .contains("  [6/7] the generated project's own tests (pytest)…\r\n        FAILED"));
+        .contains("  [6/9] the generated project's own tests (pytest)…\r\n        FAILED"));
     let (run, _d) = Test::new()
         .cwd(t.path())
         .args(["lock", "--verify", "broken"])
@@ -398,7 +420,7 @@ fn progress_spins_on_a_terminal_only() {
         "{:?}",
         run.stderr
     );
-    run.stderr_has("  [6/7] the generated project's own tests (pytest)…\n        FAILED");
+    run.stderr_has("  [6/9] the generated project's own tests (pytest)…\n        FAILED");
 }
 
 /// What a Space's Docker build installs is `requirements.txt` alone: a set whose app imports a
@@ -443,7 +465,7 @@ fn a_runtime_set_that_cannot_import_the_app_fails_verification() {
         .args(["lock", "--verify", "runtime-gap"])
         .status(1)
         .run();
-    run.stderr_has("[4/7] import the app with the runtime requirements alone");
+    run.stderr_has("[4/9] import the app with the runtime requirements alone");
     run.stderr_has("verification failed at: import the app");
     run.stderr_has("No module named 'pytest'");
     assert_eq!(
@@ -653,4 +675,83 @@ fn the_verify_workflow_plans_verifies_and_merges() {
         jobs["verify"]["strategy"]["matrix"].as_str(),
         Some("${{ fromJSON(needs.plan.outputs.matrix) }}")
     );
+}
+
+/// Evidence from a CI job elsewhere, as `--evidence-out` writes it: the shipped record of
+/// `sqlite-demo` on 3.11, changed by `edit`.
+fn evidence_file(t: &Test, edit: impl Fn(&mut serde_json::Value)) -> std::path::PathBuf {
+    let table: toml::Table = toml::from_str(&lock_text(t)).unwrap();
+    let record = table["blueprints"]["sqlite-demo"]["verifications"][0].clone();
+    let mut verification = serde_json::to_value(record).unwrap();
+    edit(&mut verification);
+    let file = serde_json::json!({
+        "format": 2,
+        "evidence": [{ "blueprint": "sqlite-demo", "verification": verification }],
+    });
+    let path = t.path().join(format!("evidence-{}.json", rand_name()));
+    fs::write(&path, file.to_string()).unwrap();
+    path
+}
+
+fn rand_name() -> String {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static N: AtomicUsize = AtomicUsize::new(0);
+    N.fetch_add(1, Ordering::Relaxed).to_string()
+}
+
+/// `--merge-evidence` folds in a record from another platform, which `show` and generated
+/// projects then claim; evidence of another set (a stale fingerprint), of a failed run or with
+/// a value spaces.lock refuses (tampered) is refused, naming the blueprint, and nothing is
+/// written.
+#[test]
+fn evidence_from_elsewhere_is_claimed_and_stale_or_tampered_evidence_is_refused() {
+    let t = workspace();
+    let macos = evidence_file(&t, |v| {
+        v["python"] = "3.12.7".into();
+        v["platform"] = "macosx-14.0-arm64".into();
+    });
+    let (run, _d) = Test::new()
+        .cwd(t.path())
+        .args(["lock", "--merge-evidence", macos.to_str().unwrap()])
+        .run();
+    run.stdout_has("recorded sqlite-demo on Python 3.12.7 (macosx-14.0-arm64)");
+    let (run, _d) = Test::new()
+        .cwd(t.path())
+        .args(["show", "blueprints/sqlite-demo"])
+        .run();
+    run.stdout_has("Verified on CPython 3.11.7, 3.12.1 and 3.13.0 on Linux x86_64 and CPython 3.12.7 on macOS arm64");
+    let (run, _d) = generate_in(&t).run();
+    let readme = fs::read_to_string(run.cwd.join("out/README.md")).unwrap();
+    assert!(readme.contains("CPython 3.12.7 on macOS arm64"), "{readme}");
+    let before = lock_text(&t);
+    for (edit, says) in [
+        (
+            Box::new(|v: &mut serde_json::Value| {
+                v["fingerprint"] = format!("sha256:{}", "0".repeat(64)).into();
+            }) as Box<dyn Fn(&mut serde_json::Value)>,
+            "proved another set than spaces.lock holds",
+        ),
+        (
+            Box::new(|v: &mut serde_json::Value| v["result"] = "fail".into()),
+            "did not pass (fail)",
+        ),
+        (
+            Box::new(|v: &mut serde_json::Value| v["python"] = "3.11.7\nrm -rf /".into()),
+            "holds a value spaces.lock refuses",
+        ),
+        (
+            Box::new(|v: &mut serde_json::Value| v["installers"] = serde_json::json!([])),
+            "does not say which CPython (X.Y.Z), platform and installers it ran with",
+        ),
+    ] {
+        let file = evidence_file(&t, edit);
+        let (run, _d) = Test::new()
+            .cwd(t.path())
+            .args(["lock", "--merge-evidence", file.to_str().unwrap()])
+            .status(1)
+            .run();
+        run.stderr_has("the evidence for 'sqlite-demo'");
+        run.stderr_has(says);
+        assert_eq!(lock_text(&t), before, "refused evidence changed the lock");
+    }
 }

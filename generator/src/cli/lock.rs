@@ -1,7 +1,5 @@
 //! `spacegen lock`: lock anew, then check (`--check`), verify (`--verify`) or write.
 
-use std::str::FromStr;
-
 use serde_json::json;
 
 use super::args::{Format, LockArgs};
@@ -9,6 +7,7 @@ use super::list::{pretty, JSON_VERSION};
 use super::printer::Printer;
 use super::progress::Steps;
 use crate::error::{exit, Error, Result};
+use crate::lock::evidence;
 use crate::lock::relock::{self, Note, Relocked, Update};
 use crate::progress::Progress;
 use crate::verify;
@@ -274,17 +273,6 @@ fn verify_all(
     Ok(done)
 }
 
-/// The Python minor versions a verification plan covers, where the set supports them.
-const PLAN_PYTHONS: [&str; 4] = ["3.11", "3.12", "3.13", "3.14"];
-/// The GitHub Actions runners of a verification plan: Linux x86_64 and aarch64, macOS (arm64),
-/// Windows.
-const PLAN_RUNNERS: [&str; 4] = [
-    "ubuntu-latest",
-    "ubuntu-24.04-arm",
-    "macos-latest",
-    "windows-latest",
-];
-
 /// `--verify-plan`: one job per blueprint × supported Python × runner, as the `matrix` value of
 /// a GitHub Actions job (`{"include": [{"blueprint", "python", "os"}, …]}`).
 fn verify_plan(args: &LockArgs, printer: &Printer) -> Result<()> {
@@ -296,22 +284,7 @@ fn verify_plan(args: &LockArgs, printer: &Printer) -> Result<()> {
         true,
         &mut quiet,
     )?;
-    let mut include = Vec::new();
-    for bp in &relocked.blueprints {
-        let supported = pep440_rs::VersionSpecifiers::from_str(&bp.requires_python)
-            .map_err(|e| Error::Other(format!("{}: requires_python: {e}", bp.name)))?;
-        for python in PLAN_PYTHONS {
-            let version =
-                pep440_rs::Version::from_str(python).map_err(|e| Error::Other(e.to_string()))?;
-            if !supported.contains(&version) {
-                continue;
-            }
-            for os in PLAN_RUNNERS {
-                include
-                    .push(serde_json::json!({ "blueprint": bp.name, "python": python, "os": os }));
-            }
-        }
-    }
+    let include = evidence::plan(&relocked.lock);
     printer.out(serde_json::json!({ "include": include }).to_string())
 }
 
@@ -320,78 +293,22 @@ struct Quiet;
 
 impl Progress for Quiet {}
 
-/// The evidence file `--evidence-out` writes and `--merge-evidence` reads.
-#[derive(serde::Serialize, serde::Deserialize)]
-struct EvidenceFile {
-    format: u32,
-    evidence: Vec<Evidence>,
-}
-
-#[derive(serde::Serialize, serde::Deserialize)]
-struct Evidence {
-    blueprint: String,
-    /// The fingerprint of the set it covers.
-    set: String,
-    verification: crate::lock::Verification,
-}
-
-const EVIDENCE_FORMAT: u32 = 1;
-
 fn write_evidence(relocked: &Relocked, names: &[String], path: &std::path::Path) -> Result<()> {
-    let evidence = names
-        .iter()
-        .filter_map(|name| {
-            let (_, entry) = relocked.blueprint(name)?;
-            let verification = entry.verifications.iter().max_by_key(|v| v.date.clone())?;
-            Some(Evidence {
-                blueprint: name.clone(),
-                set: entry.fingerprint(),
-                verification: verification.clone(),
-            })
-        })
-        .collect();
-    let file = EvidenceFile {
-        format: EVIDENCE_FORMAT,
-        evidence,
-    };
+    let file = evidence::collect(&relocked.lock, names);
     let text = serde_json::to_string_pretty(&file).map_err(|e| Error::Other(e.to_string()))?;
     std::fs::write(path, text + "\n").map_err(|e| Error::io("write", path, e))
 }
 
 /// Records the evidence in `path` for the sets it covers; refuses evidence about another set.
 fn merge_evidence(relocked: &mut Relocked, path: &std::path::Path) -> Result<Vec<String>> {
-    let text = std::fs::read_to_string(path).map_err(|e| Error::io("read", path, e))?;
-    let file: EvidenceFile = serde_json::from_str(&text)
-        .map_err(|e| Error::Other(format!("{}: not an evidence file: {e}", path.display())))?;
-    if file.format != EVIDENCE_FORMAT {
-        return Err(Error::Other(format!(
-            "{}: evidence format {} (this spacegen reads {EVIDENCE_FORMAT})",
-            path.display(),
-            file.format
-        )));
-    }
+    let file = evidence::read(path)?;
     let mut merged = Vec::new();
-    for e in file.evidence {
-        let Some((_, entry)) = relocked.blueprint(&e.blueprint) else {
-            return Err(Error::Other(format!(
-                "{}: evidence for '{}', which is not locked here",
-                path.display(),
-                e.blueprint
-            )));
-        };
-        if entry.fingerprint() != e.set || e.verification.result != "pass" {
-            return Err(Error::Other(format!(
-                "{}: the evidence for '{}' covers another set than spaces.lock holds (or did not pass); verify again",
-                path.display(),
-                e.blueprint
-            )));
-        }
-        let what = format!(
-            "{} on Python {} ({})",
-            e.blueprint, e.verification.python, e.verification.platform
-        );
-        relocked.record(&e.blueprint, e.verification);
-        merged.push(what);
+    for (blueprint, verification) in evidence::admissible(&relocked.lock, file, path)? {
+        merged.push(format!(
+            "{blueprint} on Python {} ({})",
+            verification.python, verification.platform
+        ));
+        relocked.record(&blueprint, verification);
     }
     Ok(merged)
 }

@@ -3,6 +3,7 @@
 //! [`interpreter`] and locking anew ([`relock`]). Proving a locked set works is [`crate::verify`]'s job, above generation.
 
 pub(crate) mod claims;
+pub(crate) mod evidence;
 pub(crate) mod file;
 pub(crate) mod index;
 pub(crate) mod interpreter;
