@@ -755,3 +755,88 @@ fn evidence_from_elsewhere_is_claimed_and_stale_or_tampered_evidence_is_refused(
         assert_eq!(lock_text(&t), before, "refused evidence changed the lock");
     }
 }
+
+/// A requirement whose name ends in a separator (`fastapi-==1.0`), which pep508_rs reads and
+/// then panics on, is a located error in a blueprint and in the matrix, and never a crash of
+/// `check`.
+#[test]
+fn a_name_ending_in_a_separator_is_an_error_not_a_panic() {
+    let t = workspace();
+    let base = t.path().join("blueprints/base/blueprint.toml");
+    let text = fs::read_to_string(&base).unwrap();
+    fs::write(
+        &base,
+        text.replace("\"fastapi>=0.163\"", "\"fastapi-==1.0\""),
+    )
+    .unwrap();
+    let (run, _d) = Test::new().cwd(t.path()).args(["lock"]).status(3).run();
+    run.stderr_has("\"fastapi-\" is not a valid package name");
+    run.stderr_has("blueprint.toml:");
+    fs::write(&base, text).unwrap();
+    let matrix = t.path().join("blueprints/matrix.toml");
+    let text = fs::read_to_string(&matrix).unwrap();
+    fs::write(
+        &matrix,
+        text.replacen("if = \"sqlmodel\"", "if = \"sqlmodel-==1.0\"", 1),
+    )
+    .unwrap();
+    let (run, _d) = Test::new().cwd(t.path()).args(["lock"]).status(3).run();
+    run.stderr_has("\"sqlmodel-\" is not a valid package name");
+    run.stderr_has("matrix.toml:");
+    let project = Test::new()
+        .write(
+            "Dockerfile",
+            "FROM python:3.11-slim\nCOPY requirements.txt .\nRUN pip install -r requirements.txt\n",
+        )
+        .write("requirements.txt", "fastapi-==1.0\nuvicorn==0.30.0\n");
+    let (run, _d) = project.args(["check", "."]).status(1).run();
+    assert!(!run.stderr.contains("panicked"), "{}", run.stderr);
+}
+
+/// A newer candidate in the matrix (as `matrix refresh` adds them) leaves `lock --check`
+/// passing, with a note; `lock --outdated` lists what `--update` would move, also as JSON.
+#[test]
+fn newer_candidates_are_reported_without_failing_the_check() {
+    let t = workspace();
+    let matrix = t.path().join("blueprints/matrix.toml");
+    let text = fs::read_to_string(&matrix).unwrap();
+    let newer = text.replace(
+        "\"2.14.3\", \"2.14.4\"]",
+        "\"2.14.3\", \"2.14.4\", \"2.15.0\"]",
+    );
+    assert_ne!(newer, text);
+    fs::write(&matrix, newer).unwrap();
+    let (run, _d) = Test::new().cwd(t.path()).args(["lock", "--check"]).run();
+    run.stdout_has("is up to date, every set verified");
+    run.stderr_has("note: the matrix has newer candidates of pydantic");
+    let (run, _d) = Test::new()
+        .cwd(t.path())
+        .args(["lock", "--outdated", "--format", "json"])
+        .run();
+    let json: serde_json::Value = serde_json::from_str(&run.stdout).unwrap();
+    let listed: Vec<(String, String, String)> = json["outdated"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| {
+            let s = |k: &str| o[k].as_str().unwrap().to_owned();
+            (
+                s("blueprint"),
+                s("package"),
+                format!("{} {}", s("locked"), s("newest")),
+            )
+        })
+        .collect();
+    assert_eq!(
+        listed,
+        ["neon-qdrant-openai", "openrouter", "sqlite-demo"]
+            .map(|b| (
+                b.to_owned(),
+                "pydantic".to_owned(),
+                "2.14.4 2.15.0".to_owned()
+            ))
+            .to_vec()
+    );
+    let (run, _d) = Test::new().cwd(t.path()).args(["lock", "--outdated"]).run();
+    run.stdout_has("sqlite-demo: pydantic 2.14.4 → 2.15.0 (spacegen lock --update pydantic)");
+}

@@ -166,6 +166,7 @@ pub(crate) enum MatrixCommand {
 }
 
 #[derive(Args, Debug)]
+#[command(group(clap::ArgGroup::new("reports").args(["check", "outdated"]).multiple(false)))]
 pub(crate) struct LockArgs {
     /// Folder holding the blueprint folders and matrix.toml
     #[arg(long, value_name = "DIR", default_value = "blueprints")]
@@ -177,9 +178,13 @@ pub(crate) struct LockArgs {
     /// Change nothing; exit 3 with a diff if the lock is not up to date (needs no network)
     #[arg(long, conflicts_with_all = ["update", "verify"])]
     pub check: bool,
-    /// With --check: how to print the result
-    #[arg(long, value_enum, default_value_t = Format::Human, requires = "check")]
+    /// With --check or --outdated: how to print the result
+    #[arg(long, value_enum, default_value_t = Format::Human, requires = "reports")]
     pub format: Format,
+    /// Change nothing; list the requested packages the matrix has newer candidates of (what
+    /// --update would move them to), exit 0 (needs no network)
+    #[arg(long, conflicts_with_all = ["check", "update", "verify", "verify_plan", "merge_evidence"])]
+    pub outdated: bool,
     /// Move these packages (all when none are named) to the newest versions the matrix allows
     #[arg(long, value_name = "PACKAGE", num_args = 0..)]
     pub update: Option<Vec<String>>,

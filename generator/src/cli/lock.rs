@@ -27,9 +27,12 @@ pub(super) fn run(args: LockArgs, printer: &Printer) -> Result<i32> {
         &args.blueprints,
         &args.lock_path(),
         &update,
-        args.check,
+        args.check || args.outdated,
         &mut progress,
     )?;
+    if args.outdated {
+        return outdated(&relocked, args.format, printer).map(|()| exit::OK);
+    }
     if args.check && args.format == Format::Json {
         return check_json(&relocked, printer);
     }
@@ -126,9 +129,50 @@ fn summary(relocked: &Relocked, printer: &Printer) -> Result<()> {
     Ok(())
 }
 
+/// `--outdated`: each requested package with a newer candidate, and the version `--update`
+/// would move it to.
+fn outdated(relocked: &Relocked, format: Format, printer: &Printer) -> Result<()> {
+    if format == Format::Json {
+        return printer.out(pretty(&json!({
+            "version": JSON_VERSION,
+            "lock": relocked.path.display().to_string(),
+            "outdated": relocked.outdated,
+        })));
+    }
+    if relocked.outdated.is_empty() {
+        return printer.out("every requested package is at the newest version the matrix allows");
+    }
+    for o in &relocked.outdated {
+        printer.out(format_args!(
+            "{}: {} {} → {} (spacegen lock --update {})",
+            o.blueprint, o.package, o.locked, o.newest, o.package
+        ))?;
+    }
+    Ok(())
+}
+
+/// Says, without failing, which requested packages have newer candidates in the matrix.
+fn newer_candidates(relocked: &Relocked, printer: &Printer) -> Result<()> {
+    let mut packages: Vec<&str> = relocked
+        .outdated
+        .iter()
+        .map(|o| o.package.as_str())
+        .collect();
+    packages.sort_unstable();
+    packages.dedup();
+    if packages.is_empty() {
+        return Ok(());
+    }
+    printer.err(format_args!(
+        "note: the matrix has newer candidates of {} (`spacegen lock --outdated` lists them; `spacegen lock --update <package>` moves one)",
+        packages.join(", ")
+    ))
+}
+
 /// `--check`: the lock on disk must be what locking anew gives, and every set must carry the
 /// evidence of a passing verification.
 fn check(relocked: &Relocked, printer: &Printer) -> Result<()> {
+    newer_candidates(relocked, printer)?;
     if !relocked.is_current()? {
         for note in &relocked.notes {
             if let Note::EvidenceDropped { blueprint } = note {
@@ -234,6 +278,7 @@ fn check_json(relocked: &Relocked, printer: &Printer) -> Result<i32> {
         "unverified": unverified,
         "changes": changes,
         "notes": notes,
+        "outdated": relocked.outdated,
         "diff": diff,
     })))?;
     Ok(if ok { exit::OK } else { exit::BLUEPRINT })

@@ -63,6 +63,17 @@ pub(crate) enum Note {
     Mismatch { blueprint: String, why: String },
 }
 
+/// A requested package with a newer version among the matrix's candidates (its listed ones and
+/// those `matrix refresh` found) than the lock keeps: what `lock --update` would move it to,
+/// within the blueprint's requirements and the matrix's rules.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+pub(crate) struct Outdated {
+    pub blueprint: String,
+    pub package: String,
+    pub locked: String,
+    pub newest: String,
+}
+
 /// A lock made anew, beside the one on disk.
 #[derive(Debug, Clone)]
 pub(crate) struct Relocked {
@@ -75,6 +86,8 @@ pub(crate) struct Relocked {
     pub blueprints: Vec<Blueprint>,
     pub changes: Vec<Change>,
     pub notes: Vec<Note>,
+    /// Requested packages the matrix has newer candidates of.
+    pub outdated: Vec<Outdated>,
 }
 
 /// Resolves every blueprint in `blueprints_dir` against its matrix, keeping the versions of the
@@ -111,6 +124,7 @@ pub(crate) fn relock(
         blueprints: Vec::new(),
         changes: Vec::new(),
         notes: Vec::new(),
+        outdated: Vec::new(),
     };
     for name in source.names()? {
         let bp = blueprint::load(&source, &name)?;
@@ -125,6 +139,7 @@ pub(crate) fn relock(
             now: &now,
         };
         let entry = lock_blueprint(&bp, &matrix, previous, &how, progress)?;
+        relocked.outdated.extend(outdated(&bp, &matrix, &entry));
         relocked.changes.extend(changes(&bp.name, previous, &entry));
         relocked.notes.extend(notes(&bp.name, previous, &entry));
         relocked.lock.blueprints.insert(bp.name.clone(), entry);
@@ -391,6 +406,27 @@ struct How<'a> {
     reuse: bool,
     /// This run's moment, for what it reads from the index.
     now: &'a str,
+}
+
+/// What `lock --update` would move the requested packages of `entry` to.
+fn outdated(bp: &Blueprint, matrix: &Matrix, entry: &LockedBlueprint) -> Vec<Outdated> {
+    let Ok(newest) = resolve::resolve(matrix, &request(bp, BTreeMap::new())) else {
+        return Vec::new();
+    };
+    entry
+        .packages
+        .iter()
+        .filter_map(|(name, p)| {
+            let locked = pep440_rs::Version::from_str(&p.version).ok()?;
+            let best = newest.versions.get(name)?;
+            (*best > locked).then(|| Outdated {
+                blueprint: bp.name.clone(),
+                package: name.clone(),
+                locked: p.version.clone(),
+                newest: best.to_string(),
+            })
+        })
+        .collect()
 }
 
 /// The request a blueprint makes of the resolver.
