@@ -493,35 +493,67 @@ fn with_transitive_version(text: &str, bp: &str, package: &str, from: &str, to: 
     format!("{}{block}{}", &text[..at], &text[end..])
 }
 
-/// A rule about a transitive package is enforced over the whole set: a hand-set older
-/// starlette fails `--check` (naming the rule), survives a plain `lock` (versions move only when
-/// asked), and `--update starlette` moves it and says so as `old → new`.
+/// A rule about a transitive package is enforced over the whole set, and a transitive package
+/// the matrix lists is held to its candidates: a locked starlette a rule forbids (1.5.0) or
+/// the matrix does not list (1.9.0) fails `--check`, naming why, and a plain `lock` resolves it
+/// anew within the candidates; a candidate (1.6.0) stays until `--update starlette` moves it,
+/// saying `old → new`.
 #[test]
 fn rules_cover_transitive_packages_and_update_moves_them() {
     let t = workspace();
     let text = lock_text(&t);
-    let older = with_transitive_version(&text, "sqlite-demo", "starlette", "1.10.0", "1.5.0");
-    fs::write(t.path().join("spaces.lock"), &older).unwrap();
-    let (run, _d) = Test::new()
-        .cwd(t.path())
-        .args(["lock", "--check"])
-        .status(3)
-        .run();
-    run.stderr_has("cannot lock blueprint 'sqlite-demo'");
-    run.stderr_has("the set has starlette 1.5.0, which rule fastapi-0.165-starlette-1.6 forbids");
+    for (version, why) in [
+        (
+            "1.5.0",
+            "the set has starlette 1.5.0, which rule fastapi-0.165-starlette-1.6 forbids",
+        ),
+        (
+            "1.9.0",
+            "the set has starlette 1.9.0, which is not among the matrix's candidates (1.6.0, 1.10.0)",
+        ),
+    ] {
+        let older = with_transitive_version(&text, "sqlite-demo", "starlette", "1.10.0", version);
+        fs::write(t.path().join("spaces.lock"), &older).unwrap();
+        let (run, _d) = Test::new()
+            .cwd(t.path())
+            .args(["lock", "--check"])
+            .status(3)
+            .run();
+        run.stderr_has("cannot lock blueprint 'sqlite-demo'");
+        run.stderr_has(why);
+        let (run, _d) = Test::new().cwd(t.path()).args(["lock"]).run();
+        run.stdout_has(&format!(
+            "sqlite-demo: starlette {version} → 1.10.0 (transitive)"
+        ));
+        assert!(lock_text(&t).contains("name = \"starlette\"\nversion = \"1.10.0\""));
+    }
 
-    let ok = with_transitive_version(&text, "sqlite-demo", "starlette", "1.10.0", "1.9.0");
-    fs::write(t.path().join("spaces.lock"), &ok).unwrap();
+    let candidate = with_transitive_version(&text, "sqlite-demo", "starlette", "1.10.0", "1.6.0");
+    fs::write(t.path().join("spaces.lock"), &candidate).unwrap();
     let (run, _d) = Test::new().cwd(t.path()).args(["lock"]).run();
     assert!(run.stdout.contains("is up to date"), "{}", run.stdout);
-    assert!(lock_text(&t).contains("name = \"starlette\"\nversion = \"1.9.0\""));
+    assert!(lock_text(&t).contains("name = \"starlette\"\nversion = \"1.6.0\""));
 
     let (run, _d) = Test::new()
         .cwd(t.path())
         .args(["lock", "--update", "starlette"])
         .run();
-    run.stdout_has("sqlite-demo: starlette 1.9.0 → 1.10.0 (transitive)");
-    assert!(!lock_text(&t).contains("name = \"starlette\"\nversion = \"1.9.0\""));
+    run.stdout_has("sqlite-demo: starlette 1.6.0 → 1.10.0 (transitive)");
+    assert!(!lock_text(&t).contains("name = \"starlette\"\nversion = \"1.6.0\""));
+
+    // With 1.6.0 its only candidate, --update keeps the newest release uv would pick (1.10.0)
+    // out of the set.
+    let matrix = t.path().join("blueprints/matrix.toml");
+    let m = fs::read_to_string(&matrix).unwrap();
+    let only = m.replace("starlette = [\"1.6.0\", \"1.10.0\"]", "starlette = [\"1.6.0\"]");
+    assert_ne!(only, m);
+    fs::write(&matrix, only).unwrap();
+    let (run, _d) = Test::new()
+        .cwd(t.path())
+        .args(["lock", "--update", "starlette"])
+        .run();
+    run.stdout_has("sqlite-demo: starlette 1.10.0 → 1.6.0 (transitive)");
+    assert!(lock_text(&t).contains("name = \"starlette\"\nversion = \"1.6.0\""));
 }
 
 #[test]

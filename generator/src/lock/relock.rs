@@ -408,6 +408,111 @@ struct How<'a> {
     now: &'a str,
 }
 
+/// Transitive pins of `artifacts` the matrix does not admit, with why: a rule forbids them, or
+/// the matrix lists the package and not that version among its candidates.
+fn misfits(
+    matrix: &Matrix,
+    packages: &BTreeMap<String, LockedPackage>,
+    artifacts: &[LockedArtifact],
+    uses: &[String],
+) -> Vec<(String, String)> {
+    let set = whole::versions(
+        packages
+            .iter()
+            .map(|(n, p)| (n.as_str(), p.version.as_str()))
+            .chain(
+                artifacts
+                    .iter()
+                    .map(|a| (a.name.as_str(), a.version.as_str())),
+            ),
+    );
+    let (violations, _) = whole::check(matrix, &set, uses);
+    let mut out: Vec<(String, String)> = violations
+        .into_iter()
+        .filter_map(|v| {
+            let target = matrix.rule(&v.rule)?.effect.target().to_owned();
+            (!packages.contains_key(&target)).then_some((target, v.message))
+        })
+        .collect();
+    out.extend(outside_candidates(matrix, packages, artifacts));
+    out
+}
+
+/// Transitive pins of packages the matrix lists, at a version it does not list.
+fn outside_candidates(
+    matrix: &Matrix,
+    packages: &BTreeMap<String, LockedPackage>,
+    artifacts: &[LockedArtifact],
+) -> Vec<(String, String)> {
+    artifacts
+        .iter()
+        .filter(|a| !packages.contains_key(&a.name))
+        .filter_map(|a| {
+            let candidates = matrix.packages.get(&a.name)?;
+            let version = pep440_rs::Version::from_str(&a.version).ok()?;
+            (!candidates.contains(&version)).then(|| {
+                let listed: Vec<String> = candidates.iter().map(ToString::to_string).collect();
+                (
+                    a.name.clone(),
+                    format!(
+                        "the set has {} {}, which is not among the matrix's candidates ({})",
+                        a.name,
+                        a.version,
+                        listed.join(", ")
+                    ),
+                )
+            })
+        })
+        .collect()
+}
+
+/// `set`, with every transitive package the matrix lists moved to one of its candidates: each
+/// outside them is pinned to its candidates in turn, newest first, until uv resolves.
+fn within_candidates(
+    matrix: &Matrix,
+    packages: &BTreeMap<String, LockedPackage>,
+    mut set: Vec<LockedArtifact>,
+    mut constraints: Vec<String>,
+    resolve: &dyn Fn(&[String]) -> Result<Vec<LockedArtifact>>,
+) -> Result<Vec<LockedArtifact>> {
+    let mut tried = std::collections::BTreeSet::new();
+    while let Some((name, why)) = outside_candidates(matrix, packages, &set)
+        .into_iter()
+        .next()
+    {
+        if !tried.insert(name.clone()) {
+            return Err(Error::Other(format!(
+                "{why}, and uv cannot resolve the set with any of them"
+            )));
+        }
+        let candidates = matrix.packages.get(&name).cloned().unwrap_or_default();
+        let mut found = None;
+        for candidate in candidates.iter().rev() {
+            let mut with: Vec<String> = constraints
+                .iter()
+                .filter(|c| {
+                    requirement::Requirement::parse(c.split(';').next().unwrap_or(c).trim())
+                        .map_or(true, |r| r.name != name)
+                })
+                .cloned()
+                .collect();
+            with.push(format!("{name}=={candidate}"));
+            if let Ok(s) = resolve(&with) {
+                found = Some((s, with));
+                break;
+            }
+        }
+        let Some((s, with)) = found else {
+            return Err(Error::Other(format!(
+                "{why}, and uv cannot resolve the set with any of them"
+            )));
+        };
+        set = s;
+        constraints = with;
+    }
+    Ok(set)
+}
+
 /// What `lock --update` would move the requested packages of `entry` to.
 fn outdated(bp: &Blueprint, matrix: &Matrix, entry: &LockedBlueprint) -> Vec<Outdated> {
     let Ok(newest) = resolve::resolve(matrix, &request(bp, BTreeMap::new())) else {
@@ -517,7 +622,12 @@ fn lock_blueprint(
                     .any(|a| a.name == *n && a.version == p.version)
             })
     });
-    let reusable = reusable.filter(|o| reuse && !touches(update, o));
+    // Transitive pins the matrix no longer admits (a new rule forbids them, or they are not
+    // among its candidates) are resolved anew; offline, the check below reports them.
+    let misfit = old.map(|o| misfits(matrix, &packages, &o.artifacts, &bp.dependencies.uses));
+    let misfit: Vec<(String, String)> = misfit.unwrap_or_default();
+    let reusable =
+        reusable.filter(|o| reuse && !touches(update, o) && (offline || misfit.is_empty()));
     // The moments the index is read at stay as they are unless the set is resolved anew.
     let (mut exclude_newer, mut exclude_newer_package) = match old {
         Some(o) => (o.exclude_newer.clone(), o.exclude_newer_package.clone()),
@@ -539,6 +649,7 @@ fn lock_blueprint(
                         .iter()
                         .filter(|a| !o.packages.contains_key(&a.name))
                         .filter(|a| !updating(update, &a.name))
+                        .filter(|a| !misfit.iter().any(|(n, _)| *n == a.name))
                         .map(|a| match &a.marker {
                             Some(m) => format!("{}=={} ; {m}", a.name, a.version),
                             None => format!("{}=={}", a.name, a.version),
@@ -557,13 +668,17 @@ fn lock_blueprint(
                 at: &exclude_newer,
                 packages: &exclude_newer_package,
             };
-            let set = match transitive_set(bp, &packages, &requires_python, &with_keep, moments) {
-                Ok(set) => Ok(set),
-                Err(_) if with_keep.len() > rules.len() => {
-                    transitive_set(bp, &packages, &requires_python, &rules, moments)
-                }
-                Err(e) => Err(e),
+            let resolve = |constraints: &[String]| {
+                transitive_set(bp, &packages, &requires_python, constraints, moments)
             };
+            let set = match resolve(&with_keep) {
+                Ok(set) => Ok((set, with_keep)),
+                Err(_) if with_keep.len() > rules.len() => resolve(&rules).map(|s| (s, rules)),
+                Err(e) => Err(e),
+            }
+            .and_then(|(set, constraints)| {
+                within_candidates(matrix, &packages, set, constraints, &resolve)
+            });
             progress.resolved(set.as_ref().ok().map(|_| started.elapsed()));
             set?
         }
@@ -581,10 +696,12 @@ fn lock_blueprint(
                 ),
         );
         let (violations, applied) = whole::check(matrix, &set, &bp.dependencies.uses);
-        if !violations.is_empty() {
+        let outside = outside_candidates(matrix, &packages, &artifacts);
+        if !violations.is_empty() || !outside.is_empty() {
             let explanation: Vec<String> = violations
                 .iter()
                 .map(|v| format!("  - {}", v.message))
+                .chain(outside.iter().map(|(_, why)| format!("  - {why}")))
                 .collect();
             return Err(Error::Unresolvable {
                 blueprint: bp.name.clone(),
