@@ -545,7 +545,10 @@ fn rules_cover_transitive_packages_and_update_moves_them() {
     // out of the set.
     let matrix = t.path().join("blueprints/matrix.toml");
     let m = fs::read_to_string(&matrix).unwrap();
-    let only = m.replace("starlette = [\"1.6.0\", \"1.10.0\"]", "starlette = [\"1.6.0\"]");
+    let only = m.replace(
+        "starlette = [\"1.6.0\", \"1.10.0\"]",
+        "starlette = [\"1.6.0\"]",
+    );
     assert_ne!(only, m);
     fs::write(&matrix, only).unwrap();
     let (run, _d) = Test::new()

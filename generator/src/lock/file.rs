@@ -6,9 +6,7 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::str::FromStr;
 
-use pep440_rs::VersionSpecifiers;
 use serde::{Deserialize, Serialize};
 
 use std::sync::Arc;
@@ -253,7 +251,6 @@ pub(crate) struct Verification {
     /// The full CPython version, e.g. `3.11.7`.
     pub python: String,
     /// Where it ran, as Python names it: `linux-x86_64`, `macosx-14.0-arm64`, `win-amd64`.
-    #[serde(default)]
     pub platform: String,
     pub spacegen: String,
     /// The installers that installed the set, e.g. `pip 22.3`, `pip 25.3`.
@@ -327,7 +324,7 @@ impl LoadedLock {
                     .help(
                         "run `spacegen lock` to write it anew; spaces.lock is not edited by hand",
                     );
-                    return Err(match value_span(&self.text, id) {
+                    return Err(match super::wire::rule_span(&self.text, bp, id) {
                         Some(span) => d.at(self.text.clone(), span),
                         None => d,
                     }
@@ -373,7 +370,7 @@ impl Lock {
             .help(help)
             .into());
         }
-        let lock: Lock = toml::from_str(text).map_err(|e| {
+        let wire: super::wire::LockWire = toml::from_str(text).map_err(|e| {
             let d = Diagnostic::new(FileKind::Lock, origin, e.message().trim_end());
             match e.span() {
                 Some(span) => d.at(text, span),
@@ -381,6 +378,7 @@ impl Lock {
             }
             .help("run `spacegen lock` to write it anew")
         })?;
+        let lock = wire.into_lock(text, origin, complete)?;
         if lock.format != FORMAT {
             let span = format_span(text);
             return Err(Diagnostic::new(
@@ -395,187 +393,7 @@ impl Lock {
             .help("upgrade spacegen, or run `spacegen lock` to write it in this format")
             .into());
         }
-        lock.check_values(text, origin, complete)?;
         Ok(lock)
-    }
-
-    /// Every value, strictly: what generation writes into files (versions, markers, digests,
-    /// the Python version) must be exactly what its field allows, never a line more.
-    fn check_values(&self, text: &str, origin: &str, complete: bool) -> Result<()> {
-        let fail = |field: String, value: &str, why: &str| -> Error {
-            let d = Diagnostic::new(FileKind::Lock, origin, format!("{field} {value:?}: {why}"))
-                .help("run `spacegen lock` to write it anew; spaces.lock is not edited by hand");
-            match value_span(text, value) {
-                Some(span) => d.at(text, span).into(),
-                None => d.into(),
-            }
-        };
-        for (bp, entry) in &self.blueprints {
-            let at = |f: &str| format!("blueprints.{bp}.{f}");
-            if semver::Version::parse(&entry.version).is_err() {
-                return Err(fail(
-                    at("version"),
-                    &entry.version,
-                    "not a semantic version",
-                ));
-            }
-            if !is_digest(entry.content_hash.strip_prefix("sha256:").unwrap_or("")) {
-                return Err(fail(
-                    at("content-hash"),
-                    &entry.content_hash,
-                    "not sha256:<64 hex digits>",
-                ));
-            }
-            if !is_minor_version(&entry.python) {
-                return Err(fail(
-                    at("python"),
-                    &entry.python,
-                    "not a Python version of the form 3.X",
-                ));
-            }
-            if single_line(&entry.requires_python).is_err()
-                || VersionSpecifiers::from_str(&entry.requires_python).is_err()
-            {
-                return Err(fail(
-                    at("requires-python"),
-                    &entry.requires_python,
-                    "not a PEP 440 specifier",
-                ));
-            }
-            check_moment(&entry.exclude_newer)
-                .map_err(|why| fail(at("exclude-newer"), &entry.exclude_newer, why))?;
-            for (name, moment) in &entry.exclude_newer_package {
-                check_name(name).map_err(|why| fail(at("exclude-newer-package"), name, why))?;
-                check_moment(moment).map_err(|why| {
-                    fail(at(&format!("exclude-newer-package.{name}")), moment, why)
-                })?;
-            }
-            let python_ok = pep440_rs::Version::from_str(&entry.python).is_ok_and(|v| {
-                VersionSpecifiers::from_str(&entry.requires_python).is_ok_and(|s| s.contains(&v))
-            });
-            if !python_ok {
-                return Err(fail(
-                    at("python"),
-                    &entry.python,
-                    &format!(
-                        "not a Python the set supports (requires-python {})",
-                        entry.requires_python
-                    ),
-                ));
-            }
-            for (name, p) in &entry.packages {
-                check_name(name).map_err(|why| fail(at("packages"), name, why))?;
-                let pinned = entry
-                    .artifacts
-                    .iter()
-                    .any(|a| a.name == *name && a.version == p.version);
-                if complete && !pinned {
-                    return Err(fail(
-                        at(&format!("packages.{name}.version")),
-                        &p.version,
-                        &format!(
-                            "no artifact of {name} {} (no file, no hash to install it from)",
-                            p.version
-                        ),
-                    ));
-                }
-                check_version(&p.version).map_err(|why| {
-                    fail(at(&format!("packages.{name}.version")), &p.version, why)
-                })?;
-                let requested_ok = p.requested == "*"
-                    || (single_line(&p.requested).is_ok()
-                        && VersionSpecifiers::from_str(&p.requested).is_ok());
-                if !requested_ok {
-                    return Err(fail(
-                        at(&format!("packages.{name}.requested")),
-                        &p.requested,
-                        "not a PEP 440 specifier",
-                    ));
-                }
-            }
-            for a in &entry.artifacts {
-                let here = |f: &str| at(&format!("artifacts.{}.{f}", a.name));
-                check_name(&a.name).map_err(|why| fail(here("name"), &a.name, why))?;
-                check_version(&a.version).map_err(|why| fail(here("version"), &a.version, why))?;
-                for extra in &a.extras {
-                    check_name(extra).map_err(|why| fail(here("extras"), extra, why))?;
-                }
-                if let Some(marker) = &a.marker {
-                    let valid = single_line(marker).is_ok()
-                        && pep508_rs::MarkerTree::from_str(marker).is_ok();
-                    if !valid {
-                        return Err(fail(
-                            here("marker"),
-                            marker,
-                            "not a PEP 508 environment marker",
-                        ));
-                    }
-                }
-                if a.files.is_empty() {
-                    return Err(fail(here("files"), &a.name, "no file"));
-                }
-                for f in &a.files {
-                    let Some((file, digest)) = f.rsplit_once("#sha256=") else {
-                        return Err(fail(
-                            here("files"),
-                            f,
-                            "not <file name>#sha256=<64 hex digits>",
-                        ));
-                    };
-                    if !is_digest(digest) {
-                        return Err(fail(
-                            here("files"),
-                            digest,
-                            "not a sha256 digest (64 hex digits)",
-                        ));
-                    }
-                    if !belongs_to(file, &a.name, &a.version) {
-                        return Err(fail(
-                            here("files"),
-                            file,
-                            &format!("not a file name that belongs to {} {}", a.name, a.version),
-                        ));
-                    }
-                }
-            }
-            for id in &entry.rules {
-                let valid = !id.is_empty()
-                    && id
-                        .chars()
-                        .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_'));
-                if !valid {
-                    return Err(fail(at("rules"), id, "not a rule id"));
-                }
-            }
-            for v in &entry.verifications {
-                for (field, value) in [
-                    ("python", &v.python),
-                    ("platform", &v.platform),
-                    ("date", &v.date),
-                    ("result", &v.result),
-                    ("spacegen", &v.spacegen),
-                ]
-                .into_iter()
-                .chain(v.installers.iter().map(|i| ("installers", i)))
-                {
-                    if single_line(value).is_err() {
-                        return Err(fail(
-                            at(&format!("verifications.{field}")),
-                            value,
-                            "more than one line",
-                        ));
-                    }
-                }
-                if !is_digest(v.fingerprint.strip_prefix("sha256:").unwrap_or("")) {
-                    return Err(fail(
-                        at("verifications.fingerprint"),
-                        &v.fingerprint,
-                        "not sha256:<64 hex digits>",
-                    ));
-                }
-            }
-        }
-        Ok(())
     }
 
     /// Parses the lock `spacegen lock` starts from: this format, or format 2 brought to it
@@ -620,100 +438,6 @@ impl Lock {
             .map_err(|e| Error::Other(format!("cannot serialise spaces.lock: {e}")))?;
         Ok(format!("{HEADER}\n{body}"))
     }
-}
-
-/// An RFC 3339 moment in UTC, as uv's `--exclude-newer` takes it.
-fn check_moment(value: &str) -> std::result::Result<(), &'static str> {
-    single_line(value)?;
-    jiff::Timestamp::from_str(value)
-        .map(drop)
-        .map_err(|_| "not an RFC 3339 moment such as 2026-11-27T00:00:00Z")
-}
-
-fn is_digest(hex: &str) -> bool {
-    hex.len() == 64
-        && hex
-            .bytes()
-            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-}
-
-fn is_minor_version(v: &str) -> bool {
-    let Some((major, minor)) = v.split_once('.') else {
-        return false;
-    };
-    major == "3"
-        && !minor.is_empty()
-        && minor.len() <= 2
-        && minor.bytes().all(|b| b.is_ascii_digit())
-}
-
-fn single_line(value: &str) -> std::result::Result<(), &'static str> {
-    if value.chars().any(char::is_control) {
-        Err("holds a line break or control character")
-    } else {
-        Ok(())
-    }
-}
-
-/// A normalised package name (PEP 503).
-fn check_name(name: &str) -> std::result::Result<(), &'static str> {
-    single_line(name)?;
-    match crate::requirement::normalise(name) {
-        Ok(n) if n == name => Ok(()),
-        _ => Err("not a normalised package name"),
-    }
-}
-
-fn check_version(version: &str) -> std::result::Result<(), &'static str> {
-    single_line(version)?;
-    pep440_rs::Version::from_str(version)
-        .map(drop)
-        .map_err(|_| "not a PEP 440 version")
-}
-
-/// Whether `file` is a wheel or an sdist of `name` at `version`, named as the index names them
-/// (the distribution name with `-`, `_` and `.` alike; tags of letters, digits, `_` and `.`).
-fn belongs_to(file: &str, name: &str, version: &str) -> bool {
-    let same_name = |n: &str| crate::requirement::normalise(n).is_ok_and(|n| n == name);
-    let same_version = |v: &str| {
-        matches!(
-            (pep440_rs::Version::from_str(v), pep440_rs::Version::from_str(version)),
-            (Ok(a), Ok(b)) if a == b
-        )
-    };
-    let tag_ok = |t: &str| {
-        !t.is_empty()
-            && t.chars()
-                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '.'))
-    };
-    if let Some(stem) = file.strip_suffix(".whl") {
-        let parts: Vec<&str> = stem.split('-').collect();
-        return matches!(parts.len(), 5 | 6)
-            && same_name(parts[0])
-            && same_version(parts[1])
-            && parts[2..].iter().all(|t| tag_ok(t));
-    }
-    for ext in [".tar.gz", ".zip"] {
-        if let Some(stem) = file.strip_suffix(ext) {
-            return stem
-                .rsplit_once('-')
-                .is_some_and(|(n, v)| same_name(n) && same_version(v));
-        }
-    }
-    false
-}
-
-/// Where `value` first appears in `text` as a TOML string's contents (for the caret).
-fn value_span(text: &str, value: &str) -> Option<std::ops::Range<usize>> {
-    let escaped = value
-        .replace('\\', "\\\\")
-        .replace('"', "\\\"")
-        .replace('\n', "\\n");
-    let probe = escaped.split('\n').next().unwrap_or(&escaped);
-    let at = text
-        .find(probe)
-        .or_else(|| text.find(value.lines().next().unwrap_or(value)))?;
-    Some(at..at + probe.len().max(1))
 }
 
 /// The `format` of a lock's text, whatever else it holds.

@@ -14,5 +14,6 @@ pub(crate) mod relock;
 pub(crate) mod resolve;
 pub(crate) mod uv;
 pub(crate) mod whole;
+mod wire;
 
 pub(crate) use file::{LoadedLock, LockedBlueprint, Verification};
