@@ -421,7 +421,7 @@ fn a_closed_pipe_ends_the_output_quietly() {
 fn lock_values_are_parsed_strictly() {
     let shipped = std::fs::read_to_string(common::repo_root().join("spaces.lock")).unwrap();
     let first_hash = {
-        let at = shipped.find("#sha256=").unwrap() + "#sha256=".len();
+        let at = shipped.find("sha256 = \"").unwrap() + "sha256 = \"".len();
         shipped[at..at + 64].to_owned()
     };
     let cases: Vec<(&str, String, &str)> = vec![

@@ -234,7 +234,7 @@ fn verify_proves_the_locked_set_and_records_the_evidence() {
         "sqlite-demo",
         "starlette",
         "1.10.0",
-        "1.9.0",
+        "1.6.0",
     );
     fs::write(other.path().join("spaces.lock"), &changed).unwrap();
     let (run, _d) = Test::new()

@@ -250,10 +250,7 @@ fn raise(floor: &mut Option<Floor>, version: OsVersion, artifact: &LockedArtifac
 
 /// The least `artifact`'s files need on `target` with CPython 3.`minor`.
 fn install(artifact: &LockedArtifact, target: Target, minor: u32) -> Install {
-    let names = artifact
-        .files
-        .iter()
-        .map(|f| f.split_once('#').map_or(f.as_str(), |(name, _)| name));
+    let names = artifact.files.iter().map(|f| f.name.as_str());
     let mut best: Option<Fit> = None;
     let mut sdist = false;
     for name in names {
@@ -547,7 +544,12 @@ mod tests {
             dev: false,
             files: files
                 .iter()
-                .map(|f| format!("{f}#sha256={}", "0".repeat(64)))
+                .map(|f| crate::lock::file::LockedFile {
+                    name: (*f).to_owned(),
+                    url: format!("https://files.example/{f}"),
+                    size: None,
+                    sha256: "0".repeat(64),
+                })
                 .collect(),
         }
     }

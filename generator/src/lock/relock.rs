@@ -626,8 +626,14 @@ fn lock_blueprint(
     // among its candidates) are resolved anew; offline, the check below reports them.
     let misfit = old.map(|o| misfits(matrix, &packages, &o.artifacts, &bp.dependencies.uses));
     let misfit: Vec<(String, String)> = misfit.unwrap_or_default();
-    let reusable =
-        reusable.filter(|o| reuse && !touches(update, o) && (offline || misfit.is_empty()));
+    // A set written before the files' URLs were recorded is resolved anew to learn them.
+    let complete = |o: &LockedBlueprint| {
+        o.artifacts
+            .iter()
+            .all(|a| a.files.iter().all(|f| !f.url.is_empty()))
+    };
+    let reusable = reusable
+        .filter(|o| reuse && !touches(update, o) && (offline || misfit.is_empty()) && complete(o));
     // The moments the index is read at stay as they are unless the set is resolved anew.
     let (mut exclude_newer, mut exclude_newer_package) = match old {
         Some(o) => (o.exclude_newer.clone(), o.exclude_newer_package.clone()),
@@ -840,11 +846,7 @@ fn transitive_set(
                 .iter()
                 .any(|r| r.name == d.name && r.version == d.version),
             extras: d.extras,
-            files: d
-                .files
-                .iter()
-                .map(|(file, sha256)| format!("{file}#sha256={sha256}"))
-                .collect(),
+            files: d.files,
             name: d.name,
             version: d.version,
             marker: d.marker,

@@ -8,6 +8,7 @@ use std::process::Command;
 
 use serde::Deserialize;
 
+use super::file::LockedFile;
 use crate::error::{Error, Result};
 use crate::requirement;
 
@@ -25,8 +26,8 @@ pub(crate) struct Distribution {
     pub marker: Option<String>,
     /// The extras the set requests of it (`http2` of `httpx[http2]`), sorted.
     pub extras: Vec<String>,
-    /// `(file name, sha256)`, wheels then the sdist, as the index lists them.
-    pub files: Vec<(String, String)>,
+    /// Wheels then the sdist, as the index lists them: name, URL, size and sha256.
+    pub files: Vec<LockedFile>,
 }
 
 #[derive(Deserialize)]
@@ -49,6 +50,7 @@ struct PyLockPackage {
 struct PyLockFile {
     url: Option<String>,
     name: Option<String>,
+    size: Option<u64>,
     hashes: std::collections::BTreeMap<String, String>,
 }
 
@@ -230,7 +232,16 @@ fn parse(text: &str) -> Result<Vec<Distribution>> {
                 .get("sha256")
                 .cloned()
                 .ok_or_else(|| Error::Other(format!("uv listed {file} without a sha256")))?;
-            files.push((file, sha256));
+            let url = f
+                .url
+                .clone()
+                .ok_or_else(|| Error::Other(format!("uv listed {file} without its URL")))?;
+            files.push(LockedFile {
+                name: file,
+                url,
+                size: f.size,
+                sha256,
+            });
         }
         if files.is_empty() {
             return Err(Error::Other(format!(
@@ -269,7 +280,7 @@ wheels = [{ url = "https://files.example/uvloop-0.23.0-cp311-cp311-manylinux_2_1
 [[packages]]
 name = "Typing_Extensions"
 version = "4.15.0"
-wheels = [{ name = "typing_extensions-4.15.0-py3-none-any.whl", hashes = { sha256 = "cc" } }]
+wheels = [{ name = "typing_extensions-4.15.0-py3-none-any.whl", url = "https://files.example/typing_extensions-4.15.0-py3-none-any.whl", hashes = { sha256 = "cc" } }]
 "#;
 
     #[test]
@@ -278,14 +289,13 @@ wheels = [{ name = "typing_extensions-4.15.0-py3-none-any.whl", hashes = { sha25
         assert_eq!(d[0].name, "typing-extensions");
         assert_eq!(d[0].marker, None);
         assert_eq!(
-            d[0].files,
-            [(
-                "typing_extensions-4.15.0-py3-none-any.whl".to_owned(),
-                "cc".to_owned()
-            )]
+            d[0].files[0].name,
+            "typing_extensions-4.15.0-py3-none-any.whl"
         );
+        assert_eq!(d[0].files[0].sha256, "cc");
         assert_eq!(d[1].marker.as_deref(), Some("sys_platform != 'win32'"));
-        let names: Vec<&str> = d[1].files.iter().map(|(f, _)| f.as_str()).collect();
+        let names: Vec<&str> = d[1].files.iter().map(|f| f.name.as_str()).collect();
+        assert_eq!(d[1].files[1].size, Some(2));
         assert_eq!(
             names,
             [

@@ -12,7 +12,9 @@ use pep440_rs::{Version, VersionSpecifiers};
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::file::{Lock, LockedArtifact, LockedBlueprint, LockedPackage, Verification};
+use super::model::{
+    Lock, LockedArtifact, LockedBlueprint, LockedFile, LockedPackage, Verification,
+};
 use crate::error::{Diagnostic, Error, FileKind, Result};
 
 type S = Spanned<String>;
@@ -63,7 +65,18 @@ struct ArtifactWire {
     marker: Option<S>,
     #[serde(default)]
     dev: bool,
-    files: Spanned<Vec<S>>,
+    files: Spanned<Vec<Spanned<FileWire>>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileWire {
+    name: S,
+    /// Absent only in a lock written before URLs were recorded, which `spacegen lock` resolves
+    /// anew; generation needs it.
+    url: Option<S>,
+    size: Option<u64>,
+    sha256: S,
 }
 
 #[derive(Deserialize)]
@@ -176,7 +189,7 @@ impl BlueprintWire {
         let mut artifacts = Vec::new();
         for a in self.artifacts {
             let span = a.span();
-            artifacts.push(a.into_inner().into_artifact(bp, span, e)?);
+            artifacts.push(a.into_inner().into_artifact(bp, span, e, complete)?);
         }
         let mut packages = BTreeMap::new();
         for (name, p) in &self.packages {
@@ -228,7 +241,13 @@ impl BlueprintWire {
 }
 
 impl ArtifactWire {
-    fn into_artifact(self, bp: &str, span: Range<usize>, e: &Errors<'_>) -> Result<LockedArtifact> {
+    fn into_artifact(
+        self,
+        bp: &str,
+        span: Range<usize>,
+        e: &Errors<'_>,
+        complete: bool,
+    ) -> Result<LockedArtifact> {
         let here = |f: &str| format!("blueprints.{bp}.artifacts.{}.{f}", self.name.get_ref());
         let name = e.value(&self.name, &here("name"), normalised_name)?;
         let version = e.value(&self.version, &here("version"), pep440_version)?;
@@ -255,8 +274,37 @@ impl ArtifactWire {
             return Err(e.at(span, &here("files"), &name, "no file"));
         }
         let mut files = Vec::new();
-        for f in self.files.get_ref() {
-            files.push(e.value(f, &here("files"), |v| file_entry(v, &name, &version))?);
+        for f in self.files.into_inner() {
+            let span = f.span();
+            let f = f.into_inner();
+            let file = e.value(&f.name, &here("files.name"), |v| {
+                one_line(v)?;
+                if belongs_to(v, &name, &version) {
+                    Ok(())
+                } else {
+                    Err(format!("not a file name that belongs to {name} {version}"))
+                }
+            })?;
+            let url = match &f.url {
+                Some(url) => e.value(url, &here("files.url"), |v| file_url(v, &file))?,
+                None if complete => {
+                    return Err(e.at(span, &here("files.url"), &file, "no URL to fetch it from"))
+                }
+                None => String::new(),
+            };
+            let sha256 = e.value(&f.sha256, &here("files.sha256"), |v| {
+                if is_hex_digest(v) {
+                    Ok(())
+                } else {
+                    Err("not a sha256 digest (64 hex digits)".to_owned())
+                }
+            })?;
+            files.push(LockedFile {
+                name: file,
+                url,
+                size: f.size,
+                sha256,
+            });
         }
         Ok(LockedArtifact {
             name,
@@ -394,17 +442,13 @@ fn pep440_version(version: &str) -> std::result::Result<(), String> {
         .map_err(|_| "not a PEP 440 version".to_owned())
 }
 
-/// `<file name>#sha256=<hex>`, the file a wheel or an sdist of `name` at `version`.
-fn file_entry(entry: &str, name: &str, version: &str) -> std::result::Result<(), String> {
-    one_line(entry)?;
-    let Some((file, hex)) = entry.rsplit_once("#sha256=") else {
-        return Err("not <file name>#sha256=<64 hex digits>".to_owned());
-    };
-    if !is_hex_digest(hex) {
-        return Err("its sha256 is not 64 hex digits".to_owned());
-    }
-    if !belongs_to(file, name, version) {
-        return Err(format!("not a file name that belongs to {name} {version}"));
+/// An https URL whose last segment is the file `name`.
+fn file_url(value: &str, name: &str) -> std::result::Result<(), String> {
+    one_line(value)?;
+    let url = url::Url::parse(value).map_err(|e| format!("not a URL: {e}"))?;
+    let last = url.path_segments().and_then(|mut s| s.next_back());
+    if url.scheme() != "https" || last != Some(name) || url.fragment().is_some() {
+        return Err(format!("not an https URL of the file {name}"));
     }
     Ok(())
 }
@@ -439,77 +483,4 @@ fn belongs_to(file: &str, name: &str, version: &str) -> bool {
         }
     }
     false
-}
-
-#[cfg(test)]
-mod tests {
-    use super::super::file::Lock;
-
-    /// Each bad value is reported where it is written: the line and column of that very value,
-    /// even where the same text appears earlier in the file (sqlmodel's 0.0.50, in the first
-    /// blueprint, set as sqlite-demo's pydantic, which has no artifact of that version).
-    #[test]
-    fn a_bad_value_points_at_its_own_place() {
-        let text = crate::lock::file::EMBEDDED;
-        let needle = "[blueprints.sqlite-demo.packages.pydantic]\nrequested = \">=2.9\"\nversion = \"2.14.4\"";
-        let at = text.find(needle).unwrap();
-        assert!(text[..at].contains("\"0.0.50\""));
-        let bad = text.replacen(needle, &needle.replace("2.14.4", "0.0.50"), 1);
-        let err = Lock::parse(&bad, "spaces.lock").unwrap_err().to_string();
-        let line = text[..at].lines().count() + 3;
-        assert!(
-            err.starts_with(&format!(
-                "spaces.lock:{line}:11: blueprints.sqlite-demo.packages.pydantic.version \"0.0.50\": no artifact"
-            )),
-            "{err}"
-        );
-    }
-
-    #[test]
-    fn every_kind_of_bad_value_is_a_located_error() {
-        let text = crate::lock::file::EMBEDDED;
-        for (from, to, says) in [
-            (
-                "python = \"3.11\"",
-                "python = \"3.8\"",
-                "not a Python the set supports",
-            ),
-            (
-                "exclude-newer = \"2026-11-27T00:00:00Z\"",
-                "exclude-newer = \"last week\"",
-                "not an RFC 3339 moment",
-            ),
-            (
-                "    \"fastapi-python-3.11\",",
-                "    \"fastapi python\",",
-                "not a rule id",
-            ),
-            (
-                "extras = [\"http2\"]",
-                "extras = [\"HTTP 2\"]",
-                "not a normalised package name",
-            ),
-            (
-                "fingerprint = \"sha256:",
-                "fingerprint = \"md5:",
-                "not sha256:<64 hex digits>",
-            ),
-            (
-                "python = \"3.11.7\"",
-                "python = \"3.11\"",
-                "not a CPython version of the form 3.X.Y",
-            ),
-            (
-                "#sha256=21c002eb",
-                "#sha256=21C002eb",
-                "its sha256 is not 64 hex digits",
-            ),
-        ] {
-            assert!(text.contains(from), "{from}");
-            let bad = text.replacen(from, to, 1);
-            let err = Lock::parse(&bad, "spaces.lock").unwrap_err().to_string();
-            assert!(err.starts_with("spaces.lock:"), "{err}");
-            assert!(err.contains(says), "{from} → {to}: {err}");
-        }
-    }
 }

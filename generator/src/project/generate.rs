@@ -58,17 +58,25 @@ fn generate_from(
     let runtime = included(&engine, &bp.dependencies.groups, &context)?;
     let dev = included(&engine, &bp.dependencies.dev, &context)?;
     let claims = crate::lock::claims::claims(entry);
+    let (runtime, dev) = (
+        entry.requirements(bp, &runtime, false)?,
+        entry.requirements(bp, &dev, true)?,
+    );
+    // pylock.toml holds what the two requirements files pin, no more.
+    let pinned: Vec<(&str, &str)> = runtime
+        .iter()
+        .chain(&dev)
+        .flat_map(|g| &g.pins)
+        .map(|p| (p.name.as_str(), p.version.as_str()))
+        .collect();
     let python = PythonFacts {
         version: entry.python.clone(),
         requires: entry.requires_python.clone(),
         resolved_for: claims.resolved_for,
         verified_on: claims.verified_on,
+        pylock: crate::lock::pylock::render(entry, &pinned),
     };
-    context.insert_packages(
-        &python,
-        &entry.requirements(bp, &runtime, false)?,
-        &entry.requirements(bp, &dev, true)?,
-    );
+    context.insert_packages(&python, &runtime, &dev);
     let mut plan = render::render(bp, templates, &engine, &context)?;
     record::add(&mut plan, bp, &answers)?;
     let mut notes = Vec::new();

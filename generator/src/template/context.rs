@@ -40,6 +40,8 @@ pub(crate) struct PythonFacts {
     pub requires: String,
     pub resolved_for: String,
     pub verified_on: String,
+    /// The locked set as a PEP 751 `pylock.toml` body ([`crate::lock::pylock`]).
+    pub pylock: String,
 }
 
 /// A commented block of a requirements file: a group of the blueprint, or the transitive
@@ -95,7 +97,8 @@ impl Context {
 
     /// Adds `python.version` (the oldest supported minor version), `python.requires` (the
     /// supported versions, `>=3.11`), what the set may claim (`python.resolved_for`,
-    /// `python.verified_on`: [`crate::lock::claims`]) and the pinned
+    /// `python.verified_on`: [`crate::lock::claims`]), the set as PEP 751 (`python.pylock`) and
+    /// the pinned
     /// `requirements` and `dev_requirements`.
     pub(crate) fn insert_packages(
         &mut self,
@@ -110,6 +113,7 @@ impl Context {
                 ("requires", python.requires.clone()),
                 ("resolved_for", python.resolved_for.clone()),
                 ("verified_on", python.verified_on.clone()),
+                ("pylock", python.pylock.clone()),
             ])),
         );
         std::sync::Arc::make_mut(&mut self.globals)

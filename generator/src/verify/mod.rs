@@ -112,7 +112,9 @@ pub(crate) fn verify(
         let generated = project::generate(bp, entry, &Provided::default(), None)?;
         write::write(&generated.plan, &dir, false).map(|_| ())
     })?;
-    let newest = steps.run(|| new_venv(&python, &venv, None))?;
+    // Today's pip, unless SPACEGEN_NEWEST_PIP names one (tests hold it still).
+    let today = std::env::var("SPACEGEN_NEWEST_PIP").ok();
+    let newest = steps.run(|| new_venv(&python, &venv, today.as_deref()))?;
     steps.run(|| {
         pip(
             &vpy,

@@ -299,6 +299,9 @@ impl Test {
             if let Some(uv) = uv() {
                 cmd.env("SPACEGEN_UV", uv);
             }
+            // `lock --verify` installs with today's pip: the tests hold it at the one they
+            // were written with.
+            cmd.env("SPACEGEN_NEWEST_PIP", "26.3");
         }
         let output: Output = cmd.output().expect("spacegen runs");
         let run = Run {
@@ -359,6 +362,9 @@ impl Test {
             if let Some(uv) = uv() {
                 cmd.env("SPACEGEN_UV", uv);
             }
+            // `lock --verify` installs with today's pip: the tests hold it at the one they
+            // were written with.
+            cmd.env("SPACEGEN_NEWEST_PIP", "26.3");
         }
         for (k, v) in env {
             cmd.env(k, v);
