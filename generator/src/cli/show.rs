@@ -119,12 +119,11 @@ fn pins(bp: &Blueprint, entry: &LockedBlueprint, p: &Printer) -> Result<()> {
     p.out(format_args!("\nVerified on {}", claims.verified_on))?;
     for v in proving {
         p.out(format_args!(
-            "\nVerified {} on Python {} ({}) with spacegen {} and {}: {}",
+            "\nVerified {} on Python {} ({}) with spacegen {}: {}",
             v.date,
             v.python,
             crate::lock::claims::platform_words(&v.platform),
             v.spacegen,
-            v.installers.join(", "),
             v.steps.join("; ")
         ))?;
     }

@@ -900,6 +900,20 @@ mod tests {
         relock(dir, &lock, update, true, &mut Seen::default()).unwrap()
     }
 
+    /// A passing record of `entry` on CPython `python` (Linux x86_64).
+    fn passed(python: &str, entry: &LockedBlueprint) -> Verification {
+        Verification {
+            date: "2026-01-01".into(),
+            python: python.into(),
+            platform: "linux-x86_64".into(),
+            spacegen: "0".into(),
+            installers: vec!["pip 22.3".into()],
+            fingerprint: entry.fingerprint(),
+            result: "pass".into(),
+            steps: vec![],
+        }
+    }
+
     fn locked_version(r: &Relocked) -> &str {
         &r.lock.blueprints["bp"].packages["demo-pkg"].version
     }
@@ -962,16 +976,7 @@ mod tests {
     fn evidence_is_recorded_and_kept_only_for_the_set_it_covered() {
         let dir = workspace();
         let mut r = run(dir.path(), &Update::Nothing);
-        let evidence = Verification {
-            date: "2026-01-01".into(),
-            python: "3.11.7".into(),
-            platform: "linux-x86_64".into(),
-            spacegen: "0".into(),
-            installers: vec!["pip 22.3".into()],
-            fingerprint: r.lock.blueprints["bp"].fingerprint(),
-            result: "pass".into(),
-            steps: vec![],
-        };
+        let evidence = passed("3.11.7", &r.lock.blueprints["bp"]);
         r.record("bp", evidence.clone());
         r.save().unwrap();
         let kept = run(dir.path(), &Update::Nothing);
@@ -996,16 +1001,7 @@ mod tests {
         theirs.blueprints.insert("added".into(), added);
         let path = dir.path().join("spaces.lock");
         fs::write(&path, theirs.to_text().unwrap()).unwrap();
-        let evidence = Verification {
-            date: "2026-01-01".into(),
-            python: "3.12.1".into(),
-            platform: "linux-x86_64".into(),
-            spacegen: "0".into(),
-            installers: vec!["pip 23.2.1".into()],
-            fingerprint: mine.lock.blueprints["bp"].fingerprint(),
-            result: "pass".into(),
-            steps: vec![],
-        };
+        let evidence = passed("3.12.1", &mine.lock.blueprints["bp"]);
         mine.record("bp", evidence.clone());
         assert!(mine.save().unwrap());
         let written = fs::read_to_string(&path).unwrap();
