@@ -54,9 +54,9 @@ def lock_for(spacegen, root):
     digest = next(l.split(": ", 1)[1] for l in out.splitlines() if l.startswith("content hash: "))
     with open(os.path.join(root, "spaces.lock"), "w") as f:
         f.write(
-            'format = 2\n\n[blueprints.bench]\nversion = "1.0.0"\n'
+            'format = 3\n\n[blueprints.bench]\nversion = "1.0.0"\n'
             f'content-hash = "{digest}"\npython = "3.11"\nrequires-python = ">=3.11"\n'
-            "packages = {}\n"
+            'exclude-newer = "2026-11-27T00:00:00Z"\npackages = {}\n'
         )
 
 
