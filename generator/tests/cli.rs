@@ -477,6 +477,24 @@ fn lock_values_are_parsed_strictly() {
             "requires-python",
         ),
         (
+            "rule-the-matrix-does-not-know",
+            shipped.replace("\"fastapi-python-3.11\",", "\"no-such-rule\","),
+            "no rule of the matrix has this id",
+        ),
+        (
+            "python-outside-requires-python",
+            shipped.replace("python = \"3.11\"\n", "python = \"3.8\"\n"),
+            "not a Python the set supports",
+        ),
+        (
+            "pin-without-artifact",
+            shipped.replace(
+                "requested = \">=0.163\"\nversion = \"0.165.0\"",
+                "requested = \">=0.163\"\nversion = \"9.9.9\"",
+            ),
+            "no artifact of fastapi 9.9.9",
+        ),
+        (
             "marker-newline",
             shipped.replacen(
                 "marker = \"sys_platform == 'win32'\"",

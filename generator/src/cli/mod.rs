@@ -99,15 +99,22 @@ fn lock_for(
     source: &Source,
 ) -> Result<crate::lock::LoadedLock> {
     use crate::lock::{file, matrix::Matrix};
-    let (lock, matrix) = match (explicit, source) {
-        (Some(path), Source::Disk(root)) => (file::read(path)?, Matrix::read(root)?),
-        (Some(path), Source::Embedded) => (file::read(path)?, Matrix::embedded()?),
+    let (lock, root) = match (explicit, source) {
+        (Some(path), Source::Disk(root)) => (file::read(path)?, Some(root)),
+        (Some(path), Source::Embedded) => (file::read(path)?, None),
         (None, Source::Disk(root)) => match file::find_near(root) {
-            Some(path) => (file::read(&path)?, Matrix::read(root)?),
-            None => (file::embedded()?, Matrix::embedded()?),
+            Some(path) => (file::read(&path)?, Some(root)),
+            None => (file::embedded()?, None),
         },
-        (None, Source::Embedded) => (file::embedded()?, Matrix::embedded()?),
+        (None, Source::Embedded) => (file::embedded()?, None),
     };
-    lock.check_rules(&matrix)?;
+    // The rule ids it records must be the matrix's (read only when there are any).
+    if lock.lock.blueprints.values().any(|e| !e.rules.is_empty()) {
+        let matrix = match root {
+            Some(root) => Matrix::read(root)?,
+            None => Matrix::embedded()?,
+        };
+        lock.check_rules(&matrix)?;
+    }
     Ok(lock)
 }

@@ -416,8 +416,20 @@ fn inline_files(doc: &mut toml_edit::DocumentMut) {
     }
 }
 
-/// The `format` of a lock's text, whatever else it holds.
+/// The `format` of a lock's text, whatever else it holds: the `format = N` line before the
+/// first table, as spacegen writes it (without parsing the whole file a second time), else
+/// what a parse of the whole text finds.
 pub(crate) fn format_of(text: &str) -> Option<u32> {
+    let top = text
+        .lines()
+        .take_while(|l| !l.trim_start().starts_with('['));
+    for line in top {
+        if let Some(value) = line.trim().strip_prefix("format = ") {
+            if let Ok(n) = value.trim().parse() {
+                return Some(n);
+            }
+        }
+    }
     #[derive(Deserialize)]
     struct FormatOnly {
         format: u32,
