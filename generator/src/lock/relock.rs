@@ -408,15 +408,12 @@ struct How<'a> {
     now: &'a str,
 }
 
-/// Transitive pins of `artifacts` the matrix does not admit, with why: a rule forbids them, or
-/// the matrix lists the package and not that version among its candidates.
-fn misfits(
-    matrix: &Matrix,
+/// Every version of the set: the requested pins and every distribution.
+fn whole_set(
     packages: &BTreeMap<String, LockedPackage>,
     artifacts: &[LockedArtifact],
-    uses: &[String],
-) -> Vec<(String, String)> {
-    let set = whole::versions(
+) -> whole::Versions {
+    whole::versions(
         packages
             .iter()
             .map(|(n, p)| (n.as_str(), p.version.as_str()))
@@ -425,8 +422,18 @@ fn misfits(
                     .iter()
                     .map(|a| (a.name.as_str(), a.version.as_str())),
             ),
-    );
-    let (violations, _) = whole::check(matrix, &set, uses);
+    )
+}
+
+/// Transitive pins of `artifacts` the matrix does not admit, with why: a rule forbids them, or
+/// the matrix lists the package and not that version among its candidates.
+fn misfits(
+    matrix: &Matrix,
+    packages: &BTreeMap<String, LockedPackage>,
+    artifacts: &[LockedArtifact],
+    uses: &[String],
+) -> Vec<(String, String)> {
+    let (violations, _) = whole::check(matrix, &whole_set(packages, artifacts), uses);
     let mut out: Vec<(String, String)> = violations
         .into_iter()
         .filter_map(|v| {
@@ -691,16 +698,7 @@ fn lock_blueprint(
     };
     let mut rules = resolution.rules;
     if !artifacts.is_empty() {
-        let set = whole::versions(
-            packages
-                .iter()
-                .map(|(n, p)| (n.as_str(), p.version.as_str()))
-                .chain(
-                    artifacts
-                        .iter()
-                        .map(|a| (a.name.as_str(), a.version.as_str())),
-                ),
-        );
+        let set = whole_set(&packages, &artifacts);
         let (violations, applied) = whole::check(matrix, &set, &bp.dependencies.uses);
         let outside = outside_candidates(matrix, &packages, &artifacts);
         if !violations.is_empty() || !outside.is_empty() {
