@@ -107,6 +107,14 @@ mod tests {
         jsonschema::validator_for(&schema).unwrap()
     }
 
+    /// Where in `value` each error of `validator` is (JSON pointers).
+    fn error_paths(validator: &jsonschema::Validator, value: &serde_json::Value) -> Vec<String> {
+        validator
+            .iter_errors(value)
+            .map(|e| e.instance_path().to_string())
+            .collect()
+    }
+
     /// The errors of `file` (TOML) against `validator`, one per line.
     fn errors(validator: &jsonschema::Validator, file: &Path) -> Vec<String> {
         let text = std::fs::read_to_string(file).unwrap();
@@ -146,10 +154,7 @@ mod tests {
             "format = 3\n[blueprints.x]\nversion = 1\ncontent-hash = \"h\"\npython = \"3.11\"\nrequires-python = \">=3.11\"\nexclude-newer = \"t\"\npackages = {}\ncolour = \"red\"\n",
         )
         .unwrap();
-        let found: Vec<String> = validator
-            .iter_errors(&bad)
-            .map(|e| e.instance_path().to_string())
-            .collect();
+        let found = error_paths(&validator, &bad);
         assert!(
             found.iter().any(|p| p == "/blueprints/x/version"),
             "{found:?}"
@@ -189,10 +194,7 @@ mod tests {
         let bad: serde_json::Value =
             toml::from_str("[declared.fastapi.\"1.0\"]\nrequires-python = 3\nextra = []\n")
                 .unwrap();
-        let found: Vec<String> = validator
-            .iter_errors(&bad)
-            .map(|e| e.instance_path().to_string())
-            .collect();
+        let found = error_paths(&validator, &bad);
         assert!(
             found
                 .iter()
@@ -246,10 +248,7 @@ mod tests {
              [[variables]]\nname = \"v\"\ntype = \"float\"\n",
         )
         .unwrap();
-        let found: Vec<String> = validator
-            .iter_errors(&bad)
-            .map(|e| e.instance_path().to_string())
-            .collect();
+        let found = error_paths(&validator, &bad);
         assert!(found.iter().any(|p| p == "/blueprint"), "{found:?}");
         assert!(found.iter().any(|p| p == "/variables/0/type"), "{found:?}");
         assert!(validator.is_valid(
