@@ -17,9 +17,10 @@ from fastapi import APIRouter, FastAPI
 
 from app import __version__
 from app.base_settings import BaseAppSettings
-from app.db import Database
+from app.db import Database, PoolLimits
 from app.errors import install_error_handlers
 from app.health import DependencyHealth
+from app.ratelimit import RateLimiter
 from app.routers import debug, health, root, sessions
 
 
@@ -43,7 +44,8 @@ def build_api(
     components: Sequence[Component] = (),
 ) -> FastAPI:
     """The application: the database and ``components``, the shared routers, then ``routers``."""
-    parts: list[Component] = [Database(settings.database_url), *components]
+    limits = PoolLimits(settings.db_pool_size, settings.db_max_overflow, settings.db_pool_timeout_s)
+    parts: list[Component] = [Database(settings.database_url, limits), *components]
 
     @asynccontextmanager
     async def lifespan(api: FastAPI) -> AsyncIterator[None]:
@@ -65,6 +67,7 @@ def build_api(
     for part in parts:
         setattr(api.state, part.name, part)
     api.state.health_checks = {part.name: part.check for part in parts}
+    api.state.session_limiter = RateLimiter(settings.session_rate_limit)
     install_error_handlers(api)
 
     api.include_router(root.router)

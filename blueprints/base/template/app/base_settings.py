@@ -55,6 +55,17 @@ class BaseAppSettings(BaseSettings):
         default=DEFAULT_DATABASE_URL,
         validation_alias=AliasChoices("DATABASE_URL", "NEON_DATABASE_URL", "database_url"),
     )
+    # DB_POOL_SIZE / DB_MAX_OVERFLOW: database connections kept open, and opened beyond them at
+    # peaks. A request holds at most one, and never while it waits on another service.
+    db_pool_size: int = Field(default=5, ge=1, le=100)
+    db_max_overflow: int = Field(default=10, ge=0, le=100)
+    # DB_POOL_TIMEOUT_S: how long a request waits for a free connection before answering 503.
+    db_pool_timeout_s: float = Field(default=3.0, gt=0, le=60)
+    # SESSION_RATE_LIMIT: new sessions per client address per minute (0: no limit).
+    session_rate_limit: int = Field(default=10, ge=0, le=10_000)
+    # TRUSTED_PROXY_HOPS: proxies in front of the app that append to X-Forwarded-For (a Space:
+    # Hugging Face's, 1). The client address is the entry that many places from the right.
+    trusted_proxy_hops: int = Field(default=1, ge=0, le=10)
     # MAX_REQUEST_BYTES: the largest request body accepted; a larger one is answered with 413.
     max_request_bytes: int = Field(default=DEFAULT_MAX_REQUEST_BYTES, ge=1024, le=1 << 30)
     # ENABLE_DEBUG_ENDPOINTS: mounts /api/debug/... (otherwise they answer 404).

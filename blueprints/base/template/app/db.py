@@ -3,6 +3,11 @@
 SQLite (the default) runs in WAL mode with a busy timeout, so readers do not block the writer
 and concurrent writers wait for each other instead of failing with "database is locked".
 
+Connections come from a bounded pool (:class:`PoolLimits`, DB_POOL_SIZE and friends): a request
+that finds none free within DB_POOL_TIMEOUT_S fails fast (``app.errors`` answers 503 with
+Retry-After) instead of queueing for half a minute. /health uses a connection of its own, outside
+the pool, so a saturated pool never makes the app look dead.
+
 Tables are created at startup from every SQLModel table imported by then: ``app.sessions``
 here, the backend's own models through its routers.
 """
@@ -13,6 +18,7 @@ import asyncio
 import logging
 import re
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -109,11 +115,30 @@ def sqlite_file(url: URL) -> Path | None:
     return Path(database)
 
 
+@dataclass(frozen=True)
+class PoolLimits:
+    """The connection pool: ``size`` connections kept, ``max_overflow`` more at peaks, and how
+    long a request waits for one (seconds)."""
+
+    size: int = 5
+    max_overflow: int = 10
+    timeout_s: float = 3.0
+
+    def options(self) -> dict[str, Any]:
+        return {
+            "pool_size": self.size,
+            "max_overflow": self.max_overflow,
+            "pool_timeout": self.timeout_s,
+        }
+
+
 def _configure_sqlite(dbapi_connection: Any, _connection_record: Any) -> None:
     cursor = dbapi_connection.cursor()
     try:
-        cursor.execute("PRAGMA journal_mode=WAL")
+        # The busy timeout first: switching to WAL takes a lock, and without the timeout a
+        # connection opened while another writes fails at once with "database is locked".
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")  # safe with WAL, far fewer fsyncs
         cursor.execute("PRAGMA foreign_keys=ON")
     finally:
@@ -131,19 +156,25 @@ def _statement_name() -> str:
     return f"__asyncpg_{uuid.uuid4()}__"
 
 
-def engine_options(url: URL) -> dict[str, Any]:
-    """Keyword arguments of ``create_async_engine`` for ``url``.
+def engine_options(url: URL, limits: PoolLimits | None = PoolLimits()) -> dict[str, Any]:
+    """Keyword arguments of ``create_async_engine`` for ``url``; ``limits=None`` for an engine
+    without a pool (each connection opened and closed on use).
 
-    Postgres through asyncpg: a connect timeout and ``pool_pre_ping`` (Neon closes connections
-    when its compute suspends). Behind a pooler, asyncpg's named prepared statements may land on
-    another server connection ("prepared statement … already exists / does not exist"), so both
+    A SQLite file and a direct Postgres endpoint get a pool bounded by ``limits``. Postgres
+    through asyncpg: a connect timeout and ``pool_pre_ping`` (Neon closes connections when its
+    compute suspends). Behind a pooler, asyncpg's named prepared statements may land on another
+    server connection ("prepared statement … already exists / does not exist"), so both
     statement caches are off, every statement gets a unique name, and the app keeps no pool of
-    its own (the pooler is one). Other drivers get their defaults.
+    its own (the pooler is one). An in-memory SQLite database keeps its driver's default.
     """
+    unpooled: dict[str, Any] = {"poolclass": NullPool}
     if url.drivername != "postgresql+asyncpg":
-        return {}
+        if sqlite_file(url) is None:
+            return {}
+        return limits.options() if limits is not None else unpooled
     if not is_pooled(url):
-        return {"pool_pre_ping": True, "connect_args": {"timeout": CONNECT_TIMEOUT_S}}
+        pool = limits.options() if limits is not None else unpooled
+        return {"pool_pre_ping": True, "connect_args": {"timeout": CONNECT_TIMEOUT_S}, **pool}
     return {
         "poolclass": NullPool,
         "connect_args": {
@@ -155,13 +186,12 @@ def engine_options(url: URL) -> dict[str, Any]:
     }
 
 
-def create_engine(url: URL) -> AsyncEngine:
+def create_engine(url: URL, limits: PoolLimits | None = PoolLimits()) -> AsyncEngine:
+    engine = create_async_engine(url, **engine_options(url, limits))
     if url.get_backend_name() == "sqlite":
-        engine = create_async_engine(url)
         # Runs on every new DBAPI connection, before the pool hands it out.
         event.listen(engine.sync_engine, "connect", _configure_sqlite)
-        return engine
-    return create_async_engine(url, **engine_options(url))
+    return engine
 
 
 def _hint(exc: Exception) -> str:
@@ -212,9 +242,12 @@ class Database:
 
     name = "database"
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, limits: PoolLimits | None = None) -> None:
         self.url = url
+        self.limits = limits or PoolLimits()
         self.engine: AsyncEngine | None = None
+        # The health check's own engine, without a pool: /health never waits for a connection.
+        self.probe: AsyncEngine | None = None
         self.sessionmaker: async_sessionmaker[AsyncSession] | None = None
         self.startup_error: str | None = None
         self.startup_reason: str | None = None
@@ -237,7 +270,8 @@ class Database:
             path = sqlite_file(url)
             if path is not None:
                 path.parent.mkdir(parents=True, exist_ok=True)
-            self.engine = create_engine(url)
+            self.engine = create_engine(url, self.limits)
+            self.probe = create_engine(url, None)
             async with self.engine.begin() as connection:
                 await connection.run_sync(SQLModel.metadata.create_all)
         except Exception as exc:
@@ -275,9 +309,10 @@ class Database:
         await self.start()
 
     async def stop(self) -> None:
-        if self.engine is not None:
-            await self.engine.dispose()
-        self.engine = None
+        for engine in (self.engine, self.probe):
+            if engine is not None:
+                await engine.dispose()
+        self.engine = self.probe = None
         self.sessionmaker = None
 
     async def check(self) -> DependencyHealth:
@@ -285,11 +320,11 @@ class Database:
         await self.ready()
         if self.startup_reason is not None:
             return DependencyHealth.error(f"startup failed: {self.startup_reason}")
-        if self.engine is None:
+        if self.probe is None:
             return DependencyHealth.error("not started")
         try:
             async with asyncio.timeout(HEALTH_CHECK_TIMEOUT_S):
-                async with self.engine.connect() as connection:
+                async with self.probe.connect() as connection:
                     await connection.execute(text("SELECT 1"))
         except TimeoutError:
             return DependencyHealth.error(f"no answer within {HEALTH_CHECK_TIMEOUT_S:g} s")

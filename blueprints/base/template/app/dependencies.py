@@ -1,9 +1,15 @@
 """Request dependencies: the settings, the database, a database session per request, and the
-client's session from its bearer token."""
+client's session from its bearer token.
+
+A request holds at most one pooled connection at a time: the token lookup uses a short session
+of its own, closed before the route runs. Code that waits on another service (a model, a
+vector store) opens short sessions around its database work (:func:`short_session`) instead of
+holding ``DbDep`` across the wait."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Annotated
 
 from fastapi import Depends, Request, status
@@ -12,7 +18,7 @@ from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app.base_settings import BaseAppSettings
-from app.db import Database
+from app.db import RETRY_AFTER_S, Database
 from app.errors import ApiError
 from app.sessions import SessionRecord, hash_token
 
@@ -30,13 +36,24 @@ def get_database(request: Request) -> Database:
     return database
 
 
+@asynccontextmanager
+async def short_session(database: Database) -> AsyncIterator[AsyncSession]:
+    """A database session for one piece of work; 503 while the database is unavailable."""
+    if not await database.ready() or database.sessionmaker is None:
+        reason = database.startup_reason or "not started"
+        raise ApiError(
+            status.HTTP_503_SERVICE_UNAVAILABLE,
+            f"Database unavailable: {reason}",
+            headers={"Retry-After": str(int(RETRY_AFTER_S))},
+        )
+    async with database.sessionmaker() as session:
+        yield session
+
+
 async def get_db(
     database: Annotated[Database, Depends(get_database)],
 ) -> AsyncIterator[AsyncSession]:
-    if not await database.ready() or database.sessionmaker is None:
-        reason = database.startup_reason or "not started"
-        raise ApiError(status.HTTP_503_SERVICE_UNAVAILABLE, f"Database unavailable: {reason}")
-    async with database.sessionmaker() as session:
+    async with short_session(database) as session:
         yield session
 
 
@@ -46,7 +63,7 @@ DbDep = Annotated[AsyncSession, Depends(get_db)]
 
 
 async def get_current_session(
-    db: DbDep,
+    database: DatabaseDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> SessionRecord:
     """The session whose token the request carries; 401 without a known one."""
@@ -59,7 +76,8 @@ async def get_current_session(
     statement = select(SessionRecord).where(
         SessionRecord.token_hash == hash_token(credentials.credentials)
     )
-    record = (await db.exec(statement)).first()
+    async with short_session(database) as db:
+        record = (await db.exec(statement)).first()
     if record is None:
         raise ApiError(
             status.HTTP_401_UNAUTHORIZED,

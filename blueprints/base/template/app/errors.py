@@ -12,6 +12,10 @@ the offending value::
      "errors": [{"loc": ["body", "title"], "msg": "String should have at least 1 character",
                  "type": "string_too_short", "input": ""}]}
 
+A database that is down, locked, full or out of free connections answers 503 with
+``Retry-After`` (code ``database_busy`` when the pool had no free connection in time,
+``unavailable`` otherwise), a write that collides with another one 409: never a 500.
+
 Nothing in a response carries a stack trace, a file path or a driver's message: those go to the
 log. Because the whole application is wrapped in the CORS middleware (``app.edge``), every one
 of these responses keeps its CORS headers, so the browser shows the real error.
@@ -27,7 +31,10 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
+from sqlalchemy import exc as sa_exc
 from starlette.exceptions import HTTPException
+
+from app.health import describe_error, is_unreachable
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +53,11 @@ CODES: dict[int, str] = {
     500: "internal_error",
     503: "unavailable",
 }
+
+# How long a client is asked to wait after a 503 of the database (seconds).
+DATABASE_RETRY_AFTER_S = 5
+# Words of SQLite and Postgres errors that pass: another writer, a full disk, a server going away.
+_PASSING = ("database is locked", "disk is full", "disk i/o error", "connection was closed")
 
 # How much of an invalid value a validation error shows.
 EXCERPT_CHARS = 40
@@ -146,7 +158,43 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     return error_response(422, "Invalid request", errors=_field_errors(exc.errors()))
 
 
+def database_error(exc: BaseException) -> tuple[int, str, str] | None:
+    """Status, code and words for a database failure that is not the request's fault, or
+    ``None`` for any other exception."""
+    if isinstance(exc, sa_exc.TimeoutError):
+        return 503, "database_busy", "The database is busy; try again shortly"
+    if isinstance(exc, sa_exc.IntegrityError):
+        return 409, "conflict", "This conflicts with a change made at the same time; try again"
+    transient = sa_exc.OperationalError | sa_exc.InterfaceError | sa_exc.DisconnectionError
+    if isinstance(exc, transient) or (
+        isinstance(exc, sa_exc.DBAPIError)
+        and (exc.connection_invalidated or any(w in str(exc).lower() for w in _PASSING))
+    ):
+        return 503, "unavailable", "The database is unavailable; try again shortly"
+    if is_unreachable(exc):
+        return 503, "unavailable", "A service this API needs is unavailable; try again shortly"
+    return None
+
+
+async def _passing_error(request: Request, exc: Exception) -> JSONResponse:
+    """A database or network failure (handled here, not re-raised: it is no bug)."""
+    return await _unexpected_error(request, exc)
+
+
 async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+    known = database_error(exc)
+    if known is not None:
+        status_code, code, detail = known
+        logger.warning(
+            "%s %s answered %d (%s): %s",
+            request.method,
+            request.url.path,
+            status_code,
+            code,
+            describe_error(exc),
+        )
+        headers = {"Retry-After": str(DATABASE_RETRY_AFTER_S)} if status_code == 503 else None
+        return error_response(status_code, detail, code, headers)
     logger.error("Unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     return error_response(500, "Internal server error: the details are in the server log")
 
@@ -155,4 +203,6 @@ def install_error_handlers(api: FastAPI) -> None:
     """Answer every error of ``api`` in the shape above."""
     api.add_exception_handler(HTTPException, _http_error)
     api.add_exception_handler(RequestValidationError, _validation_error)
+    api.add_exception_handler(sa_exc.SQLAlchemyError, _passing_error)
+    api.add_exception_handler(OSError, _passing_error)
     api.add_exception_handler(Exception, _unexpected_error)

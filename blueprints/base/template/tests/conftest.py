@@ -56,6 +56,8 @@ def make_settings(tmp_path: Path) -> MakeSettings:
             "log_level": "INFO",
             "space_host": None,
             "database_url": sqlite_url(tmp_path / "data" / "app.db"),
+            # Tests open many sessions from one address; tests/test_sessions.py sets a limit.
+            "session_rate_limit": 0,
         }
         values.update(OVERRIDES)
         values.update(overrides)

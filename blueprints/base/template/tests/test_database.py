@@ -7,12 +7,14 @@ import importlib.util
 import logging
 import socket
 import sqlite3
+import threading
 from collections.abc import Awaitable, Callable
 from contextlib import closing
 from pathlib import Path
 from typing import TypeVar
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
@@ -22,6 +24,7 @@ from app import db as db_module
 from app.db import (
     SQLITE_BUSY_TIMEOUT_MS,
     Database,
+    PoolLimits,
     engine_options,
     explain_rewrites,
     is_pooled,
@@ -29,8 +32,11 @@ from app.db import (
     normalize_database_url,
     scrub,
 )
+from app.dependencies import CurrentSessionDep, DbDep
+from app.edge import wrap
+from app.main import create_api
 from app.sessions import SessionRecord, hash_token
-from tests.support import sqlite_url
+from tests.support import MakeSettings, new_session, sqlite_url
 
 T = TypeVar("T")
 
@@ -218,13 +224,21 @@ def test_a_pooled_endpoint_gets_no_statement_cache_and_no_pool_of_its_own() -> N
     assert len(names) == 3, "every prepared statement needs a name of its own"
 
 
-def test_a_direct_endpoint_is_pinged_before_use_and_sqlite_gets_defaults() -> None:
-    direct = engine_options(normalize_database_url("postgres://u:p@ep-x.aws.neon.tech/db"))
+def test_a_direct_endpoint_is_pinged_before_use_and_a_pool_is_bounded() -> None:
+    limits = PoolLimits(size=3, max_overflow=1, timeout_s=0.5)
+    direct = engine_options(normalize_database_url("postgres://u:p@ep-x.aws.neon.tech/db"), limits)
     assert direct["pool_pre_ping"] is True
     assert "poolclass" not in direct
+    assert (direct["pool_size"], direct["max_overflow"], direct["pool_timeout"]) == (3, 1, 0.5)
     assert 0 < direct["connect_args"]["timeout"] <= 30
-    assert engine_options(make_url("sqlite+aiosqlite:///./data/app.db")) == {}
-    assert engine_options(make_url("postgresql+psycopg://u:p@host/db")) == {}
+    sqlite = engine_options(make_url("sqlite+aiosqlite:///./data/app.db"), limits)
+    assert (sqlite["pool_size"], sqlite["max_overflow"], sqlite["pool_timeout"]) == (3, 1, 0.5)
+    # No pool at all: the health check's engine.
+    assert engine_options(make_url("sqlite+aiosqlite:///./data/app.db"), None) == {
+        "poolclass": NullPool
+    }
+    assert engine_options(make_url("sqlite+aiosqlite:///:memory:"), limits) == {}
+    assert engine_options(make_url("postgresql+psycopg://u:p@host/db"), limits) == {}
 
 
 def test_the_log_says_what_was_rewritten_in_a_console_url(
@@ -281,3 +295,60 @@ def test_a_bad_url_is_not_tried_again(monkeypatch: pytest.MonkeyPatch) -> None:
 
     assert asyncio.run(scenario()) is False
     assert database.startup_reason == "the database URL is not valid"
+
+
+def test_a_connection_opened_during_a_write_waits_for_it_instead_of_failing(
+    tmp_path: Path,
+) -> None:
+    """The busy timeout is set before WAL mode: switching to WAL takes a lock, and without the
+    timeout a connection opened while another writes failed at once with "database is locked"."""
+    path = tmp_path / "app.db"
+    holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    holder.execute("CREATE TABLE t (x)")
+    holder.execute("BEGIN EXCLUSIVE")
+    release = threading.Timer(0.3, holder.execute, ["COMMIT"])
+    release.start()
+    try:
+        with closing(sqlite3.connect(path, timeout=0, isolation_level=None)) as conn:
+            db_module._configure_sqlite(conn, None)
+            assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    finally:
+        release.join()
+        holder.close()
+
+
+def test_a_locked_database_answers_503_with_retry_after(
+    make_settings: MakeSettings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(db_module, "SQLITE_BUSY_TIMEOUT_MS", 100)
+    settings = make_settings()
+    with TestClient(wrap(create_api(settings), settings)) as client:
+        path = settings.database_url.split("///", 1)[1]
+        with closing(sqlite3.connect(path, isolation_level=None)) as writer:
+            writer.execute("BEGIN IMMEDIATE")
+            response = client.post("/api/v1/sessions", json={})
+            writer.execute("ROLLBACK")
+        assert response.status_code == 503, response.text
+        assert response.json()["code"] == "unavailable"
+        assert int(response.headers["retry-after"]) >= 1
+        assert "locked" not in response.text, "no driver message in the answer"
+        assert client.post("/api/v1/sessions", json={}).status_code == 201
+
+
+def test_a_request_holds_one_connection_at_a_time(make_settings: MakeSettings) -> None:
+    """The caller's session is looked up with a connection of its own, returned before the route
+    runs: a route that needs the session and the database works on a pool of one."""
+    settings = make_settings(db_pool_size=1, db_max_overflow=0, db_pool_timeout_s=1.0)
+    api = create_api(settings)
+
+    async def both(session: CurrentSessionDep, db: DbDep) -> dict[str, int]:
+        count = (await db.exec(select(func.count()).select_from(SessionRecord))).one()
+        return {"sessions": count}
+
+    api.add_api_route("/api/test/both", both, methods=["GET"])
+    with TestClient(wrap(api, settings)) as client:
+        auth = new_session(client)
+        for _ in range(3):
+            response = client.get("/api/test/both", headers=auth)
+            assert response.status_code == 200, response.text
+            assert response.json() == {"sessions": 1}

@@ -11,6 +11,9 @@ from datetime import datetime, timedelta
 from fastapi.testclient import TestClient
 
 from app.config import Settings
+from app.edge import wrap
+from app.main import create_api
+from tests.support import MakeSettings
 
 SESSIONS = "/api/v1/sessions"
 
@@ -53,3 +56,17 @@ def test_without_a_token_or_with_an_unknown_one_the_answer_is_401(client: TestCl
         assert response.status_code == 401, headers
         assert response.json()["code"] == "unauthorized"
         assert response.headers["www-authenticate"] == "Bearer"
+
+
+def test_creating_sessions_is_limited_per_client_address(make_settings: MakeSettings) -> None:
+    settings = make_settings(session_rate_limit=3)
+    with TestClient(wrap(create_api(settings), settings)) as client:
+        # Behind the Space's proxy the client is the last X-Forwarded-For address: what comes
+        # before it is whatever the client sent, and changing it does not help.
+        forged = [{"X-Forwarded-For": f"10.0.0.{i}, 203.0.113.7"} for i in range(5)]
+        statuses = [client.post(SESSIONS, json={}, headers=h).status_code for h in forged]
+        assert statuses == [201, 201, 201, 429, 429]
+        refused = client.post(SESSIONS, json={}, headers=forged[0])
+        assert refused.json()["code"] == "rate_limited" and "retry-after" in refused.headers
+        other = client.post(SESSIONS, json={}, headers={"X-Forwarded-For": "198.51.100.1"})
+        assert other.status_code == 201, "another address has its own limit"

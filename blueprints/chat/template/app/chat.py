@@ -28,5 +28,7 @@ def build_chat_api(
     model = upstream if upstream is not None else Upstream(settings)
     api = build_api(settings, [chat.router, *routers], [model, *components])
     api.state.chat_limiter = RateLimiter(settings.chat_rate_limit)
+    api.state.chat_global_limiter = RateLimiter(settings.chat_global_rate_limit)
+    api.state.chat_token_budget = RateLimiter(settings.chat_tokens_per_minute)
     api.state.grounding = grounding
     return api

@@ -10,7 +10,20 @@ last user message contains switches the behaviour:
 - ``[429]``: answers 429 (rate limited) with ``Retry-After: 1``;
 - ``[slow]``: waits ``SLOW_SECONDS`` before the first token;
 - ``[pause]``: streams one word, pauses ``PAUSE_SECONDS``, then the rest;
-- ``[long]``: streams 2000 words, one every 10 ms, for disconnect tests.
+- ``[long]``: streams 2000 words, one every 10 ms, for disconnect tests;
+
+and these break the answer the ways real upstreams do, after one good word when streamed:
+
+- ``[garbage]``: an event line that is not JSON;
+- ``[binary]``: bytes that are not UTF-8;
+- ``[truncated]``: half a JSON chunk, then the connection closes;
+- ``[drop]``: the connection closes without ``[DONE]``;
+- ``[stall]``: nothing more for ``STALL_SECONDS`` (until the client gives up);
+- ``[html]``: a 200 with an HTML page instead of the answer (streamed or not);
+- ``[nochoices]``: chunks (or a whole answer) without ``choices``.
+
+A whole answer breaks the same ways: a JSON body that is not JSON, not UTF-8 or cut short, a
+connection that closes halfway through the body, or a body that never comes.
 
 Embeddings are deterministic too, and similar texts get similar vectors: each word (lowercased,
 common words left out) adds ±1 to a coordinate picked by its hash, and the vector is scaled to
@@ -42,6 +55,9 @@ from typing import Any
 
 SLOW_SECONDS = 2.0
 PAUSE_SECONDS = 0.8
+STALL_SECONDS = 60.0
+# The modes that break an answer (see above).
+FAULTS = ("[garbage]", "[binary]", "[truncated]", "[drop]", "[stall]", "[html]", "[nochoices]")
 DEFAULT_DIMENSIONS = 1536
 _COMMON = frozenset(
     [
@@ -160,6 +176,14 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if "[slow]" in last:
             time.sleep(SLOW_SECONDS)
+        fault = next((f for f in FAULTS if f in last), None)
+        if fault == "[html]":
+            entry["outcome"] = "html"
+            self._raw(200, "text/html", b"<!DOCTYPE html><html><body>Bad gateway</body></html>")
+            return
+        if fault is not None and not body.get("stream"):
+            self._broken_whole(entry, fault)
+            return
         answer = f"Echo: {last}"
         system = " ".join(m.get("content", "") for m in messages if m.get("role") == "system")
         passage = _PASSAGE.search(system)
@@ -173,7 +197,73 @@ class _Handler(BaseHTTPRequestHandler):
             entry["outcome"] = "complete"
             self._json(200, _completion(body, "".join(tokens)))
             return
+        if fault is not None:
+            self._broken(entry, body, tokens[0], fault)
+            return
         self._stream(entry, body, tokens, pause="[pause]" in last, long="[long]" in last)
+
+    def _raw(self, status: int, content_type: str, data: bytes) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _broken_whole(self, entry: dict[str, Any], fault: str) -> None:
+        """A whole (not streamed) answer broken as ``fault`` says."""
+        entry["outcome"] = fault.strip("[]")
+        bodies = {
+            "[garbage]": b"<html>this is not json</html>",
+            "[binary]": b"\xff\xfe\xfd\x80 not utf-8",
+            "[truncated]": b'{"id": "chatcmpl-fake", "choices": [{"message": {"cont',
+            "[nochoices]": b'{"id": "chatcmpl-fake", "object": "chat.completion", "model": "m"}',
+        }
+        if fault in bodies:
+            self._raw(200, "application/json", bodies[fault])
+            return
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", "1000")
+        self.end_headers()
+        self.close_connection = True
+        try:
+            if fault == "[stall]":
+                self.wfile.flush()
+                time.sleep(STALL_SECONDS)
+            else:  # [drop]: part of the body, then the connection closes
+                self.wfile.write(b'{"id": "chatcmpl-fake", ')
+                self.wfile.flush()
+        except (BrokenPipeError, ConnectionResetError):
+            entry["outcome"] = "cut"
+
+    def _broken(self, entry: dict[str, Any], body: dict[str, Any], first: str, fault: str) -> None:
+        """A streamed answer that starts well and then breaks as ``fault`` says."""
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.send_header("Connection", "close")
+        self.end_headers()
+        self.close_connection = True
+        entry["outcome"] = fault.strip("[]")
+        try:
+            if fault == "[nochoices]":
+                bare = {"id": "chatcmpl-fake", "object": "chat.completion.chunk", "model": "m"}
+                self.wfile.write(f"data: {json.dumps(bare)}\n\n".encode() * 3)
+                self.wfile.write(b"data: [DONE]\n\n")
+                return
+            self.wfile.write(f"data: {json.dumps(_chunk(body, first))}\n\n".encode())
+            self.wfile.flush()
+            if fault == "[garbage]":
+                self.wfile.write(b"data: <html>this is not json</html>\n\n")
+            elif fault == "[binary]":
+                self.wfile.write(b"data: \xff\xfe\xfd\x80 not utf-8\n\n")
+            elif fault == "[truncated]":
+                self.wfile.write(b'data: {"id": "chatcmpl-fake", "choices": [{"delta": {"cont')
+            elif fault == "[stall]":
+                self.wfile.flush()
+                time.sleep(STALL_SECONDS)
+            self.wfile.flush()
+        except (BrokenPipeError, ConnectionResetError):
+            entry["outcome"] = "cut"
 
     def _embeddings(self, entry: dict[str, Any], body: dict[str, Any]) -> None:
         texts = body.get("input")
@@ -221,23 +311,29 @@ class _Handler(BaseHTTPRequestHandler):
         self.close_connection = True
         try:
             for i, token in enumerate(tokens):
-                chunk = {
-                    "id": "chatcmpl-fake",
-                    "object": "chat.completion.chunk",
-                    "model": body.get("model", "fake/model"),
-                    "choices": [{"index": 0, "delta": {"content": token}, "finish_reason": None}],
-                }
-                self.wfile.write(f"data: {json.dumps(chunk)}\n\n".encode())
+                self.wfile.write(f"data: {json.dumps(_chunk(body, token))}\n\n".encode())
                 self.wfile.flush()
                 if pause and i == 0:
                     time.sleep(PAUSE_SECONDS)
                 if long:
                     time.sleep(0.01)
-            self.wfile.write(b"data: [DONE]\n\n")
+            last = _chunk(body, "", finish_reason="stop")
+            self.wfile.write(f"data: {json.dumps(last)}\n\ndata: [DONE]\n\n".encode())
             self.wfile.flush()
             entry["outcome"] = "complete"
         except (BrokenPipeError, ConnectionResetError):
             entry["outcome"] = "cut"
+
+
+def _chunk(body: dict[str, Any], token: str, finish_reason: str | None = None) -> dict[str, Any]:
+    """A piece of a streamed answer; the last one (empty) says why the answer ended."""
+    delta = {"content": token} if token else {}
+    return {
+        "id": "chatcmpl-fake",
+        "object": "chat.completion.chunk",
+        "model": body.get("model", "fake/model"),
+        "choices": [{"index": 0, "delta": delta, "finish_reason": finish_reason}],
+    }
 
 
 def _completion(body: dict[str, Any], text: str) -> dict[str, Any]:

@@ -12,7 +12,6 @@ from fastapi.testclient import TestClient
 from app import main
 from app.chat_models import ChatMessage
 from app.history import bounded
-from app.ratelimit import RateLimiter
 from tests.chat_support import events
 from tests.fake_upstream import FakeUpstream
 from tests.support import MakeSettings, new_session
@@ -208,15 +207,6 @@ def test_history_keeps_the_newest_turns_within_the_limits() -> None:
         "q",
         "again",
     ]
-
-
-def test_the_rate_limiter_counts_a_sliding_minute() -> None:
-    limiter = RateLimiter(2)
-    assert limiter.retry_after("s", now=0.0) is None
-    assert limiter.retry_after("s", now=10.0) is None
-    assert limiter.retry_after("s", now=20.0) == 40
-    assert limiter.retry_after("s", now=60.5) is None
-    assert RateLimiter(0).retry_after("s") is None
 
 
 @pytest.mark.skipif(

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, status
+from fastapi import APIRouter, Request, status
 
-from app.dependencies import CurrentSessionDep, DbDep
+from app.clients import client_address
+from app.dependencies import CurrentSessionDep, DbDep, SettingsDep
 from app.errors import ErrorBody
+from app.ratelimit import RateLimiter
 from app.sessions import SessionCreated, SessionRead, SessionRecord, hash_token, new_token
 
 router = APIRouter(prefix="/api/v1/sessions", tags=["sessions"])
@@ -17,10 +19,18 @@ UNAUTHORIZED: dict[int | str, dict[str, Any]] = {
 }
 
 
-@router.post("", status_code=status.HTTP_201_CREATED, summary="Start a session")
-async def create_session(db: DbDep) -> SessionCreated:
+TOO_MANY: dict[int | str, dict[str, Any]] = {
+    429: {"model": ErrorBody, "description": "Too many new sessions from this address"}
+}
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, responses=TOO_MANY, summary="Start a session")
+async def create_session(request: Request, settings: SettingsDep, db: DbDep) -> SessionCreated:
     """A new anonymous session. The token is in this answer only: keep it, and send it as
-    ``Authorization: Bearer <token>``."""
+    ``Authorization: Bearer <token>``. At most SESSION_RATE_LIMIT per client address per
+    minute: every other limit is per session, so creating sessions must not be free."""
+    limiter: RateLimiter = request.app.state.session_limiter
+    limiter.check(client_address(request, settings.trusted_proxy_hops), "new sessions")
     token = new_token()
     record = SessionRecord(token_hash=hash_token(token))
     db.add(record)

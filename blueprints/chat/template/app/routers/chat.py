@@ -14,7 +14,13 @@ client went away. The stream sends one JSON object per event::
 (``sources`` only from a backend that grounds its answers, ``app.grounding``)
 
 and a comment line (``: keep-alive``) when it has been quiet for STREAM_KEEPALIVE_S. When the
-client disconnects, the upstream request is cancelled.
+client disconnects, the upstream request is cancelled. A stream always ends with ``done`` or
+``error``: whatever goes wrong while the answer is read (see ``app.upstream``), and when the
+answer takes longer than MODEL_DEADLINE_S (code ``answer_deadline``).
+
+No database connection is held while the model answers: the question and the answer are stored
+with short sessions of their own. What a request may spend is checked before the model is asked:
+the session's rate limit, the global one, and the global token budget (``app.ratelimit``).
 """
 
 from __future__ import annotations
@@ -22,19 +28,26 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query, Request, status
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import StreamingResponse
 from sqlmodel import col, select
 
 from app.chat_models import ChatAnswer, ChatMessage, ChatRequest, MessageRead
 from app.chat_settings import ChatSettings
 from app.db import Database
-from app.dependencies import CurrentSessionDep, DatabaseDep, DbDep, SettingsDep
+from app.dependencies import (
+    CurrentSessionDep,
+    DatabaseDep,
+    DbDep,
+    SettingsDep,
+    short_session,
+)
 from app.errors import ApiError, ErrorBody
 from app.grounding import Grounded, Grounding, Source
 from app.history import bounded
@@ -42,12 +55,19 @@ from app.ratelimit import RateLimiter
 from app.routers.sessions import UNAUTHORIZED
 from app.sessions import SessionRecord
 from app.text import encodable
-from app.upstream import Upstream, UpstreamError
+from app.upstream import Upstream, UpstreamError, translate
+
+logger = logging.getLogger(__name__)
 
 router = APIRouter(prefix="/api/v1/chat", tags=["chat"], responses=UNAUTHORIZED)
 
+# Budget and global limiter keys.
+EVERYONE = "*"
+# Characters per token, to estimate a prompt's tokens before sending it.
+CHARS_PER_TOKEN = 4
+
 RESPONSES: dict[int | str, dict[str, Any]] = {
-    429: {"model": ErrorBody, "description": "Too many chat requests from this session"},
+    429: {"model": ErrorBody, "description": "Too many chat requests, or the budget is spent"},
     503: {"model": ErrorBody, "description": "The model is not configured or rate limited"},
 }
 
@@ -67,16 +87,21 @@ ChatSettingsDep = Annotated[ChatSettings, Depends(get_chat_settings)]
 
 
 async def rate_limited_session(request: Request, session: CurrentSessionDep) -> SessionRecord:
-    """The caller's session, within its rate limit (429 with Retry-After beyond it)."""
+    """The caller's session, within its rate limit and the global one (429 with Retry-After
+    beyond them)."""
     limiter: RateLimiter = request.app.state.chat_limiter
-    wait = limiter.retry_after(str(session.id))
-    if wait is not None:
-        raise ApiError(
-            status.HTTP_429_TOO_MANY_REQUESTS,
-            f"Too many chat requests; try again in {wait} s",
-            headers={"Retry-After": str(wait)},
-        )
+    limiter.check(str(session.id), "chat requests from this session")
+    everyone: RateLimiter = request.app.state.chat_global_limiter
+    everyone.check(EVERYONE, "chat requests on this Space")
     return session
+
+
+def _spend(request: Request, messages: list[dict[str, str]], settings: ChatSettings) -> None:
+    """Counts the request against the token budget at its worst (prompt plus the longest
+    answer allowed); 429 when the budget of the last minute is spent."""
+    prompt = sum(len(m["content"]) for m in messages) // CHARS_PER_TOKEN + 1
+    budget: RateLimiter = request.app.state.chat_token_budget
+    budget.check(EVERYONE, "tokens spent on this Space", prompt + settings.model_max_tokens)
 
 
 ChatSessionDep = Annotated[SessionRecord, Depends(rate_limited_session)]
@@ -105,30 +130,26 @@ def _checked(payload: ChatRequest, settings: ChatSettings, upstream: Upstream) -
 
 async def _store(database: Database, message: ChatMessage) -> ChatMessage:
     """Stores ``message`` with a session of its own: it may run after the request's ended."""
-    if database.sessionmaker is None:
-        raise ApiError(503, "Database unavailable", code="unavailable")
-    async with database.sessionmaker() as db:
+    async with short_session(database) as db:
         db.add(message)
         await db.commit()
     return message
 
 
-async def _history(
-    database: Database, session: SessionRecord, settings: ChatSettings
+async def _conversation(
+    database: Database, question: ChatMessage, settings: ChatSettings
 ) -> list[dict[str, str]]:
-    if database.sessionmaker is None:
-        raise ApiError(503, "Database unavailable", code="unavailable")
-    async with database.sessionmaker() as db:
+    """What the model gets: the newest turns of the conversation, then ``question``."""
+    async with short_session(database) as db:
         statement = (
             select(ChatMessage)
-            .where(col(ChatMessage.session_id) == session.id)
+            .where(col(ChatMessage.session_id) == question.session_id)
             .order_by(col(ChatMessage.created_at).desc(), col(ChatMessage.id))
-            .limit(2 * settings.history_max_turns + 1)
+            .limit(2 * settings.history_max_turns)
         )
         newest_first = list(await db.exec(statement))
-    return bounded(
-        list(reversed(newest_first)), settings.history_max_turns, settings.history_max_chars
-    )
+    earlier = list(reversed(newest_first))
+    return bounded([*earlier, question], settings.history_max_turns, settings.history_max_chars)
 
 
 @dataclass
@@ -162,12 +183,14 @@ async def ask(
     text = _checked(payload, settings, upstream)
     # Grounded first: a question that cannot be answered now is not stored.
     grounded = await _grounded(getattr(request.app.state, "grounding", None), text)
-    await _store(database, ChatMessage(session_id=session.id, role="user", content=text))
-    messages = await _history(database, session, settings)
+    user = ChatMessage(session_id=session.id, role="user", content=text)
+    messages = await _conversation(database, user, settings)
+    if grounded is not None and grounded.instructions:
+        messages = [{"role": "system", "content": grounded.instructions}, *messages]
+    _spend(request, messages, settings)
+    await _store(database, user)
     if grounded is None:
         return Question(session.id, messages)
-    if grounded.instructions:
-        messages = [{"role": "system", "content": grounded.instructions}, *messages]
     return Question(session.id, messages, grounded.sources)
 
 
@@ -202,7 +225,7 @@ async def chat_stream(
     upstream: UpstreamDep,
     settings: ChatSettingsDep,
 ) -> StreamingResponse:
-    events = _answer_events(database, question, upstream, settings.stream_keepalive_s)
+    events = _answer_events(database, question, upstream, settings)
     return StreamingResponse(
         events,
         media_type="text/event-stream",
@@ -210,18 +233,30 @@ async def chat_stream(
     )
 
 
+def _deadline_passed() -> UpstreamError:
+    return UpstreamError("answer_deadline", "The answer took longer than this Space allows", 504)
+
+
 async def _answer_events(
-    database: Database, question: Question, upstream: Upstream, keepalive_s: float
+    database: Database, question: Question, upstream: Upstream, settings: ChatSettings
 ) -> AsyncIterator[str]:
     queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
 
     async def pump() -> None:
+        """Reads the upstream into ``queue``; always ends with ``done`` or ``error``."""
         try:
-            async for piece in upstream.stream(question.messages):
-                await queue.put(("token", piece))
-            await queue.put(("done", None))
+            async with asyncio.timeout(settings.model_deadline_s):
+                async for piece in upstream.stream(question.messages):
+                    await queue.put(("token", piece))
+        except TimeoutError:
+            await queue.put(("error", _deadline_passed()))
         except UpstreamError as exc:
             await queue.put(("error", exc))
+        except Exception as exc:  # never a silent end: the client would wait forever
+            logger.exception("Reading the model's answer failed")
+            await queue.put(("error", translate(exc)))
+        else:
+            await queue.put(("done", None))
 
     task = asyncio.create_task(pump())
     parts: list[str] = []
@@ -241,26 +276,39 @@ async def _answer_events(
     try:
         while True:
             try:
-                kind, value = await asyncio.wait_for(queue.get(), timeout=keepalive_s)
+                kind, value = await asyncio.wait_for(queue.get(), settings.stream_keepalive_s)
             except TimeoutError:
-                yield ": keep-alive\n\n"
-                continue
+                if task.done() and queue.empty():  # the reader was cancelled without a word
+                    kind, value = "error", translate(RuntimeError("the reader ended"))
+                else:
+                    yield ": keep-alive\n\n"
+                    continue
             if kind == "token":
                 parts.append(value)
                 yield _event({"type": "token", "content": value})
-            elif kind == "done":
-                message = await store(complete=True)
+                continue
+            try:
+                message = await store(complete=kind == "done")
+            except Exception as exc:
+                logger.warning("Storing the answer failed: %s", exc)
+                yield _event(
+                    {
+                        "type": "error",
+                        "code": "not_stored",
+                        "message": "The answer could not be stored; try again shortly",
+                    }
+                )
+                return
+            if kind == "done":
                 if question.sources is not None:
                     sources = [source.model_dump(mode="json") for source in question.sources]
                     yield _event({"type": "sources", "sources": sources})
                 yield _event(
                     {"type": "done", "message_id": str(message.id), "content": message.content}
                 )
-                return
             else:
-                await store(complete=False)
                 yield _event({"type": "error", "code": value.code, "message": value.message})
-                return
+            return
     finally:
         if not task.done():
             task.cancel()
