@@ -19,7 +19,7 @@ use common::Test;
 use sha2::{Digest, Sha256};
 use spacegen::wait_for_health;
 
-fn sh(cmd: &mut Command, what: &str) {
+pub(crate) fn sh(cmd: &mut Command, what: &str) {
     let out = cmd.output().unwrap_or_else(|e| panic!("{what}: {e}"));
     assert!(
         out.status.success(),
@@ -30,7 +30,7 @@ fn sh(cmd: &mut Command, what: &str) {
 }
 
 /// A venv with the project's pinned dev requirements, shared by every run with the same pins.
-fn venv_for(project: &Path) -> PathBuf {
+pub(crate) fn venv_for(project: &Path) -> PathBuf {
     static LOCK: Mutex<()> = Mutex::new(());
     let _guard = LOCK.lock().unwrap_or_else(|e| e.into_inner());
     let mut key = Sha256::new();
@@ -72,7 +72,7 @@ fn venv_for(project: &Path) -> PathBuf {
     venv
 }
 
-fn free_port() -> u16 {
+pub(crate) fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .expect("bind")
         .local_addr()
@@ -81,9 +81,9 @@ fn free_port() -> u16 {
 }
 
 /// A running uvicorn, stopped on drop.
-struct Server {
-    child: Child,
-    base: String,
+pub(crate) struct Server {
+    pub(crate) child: Child,
+    pub(crate) base: String,
 }
 
 impl Drop for Server {
@@ -94,7 +94,7 @@ impl Drop for Server {
 }
 
 impl Server {
-    fn start(mut cmd: Command) -> Server {
+    pub(crate) fn start(mut cmd: Command) -> Server {
         let port = free_port();
         cmd.args([
             "-m",
@@ -118,12 +118,12 @@ impl Server {
         server
     }
 
-    fn url(&self, path: &str) -> String {
+    pub(crate) fn url(&self, path: &str) -> String {
         format!("{}{path}", self.base)
     }
 
     /// Stops the server; what it wrote to stdout and stderr.
-    fn stop(&mut self) -> String {
+    pub(crate) fn stop(&mut self) -> String {
         use std::io::Read;
         let _ = self.child.kill();
         let _ = self.child.wait();
@@ -302,7 +302,7 @@ fn check_simple_cross_origin_post_writes_nothing(server: &Server, token: &str) {
 }
 
 /// Status and response of a request, whatever the status.
-fn send(req: ureq::Request, body: Option<&str>) -> (u16, ureq::Response) {
+pub(crate) fn send(req: ureq::Request, body: Option<&str>) -> (u16, ureq::Response) {
     let result = match body {
         Some(b) => req.set("Content-Type", "application/json").send_string(b),
         None => req.call(),
@@ -519,7 +519,7 @@ fn a_project_with_every_switch_on_passes_its_tests() {
 }
 
 /// A child process killed on drop.
-struct Running(Child);
+pub(crate) struct Running(pub(crate) Child);
 
 impl Drop for Running {
     fn drop(&mut self) {
@@ -529,14 +529,14 @@ impl Drop for Running {
 }
 
 /// The `data:` events of a Server-Sent Events body.
-fn sse_events(body: &str) -> Vec<serde_json::Value> {
+pub(crate) fn sse_events(body: &str) -> Vec<serde_json::Value> {
     body.lines()
         .filter_map(|l| l.strip_prefix("data: "))
         .map(|d| serde_json::from_str(d).expect("an event is JSON"))
         .collect()
 }
 
-fn chat_messages(server: &Server, token: &str) -> Vec<serde_json::Value> {
+pub(crate) fn chat_messages(server: &Server, token: &str) -> Vec<serde_json::Value> {
     let req = ureq::get(&server.url("/api/v1/chat/messages"))
         .set("Authorization", &format!("Bearer {token}"));
     let (status, resp) = send(req, None);
@@ -544,7 +544,11 @@ fn chat_messages(server: &Server, token: &str) -> Vec<serde_json::Value> {
     serde_json::from_str(&resp.into_string().expect("body")).expect("JSON")
 }
 
-fn chat_stream(server: &Server, token: &str, message: &str) -> (u16, Vec<serde_json::Value>) {
+pub(crate) fn chat_stream(
+    server: &Server,
+    token: &str,
+    message: &str,
+) -> (u16, Vec<serde_json::Value>) {
     let req = ureq::post(&server.url("/api/v1/chat/stream"))
         .set("Authorization", &format!("Bearer {token}"));
     let body = serde_json::json!({ "message": message }).to_string();
@@ -555,7 +559,7 @@ fn chat_stream(server: &Server, token: &str, message: &str) -> (u16, Vec<serde_j
 
 /// The project's own OpenAI-compatible test server (`tests/fake_upstream.py`), listening; its
 /// base URL (without `/v1`).
-fn fake_upstream(python: &Path, project: &Path) -> (Running, String) {
+pub(crate) fn fake_upstream(python: &Path, project: &Path) -> (Running, String) {
     let port = free_port();
     let fake = Running(
         Command::new(python)
@@ -700,7 +704,7 @@ fn openrouter_streams_stores_fails_cleanly_cancels_and_limits() {
     drop(fake);
 }
 
-const ADMIN_TOKEN: &str = "e2e-admin-token";
+pub(crate) const ADMIN_TOKEN: &str = "e2e-admin-token";
 
 const HANDBOOK: &str = "# Staff handbook\n\n## Parking\n\nStaff park in the north garage. The \
 access code for the north garage is 4417. Visitors park in the open lot by the river.\n\n\
@@ -711,7 +715,7 @@ batter, rest it for ten minutes, then fry thin pancakes in butter.\n";
 
 /// PostgreSQL for the tests that need it; without it, a loud skip, or a failure where
 /// `SPACEGEN_REQUIRE_POSTGRES` is set (CI sets it: it installs PostgreSQL).
-fn postgres_or_skip() -> Option<&'static postgres::Postgres> {
+pub(crate) fn postgres_or_skip() -> Option<&'static postgres::Postgres> {
     match postgres::shared() {
         Ok(pg) => Some(pg),
         Err(e) if std::env::var_os("SPACEGEN_REQUIRE_POSTGRES").is_some() => {
@@ -724,11 +728,11 @@ fn postgres_or_skip() -> Option<&'static postgres::Postgres> {
     }
 }
 
-fn json_of(resp: ureq::Response) -> serde_json::Value {
+pub(crate) fn json_of(resp: ureq::Response) -> serde_json::Value {
     serde_json::from_str(&resp.into_string().expect("body")).expect("JSON")
 }
 
-fn post_json(
+pub(crate) fn post_json(
     server: &Server,
     path: &str,
     auth: &str,
@@ -739,7 +743,7 @@ fn post_json(
     (status, json_of(resp))
 }
 
-fn new_session_token(server: &Server) -> String {
+pub(crate) fn new_session_token(server: &Server) -> String {
     let (status, resp) = send(ureq::post(&server.url("/api/v1/sessions")), Some("{}"));
     assert_eq!(status, 201, "session creation");
     json_of(resp)["token"].as_str().expect("token").to_owned()
@@ -747,7 +751,13 @@ fn new_session_token(server: &Server) -> String {
 
 /// The environment of the RAG app in these tests: the fake upstream for chat and embeddings,
 /// the admin token, Qdrant's embedded mode in `qdrant`.
-fn rag_command(python: &Path, project: &Path, upstream: &str, qdrant: &Path, db: &str) -> Command {
+pub(crate) fn rag_command(
+    python: &Path,
+    project: &Path,
+    upstream: &str,
+    qdrant: &Path,
+    db: &str,
+) -> Command {
     let mut cmd = Command::new(python);
     cmd.current_dir(project)
         .env("DATABASE_URL", db)

@@ -14,6 +14,7 @@ mod crate_package;
 mod docker;
 mod e2e;
 mod editor_schemas;
+mod load;
 mod lock;
 mod moving_index;
 mod platforms;

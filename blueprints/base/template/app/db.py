@@ -122,7 +122,7 @@ class PoolLimits:
 
     size: int = 5
     max_overflow: int = 10
-    timeout_s: float = 3.0
+    timeout_s: float = 10.0
 
     def options(self) -> dict[str, Any]:
         return {

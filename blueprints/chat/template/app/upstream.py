@@ -9,8 +9,9 @@ What counts as a failure, besides an error status: silence longer than MODEL_TIM
 the answer starts, between two pieces, retries included: ``upstream_timeout``); a body that is
 not the API's (HTML, bytes that are not UTF-8, an event that is not JSON, a stream that ends
 before the model says it finished: ``upstream_malformed``); an answer without content
-(``upstream_empty``). The SDK is imported in a worker thread at startup, not by the module: it
-takes most of a second, and the app answers /health meanwhile.
+(``upstream_empty``). The SDK is imported in a worker thread a few seconds after startup (or by
+the first request that needs it, if sooner), not by the module: it takes most of a second, and
+the app starts as fast as one without it and answers /health meanwhile.
 """
 
 from __future__ import annotations
@@ -30,6 +31,9 @@ if TYPE_CHECKING:
     from openai import AsyncOpenAI
 
 logger = logging.getLogger(__name__)
+
+# Seconds after startup at which the SDK is imported, if no request needed it before.
+SDK_IMPORT_DELAY_S = 3.0
 
 
 class UpstreamError(Exception):
@@ -110,6 +114,7 @@ class Upstream:
         self.settings = settings
         self.client: AsyncOpenAI | None = None
         self._sdk: asyncio.Future[ModuleType] | None = None
+        self._early_import: asyncio.TimerHandle | None = None
 
     @property
     def configured(self) -> bool:
@@ -123,7 +128,8 @@ class Upstream:
                 self.settings.KEY_VARIABLE,
             )
             return
-        self._load_sdk()
+        loop = asyncio.get_running_loop()
+        self._early_import = loop.call_later(SDK_IMPORT_DELAY_S, self._load_sdk)
 
     def _load_sdk(self) -> asyncio.Future[ModuleType]:
         if self._sdk is None:
@@ -131,6 +137,8 @@ class Upstream:
         return self._sdk
 
     async def stop(self) -> None:
+        if self._early_import is not None:
+            self._early_import.cancel()
         if self._sdk is not None and not self._sdk.done():
             await asyncio.wait([self._sdk])  # an import cannot be cancelled; let it end
         if self.client is not None:

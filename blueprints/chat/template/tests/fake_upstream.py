@@ -354,6 +354,8 @@ def _completion(body: dict[str, Any], text: str) -> dict[str, Any]:
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
+    # Connections waiting to be accepted (the default, 5, refuses a burst of many streams).
+    request_queue_size = 1024
 
     def __init__(self, port: int) -> None:
         super().__init__(("127.0.0.1", port), _Handler)

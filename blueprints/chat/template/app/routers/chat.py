@@ -136,10 +136,16 @@ async def _store(database: Database, message: ChatMessage) -> ChatMessage:
     return message
 
 
-async def _conversation(
-    database: Database, question: ChatMessage, settings: ChatSettings
+async def _record(
+    request: Request,
+    database: Database,
+    settings: ChatSettings,
+    question: ChatMessage,
+    instructions: str | None,
 ) -> list[dict[str, str]]:
-    """What the model gets: the newest turns of the conversation, then ``question``."""
+    """What the model gets (``instructions``, the newest turns of the conversation, then
+    ``question``), with ``question`` stored, in one short database session. Nothing is stored
+    when the token budget refuses the request."""
     async with short_session(database) as db:
         statement = (
             select(ChatMessage)
@@ -147,9 +153,16 @@ async def _conversation(
             .order_by(col(ChatMessage.created_at).desc(), col(ChatMessage.id))
             .limit(2 * settings.history_max_turns)
         )
-        newest_first = list(await db.exec(statement))
-    earlier = list(reversed(newest_first))
-    return bounded([*earlier, question], settings.history_max_turns, settings.history_max_chars)
+        earlier = list(reversed(list(await db.exec(statement))))
+        messages = bounded(
+            [*earlier, question], settings.history_max_turns, settings.history_max_chars
+        )
+        if instructions:
+            messages = [{"role": "system", "content": instructions}, *messages]
+        _spend(request, messages, settings)
+        db.add(question)
+        await db.commit()
+    return messages
 
 
 @dataclass
@@ -184,11 +197,8 @@ async def ask(
     # Grounded first: a question that cannot be answered now is not stored.
     grounded = await _grounded(getattr(request.app.state, "grounding", None), text)
     user = ChatMessage(session_id=session.id, role="user", content=text)
-    messages = await _conversation(database, user, settings)
-    if grounded is not None and grounded.instructions:
-        messages = [{"role": "system", "content": grounded.instructions}, *messages]
-    _spend(request, messages, settings)
-    await _store(database, user)
+    instructions = grounded.instructions if grounded is not None else None
+    messages = await _record(request, database, settings, user, instructions)
     if grounded is None:
         return Question(session.id, messages)
     return Question(session.id, messages, grounded.sources)

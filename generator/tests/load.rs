@@ -1,0 +1,465 @@
+//! Load and faults, end to end: generated chat backends under real uvicorn, real SQLite and the
+//! throwaway TLS PostgreSQL, with many browsers at once (`harness/load.py`), an upstream that
+//! misbehaves (the project's own fake upstream), a database that goes away and a disk that
+//! fills. Bounded: fixed counts, every request with a timeout, all on localhost.
+//!
+//! What the load reached (streams completed, `/health` latency) is printed on stderr
+//! (`cargo test -- --nocapture`) for the record; the assertions are about outcomes: every stream
+//! ends with `done` or `error`, `/health` answers within the image's HEALTHCHECK timeout, a
+//! failing database answers 503, never 500.
+
+use crate::common::Test;
+use crate::e2e::{chat_stream, fake_upstream, json_of, postgres_or_skip, send, venv_for, Server};
+
+use std::net::{Shutdown, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// Concurrent streams of the load test (the issue that set it: 16 hung a backend).
+const STREAMS: usize = 200;
+/// The image's HEALTHCHECK timeout: a slower /health marks the container unhealthy.
+const HEALTHCHECK_TIMEOUT_MS: f64 = 5000.0;
+
+/// Generates `blueprint` (with the Postgres driver: every test here may use either database)
+/// and installs its locked requirements (its own suite runs in `e2e`).
+fn generated(blueprint: &str) -> (tempfile::TempDir, PathBuf, PathBuf) {
+    let (run, dir) = Test::new()
+        .args(["new", "space", "--defaults", "--blueprint", blueprint])
+        .var("postgres", "true")
+        .run();
+    let project = run.dir.join("space");
+    let python = venv_for(&project).join("bin/python");
+    (dir, project, python)
+}
+
+/// The openrouter app against the fake upstream, every spending limit off (the load is the
+/// point here; the limits have their own tests), on `database`.
+fn chat_command(python: &Path, project: &Path, upstream: &str, database: &str) -> Command {
+    chat_command_with(python, project, upstream, database, "2")
+}
+
+/// [`chat_command`] with MODEL_TIMEOUT_S at `timeout_s`.
+fn chat_command_with(
+    python: &Path,
+    project: &Path,
+    upstream: &str,
+    database: &str,
+    timeout_s: &str,
+) -> Command {
+    let mut cmd = Command::new(python);
+    cmd.current_dir(project)
+        .env("DATABASE_URL", database)
+        .env("OPENROUTER_BASE_URL", format!("{upstream}/v1"))
+        .env("OPENROUTER_API_KEY", "test-key")
+        .env("MODEL_TIMEOUT_S", timeout_s)
+        .env("MODEL_MAX_RETRIES", "0")
+        .env("SESSION_RATE_LIMIT", "0")
+        .env("CHAT_RATE_LIMIT", "0")
+        .env("CHAT_GLOBAL_RATE_LIMIT", "0")
+        .env("CHAT_TOKENS_PER_MINUTE", "0");
+    cmd
+}
+
+/// Runs `harness/load.py` with the project's Python; its JSON report.
+fn harness(python: &Path, args: &[&str]) -> serde_json::Value {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/harness/load.py");
+    let out = Command::new(python)
+        .arg(script)
+        .args(args)
+        .output()
+        .expect("the load harness runs");
+    assert!(
+        out.status.success(),
+        "load.py {args:?} failed\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("the harness prints JSON")
+}
+
+/// Every /health of a report answered 200 within the HEALTHCHECK timeout.
+fn assert_healthy_throughout(report: &serde_json::Value, what: &str) {
+    let health = report["health"].as_object().expect("health");
+    assert!(
+        health.keys().all(|status| status == "200") && !health.is_empty(),
+        "{what}: /health did not answer 200 throughout: {report}"
+    );
+    let slowest = report["health_max_ms"].as_f64().expect("health_max_ms");
+    assert!(
+        slowest < HEALTHCHECK_TIMEOUT_MS,
+        "{what}: /health took {slowest} ms: {report}"
+    );
+}
+
+/// 200 browsers stream an answer each, at once, each answer pausing mid-way (so all are open
+/// together), on SQLite and on PostgreSQL over TLS: all 200 end with `done`, and /health
+/// answers throughout.
+#[test]
+fn two_hundred_concurrent_streams_complete_on_sqlite_and_postgres() {
+    let (_dir, project, python) = generated("openrouter");
+    let (fake, upstream) = fake_upstream(&python, &project);
+    let mut databases = vec![(
+        "SQLite",
+        format!(
+            "sqlite+aiosqlite:///{}",
+            project.join("data/app.db").display()
+        ),
+    )];
+    if let Some(pg) = postgres_or_skip() {
+        databases.push(("PostgreSQL", pg.database("load_streams").expect("database")));
+    }
+    for (name, url) in databases {
+        // Silence of the model is not what this test is about: the fake upstream shares the
+        // two cores with the app, the harness and the database.
+        let cmd = chat_command_with(&python, &project, &upstream, &url, "30");
+        let mut server = Server::start(cmd);
+        let report = harness(
+            &python,
+            &[
+                "streams",
+                &server.base,
+                &STREAMS.to_string(),
+                "wait [pause] for it",
+            ],
+        );
+        eprintln!("{STREAMS} streams on {name}: {report}");
+        assert_eq!(
+            report["ends"],
+            serde_json::json!({ "done": STREAMS }),
+            "{name}: {report}"
+        );
+        assert_healthy_throughout(&report, name);
+        let logs = server.stop();
+        assert!(!logs.contains(" 500 "), "{name}: a 500 in the log\n{logs}");
+    }
+    drop(fake);
+}
+
+/// Over real HTTP, every way the fake upstream breaks an answer ends the stream with an `error`
+/// event carrying its code, within MODEL_TIMEOUT_S (2 s) and a margin: never a hang.
+#[test]
+fn every_broken_upstream_ends_the_stream_with_an_error() {
+    let (_dir, project, python) = generated("openrouter");
+    let (fake, upstream) = fake_upstream(&python, &project);
+    let url = format!(
+        "sqlite+aiosqlite:///{}",
+        project.join("data/app.db").display()
+    );
+    let server = Server::start(chat_command(&python, &project, &upstream, &url));
+    let token = crate::e2e::new_session_token(&server);
+    for (marker, code) in [
+        ("[garbage]", "upstream_malformed"),
+        ("[binary]", "upstream_malformed"),
+        ("[truncated]", "upstream_malformed"),
+        ("[drop]", "upstream_malformed"),
+        ("[html]", "upstream_malformed"),
+        ("[nochoices]", "upstream_empty"),
+        ("[stall]", "upstream_timeout"),
+        ("[error]", "upstream_error"),
+    ] {
+        let started = Instant::now();
+        let (status, events) = chat_stream(&server, &token, &format!("break {marker} now"));
+        assert_eq!(status, 200, "{marker}");
+        let last = events.last().expect("events");
+        assert_eq!(
+            (last["type"].as_str(), last["code"].as_str()),
+            (Some("error"), Some(code)),
+            "{marker}: {events:?}"
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "{marker}: the stream ended after {:?}",
+            started.elapsed()
+        );
+    }
+    drop(fake);
+}
+
+/// A TCP path to a server that a test can cut (every open connection closed, new ones closed
+/// at once) and restore: a database going away and coming back, without stopping the server
+/// other tests share.
+struct Gate {
+    port: u16,
+    open: Arc<AtomicBool>,
+    live: Arc<Mutex<Vec<TcpStream>>>,
+}
+
+impl Gate {
+    fn to(target: u16) -> Gate {
+        let listener = TcpListener::bind(("127.0.0.1", 0)).expect("bind the gate");
+        let port = listener.local_addr().expect("addr").port();
+        let open = Arc::new(AtomicBool::new(true));
+        let live: Arc<Mutex<Vec<TcpStream>>> = Arc::default();
+        let (is_open, streams) = (open.clone(), live.clone());
+        std::thread::spawn(move || {
+            for client in listener.incoming().flatten() {
+                if !is_open.load(Ordering::SeqCst) {
+                    let _ = client.shutdown(Shutdown::Both);
+                    continue;
+                }
+                let Ok(server) = TcpStream::connect(("127.0.0.1", target)) else {
+                    continue;
+                };
+                let mut held = streams.lock().unwrap_or_else(|e| e.into_inner());
+                for stream in [&client, &server] {
+                    if let Ok(copy) = stream.try_clone() {
+                        held.push(copy);
+                    }
+                }
+                for (mut from, mut to) in [
+                    (
+                        client.try_clone().expect("clone"),
+                        server.try_clone().expect("clone"),
+                    ),
+                    (server, client),
+                ] {
+                    std::thread::spawn(move || {
+                        let _ = std::io::copy(&mut from, &mut to);
+                        let _ = to.shutdown(Shutdown::Both);
+                    });
+                }
+            }
+        });
+        Gate { port, open, live }
+    }
+
+    fn cut(&self) {
+        self.open.store(false, Ordering::SeqCst);
+        let mut held = self.live.lock().unwrap_or_else(|e| e.into_inner());
+        for stream in held.drain(..) {
+            let _ = stream.shutdown(Shutdown::Both);
+        }
+    }
+
+    fn restore(&self) {
+        self.open.store(true, Ordering::SeqCst);
+    }
+}
+
+/// Status and JSON body of a request, whatever the status; `None` when no answer came.
+fn try_json(req: ureq::Request, body: Option<&str>) -> Option<(u16, serde_json::Value)> {
+    let result = match body {
+        Some(b) => req.set("Content-Type", "application/json").send_string(b),
+        None => req.call(),
+    };
+    match result {
+        Ok(r) => Some((r.status(), json_of(r))),
+        Err(ureq::Error::Status(code, r)) => Some((code, json_of(r))),
+        Err(_) => None,
+    }
+}
+
+/// PostgreSQL goes away while 20 answers stream and comes back: every stream still ends (with
+/// `done` or an `error` event), the routes that need the database answer 503 with Retry-After
+/// (never 500) and /health says so quickly, and once the database is back the app serves again
+/// without a restart.
+#[test]
+fn chat_survives_its_postgres_going_away_and_coming_back() {
+    let Some(pg) = postgres_or_skip() else { return };
+    let (_dir, project, python) = generated("openrouter");
+    let (fake, upstream) = fake_upstream(&python, &project);
+    let direct = pg.database("load_gone").expect("database");
+    let gate = Gate::to(pg.port);
+    let url = direct.replace(&format!(":{}/", pg.port), &format!(":{}/", gate.port));
+    let mut server = Server::start(chat_command(&python, &project, &upstream, &url));
+    let tokens: Vec<String> = (0..20)
+        .map(|_| crate::e2e::new_session_token(&server))
+        .collect();
+
+    // Each stream signals once its answer has begun (the question is stored, the model is
+    // answering, pausing mid-way); then the database goes away.
+    let (begun, started) = std::sync::mpsc::channel();
+    let streams: Vec<_> = tokens
+        .iter()
+        .map(|token| {
+            let (base, token, begun) = (server.base.clone(), token.clone(), begun.clone());
+            std::thread::spawn(move || {
+                let req = ureq::post(&format!("{base}/api/v1/chat/stream"))
+                    .timeout(Duration::from_secs(60))
+                    .set("Authorization", &format!("Bearer {token}"))
+                    .set("Content-Type", "application/json");
+                match req.send_string(r#"{"message": "wait [pause] for it"}"#) {
+                    Ok(r) => {
+                        let _ = begun.send(());
+                        let events = crate::e2e::sse_events(&r.into_string().unwrap_or_default());
+                        let last = events.last().cloned().unwrap_or_default();
+                        format!("{} {}", last["type"], last["code"])
+                    }
+                    Err(ureq::Error::Status(code, r)) => format!("{code} {}", json_of(r)["code"]),
+                    Err(e) => format!("no answer: {e}"),
+                }
+            })
+        })
+        .collect();
+    drop(begun);
+    for _ in 0..tokens.len() {
+        if started.recv_timeout(Duration::from_secs(20)).is_err() {
+            break;
+        }
+    }
+    gate.cut();
+    let ends: Vec<String> = streams
+        .into_iter()
+        .map(|s| s.join().expect("a stream thread"))
+        .collect();
+    assert!(
+        ends.iter()
+            .any(|e| e.starts_with("\"error\" \"not_stored\"")),
+        "no stream was cut mid-answer: {ends:?}"
+    );
+    for end in &ends {
+        assert!(
+            end.starts_with("\"done\"") || end.starts_with("\"error\"") || end.starts_with("503"),
+            "a stream ended badly: {end} (all: {ends:?})"
+        );
+    }
+
+    let started = Instant::now();
+    let (status, health) = try_json(ureq::get(&server.url("/health")), None).expect("/health");
+    assert_eq!(status, 503, "{health}");
+    assert_eq!(health["dependencies"]["database"]["status"], "error");
+    assert!(started.elapsed() < Duration::from_secs(6), "/health waited");
+    let auth = format!("Bearer {}", tokens[0]);
+    for (req, body) in [
+        (ureq::post(&server.url("/api/v1/sessions")), Some("{}")),
+        (
+            ureq::get(&server.url("/api/v1/chat/messages")).set("Authorization", &auth),
+            None,
+        ),
+        (
+            ureq::post(&server.url("/api/v1/chat")).set("Authorization", &auth),
+            Some(r#"{"message": "hello"}"#),
+        ),
+    ] {
+        let req = req.timeout(Duration::from_secs(30));
+        let (status, body) = try_json(req, body).expect("an answer");
+        assert_eq!(status, 503, "{body}");
+        assert_eq!(body["code"], "unavailable", "{body}");
+    }
+
+    gate.restore();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let (status, _) = send(ureq::post(&server.url("/api/v1/sessions")), Some("{}"));
+        if status == 201 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "no recovery: {status}");
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    let (status, events) = chat_stream(&server, &tokens[1], "hello again");
+    assert_eq!(status, 200);
+    assert_eq!(events.last().expect("events")["type"], "done");
+    let logs = server.stop();
+    assert!(!logs.contains(" 500 "), "a 500 in the log\n{logs}");
+    eprintln!("streams when PostgreSQL went away: {ends:?}");
+    drop(fake);
+}
+
+/// A small tmpfs, unmounted on drop (mounting needs root: CI runs as root).
+struct Tmpfs(tempfile::TempDir);
+
+impl Tmpfs {
+    fn mount(size: &str) -> Result<Tmpfs, String> {
+        let dir = tempfile::tempdir().map_err(|e| e.to_string())?;
+        let out = Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={size}"), "tmpfs"])
+            .arg(dir.path())
+            .output()
+            .map_err(|e| format!("mount: {e}"))?;
+        if !out.status.success() {
+            return Err(String::from_utf8_lossy(&out.stderr).trim().to_owned());
+        }
+        Ok(Tmpfs(dir))
+    }
+
+    fn path(&self) -> &Path {
+        self.0.path()
+    }
+
+    /// Fills the filesystem; the file that does it.
+    fn fill(&self) -> PathBuf {
+        use std::io::Write;
+        let filler = self.path().join("filler");
+        let mut file = std::fs::File::create(&filler).expect("filler");
+        let block = vec![0u8; 4096];
+        while file.write_all(&block).is_ok() {}
+        let _ = file.sync_all();
+        filler
+    }
+}
+
+impl Drop for Tmpfs {
+    fn drop(&mut self) {
+        let _ = Command::new("umount").arg(self.0.path()).status();
+    }
+}
+
+/// A tmpfs, or a loud skip (a failure where SPACEGEN_REQUIRE_TMPFS is set, or as root, where
+/// mounting one must work).
+fn tmpfs_or_skip(size: &str) -> Option<Tmpfs> {
+    match Tmpfs::mount(size) {
+        Ok(fs) => Some(fs),
+        Err(e) if std::env::var_os("SPACEGEN_REQUIRE_TMPFS").is_some() || is_root() => {
+            panic!("a tmpfs is required here: {e}")
+        }
+        Err(e) => {
+            eprintln!("SKIPPED: cannot mount a tmpfs (needs root): {e}");
+            None
+        }
+    }
+}
+
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| String::from_utf8_lossy(&o.stdout).trim() == "0")
+}
+
+/// The SQLite database on a filesystem that fills up: writes answer 503 (`unavailable`, with
+/// Retry-After), reads and /health go on, a stream ends with an `error` event, and once space
+/// is freed the app writes again without a restart.
+#[test]
+fn chat_on_a_full_disk_answers_503_and_recovers() {
+    let Some(fs) = tmpfs_or_skip("4m") else {
+        return;
+    };
+    let (_dir, project, python) = generated("openrouter");
+    let (fake, upstream) = fake_upstream(&python, &project);
+    let url = format!("sqlite+aiosqlite:///{}", fs.path().join("app.db").display());
+    let mut server = Server::start(chat_command(&python, &project, &upstream, &url));
+    let token = crate::e2e::new_session_token(&server);
+    let (status, events) = chat_stream(&server, &token, "before the disk fills");
+    assert_eq!(
+        (status, events.last().expect("events")["type"].as_str()),
+        (200, Some("done"))
+    );
+
+    let filler = fs.fill();
+    // SQLite may still fit a small write in pages it holds: write until the disk says no.
+    let refused = (0..50).find_map(|_| {
+        let (status, body) =
+            try_json(ureq::post(&server.url("/api/v1/sessions")), Some("{}")).expect("answer");
+        (status != 201).then_some((status, body))
+    });
+    let (status, body) = refused.expect("a write on a full disk was refused");
+    assert_eq!(status, 503, "{body}");
+    assert_eq!(body["code"], "unavailable");
+    let (status, events) = chat_stream(&server, &token, "while the disk is full");
+    assert!(
+        status == 503 || events.last().is_some_and(|e| e["type"] == "error"),
+        "{status} {events:?}"
+    );
+    let (status, _) = send(ureq::get(&server.url("/health")), None);
+    assert_eq!(status, 200, "reading still works");
+
+    std::fs::remove_file(filler).expect("free the disk");
+    let (status, _) = send(ureq::post(&server.url("/api/v1/sessions")), Some("{}"));
+    assert_eq!(status, 201, "writes again once there is space");
+    let logs = server.stop();
+    assert!(!logs.contains(" 500 "), "a 500 in the log\n{logs}");
+    drop(fake);
+}
