@@ -6,7 +6,7 @@ import hashlib
 import sqlite3
 import uuid
 from contextlib import closing
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from fastapi.testclient import TestClient
 
@@ -70,3 +70,70 @@ def test_creating_sessions_is_limited_per_client_address(make_settings: MakeSett
         assert refused.json()["code"] == "rate_limited" and "retry-after" in refused.headers
         other = client.post(SESSIONS, json={}, headers={"X-Forwarded-For": "198.51.100.1"})
         assert other.status_code == 201, "another address has its own limit"
+
+
+def _age(settings: Settings, token: str, hours: float) -> None:
+    """Moves the session of ``token`` ``hours`` into the past: created and last seen then."""
+    path = settings.database_url.split("///", 1)[1]
+    then = (datetime.now(UTC) - timedelta(hours=hours)).strftime("%Y-%m-%d %H:%M:%S.%f")
+    digest = hashlib.sha256(token.encode()).hexdigest()
+    with closing(sqlite3.connect(path)) as conn, conn:
+        conn.execute("UPDATE sessions SET created_at = ? WHERE token_hash = ?", (then, digest))
+        conn.execute(
+            "UPDATE session_activity SET last_seen_at = ? WHERE session_id ="
+            " (SELECT id FROM sessions WHERE token_hash = ?)",
+            (then, digest),
+        )
+
+
+def test_a_session_unused_for_its_ttl_expires(make_settings: MakeSettings) -> None:
+    settings = make_settings(session_ttl_hours=24)
+    with TestClient(wrap(create_api(settings), settings)) as client:
+        token = client.post(SESSIONS, json={}).json()["token"]
+        auth = {"Authorization": f"Bearer {token}"}
+        _age(settings, token, 23)
+        assert client.get(f"{SESSIONS}/me", headers=auth).status_code == 200
+        _age(settings, token, 25)
+        expired = client.get(f"{SESSIONS}/me", headers=auth)
+        assert expired.status_code == 401
+        assert expired.json()["code"] == "session_expired"
+        assert "new session" in expired.json()["detail"]
+
+
+def test_using_a_session_keeps_it_alive(make_settings: MakeSettings) -> None:
+    """The TTL slides: a session used within it lives on, however old it is."""
+    settings = make_settings(session_ttl_hours=24)
+    with TestClient(wrap(create_api(settings), settings)) as client:
+        token = client.post(SESSIONS, json={}).json()["token"]
+        auth = {"Authorization": f"Bearer {token}"}
+        _age(settings, token, 23)
+        assert client.get(f"{SESSIONS}/me", headers=auth).status_code == 200  # seen now
+        path = settings.database_url.split("///", 1)[1]
+        with closing(sqlite3.connect(path)) as conn, conn:
+            conn.execute("UPDATE sessions SET created_at = '2000-01-01 00:00:00.000000'")
+        assert client.get(f"{SESSIONS}/me", headers=auth).status_code == 200
+
+
+def test_a_ttl_of_zero_keeps_sessions_forever(make_settings: MakeSettings) -> None:
+    settings = make_settings(session_ttl_hours=0)
+    with TestClient(wrap(create_api(settings), settings)) as client:
+        token = client.post(SESSIONS, json={}).json()["token"]
+        _age(settings, token, 24 * 3650)
+        me = client.get(f"{SESSIONS}/me", headers={"Authorization": f"Bearer {token}"})
+        assert me.status_code == 200
+
+
+def test_a_session_from_before_expiry_existed_starts_its_ttl_now(
+    make_settings: MakeSettings,
+) -> None:
+    """A database from an earlier version has sessions without activity: they are not expired
+    by the upgrade, their TTL starts at their next use."""
+    settings = make_settings(session_ttl_hours=24)
+    with TestClient(wrap(create_api(settings), settings)) as client:
+        token = client.post(SESSIONS, json={}).json()["token"]
+        _age(settings, token, 24 * 365)
+        path = settings.database_url.split("///", 1)[1]
+        with closing(sqlite3.connect(path)) as conn, conn:
+            conn.execute("DELETE FROM session_activity")
+        me = client.get(f"{SESSIONS}/me", headers={"Authorization": f"Bearer {token}"})
+        assert me.status_code == 200

@@ -154,6 +154,7 @@ class Upstream:
         return DependencyHealth.ok(self.settings.model_name)
 
     async def _client(self) -> AsyncOpenAI:
+        """The client, made on first use (after the SDK's import, which no timeout counts)."""
         key = self.settings.model_api_key
         if key is None:
             raise UpstreamError(
@@ -182,9 +183,9 @@ class Upstream:
 
     async def complete(self, messages: list[dict[str, str]]) -> str:
         """The whole answer; within MODEL_TIMEOUT_S, retries included."""
+        client = await self._client()
         try:
             async with asyncio.timeout(self.settings.model_timeout_s):
-                client = await self._client()
                 answer = await client.chat.completions.create(**self._request(messages))
         except Exception as exc:
             logger.warning("Model request failed: %s", _describe(exc))
@@ -208,9 +209,9 @@ class Upstream:
         request: dict[str, Any] = {"model": model, "input": texts}
         if dimensions is not None:
             request["dimensions"] = dimensions
+        client = await self._client()
         try:
             async with asyncio.timeout(self.settings.model_timeout_s):
-                client = await self._client()
                 result = await client.embeddings.create(**request)
             data = sorted(result.data, key=lambda d: d.index)
             vectors = [[float(x) for x in item.embedding] for item in data]
@@ -229,9 +230,9 @@ class Upstream:
         an answer that ends before the model says it finished included. Closing the iterator
         (a client that went away) closes the upstream request."""
         timeout = self.settings.model_timeout_s
+        client = await self._client()
         try:
             async with asyncio.timeout(timeout):
-                client = await self._client()
                 chunks = await client.chat.completions.create(
                     **self._request(messages), stream=True
                 )

@@ -10,7 +10,14 @@ from app.clients import client_address
 from app.dependencies import CurrentSessionDep, DbDep, SettingsDep
 from app.errors import ErrorBody
 from app.ratelimit import RateLimiter
-from app.sessions import SessionCreated, SessionRead, SessionRecord, hash_token, new_token
+from app.sessions import (
+    SessionActivity,
+    SessionCreated,
+    SessionRead,
+    SessionRecord,
+    hash_token,
+    new_token,
+)
 
 router = APIRouter(prefix="/api/v1/sessions", tags=["sessions"])
 
@@ -34,6 +41,8 @@ async def create_session(request: Request, settings: SettingsDep, db: DbDep) -> 
     token = new_token()
     record = SessionRecord(token_hash=hash_token(token))
     db.add(record)
+    await db.flush()  # the session's row first: the activity row refers to it
+    db.add(SessionActivity(session_id=record.id, last_seen_at=record.created_at))
     await db.commit()
     return SessionCreated(session_id=record.id, created_at=record.created_at, token=token)
 
