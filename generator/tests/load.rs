@@ -93,9 +93,10 @@ fn assert_healthy_throughout(report: &serde_json::Value, what: &str) {
     );
 }
 
-/// 200 browsers stream an answer each, at once, each answer pausing mid-way (so all are open
-/// together), on SQLite and on PostgreSQL over TLS: all 200 end with `done`, and /health
-/// answers throughout.
+/// 200 browsers open a session each at once (200 concurrent writers: on SQLite, none may meet
+/// "database is locked"), then stream an answer each, at once, each answer pausing mid-way (so
+/// all are open together), on SQLite and on PostgreSQL over TLS: every session is created, all
+/// 200 streams end with `done`, and /health answers throughout.
 #[test]
 fn two_hundred_concurrent_streams_complete_on_sqlite_and_postgres() {
     let (_dir, project, python) = generated("openrouter");
@@ -115,6 +116,15 @@ fn two_hundred_concurrent_streams_complete_on_sqlite_and_postgres() {
         // two cores with the app, the harness and the database.
         let cmd = chat_command_with(&python, &project, &upstream, &url, "30");
         let mut server = Server::start(cmd);
+        let n = STREAMS.to_string();
+        let report = harness(&python, &["sessions", &server.base, &n, "-"]);
+        eprintln!("{STREAMS} sessions at once on {name}: {report}");
+        assert_eq!(
+            report["ends"],
+            serde_json::json!({ "201": STREAMS }),
+            "{name}: {report}"
+        );
+        assert_healthy_throughout(&report, name);
         let report = harness(
             &python,
             &[

@@ -2,6 +2,7 @@
 asked throughout. Run with the generated project's Python (it has httpx2 or httpx):
 
     python load.py streams BASE N MESSAGE   N sessions, one streamed chat each, all at once
+    python load.py sessions BASE N -        N sessions created at once (N database writers)
     python load.py uploads BASE N TOKEN     N uploads of one source at once (the RAG blueprint)
 
 Prints one JSON object: how each request ended, and every /health answer with its latency.
@@ -82,6 +83,27 @@ async def streams(base: str, n: int, message: str) -> dict[str, Any]:
     return _report(ends, health, took)
 
 
+async def _create(client: httpx.AsyncClient) -> str:
+    try:
+        return str((await client.post("/api/v1/sessions", json={})).status_code)
+    except httpx.HTTPError as exc:
+        return type(exc).__name__
+
+
+async def sessions(base: str, n: int) -> dict[str, Any]:
+    async with httpx.AsyncClient(
+        base_url=base, timeout=REQUEST_TIMEOUT_S, limits=_limits(n)
+    ) as client:
+        stop, health = asyncio.Event(), []
+        probe = asyncio.create_task(_health(base, stop, health))
+        started = time.monotonic()
+        ends = await asyncio.gather(*(_create(client) for _ in range(n)))
+        took = time.monotonic() - started
+        stop.set()
+        await probe
+    return _report(ends, health, took)
+
+
 async def _upload(client: httpx.AsyncClient, token: str, body: dict[str, Any]) -> str:
     try:
         response = await client.post(
@@ -127,12 +149,16 @@ def _report(ends: list[str], health: list[dict[str, Any]], took: float) -> dict[
 
 
 def main(argv: list[str]) -> int:
-    if len(argv) != 5 or argv[1] not in ("streams", "uploads"):
+    commands = {
+        "streams": lambda base, n, arg: streams(base, n, arg),
+        "sessions": lambda base, n, _: sessions(base, n),
+        "uploads": lambda base, n, arg: uploads(base, n, arg),
+    }
+    if len(argv) != 5 or argv[1] not in commands:
         print(__doc__, file=sys.stderr)
         return 2
     command, base, n, arg = argv[1], argv[2], int(argv[3]), argv[4]
-    run = streams(base, n, arg) if command == "streams" else uploads(base, n, arg)
-    print(json.dumps(asyncio.run(run)))
+    print(json.dumps(asyncio.run(commands[command](base, n, arg))))
     return 0
 
 
