@@ -143,6 +143,7 @@ class Library:
         self.reindexing = ReindexStatus()
         self._locks = _Locks()
         self._job: asyncio.Task[None] | None = None
+        self._starting = asyncio.Lock()
 
     @contextlib.asynccontextmanager
     async def session(self) -> AsyncIterator[AsyncSession]:
@@ -265,15 +266,16 @@ class Library:
     async def start_reindex(self) -> ReindexStatus:
         """Starts embedding every document again in the background; :class:`Conflict` while a
         re-index is under way."""
-        if self._job is not None and not self._job.done():
-            raise Conflict
-        await self.store.ready()
-        async with self.session() as db:
-            ids = list(await db.exec(select(Document.id).order_by(col(Document.created_at))))
-        self.reindexing = ReindexStatus(
-            state="running", documents_total=len(ids), started_at=utcnow()
-        )
-        self._job = asyncio.create_task(self._reindex(ids, self.reindexing))
+        async with self._starting:  # two requests at once start one job
+            if self._job is not None and not self._job.done():
+                raise Conflict
+            await self.store.ready()
+            async with self.session() as db:
+                ids = list(await db.exec(select(Document.id).order_by(col(Document.created_at))))
+            self.reindexing = ReindexStatus(
+                state="running", documents_total=len(ids), started_at=utcnow()
+            )
+            self._job = asyncio.create_task(self._reindex(ids, self.reindexing))
         return self.reindexing
 
     async def _reindex(self, ids: list[uuid.UUID], status: ReindexStatus) -> None:

@@ -27,6 +27,7 @@ from app.chunking import chunk
 from app.config import Settings
 from app.documents import document_id
 from app.edge import wrap
+from app.embeddings import embed as real_embed
 from app.grounding import Source
 from app.main import create_api
 from app.retrieval import instructions
@@ -306,7 +307,6 @@ def test_reindex_runs_as_a_job_with_its_status(
     assert rag_client.get(REINDEX, headers=admin).json()["state"] == "idle"
     gate = threading.Event()
     held: list[int] = []
-    real_embed = knowledge.embed
     engine = rag_api.state.database.engine
 
     async def gated_embed(*args: Any) -> list[list[float]]:
@@ -355,7 +355,6 @@ def test_no_database_connection_is_held_while_embedding_an_upload(
     rag_client: TestClient, rag_api: FastAPI, admin: dict[str, str], monkeypatch: Any
 ) -> None:
     held: list[int] = []
-    real_embed = knowledge.embed
     engine = rag_api.state.database.engine
 
     async def watched_embed(*args: Any) -> list[list[float]]:
@@ -365,3 +364,33 @@ def test_no_database_connection_is_held_while_embedding_an_upload(
     monkeypatch.setattr(knowledge, "embed", watched_embed)
     assert ingest(rag_client, admin, "handbook.md", HANDBOOK).status_code == 201
     assert held == [0]
+
+
+def _on_the_event_loop() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
+
+
+def test_chunking_and_the_embedded_store_work_off_the_event_loop(
+    rag_client: TestClient, admin: dict[str, str], monkeypatch: Any
+) -> None:
+    from qdrant_client.local.qdrant_local import QdrantLocal
+
+    on_loop: dict[str, list[bool]] = {"chunk": [], "upsert": []}
+    real_chunk, real_upsert = knowledge.chunk, QdrantLocal.upsert
+
+    def watched_chunk(*args: Any, **kwargs: Any) -> list[str]:
+        on_loop["chunk"].append(_on_the_event_loop())
+        return real_chunk(*args, **kwargs)
+
+    def watched_upsert(self: QdrantLocal, *args: Any, **kwargs: Any) -> Any:
+        on_loop["upsert"].append(_on_the_event_loop())
+        return real_upsert(self, *args, **kwargs)
+
+    monkeypatch.setattr(knowledge, "chunk", watched_chunk)
+    monkeypatch.setattr(QdrantLocal, "upsert", watched_upsert)
+    assert ingest(rag_client, admin, "handbook.md", HANDBOOK).status_code == 201
+    assert on_loop == {"chunk": [False], "upsert": [False]}

@@ -91,7 +91,9 @@ def get_library(request: Request) -> knowledge.Library:
 
 LibraryDep = Annotated[knowledge.Library, Depends(get_library)]
 
-CONFLICT = {409: {"model": ErrorBody, "description": "Changed by another request meanwhile"}}
+CONFLICT: dict[int | str, dict[str, Any]] = {
+    409: {"model": ErrorBody, "description": "Changed by another request meanwhile"}
+}
 
 
 def configured_upstream(upstream: UpstreamDep, settings: RagSettingsDep) -> Upstream:
