@@ -11,6 +11,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -184,26 +185,27 @@ def test_startup_removes_points_no_committed_document_owns(
     )
     with running(settings) as (client, _):
         kept = ingest(client, admin, "handbook.md", HANDBOOK).json()["chunks"]
-    orphans = [
-        (document_id("gone.md"), 1_000_000),  # a document never committed
-        (document_id("handbook.md"), 2_000_000),  # an old version of one that is
-    ]
+    vector = embedding(QUESTION, EMBEDDING_DIMENSIONS)
+
+    def orphan(doc: str, **payload: Any) -> models.PointStruct:
+        payload = {"document_id": str(document_id(doc)), "chunk": 0, "text": "orphan", **payload}
+        return models.PointStruct(id=str(uuid.uuid4()), vector=vector, payload=payload)
+
+    recent = knowledge.version_of(datetime.now(UTC))
     store = QdrantClient(path=str(path))
     store.upsert(
         "chunks",
         points=[
-            models.PointStruct(
-                id=str(uuid.uuid4()),
-                vector=embedding(QUESTION, EMBEDDING_DIMENSIONS),
-                payload={"document_id": str(doc), "version": v, "chunk": 0, "text": "orphan"},
-            )
-            for doc, v in orphans
+            orphan("gone.md", version=1_000_000),  # a document never committed
+            orphan("handbook.md", version=2_000_000),  # an old version of one that is
+            orphan("handbook.md"),  # written by an earlier app: no version
+            orphan("elsewhere.md", version=recent),  # maybe under way in another process
         ],
     )
-    assert store.count("chunks").count == kept + 2
+    assert store.count("chunks").count == kept + 4
     store.close()
     with running(settings) as (client, api):
-        assert points(client, api) == kept
+        assert points(client, api) == kept + 1
         assert all(s["text"] != "orphan" for s in _cited(client))
 
 
