@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import threading
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass
@@ -118,14 +119,20 @@ class _InThread:
 
     def __init__(self, client: QdrantClient) -> None:
         self._client = client
-        self._lock = asyncio.Lock()
+        self._queue = asyncio.Lock()  # callers wait here, not in the thread pool
+        # A cancelled caller leaves its call running in the thread: the next one waits for it.
+        self._running = threading.Lock()
 
     def __getattr__(self, name: str) -> Callable[..., Awaitable[Any]]:
         method = getattr(self._client, name)
 
+        def run(*args: Any, **kwargs: Any) -> Any:
+            with self._running:
+                return method(*args, **kwargs)
+
         async def call(*args: Any, **kwargs: Any) -> Any:
-            async with self._lock:
-                return await asyncio.to_thread(method, *args, **kwargs)
+            async with self._queue:
+                return await asyncio.to_thread(run, *args, **kwargs)
 
         return call
 
