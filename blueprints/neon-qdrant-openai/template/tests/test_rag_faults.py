@@ -26,7 +26,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from app import knowledge
 from app.chunking import chunk
 from app.config import Settings
-from app.documents import document_id
+from app.documents import Document, document_id
 from app.edge import wrap
 from app.embeddings import embed as real_embed
 from app.grounding import Source
@@ -396,3 +396,42 @@ def test_chunking_and_the_embedded_store_work_off_the_event_loop(
     monkeypatch.setattr(QdrantLocal, "upsert", watched_upsert)
     assert ingest(rag_client, admin, "handbook.md", HANDBOOK).status_code == 201
     assert on_loop == {"chunk": [False], "upsert": [False]}
+
+
+@pytest.mark.parametrize("existing", [False, True])
+def test_a_document_changed_by_another_process_meanwhile_answers_409(
+    lenient: tuple[TestClient, FastAPI],
+    admin: dict[str, str],
+    monkeypatch: Any,
+    existing: bool,
+) -> None:
+    client, api = lenient
+    if existing:
+        assert ingest(client, admin, "handbook.md", RECIPES).status_code == 201
+    before = points(client, api)
+
+    async def raced_embed(*args: Any) -> list[list[float]]:
+        vectors = await real_embed(*args)
+        async with api.state.database.sessionmaker() as db:  # the other process's upload
+            row = await db.get(Document, document_id("handbook.md"))
+            if row is None:
+                row = Document(
+                    id=document_id("handbook.md"),
+                    source="handbook.md",
+                    title="Theirs",
+                    format="text",
+                    content="theirs",
+                    sha256="0" * 64,
+                    chunks=0,
+                    characters=6,
+                )
+            row.updated_at = datetime.now(UTC)
+            db.add(row)
+            await db.commit()
+        return vectors
+
+    monkeypatch.setattr(knowledge, "embed", raced_embed)
+    response = ingest(client, admin, "handbook.md", HANDBOOK)
+    assert response.status_code == 409, response.text
+    assert response.json()["code"] == "conflict"
+    assert points(client, api) == before, "the refused upload's passages stayed"
