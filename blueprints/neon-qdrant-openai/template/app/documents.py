@@ -66,6 +66,14 @@ class Ingested(DocumentRead):
     replaced: bool
 
 
-class Reindexed(BaseModel):
-    documents: int
-    chunks: int
+class ReindexStatus(BaseModel):
+    """The re-index job: ``idle`` (none since the app started), ``running``, ``done`` or
+    ``failed`` (``error`` says why; the documents not done yet keep their passages)."""
+
+    state: Literal["idle", "running", "done", "failed"] = "idle"
+    documents_total: int = 0
+    documents_done: int = 0
+    chunks_done: int = 0
+    error: str | None = None
+    started_at: datetime | None = None
+    finished_at: datetime | None = None

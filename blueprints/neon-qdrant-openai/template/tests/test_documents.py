@@ -5,6 +5,7 @@ nothing half-stored."""
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 from typing import Any
 
@@ -183,8 +184,15 @@ def test_reindex_embeds_every_document_again(
         rag_client.portal.call(store.delete, uuid.UUID(doc["id"]))
     assert points(rag_client, rag_api) == 0
     response = rag_client.post(f"{DOCUMENTS}/reindex", json={}, headers=admin)
-    assert response.status_code == 200
-    assert response.json() == {"documents": 2, "chunks": a["chunks"] + b["chunks"]}
+    assert response.status_code == 202
+    assert response.headers["location"] == f"{DOCUMENTS}/reindex"
+    deadline = time.monotonic() + 10
+    while (status := rag_client.get(f"{DOCUMENTS}/reindex", headers=admin).json())[
+        "state"
+    ] == "running" and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert status["state"] == "done", status
+    assert (status["documents_done"], status["chunks_done"]) == (2, a["chunks"] + b["chunks"])
     assert points(rag_client, rag_api) == a["chunks"] + b["chunks"]
 
 
@@ -201,7 +209,7 @@ def test_the_store_reopens_with_its_points(tmp_path: Any) -> None:
     async def write_then_read() -> int:
         first = VectorStore(settings)
         await first.start()
-        await first.replace(doc, "a", ["one", "two"], [[1, 0, 0, 0], [0, 1, 0, 0]])
+        await first.write(doc, 1, "0" * 64, "a", ["one", "two"], [[1, 0, 0, 0], [0, 1, 0, 0]])
         await first.stop()
         second = VectorStore(settings)
         await second.start()

@@ -92,7 +92,7 @@ def test_a_passage_cannot_close_its_source_element() -> None:
     )
     prompt = instructions([source])
     assert prompt.count("</source>") == 1
-    assert 'title="a &quot;title&quot; &lt;b>"' in prompt
+    assert 'title="a &quot;title&quot; &lt;b&gt;"' in prompt
 
 
 def test_health_reports_the_three_dependencies(rag_client: TestClient) -> None:

@@ -4,7 +4,12 @@ answers come from (and spends embedding credit on it).
 
 ``POST`` takes ``{"source", "title", "text", "format": "markdown" | "text"}``: the text is
 chunked, embedded and stored; the same ``source`` again replaces the document (201 when new,
-200 when replaced). ``POST /reindex`` embeds every stored document again.
+200 when replaced; 409 when another process changed it meanwhile). ``POST /reindex`` starts
+embedding every stored document again in the background (202; 409 while one runs), ``GET
+/reindex`` tells how far it got.
+
+These routes open short database sessions of their own (``app.knowledge``) instead of one for
+the whole request: none is held while a document is embedded or written to Qdrant.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ from sqlmodel import col, select
 from app import knowledge
 from app.config import Settings
 from app.dependencies import DbDep, SettingsDep
-from app.documents import Document, DocumentIn, DocumentRead, Ingested, Reindexed
+from app.documents import Document, DocumentIn, DocumentRead, Ingested, ReindexStatus
 from app.errors import ApiError, ErrorBody
 from app.retrieval import unavailable
 from app.routers.chat import UpstreamDep
@@ -79,6 +84,18 @@ def get_store(request: Request) -> VectorStore:
 StoreDep = Annotated[VectorStore, Depends(get_store)]
 
 
+def get_library(request: Request) -> knowledge.Library:
+    library: knowledge.Library = request.app.state.library
+    return library
+
+
+LibraryDep = Annotated[knowledge.Library, Depends(get_library)]
+
+CONFLICT: dict[int | str, dict[str, Any]] = {
+    409: {"model": ErrorBody, "description": "Changed by another request meanwhile"}
+}
+
+
 def configured_upstream(upstream: UpstreamDep, settings: RagSettingsDep) -> Upstream:
     """The model upstream, which embedding needs: 503 without its API key."""
     if not upstream.configured:
@@ -105,25 +122,27 @@ def _read(document: Document) -> DocumentRead:
 @router.post(
     "",
     status_code=status.HTTP_201_CREATED,
-    responses={200: {"model": Ingested, "description": "An existing document was replaced"}},
+    responses={
+        200: {"model": Ingested, "description": "An existing document was replaced"},
+        **CONFLICT,
+    },
     summary="Add a document, or replace the one with the same source",
 )
 async def ingest_document(
-    payload: DocumentIn,
-    response: Response,
-    db: DbDep,
-    store: StoreDep,
-    upstream: ModelDep,
-    settings: RagSettingsDep,
+    payload: DocumentIn, response: Response, library: LibraryDep, upstream: ModelDep
 ) -> Ingested:
     try:
-        document, replaced = await knowledge.ingest(db, store, upstream, settings, payload)
+        document, replaced = await library.ingest(payload)
     except knowledge.InvalidDocument as exc:
         raise ApiError(422, str(exc), code="validation_error") from exc
     except UpstreamError as exc:
         raise _upstream_error(exc) from exc
     except StoreUnavailable as exc:
         raise unavailable(exc) from exc
+    except knowledge.Conflict as exc:
+        raise ApiError(
+            409, "The document was changed by another request meanwhile: send it again"
+        ) from exc
     if replaced:
         response.status_code = status.HTTP_200_OK
     return Ingested(**_read(document).model_dump(), replaced=replaced)
@@ -144,6 +163,34 @@ async def list_documents(
     return [_read(document) for document in await db.exec(statement)]
 
 
+@router.post(
+    "/reindex",
+    status_code=status.HTTP_202_ACCEPTED,
+    responses={409: {"model": ErrorBody, "description": "A re-index is already running"}},
+    summary="Start embedding and storing every document again",
+)
+async def reindex_documents(
+    response: Response, library: LibraryDep, upstream: ModelDep
+) -> ReindexStatus:
+    """After a new embedding model or collection, or when the embedded vector store was lost
+    with the container's disk while the documents stayed in Postgres. The job runs in the
+    background; ``GET /api/v1/documents/reindex`` follows it. Until a document is done, its
+    previous passages answer."""
+    try:
+        started = await library.start_reindex()
+    except StoreUnavailable as exc:
+        raise unavailable(exc) from exc
+    except knowledge.Conflict as exc:
+        raise ApiError(409, "A re-index is already running: follow it with GET") from exc
+    response.headers["Location"] = "/api/v1/documents/reindex"
+    return started.model_copy()
+
+
+@router.get("/reindex", summary="How far the re-index got")
+async def reindex_status(library: LibraryDep) -> ReindexStatus:
+    return library.reindexing.model_copy()
+
+
 @router.get("/{document_id}", summary="One document")
 async def read_document(document_id: uuid.UUID, db: DbDep) -> DocumentRead:
     document = await db.get(Document, document_id)
@@ -157,26 +204,11 @@ async def read_document(document_id: uuid.UUID, db: DbDep) -> DocumentRead:
     status_code=status.HTTP_204_NO_CONTENT,
     summary="Remove a document and its passages",
 )
-async def delete_document(document_id: uuid.UUID, db: DbDep, store: StoreDep) -> Response:
+async def delete_document(document_id: uuid.UUID, library: LibraryDep) -> Response:
     try:
-        existed = await knowledge.remove(db, store, document_id)
+        existed = await library.remove(document_id)
     except StoreUnavailable as exc:
         raise unavailable(exc) from exc
     if not existed:
         raise ApiError(404, "No such document")
     return Response(status_code=status.HTTP_204_NO_CONTENT)
-
-
-@router.post("/reindex", summary="Embed and store every document again")
-async def reindex_documents(
-    db: DbDep, store: StoreDep, upstream: ModelDep, settings: RagSettingsDep
-) -> Reindexed:
-    """After a new embedding model or collection, or when the embedded vector store was lost
-    with the container's disk while the documents stayed in Postgres."""
-    try:
-        documents, chunks = await knowledge.reindex(db, store, upstream, settings)
-    except UpstreamError as exc:
-        raise _upstream_error(exc) from exc
-    except StoreUnavailable as exc:
-        raise unavailable(exc) from exc
-    return Reindexed(documents=documents, chunks=chunks)
