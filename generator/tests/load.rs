@@ -473,3 +473,249 @@ fn chat_on_a_full_disk_answers_503_and_recovers() {
     assert!(!logs.contains(" 500 "), "a 500 in the log\n{logs}");
     drop(fake);
 }
+
+/// The RAG app (`neon-qdrant-openai`) on `database`, its embedded Qdrant in `qdrant`, every
+/// spending limit off.
+fn rag_server(python: &Path, project: &Path, upstream: &str, qdrant: &Path, db: &str) -> Server {
+    let mut cmd = crate::e2e::rag_command(python, project, upstream, qdrant, db);
+    cmd.env("SESSION_RATE_LIMIT", "0")
+        .env("CHAT_RATE_LIMIT", "0")
+        .env("CHAT_GLOBAL_RATE_LIMIT", "0")
+        .env("CHAT_TOKENS_PER_MINUTE", "0");
+    Server::start(cmd)
+}
+
+/// Uploads a document (the admin's token); the status, `None` when no answer came.
+fn upload_document(base: &str, source: &str, title: &str, text: &str) -> Option<u16> {
+    let body = serde_json::json!({ "source": source, "title": title, "text": text }).to_string();
+    let req = ureq::post(&format!("{base}/api/v1/documents"))
+        .timeout(Duration::from_secs(60))
+        .set(
+            "Authorization",
+            &format!("Bearer {}", crate::e2e::ADMIN_TOKEN),
+        );
+    try_json(req, Some(&body)).map(|(status, _)| status)
+}
+
+/// The titles of the documents listed (committed), by source.
+fn listed(server: &Server) -> Vec<(String, String)> {
+    let req = ureq::get(&server.url("/api/v1/documents?limit=200")).set(
+        "Authorization",
+        &format!("Bearer {}", crate::e2e::ADMIN_TOKEN),
+    );
+    let (status, body) = try_json(req, None).expect("the list");
+    assert_eq!(status, 200, "{body}");
+    let mut docs: Vec<(String, String)> = body
+        .as_array()
+        .expect("a list")
+        .iter()
+        .map(|d| {
+            let field = |k: &str| d[k].as_str().unwrap_or_default().to_owned();
+            (field("source"), field("title"))
+        })
+        .collect();
+    docs.sort();
+    docs
+}
+
+/// The sources (title, text) the answer to `question` cites.
+fn cited(server: &Server, question: &str) -> Vec<(String, String)> {
+    let token = crate::e2e::new_session_token(server);
+    let (status, events) = chat_stream(server, &token, question);
+    assert_eq!(status, 200, "{events:?}");
+    let sources = events
+        .iter()
+        .find(|e| e["type"] == "sources")
+        .map(|e| e["sources"].as_array().cloned().unwrap_or_default())
+        .unwrap_or_default();
+    sources
+        .iter()
+        .map(|s| {
+            let field = |k: &str| s[k].as_str().unwrap_or_default().to_owned();
+            (field("title"), field("text"))
+        })
+        .collect()
+}
+
+/// A document about one word only: asked about that word, the chat cites it if it is citable.
+fn about(word: &str) -> String {
+    format!("# {word}\n\nThe {word} is kept in the {word} cabinet; ask for the {word} key.\n")
+}
+
+/// PostgreSQL goes away while documents upload (their embedding slowed, so that the database
+/// is cut between their first look at it and their commit) and comes back: each upload either
+/// succeeded (listed and cited) or answered 503 and left nothing the chat cites, also after the
+/// app restarts and reconciles its vectors at startup.
+#[test]
+fn rag_uploads_cut_off_from_postgres_leave_no_citable_passage() {
+    let Some(pg) = postgres_or_skip() else { return };
+    let (_dir, project, python) = generated("neon-qdrant-openai");
+    let (fake, upstream) = fake_upstream(&python, &project);
+    let direct = pg.database("load_rag_gone").expect("database");
+    let gate = Gate::to(pg.port);
+    let url = direct.replace(&format!(":{}/", pg.port), &format!(":{}/", gate.port));
+    let qdrant = tempfile::tempdir().expect("temp");
+    let mut server = rag_server(&python, &project, &upstream, qdrant.path(), &url);
+
+    assert_eq!(
+        upload_document(&server.base, "kept.md", "kept", &about("walnut")),
+        Some(201)
+    );
+    let words = ["quince", "sorrel", "juniper", "fennel", "chervil", "borage"];
+    let uploads: Vec<_> = words
+        .iter()
+        .map(|word| {
+            let base = server.base.clone();
+            let word = word.to_string();
+            std::thread::spawn(move || {
+                let text = format!("{} [embed-slow]\n", about(&word));
+                upload_document(&base, &format!("{word}.md"), &word, &text)
+            })
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(1000));
+    gate.cut();
+    let statuses: Vec<Option<u16>> = uploads
+        .into_iter()
+        .map(|u| u.join().expect("an upload thread"))
+        .collect();
+    assert!(
+        statuses.iter().all(|s| *s == Some(503)),
+        "every upload cut off before its commit answers 503: {statuses:?}"
+    );
+    gate.restore();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while send(ureq::get(&server.url("/health")), None).0 != 200 {
+        assert!(Instant::now() < deadline, "no recovery");
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    for round in ["after the database came back", "after a restart"] {
+        assert_eq!(
+            listed(&server),
+            vec![("kept.md".to_owned(), "kept".to_owned())],
+            "{round}"
+        );
+        for word in words {
+            let sources = cited(&server, &format!("Where is the {word} kept?"));
+            assert!(
+                sources.iter().all(|(title, _)| title == "kept"),
+                "{round}: a failed upload is cited: {sources:?}"
+            );
+        }
+        assert!(
+            cited(&server, "Where is the walnut kept?")
+                .iter()
+                .any(|(title, _)| title == "kept"),
+            "{round}: the committed document is no longer cited"
+        );
+        let logs = server.stop();
+        assert!(!logs.contains(" 500 "), "{round}: a 500 in the log\n{logs}");
+        server = rag_server(&python, &project, &upstream, qdrant.path(), &url);
+    }
+    drop(fake);
+}
+
+/// 30 uploads of one source at once, each a different edition: each answers 201, 200 or 409;
+/// one document is left, and what the chat cites of it is the text of the listed edition.
+#[test]
+fn rag_concurrent_uploads_of_one_source_leave_one_consistent_document() {
+    let (_dir, project, python) = generated("neon-qdrant-openai");
+    let (fake, upstream) = fake_upstream(&python, &project);
+    let qdrant = tempfile::tempdir().expect("temp");
+    let url = format!(
+        "sqlite+aiosqlite:///{}",
+        project.join("data/app.db").display()
+    );
+    let mut server = rag_server(&python, &project, &upstream, qdrant.path(), &url);
+    let report = harness(
+        &python,
+        &["uploads", &server.base, "30", crate::e2e::ADMIN_TOKEN],
+    );
+    eprintln!("30 uploads of one source at once: {report}");
+    let ends = report["ends"].as_object().expect("ends");
+    assert!(
+        ends.keys()
+            .all(|k| ["200", "201", "409"].contains(&k.as_str())),
+        "{report}"
+    );
+    assert_healthy_throughout(&report, "uploads");
+    let docs = listed(&server);
+    assert_eq!(docs.len(), 1, "{docs:?}");
+    let edition = docs[0]
+        .1
+        .trim_start_matches("Handbook, edition ")
+        .to_owned();
+    let sources = cited(&server, "What does the edition say the code is?");
+    assert!(!sources.is_empty(), "nothing cited");
+    for (title, text) in &sources {
+        assert_eq!(title, &docs[0].1, "{sources:?}");
+        let editions: Vec<&str> = text
+            .split("Edition ")
+            .skip(1)
+            .map(|rest| {
+                rest.split(|c: char| !c.is_ascii_digit())
+                    .next()
+                    .unwrap_or("")
+            })
+            .collect();
+        assert!(
+            !editions.is_empty() && editions.iter().all(|e| *e == edition),
+            "the cited text is not (only) edition {edition}'s: {text}"
+        );
+    }
+    let logs = server.stop();
+    assert!(!logs.contains(" 500 "), "a 500 in the log\n{logs}");
+    drop(fake);
+}
+
+/// The RAG app's data folder (SQLite and the embedded Qdrant) on a filesystem that fills up: an
+/// upload answers with a clean error (no 500) and leaves nothing citable; once space is freed,
+/// uploads work again, and after a restart nothing of the failed one is cited either.
+#[test]
+fn rag_on_a_full_disk_fails_uploads_cleanly_and_recovers() {
+    let Some(fs) = tmpfs_or_skip("16m") else {
+        return;
+    };
+    let (_dir, project, python) = generated("neon-qdrant-openai");
+    let (fake, upstream) = fake_upstream(&python, &project);
+    let qdrant = fs.path().join("qdrant");
+    let url = format!("sqlite+aiosqlite:///{}", fs.path().join("app.db").display());
+    let mut server = rag_server(&python, &project, &upstream, &qdrant, &url);
+    assert_eq!(
+        upload_document(&server.base, "kept.md", "kept", &about("walnut")),
+        Some(201)
+    );
+
+    let filler = fs.fill();
+    let big: String = (0..400).map(|i| about(&format!("quince{i}"))).collect();
+    let status = upload_document(&server.base, "full.md", "full", &big).expect("an answer");
+    assert!(
+        (400..600).contains(&status) && status != 500,
+        "an upload on a full disk: {status}"
+    );
+    std::fs::remove_file(filler).expect("free the disk");
+    assert_eq!(
+        listed(&server),
+        vec![("kept.md".to_owned(), "kept".to_owned())]
+    );
+    let sources = cited(&server, "Where is the quince7 kept?");
+    assert!(
+        sources.iter().all(|(title, _)| title == "kept"),
+        "the failed upload is cited: {sources:?}"
+    );
+    assert_eq!(
+        upload_document(&server.base, "after.md", "after", &about("hazel")),
+        Some(201),
+        "uploads work again"
+    );
+    let logs = server.stop();
+    assert!(!logs.contains(" 500 "), "a 500 in the log\n{logs}");
+    let server = rag_server(&python, &project, &upstream, &qdrant, &url);
+    let sources = cited(&server, "Where is the quince7 kept?");
+    assert!(
+        sources.iter().all(|(title, _)| title != "full"),
+        "{sources:?}"
+    );
+    drop(server);
+    drop(fake);
+}

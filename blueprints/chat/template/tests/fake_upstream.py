@@ -29,7 +29,7 @@ Embeddings are deterministic too, and similar texts get similar vectors: each wo
 common words left out) adds ±1 to a coordinate picked by its hash, and the vector is scaled to
 length 1. Their size is the request's ``dimensions``, or 1536 (text-embedding-3-small's) without
 it; ``encoding_format: base64`` is honoured as the SDK asks for it. An input containing
-``[embed-error]`` gets a 500.
+``[embed-error]`` gets a 500, one containing ``[embed-slow]`` waits ``SLOW_SECONDS`` first.
 
 Every request is recorded: its headers and body, and how it ended (``complete``, or ``cut`` when
 the client went away before the end). ``GET /_fake/log`` returns that record as JSON.
@@ -277,6 +277,8 @@ class _Handler(BaseHTTPRequestHandler):
             entry["outcome"] = "error"
             self._json(500, {"error": {"message": "upstream exploded", "type": "server_error"}})
             return
+        if any("[embed-slow]" in t for t in texts):
+            time.sleep(SLOW_SECONDS)
         dimensions = int(body.get("dimensions") or DEFAULT_DIMENSIONS)
         data = []
         for i, text in enumerate(texts):
