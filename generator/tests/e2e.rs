@@ -9,10 +9,11 @@
 use crate::common;
 use crate::postgres;
 
-use std::net::TcpListener;
+use std::net::{Shutdown, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use common::Test;
@@ -113,7 +114,13 @@ impl Server {
             base: format!("http://127.0.0.1:{port}"),
         };
         if let Err(e) = wait_for_health(&server.base, &mut server.child, Duration::from_secs(60)) {
-            panic!("uvicorn did not come up: {e}");
+            let logs = server.stop();
+            let tail: Vec<&str> = logs.lines().rev().take(40).collect();
+            let tail: Vec<&str> = tail.into_iter().rev().collect();
+            panic!(
+                "uvicorn did not come up: {e}\n--- its log, last lines\n{}",
+                tail.join("\n")
+            );
         }
         server
     }
@@ -876,18 +883,43 @@ fn rag_answers_from_its_documents_on_postgres_over_tls_and_survives_a_restart() 
     drop(fake);
 }
 
-/// Forwards connections from `port` to `target`, from when it is opened (for as long as the
-/// test process runs).
-struct Forwarder;
+/// A TCP path to a server that a test can cut (every open connection closed, new ones closed
+/// at once) and restore: a database going away and coming back, without stopping the server
+/// other tests share.
+pub(crate) struct Gate {
+    pub(crate) port: u16,
+    open: Arc<AtomicBool>,
+    live: Arc<Mutex<Vec<TcpStream>>>,
+}
 
-impl Forwarder {
-    fn open(port: u16, target: u16) -> Forwarder {
-        let listener = TcpListener::bind(("127.0.0.1", port)).expect("bind the forwarder");
+impl Gate {
+    /// A gate to `target` on a port of its own.
+    pub(crate) fn to(target: u16) -> Gate {
+        Gate::on(0, target)
+    }
+
+    /// A gate to `target` listening on `port` (0: any free port).
+    pub(crate) fn on(port: u16, target: u16) -> Gate {
+        let listener = TcpListener::bind(("127.0.0.1", port)).expect("bind the gate");
+        let port = listener.local_addr().expect("addr").port();
+        let open = Arc::new(AtomicBool::new(true));
+        let live: Arc<Mutex<Vec<TcpStream>>> = Arc::default();
+        let (is_open, streams) = (open.clone(), live.clone());
         std::thread::spawn(move || {
             for client in listener.incoming().flatten() {
-                let Ok(server) = std::net::TcpStream::connect(("127.0.0.1", target)) else {
+                if !is_open.load(Ordering::SeqCst) {
+                    let _ = client.shutdown(Shutdown::Both);
+                    continue;
+                }
+                let Ok(server) = TcpStream::connect(("127.0.0.1", target)) else {
                     continue;
                 };
+                let mut held = streams.lock().unwrap_or_else(|e| e.into_inner());
+                for stream in [&client, &server] {
+                    if let Ok(copy) = stream.try_clone() {
+                        held.push(copy);
+                    }
+                }
                 for (mut from, mut to) in [
                     (
                         client.try_clone().expect("clone"),
@@ -897,12 +929,24 @@ impl Forwarder {
                 ] {
                     std::thread::spawn(move || {
                         let _ = std::io::copy(&mut from, &mut to);
-                        let _ = to.shutdown(std::net::Shutdown::Both);
+                        let _ = to.shutdown(Shutdown::Both);
                     });
                 }
             }
         });
-        Forwarder
+        Gate { port, open, live }
+    }
+
+    pub(crate) fn cut(&self) {
+        self.open.store(false, Ordering::SeqCst);
+        let mut held = self.live.lock().unwrap_or_else(|e| e.into_inner());
+        for stream in held.drain(..) {
+            let _ = stream.shutdown(Shutdown::Both);
+        }
+    }
+
+    pub(crate) fn restore(&self) {
+        self.open.store(true, Ordering::SeqCst);
     }
 }
 
@@ -965,7 +1009,7 @@ fn rag_booted_with_its_database_down_stays_up_and_recovers() {
     assert_eq!(json_of(resp)["code"], "unavailable");
 
     // The database becomes reachable; within the retry interval the app uses it.
-    let _forward = Forwarder::open(port, pg.port);
+    let _gate = Gate::on(port, pg.port);
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         let (status, _) = send(ureq::post(&server.url("/api/v1/sessions")), Some("{}"));

@@ -9,13 +9,12 @@
 //! failing database answers 503, never 500.
 
 use crate::common::Test;
-use crate::e2e::{chat_stream, fake_upstream, json_of, postgres_or_skip, send, venv_for, Server};
+use crate::e2e::{
+    chat_stream, fake_upstream, json_of, postgres_or_skip, send, venv_for, Gate, Server,
+};
 
-use std::net::{Shutdown, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 /// Concurrent streams of the load test (the issue that set it: 16 hung a backend).
@@ -185,67 +184,6 @@ fn every_broken_upstream_ends_the_stream_with_an_error() {
         );
     }
     drop(fake);
-}
-
-/// A TCP path to a server that a test can cut (every open connection closed, new ones closed
-/// at once) and restore: a database going away and coming back, without stopping the server
-/// other tests share.
-struct Gate {
-    port: u16,
-    open: Arc<AtomicBool>,
-    live: Arc<Mutex<Vec<TcpStream>>>,
-}
-
-impl Gate {
-    fn to(target: u16) -> Gate {
-        let listener = TcpListener::bind(("127.0.0.1", 0)).expect("bind the gate");
-        let port = listener.local_addr().expect("addr").port();
-        let open = Arc::new(AtomicBool::new(true));
-        let live: Arc<Mutex<Vec<TcpStream>>> = Arc::default();
-        let (is_open, streams) = (open.clone(), live.clone());
-        std::thread::spawn(move || {
-            for client in listener.incoming().flatten() {
-                if !is_open.load(Ordering::SeqCst) {
-                    let _ = client.shutdown(Shutdown::Both);
-                    continue;
-                }
-                let Ok(server) = TcpStream::connect(("127.0.0.1", target)) else {
-                    continue;
-                };
-                let mut held = streams.lock().unwrap_or_else(|e| e.into_inner());
-                for stream in [&client, &server] {
-                    if let Ok(copy) = stream.try_clone() {
-                        held.push(copy);
-                    }
-                }
-                for (mut from, mut to) in [
-                    (
-                        client.try_clone().expect("clone"),
-                        server.try_clone().expect("clone"),
-                    ),
-                    (server, client),
-                ] {
-                    std::thread::spawn(move || {
-                        let _ = std::io::copy(&mut from, &mut to);
-                        let _ = to.shutdown(Shutdown::Both);
-                    });
-                }
-            }
-        });
-        Gate { port, open, live }
-    }
-
-    fn cut(&self) {
-        self.open.store(false, Ordering::SeqCst);
-        let mut held = self.live.lock().unwrap_or_else(|e| e.into_inner());
-        for stream in held.drain(..) {
-            let _ = stream.shutdown(Shutdown::Both);
-        }
-    }
-
-    fn restore(&self) {
-        self.open.store(true, Ordering::SeqCst);
-    }
 }
 
 /// Status and JSON body of a request, whatever the status; `None` when no answer came.

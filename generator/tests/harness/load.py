@@ -16,6 +16,7 @@ import json
 import sys
 import time
 from collections import Counter
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 try:  # what openai 3 and starlette's TestClient bring
@@ -64,23 +65,32 @@ async def _stream(client: httpx.AsyncClient, token: str, message: str) -> str:
         return type(exc).__name__
 
 
-async def streams(base: str, n: int, message: str) -> dict[str, Any]:
+async def _measured(
+    base: str, n: int, requests: Callable[[httpx.AsyncClient], list[Awaitable[str]]]
+) -> dict[str, Any]:
+    """Runs ``requests`` at once on a client of ``base`` while /health is asked; the report."""
     async with httpx.AsyncClient(
         base_url=base, timeout=REQUEST_TIMEOUT_S, limits=_limits(n)
     ) as client:
+        pending = requests(client)
+        stop, health = asyncio.Event(), []
+        probe = asyncio.create_task(_health(base, stop, health))
+        started = time.monotonic()
+        ends = await asyncio.gather(*pending)
+        took = time.monotonic() - started
+        stop.set()
+        await probe
+    return _report(list(ends), health, took)
+
+
+async def streams(base: str, n: int, message: str) -> dict[str, Any]:
+    async with httpx.AsyncClient(base_url=base, timeout=REQUEST_TIMEOUT_S) as client:
         tokens = []
         for _ in range(n):
             created = await client.post("/api/v1/sessions", json={})
             created.raise_for_status()
             tokens.append(created.json()["token"])
-        stop, health = asyncio.Event(), []
-        probe = asyncio.create_task(_health(base, stop, health))
-        started = time.monotonic()
-        ends = await asyncio.gather(*(_stream(client, t, message) for t in tokens))
-        took = time.monotonic() - started
-        stop.set()
-        await probe
-    return _report(ends, health, took)
+    return await _measured(base, n, lambda c: [_stream(c, t, message) for t in tokens])
 
 
 async def _create(client: httpx.AsyncClient) -> str:
@@ -91,17 +101,7 @@ async def _create(client: httpx.AsyncClient) -> str:
 
 
 async def sessions(base: str, n: int) -> dict[str, Any]:
-    async with httpx.AsyncClient(
-        base_url=base, timeout=REQUEST_TIMEOUT_S, limits=_limits(n)
-    ) as client:
-        stop, health = asyncio.Event(), []
-        probe = asyncio.create_task(_health(base, stop, health))
-        started = time.monotonic()
-        ends = await asyncio.gather(*(_create(client) for _ in range(n)))
-        took = time.monotonic() - started
-        stop.set()
-        await probe
-    return _report(ends, health, took)
+    return await _measured(base, n, lambda c: [_create(c) for _ in range(n)])
 
 
 async def _upload(client: httpx.AsyncClient, token: str, body: dict[str, Any]) -> str:
@@ -115,25 +115,15 @@ async def _upload(client: httpx.AsyncClient, token: str, body: dict[str, Any]) -
 
 
 async def uploads(base: str, n: int, token: str) -> dict[str, Any]:
-    async with httpx.AsyncClient(
-        base_url=base, timeout=REQUEST_TIMEOUT_S, limits=_limits(n)
-    ) as client:
-        stop, health = asyncio.Event(), []
-        probe = asyncio.create_task(_health(base, stop, health))
-        started = time.monotonic()
-        bodies = [
-            {
-                "source": "handbook.md",
-                "title": f"Handbook, edition {i}",
-                "text": f"# Edition {i}\n\n" + f"Edition {i} says the code is {1000 + i}. " * 40,
-            }
-            for i in range(n)
-        ]
-        ends = await asyncio.gather(*(_upload(client, token, body) for body in bodies))
-        took = time.monotonic() - started
-        stop.set()
-        await probe
-    return _report(ends, health, took)
+    bodies = [
+        {
+            "source": "handbook.md",
+            "title": f"Handbook, edition {i}",
+            "text": f"# Edition {i}\n\n" + f"Edition {i} says the code is {1000 + i}. " * 40,
+        }
+        for i in range(n)
+    ]
+    return await _measured(base, n, lambda c: [_upload(c, token, b) for b in bodies])
 
 
 def _report(ends: list[str], health: list[dict[str, Any]], took: float) -> dict[str, Any]:
