@@ -30,7 +30,13 @@ from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from app import sessions  # noqa: F401  (registers the sessions table on SQLModel.metadata)
-from app.health import DependencyHealth, describe_error, is_unreachable, public_reason
+from app.health import (
+    DependencyHealth,
+    describe_error,
+    is_lasting,
+    is_unreachable,
+    public_reason,
+)
 from app.retry import Retry
 
 logger = logging.getLogger(__name__)
@@ -236,9 +242,11 @@ def explain_rewrites(raw: str, url: URL) -> None:
 class Database:
     """Owns the engine. ``start`` never raises: a failure is logged, kept in ``startup_error``
     (the details, for the log and the debug endpoint) and ``startup_reason`` (safe words, for
-    /health and the 503 of the database routes). When the server could not be reached (down,
-    waking up, a blocked port), :meth:`ready` tries again, at most every :data:`RETRY_AFTER_S`
-    seconds, so the app recovers without a restart."""
+    /health and the 503 of the database routes). Unless the failure is one only a change of
+    configuration fixes (``app.health.is_lasting``: a wrong URL or password, …), :meth:`ready`
+    tries again, at most every :data:`RETRY_AFTER_S` seconds, so the app recovers without a
+    restart from a server that was down, waking up, behind a blocked port or failing for a
+    moment."""
 
     name = "database"
 
@@ -277,7 +285,7 @@ class Database:
         except Exception as exc:
             self._failed(exc, public_reason(exc))
             await self.stop()
-            if is_unreachable(exc):
+            if not is_lasting(exc):
                 self._retry.schedule(RETRY_AFTER_S)
             return
         self.sessionmaker = async_sessionmaker(

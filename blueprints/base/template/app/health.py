@@ -83,6 +83,26 @@ def is_unreachable(exc: BaseException) -> bool:
     )
 
 
+# Reasons (of :func:`public_reason`) that only a change of configuration fixes.
+_LASTING = frozenset(
+    {
+        "authentication failed",
+        "the database does not exist",
+        "the database URL is not valid",
+        "the driver is not installed",
+        "the database path is not usable",
+        "permission denied (the data directory must be writable by uid 1000)",
+    }
+)
+
+
+def is_lasting(exc: BaseException) -> bool:
+    """Whether ``exc`` is a failure that trying again cannot fix (a wrong URL, password or
+    path, a missing driver or database), unlike a server that is down, busy or failing for a
+    moment."""
+    return public_reason(exc) in _LASTING
+
+
 def _causes(exc: BaseException) -> list[BaseException]:
     """``exc`` and what caused it (a SQLAlchemy error wraps the driver's in ``orig``)."""
     chain: list[BaseException] = []

@@ -11,10 +11,11 @@ import threading
 from collections.abc import Awaitable, Callable
 from contextlib import closing
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import exc as sa_exc
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 from sqlalchemy.pool import NullPool
@@ -295,6 +296,33 @@ def test_a_bad_url_is_not_tried_again(monkeypatch: pytest.MonkeyPatch) -> None:
 
     assert asyncio.run(scenario()) is False
     assert database.startup_reason == "the database URL is not valid"
+
+
+def test_a_start_that_failed_for_a_moment_is_tried_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A server error that may pass (here PostgreSQL's "tuple concurrently updated", an
+    internal error) is tried again, like a server that cannot be reached."""
+    monkeypatch.setattr(db_module, "RETRY_AFTER_S", 0.0)
+    real = db_module.create_engine
+    failures = [sa_exc.InternalError("CREATE TABLE", {}, Exception("tuple concurrently updated"))]
+
+    def flaky(*args: Any, **kwargs: Any) -> Any:
+        if failures:
+            raise failures.pop()
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(db_module, "create_engine", flaky)
+    database = Database(sqlite_url(tmp_path / "app.db"))
+
+    async def scenario() -> bool:
+        await database.start()
+        assert database.sessionmaker is None
+        ready = await database.ready()
+        await database.stop()
+        return ready
+
+    assert asyncio.run(scenario()) is True
 
 
 def test_a_connection_opened_during_a_write_waits_for_it_instead_of_failing(
