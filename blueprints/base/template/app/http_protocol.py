@@ -71,7 +71,8 @@ class HttpProtocol(HttpToolsProtocol):
         self._head_open = False
         # The head began in the data being parsed now (part of it may be an earlier request).
         self._head_began_here = False
-        # Bytes received for the open head, counted from the first read after its start.
+        # Bytes received for the open head: what was parsed of it in the read where it began,
+        # then every byte read since (the parser keeps them until the head ends).
         self._head_bytes = 0
         self._refused = False
 
@@ -83,8 +84,12 @@ class HttpProtocol(HttpToolsProtocol):
         if self._refused:
             self._refuse()
             return
-        if self._head_open and not self._head_began_here:
-            self._head_bytes += len(data)
+        if self._head_open:
+            if self._head_began_here:
+                # This data may end an earlier request: count only what the head holds so far.
+                self._head_bytes = self._parsed_head_size()
+            else:
+                self._head_bytes += len(data)
             if self._head_bytes > self.max_head_bytes:
                 self._refused = True
                 self._refuse()
@@ -95,10 +100,13 @@ class HttpProtocol(HttpToolsProtocol):
         self._head_began_here = True
         self._head_bytes = 0
 
+    def _parsed_head_size(self) -> int:
+        """The size of the request target and the header fields parsed so far."""
+        return len(self.url) + sum(len(name) + len(value) + 4 for name, value in self.headers)
+
     def on_headers_complete(self) -> None:
         self._head_open = False
-        size = len(self.url) + sum(len(name) + len(value) + 4 for name, value in self.headers)
-        if size > self.max_head_bytes:
+        if self._parsed_head_size() > self.max_head_bytes:
             # The rest of this data is not handed to the application; data_received answers.
             self._refused = True
             return
