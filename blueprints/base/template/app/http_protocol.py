@@ -12,6 +12,9 @@ connection is closed:
 - when a complete head arrives in one piece and its target and fields add up to more than the
   limit (each field counted as its name, its value and 4 bytes for ``": "`` and the line end).
 
+After the answer the server stops parsing and drops whatever else the client sends for at most
+a second, so that a client still sending reads the 431 rather than a reset connection.
+
 The 431 is answered by the server, before the application sees the request: it has a JSON body
 in the shape of the API's other errors, but no CORS headers. Requests run locally with plain
 ``uvicorn app.main:app`` (no ``--http``) are not limited.
@@ -58,6 +61,8 @@ class HttpProtocol(HttpToolsProtocol):
     """``HttpToolsProtocol`` that answers 431 to a request head over ``max_head_bytes``."""
 
     max_head_bytes = MAX_HEAD_BYTES
+    # How long a refused connection is still read after the 431 (see _refuse).
+    linger_seconds = 1.0
 
     def __init__(
         self,
@@ -126,4 +131,11 @@ class HttpProtocol(HttpToolsProtocol):
         client = f"{self.client[0]}:{self.client[1]} - " if self.client else ""
         logger.warning("%sRequest header fields too large: answered 431", client)
         self.transport.write(head_too_large_response(self.max_head_bytes))
-        self.transport.close()
+        if self.transport.can_write_eof():
+            # A close with unread data would reset the connection, and a client still sending
+            # could lose the answer: end the writing side, drop what still arrives (see
+            # data_received), and close once the client has or after ``linger_seconds``.
+            self.transport.write_eof()
+            self.loop.call_later(self.linger_seconds, self.transport.close)
+        else:
+            self.transport.close()

@@ -129,7 +129,7 @@ def receive_all(sock: socket.socket) -> bytes:
     while True:
         try:
             chunk = sock.recv(65536)
-        except ConnectionResetError:
+        except ConnectionError:
             return data
         if not chunk:
             return data
@@ -140,7 +140,7 @@ def send_head(port: int, head: bytes) -> tuple[bytes, float]:
     """Sends ``head`` in one piece; the answer's status line and how long it took."""
     started = time.monotonic()
     with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
-        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+        with contextlib.suppress(ConnectionError):
             sock.sendall(head)
         answer = receive_all(sock)
     return answer.split(b"\r\n", 1)[0], time.monotonic() - started
@@ -181,7 +181,7 @@ def test_a_header_that_never_ends_is_cut_off_at_the_limit(server: int) -> None:
             while sent < 8 * 1024 * 1024 and not select.select([sock], [], [], 0)[0]:
                 sock.sendall(b"a" * 8192)
                 sent += 8192
-        except (BrokenPipeError, ConnectionResetError):
+        except ConnectionError:
             pass
         answer = receive_all(sock)
     assert answer.startswith(b"HTTP/1.1 431 "), answer[:100]
