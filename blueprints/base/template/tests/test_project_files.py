@@ -80,5 +80,4 @@ def test_dev_mode_tools_and_the_readme_agree() -> None:
         assert all(re.search(rf"\b{re.escape(tool)}\b", install) for tool in tools)
         assert "Dev Mode** (bash" not in read("README.md")
     assert "WORKDIR /app" in dockerfile
-    assert "chown user:user /app" in dockerfile
     assert ("generate the project with `dev_mode = true`" in read("README.md")) != dev_mode
