@@ -14,8 +14,6 @@
 
 use crate::common;
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::path::PathBuf;
 use std::process::Command;
 use std::time::{Duration, Instant};
@@ -101,27 +99,6 @@ fn the_generated_dockerfile_builds_and_runs_like_a_space() {
     );
 }
 
-/// The status line of the answer to a GET of `/health/live` carrying a header of `filler`
-/// bytes, and how long it took.
-fn oversized_header(port: u16, filler: usize) -> (String, Duration) {
-    let started = Instant::now();
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect");
-    stream
-        .set_read_timeout(Some(Duration::from_secs(10)))
-        .unwrap();
-    let mut head =
-        b"GET /health/live HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nX-Filler: ".to_vec();
-    head.resize(head.len() + filler, b'a');
-    head.extend_from_slice(b"\r\n\r\n");
-    // The server may answer and close before it has read everything.
-    let _ = stream.write_all(&head);
-    let mut answer = Vec::new();
-    let _ = stream.read_to_end(&mut answer);
-    let answer = String::from_utf8_lossy(&answer);
-    let status = answer.lines().next().unwrap_or_default().to_owned();
-    (status, started.elapsed())
-}
-
 /// Generates `blueprint`, builds its Dockerfile, runs the image as a Space would (with `env`)
 /// and checks what a Space needs of it; `owned` are paths the app creates at startup, which
 /// must belong to the Space's user. With `ready` false a dependency is expected to be missing
@@ -188,7 +165,7 @@ fn space_image_runs(
     assert_eq!(health.0, 200, "{}", health.1);
 
     // Request headers past the server's limit: 431 at once, and the server goes on.
-    let (status, took) = oversized_header(port, 64 * 1024 + 1);
+    let (status, took) = crate::e2e::oversized_header(&format!("127.0.0.1:{port}"), 64 * 1024 + 1);
     assert!(status.starts_with("HTTP/1.1 431 "), "{status}");
     assert!(took < Duration::from_secs(2), "431 took {took:?}");
     assert_eq!(get(&format!("{base}/health/live")).map(|a| a.0), Some(200));

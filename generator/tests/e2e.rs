@@ -478,7 +478,7 @@ fn sqlite_demo_runs_as_uid_1000_with_only_data_writable() {
     cmd.env("UVICORN_HTTP", dockerfile_http(&project));
     let server = Server::start(cmd);
     check_running_space(&server, "https://my-app.vercel.app", None);
-    let (status, took) = oversized_header(&server, 64 * 1024 + 1);
+    let (status, took) = oversized_header(server.base.trim_start_matches("http://"), 64 * 1024 + 1);
     assert!(status.starts_with("HTTP/1.1 431 "), "{status}");
     assert!(took < Duration::from_secs(2), "431 took {took:?}");
     let (status, _) = send(ureq::get(&server.url("/health/live")), None);
@@ -522,12 +522,11 @@ fn dockerfile_http(project: &Path) -> String {
     args[at + 1].clone()
 }
 
-/// The status line of the answer to a GET carrying a header of `filler` bytes, and how long it
-/// took.
-fn oversized_header(server: &Server, filler: usize) -> (String, Duration) {
+/// The status line of the answer to a GET of `/health/live` at `addr` (host:port) carrying a
+/// header of `filler` bytes, and how long it took.
+pub(crate) fn oversized_header(addr: &str, filler: usize) -> (String, Duration) {
     use std::io::{Read, Write};
     let started = Instant::now();
-    let addr = server.base.trim_start_matches("http://");
     let mut stream = std::net::TcpStream::connect(addr).expect("connect");
     stream
         .set_read_timeout(Some(Duration::from_secs(10)))
