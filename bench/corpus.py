@@ -10,7 +10,7 @@ folder, runs `spacegen check --format json` on the folder, and scores the findin
 - true positive: a "defect" verdict and a finding, in the stated file, of the verdict's rule or
   of any rule the manifest's [item_rules] maps to that item;
 - false negative: a "defect" verdict with no such finding (classed "no rule" when the verdict
-  names no rule and the item has none, "rule gap" otherwise);
+  names no rule, "rule gap" when it names the rule that should have reported it);
 - false positive: a finding of a rule mapped to an item whose verdict is "clean" or "n/a";
 - findings of a mapped rule on a "defect" item but in another file are listed as "elsewhere"
   (neither TP nor FP); findings of rules mapped to no item are listed as outside the checklist.
@@ -139,12 +139,15 @@ def score_repo(entry, findings, item_rules, rule_items):
                 rules.add(it["rule"])
             want = where_file(it["where"])
             hit = [i for i, f in enumerate(findings) if f["rule"] in rules and norm(f["file"]) == want]
+            named = it.get("rule", "none") != "none"
             if hit:
                 counts[item]["tp"] += 1
+                counts[item]["tp_named"] += named
                 used.update(hit)
             else:
                 counts[item]["fn"] += 1
-                cls = "no rule" if it.get("rule", "none") == "none" and not item_rules.get(item) else "rule gap"
+                counts[item]["fn_named"] += named
+                cls = "no rule" if it.get("rule", "none") == "none" else "rule gap"
                 events.append(("fn", cls, item, it.get("rule", "none"), it["where"], it.get("note", "")))
     for i, f in enumerate(findings):
         if i in used:
@@ -224,13 +227,12 @@ def main():
     for item in items:
         c = total[item]
         tp, fn, fp = tp + c["tp"], fn + c["fn"], fp + c["fp"]
-        if item_rules.get(item):
-            ruled_tp, ruled_fn = ruled_tp + c["tp"], ruled_fn + c["fn"]
+        ruled_tp, ruled_fn = ruled_tp + c["tp_named"], ruled_fn + c["fn_named"]
         if c["tp"] + c["fn"] + c["fp"] == 0:
             continue
         print(f"{item:<26} {c['tp']:>3} {c['fn']:>3} {c['fp']:>3} {pct(c['tp'], c['tp'] + c['fn']):>7} {pct(c['tp'], c['tp'] + c['fp']):>9}")
     print(f"{'all items':<26} {tp:>3} {fn:>3} {fp:>3} {pct(tp, tp + fn):>7} {pct(tp, tp + fp):>9}")
-    print(f"{'items that have a rule':<26} {ruled_tp:>3} {ruled_fn:>3} {fp:>3} {pct(ruled_tp, ruled_tp + ruled_fn):>7} {pct(ruled_tp, ruled_tp + fp):>9}")
+    print(f"{'verdicts naming a rule':<26} {ruled_tp:>3} {ruled_fn:>3} {fp:>3} {pct(ruled_tp, ruled_tp + ruled_fn):>7} {pct(ruled_tp, ruled_tp + fp):>9}")
 
     def section(title, kind, fmt):
         rows = [e for e in all_events if e[1] == kind]
@@ -256,7 +258,7 @@ def main():
             json.dump({
                 "checked": [r for r, _ in scored],
                 "skipped": [{"repo": r, "why": w} for r, w in skipped],
-                "items": {i: dict(total[i]) for i in items},
+                "items": {i: {k: total[i][k] for k in ("tp", "fn", "fp")} for i in items},
                 "events": [list(e) for e in all_events],
             }, fh, indent=1)
     return 0 if scored else 1
