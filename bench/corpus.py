@@ -20,6 +20,8 @@ repository, or a folder holding one as `repo/`, the layout the fetch tool produc
 Repositories whose mirror is absent, or lacks the recorded commit, are skipped and named.
 
     python3 bench/corpus.py --mirrors DIR [--spacegen target/release/spacegen] [--json OUT]
+
+Needs Python 3.11.4 or newer (tomllib, tar extraction filters) and git.
 """
 
 import argparse
