@@ -1,7 +1,13 @@
 //! The Spaces configuration in `README.md`: the YAML header between the first two `---` lines,
-//! parsed with a YAML parser, each key with the line it is on.
+//! parsed with a YAML parser, each key with the line it is on. Aliases are counted before the
+//! header is loaded, because loading copies the anchored value at every alias: a few hundred
+//! bytes of nested aliases would expand to billions of nodes.
 
-use yaml_rust2::{Yaml, YamlLoader};
+use yaml_rust2::parser::Parser;
+use yaml_rust2::{Event, Yaml, YamlLoader};
+
+/// The most aliases (`*name`) a header may use; a Space's header needs none.
+pub(crate) const MAX_ALIASES: usize = 16;
 
 /// Where the Hub reads a Space's configuration.
 pub(crate) const FILE: &str = "README.md";
@@ -87,6 +93,14 @@ pub(crate) fn header(text: &str) -> Header {
         };
     }
     let yaml = body.join("\n");
+    if let Some(line) = too_many_aliases(&yaml) {
+        return Header::Invalid {
+            line,
+            message: format!(
+                "the header uses more than {MAX_ALIASES} YAML aliases (`*name`); it is not loaded"
+            ),
+        };
+    }
     let docs = match YamlLoader::load_from_str(&yaml) {
         Ok(docs) => docs,
         Err(e) => {
@@ -115,6 +129,25 @@ pub(crate) fn header(text: &str) -> Header {
         fields.entries.push((key, value, line));
     }
     Header::Parsed(fields)
+}
+
+/// The README line of the alias past [`MAX_ALIASES`], if `yaml` has one. Errors are left to
+/// the loader, which reports them with their place.
+fn too_many_aliases(yaml: &str) -> Option<usize> {
+    let mut parser = Parser::new_from_str(yaml);
+    let mut aliases = 0;
+    loop {
+        match parser.next_token() {
+            Ok((Event::StreamEnd, _)) | Err(_) => return None,
+            Ok((Event::Alias(_), mark)) => {
+                aliases += 1;
+                if aliases > MAX_ALIASES {
+                    return Some(mark.line() + 1);
+                }
+            }
+            Ok(_) => {}
+        }
+    }
 }
 
 #[cfg(test)]
@@ -159,5 +192,22 @@ mod tests {
             Header::Invalid { .. }
         ));
         assert!(matches!(header("---\n- a\n---\n"), Header::Invalid { .. }));
+    }
+
+    #[test]
+    fn aliases_past_the_budget_are_refused_before_loading() {
+        let few = "---\na: &a [x]\nb: *a\nc: *a\n---\n";
+        assert!(matches!(header(few), Header::Parsed(_)));
+        let mut bomb = String::from("---\nsdk: docker\na0: &a0 [x, x, x, x, x, x, x, x, x]\n");
+        for i in 1..10 {
+            let refs = vec![format!("*a{}", i - 1); 9].join(", ");
+            bomb.push_str(&format!("a{i}: &a{i} [{refs}]\n"));
+        }
+        bomb.push_str("---\n");
+        let Header::Invalid { line, message } = header(&bomb) else {
+            panic!("loaded");
+        };
+        assert_eq!(line, 5);
+        assert!(message.contains("more than 16 YAML aliases"), "{message}");
     }
 }
