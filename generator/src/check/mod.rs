@@ -2,11 +2,14 @@
 //! reports every deployment defect it can prove from the files, each with its place, what goes
 //! wrong on a Space and the fix. The [`project`] is read once (skipping `.git`, virtual
 //! environments and `node_modules`), the [`rules`] look at it, and the [`finding`]s come back
-//! sorted by file and line. Nothing here writes or prints.
+//! sorted by file and line, with the files left out of the check and why. Python nested
+//! beyond [`nesting::MAX_DEPTH`] is left out before it is parsed. Nothing here writes or prints.
 
 pub(crate) mod dockerfile;
 pub(crate) mod finding;
 pub(crate) mod ignore_file;
+pub(crate) mod nesting;
+pub(crate) mod not_read;
 pub(crate) mod pins;
 pub(crate) mod project;
 pub(crate) mod python;
@@ -18,6 +21,7 @@ use std::path::Path;
 
 use crate::error::Result;
 pub(crate) use finding::{Finding, Rule, Severity};
+pub(crate) use not_read::NotRead;
 pub(crate) use project::Project;
 
 /// What a check found.
@@ -26,17 +30,36 @@ pub(crate) struct Report {
     pub findings: Vec<Finding>,
     /// How many files were read.
     pub files: usize,
+    /// The files left out, wholly or in part, by file.
+    pub not_read: Vec<NotRead>,
 }
 
 /// Checks the project in `root`.
 pub(crate) fn check(root: &Path) -> Result<Report> {
-    let project = Project::read(root)?;
+    let mut project = Project::read(root)?;
+    let deep: Vec<(String, nesting::TooDeep)> = project
+        .python()
+        .filter_map(|(path, text)| Some((path.to_owned(), nesting::within_budget(text).err()?)))
+        .collect();
+    for (path, too_deep) in deep {
+        project.leave_out(
+            &path,
+            too_deep.line,
+            format!(
+                "not checked: nested deeper than {} levels by this line",
+                nesting::MAX_DEPTH
+            ),
+        );
+    }
     let mut findings = rules::run(&project);
     findings.sort_by(|a, b| {
         (&a.file, a.line, a.column, a.rule.id).cmp(&(&b.file, b.line, b.column, b.rule.id))
     });
+    let mut not_read = project.not_read().to_vec();
+    not_read.sort_by(|a, b| (&a.file, a.line).cmp(&(&b.file, b.line)));
     Ok(Report {
         findings,
         files: project.len(),
+        not_read,
     })
 }
