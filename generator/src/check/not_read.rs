@@ -22,8 +22,11 @@ impl NotRead {
     }
 }
 
-/// `bytes` in MiB with one decimal, for reasons.
-pub(crate) fn mib(bytes: u64) -> String {
+/// A size as a person reads it, for reasons: `812 bytes`, `2 MiB`, `3.1 MiB`.
+pub(crate) fn human_size(bytes: u64) -> String {
+    if bytes < 1 << 20 {
+        return format!("{bytes} bytes");
+    }
     // Precision is not at stake: a file size as a person reads it.
     #[allow(clippy::cast_precision_loss)]
     let m = bytes as f64 / f64::from(1u32 << 20);

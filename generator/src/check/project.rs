@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 use std::io::Read as _;
 use std::path::Path;
 
-use super::not_read::{mib, NotRead};
+use super::not_read::{human_size, NotRead};
 use crate::error::{Error, Result};
 
 /// The largest file read whole; larger ones are data, not configuration or code.
@@ -66,6 +66,7 @@ impl Project {
             .filter_entry(|e| {
                 e.depth() == 0 || !(e.file_type().is_dir() && skipped(e.file_name(), e.path()))
             });
+        let mut found = Vec::new();
         for entry in walker {
             let entry = match entry {
                 Ok(entry) => entry,
@@ -79,15 +80,15 @@ impl Project {
                     continue;
                 }
             };
-            if !entry.file_type().is_file() || !wanted(entry.file_name()) {
-                continue;
+            if entry.file_type().is_file() && wanted(entry.file_name()) {
+                found.push((head_matters(entry.file_name()), entry.into_path()));
             }
-            let rel = relative(root, entry.path());
-            match read(
-                entry.path(),
-                head_matters(entry.file_name()),
-                MAX_TOTAL - total,
-            ) {
+        }
+        // What the rules need most is read first, so data cannot use up the budget.
+        found.sort_by_key(|(head, _)| !head);
+        for (head, path) in found {
+            let rel = relative(root, &path);
+            match read(&path, head, MAX_TOTAL - total) {
                 Ok((text, note)) => {
                     total += text.len() as u64;
                     if let Some(note) = note {
@@ -192,15 +193,15 @@ fn read(
     if size > MAX_FILE && !head_matters {
         return Err(format!(
             "not read: larger than {} ({})",
-            mib(MAX_FILE),
-            mib(size)
+            human_size(MAX_FILE),
+            human_size(size)
         ));
     }
     let budget = MAX_FILE.min(left);
-    if budget == 0 {
+    if budget == 0 || (size > left && !head_matters) {
         return Err(format!(
             "not read: the check reads at most {} of text from a project",
-            mib(MAX_TOTAL)
+            human_size(MAX_TOTAL)
         ));
     }
     let mut bytes = Vec::new();
@@ -217,8 +218,8 @@ fn read(
         bytes.truncate(end);
         note = Some(format!(
             "read in part: only the first {} (in whole lines) of {}",
-            mib(budget),
-            mib(size)
+            human_size(budget.min(size)),
+            human_size(size)
         ));
     }
     Ok((String::from_utf8_lossy(&bytes).into_owned(), note))
@@ -295,5 +296,18 @@ mod tests {
         let project = Project::read(dir.path()).unwrap();
         let paths: Vec<&str> = project.files().map(|(p, _)| p).collect();
         assert_eq!(paths, vec!["Dockerfile", "app/main.py"]);
+    }
+
+    #[test]
+    fn past_the_total_budget_only_heads_that_matter_are_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("f");
+        std::fs::write(&file, "a = 1\nb = 2\n").unwrap();
+        let code = read(&file, false, 8).unwrap_err();
+        assert!(code.contains("at most 32 MiB"), "{code}");
+        let (head, note) = read(&file, true, 8).unwrap();
+        let note = note.unwrap_or_default();
+        assert_eq!(head, "a = 1\n");
+        assert!(note.contains("the first 8 bytes"), "{note:?}");
     }
 }
