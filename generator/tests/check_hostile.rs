@@ -258,3 +258,19 @@ fn sarif_results_carry_rule_indexes_and_repository_paths() {
         assert_eq!(artifact["uri"], "backend/Dockerfile");
     }
 }
+
+/// Python over 1 MiB is data, and its tree would take over a hundred times its size in memory:
+/// it is named, not parsed.
+#[test]
+fn python_over_the_parse_budget_is_named_not_parsed() {
+    let data = format!("ROWS = [\n{}]\n", "    1,\n".repeat(200_000));
+    assert!(data.len() > 1 << 20 && data.len() < 2 << 20);
+    let (run, _d) = check(project().write("data.py", &data), &["--format", "json"]);
+    let doc = json(&run);
+    assert_eq!(doc["not_read"][0]["file"], "data.py", "{doc}");
+    assert_eq!(
+        doc["not_read"][0]["reason"],
+        "not checked: Python larger than 1 MiB (1.3 MiB) is not parsed",
+        "{doc}"
+    );
+}

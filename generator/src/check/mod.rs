@@ -2,8 +2,8 @@
 //! reports every deployment defect it can prove from the files, each with its place, what goes
 //! wrong on a Space and the fix. The [`project`] is read once (skipping `.git`, virtual
 //! environments and `node_modules`), the [`rules`] look at it, and the [`finding`]s come back
-//! sorted by file and line, with the files left out of the check and why. Python nested
-//! beyond [`nesting::MAX_DEPTH`] is left out before it is parsed. Nothing here writes or prints.
+//! sorted by file and line, with the files left out of the check and why. Python larger than
+//! [`MAX_PYTHON`] or nested beyond [`nesting::MAX_DEPTH`] is left out before it is parsed. Nothing here writes or prints.
 
 pub(crate) mod dockerfile;
 pub(crate) mod finding;
@@ -34,23 +34,40 @@ pub(crate) struct Report {
     pub not_read: Vec<NotRead>,
 }
 
+/// The most Python parsed from one file: its tree takes over a hundred times its size, and
+/// code this large is data.
+pub(crate) const MAX_PYTHON: usize = 1 << 20;
+
+/// Leaves out the Python files too large or too deeply nested to parse within the budgets.
+fn leave_out_unparsable_python(project: &mut Project) {
+    let refused: Vec<(String, usize, String)> = project
+        .python()
+        .filter_map(|(path, text)| {
+            if text.len() > MAX_PYTHON {
+                let reason = format!(
+                    "not checked: Python larger than {} ({}) is not parsed",
+                    not_read::human_size(MAX_PYTHON as u64),
+                    not_read::human_size(text.len() as u64)
+                );
+                return Some((path.to_owned(), 0, reason));
+            }
+            let deep = nesting::within_budget(text).err()?;
+            let reason = format!(
+                "not checked: nested deeper than {} levels by this line",
+                nesting::MAX_DEPTH
+            );
+            Some((path.to_owned(), deep.line, reason))
+        })
+        .collect();
+    for (path, line, reason) in refused {
+        project.leave_out(&path, line, reason);
+    }
+}
+
 /// Checks the project in `root`.
 pub(crate) fn check(root: &Path) -> Result<Report> {
     let mut project = Project::read(root)?;
-    let deep: Vec<(String, nesting::TooDeep)> = project
-        .python()
-        .filter_map(|(path, text)| Some((path.to_owned(), nesting::within_budget(text).err()?)))
-        .collect();
-    for (path, too_deep) in deep {
-        project.leave_out(
-            &path,
-            too_deep.line,
-            format!(
-                "not checked: nested deeper than {} levels by this line",
-                nesting::MAX_DEPTH
-            ),
-        );
-    }
+    leave_out_unparsable_python(&mut project);
     let mut findings = rules::run(&project);
     findings.sort_by(|a, b| {
         (&a.file, a.line, a.column, a.rule.id).cmp(&(&b.file, b.line, b.column, b.rule.id))
