@@ -274,3 +274,24 @@ fn python_over_the_parse_budget_is_named_not_parsed() {
         "{doc}"
     );
 }
+
+/// Past 4 MiB of Python in a project, further Python files are named, not parsed: the facts
+/// kept from each file add up.
+#[test]
+fn python_past_the_project_parse_budget_is_named_not_parsed() {
+    let data = "x = 1\n".repeat(150_000);
+    let mut t = project();
+    for i in 0..5 {
+        t = t.write(&format!("data/d{i}.py"), &data);
+    }
+    let (run, _d) = check(t, &["--format", "json"]);
+    let doc = json(&run);
+    let left_out: Vec<&str> = doc["not_read"]
+        .as_array()
+        .expect("not_read")
+        .iter()
+        .filter(|n| n["reason"] == "not checked: the check parses at most 4 MiB of Python")
+        .filter_map(|n| n["file"].as_str())
+        .collect();
+    assert_eq!(left_out, ["data/d4.py"], "{doc}");
+}

@@ -3,7 +3,8 @@
 //! wrong on a Space and the fix. The [`project`] is read once (skipping `.git`, virtual
 //! environments and `node_modules`), the [`rules`] look at it, and the [`finding`]s come back
 //! sorted by file and line, with the files left out of the check and why. Python larger than
-//! [`MAX_PYTHON`] or nested beyond [`nesting::MAX_DEPTH`] is left out before it is parsed. Nothing here writes or prints.
+//! [`MAX_PYTHON`], past [`MAX_PYTHON_TOTAL`] or nested beyond [`nesting::MAX_DEPTH`] is left
+//! out before it is parsed. Nothing here writes or prints.
 
 pub(crate) mod dockerfile;
 pub(crate) mod finding;
@@ -38,11 +39,22 @@ pub(crate) struct Report {
 /// code this large is data.
 pub(crate) const MAX_PYTHON: usize = 1 << 20;
 
+/// The most Python parsed from one project: the facts kept from each file add up.
+pub(crate) const MAX_PYTHON_TOTAL: usize = 4 << 20;
+
 /// Leaves out the Python files too large or too deeply nested to parse within the budgets.
 fn leave_out_unparsable_python(project: &mut Project) {
+    let mut total = 0;
     let refused: Vec<(String, usize, String)> = project
         .python()
         .filter_map(|(path, text)| {
+            if text.len() <= MAX_PYTHON && total + text.len() > MAX_PYTHON_TOTAL {
+                let reason = format!(
+                    "not checked: the check parses at most {} of Python",
+                    not_read::human_size(MAX_PYTHON_TOTAL as u64)
+                );
+                return Some((path.to_owned(), 0, reason));
+            }
             if text.len() > MAX_PYTHON {
                 let reason = format!(
                     "not checked: Python larger than {} ({}) is not parsed",
@@ -51,7 +63,10 @@ fn leave_out_unparsable_python(project: &mut Project) {
                 );
                 return Some((path.to_owned(), 0, reason));
             }
-            let deep = nesting::within_budget(text).err()?;
+            let Err(deep) = nesting::within_budget(text) else {
+                total += text.len();
+                return None;
+            };
             let reason = format!(
                 "not checked: nested deeper than {} levels by this line",
                 nesting::MAX_DEPTH
