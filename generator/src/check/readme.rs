@@ -1,13 +1,16 @@
 //! The Spaces configuration in `README.md`: the YAML header between the first two `---` lines,
-//! parsed with a YAML parser, each key with the line it is on. Aliases are counted before the
-//! header is loaded, because loading copies the anchored value at every alias: a few hundred
-//! bytes of nested aliases would expand to billions of nodes.
+//! parsed with a YAML parser, each key with the line it is on. Aliases, and the values they
+//! copy, are counted before the header is loaded, because loading copies the anchored value at
+//! every alias: a few hundred bytes of nested aliases would expand to billions of nodes.
 
 use yaml_rust2::parser::Parser;
 use yaml_rust2::{Event, Yaml, YamlLoader};
 
 /// The most aliases (`*name`) a header may use; a Space's header needs none.
 pub(crate) const MAX_ALIASES: usize = 16;
+
+/// The most values aliases may copy in all: a few aliases of a large anchor copy it each time.
+pub(crate) const MAX_ALIAS_NODES: usize = 10_000;
 
 /// Where the Hub reads a Space's configuration.
 pub(crate) const FILE: &str = "README.md";
@@ -93,13 +96,8 @@ pub(crate) fn header(text: &str) -> Header {
         };
     }
     let yaml = body.join("\n");
-    if let Some(line) = too_many_aliases(&yaml) {
-        return Header::Invalid {
-            line,
-            message: format!(
-                "the header uses more than {MAX_ALIASES} YAML aliases (`*name`); it is not loaded"
-            ),
-        };
+    if let Some((line, message)) = alias_budget(&yaml) {
+        return Header::Invalid { line, message };
     }
     let docs = match YamlLoader::load_from_str(&yaml) {
         Ok(docs) => docs,
@@ -131,21 +129,59 @@ pub(crate) fn header(text: &str) -> Header {
     Header::Parsed(fields)
 }
 
-/// The README line of the alias past [`MAX_ALIASES`], if `yaml` has one. Errors are left to
-/// the loader, which reports them with their place.
-fn too_many_aliases(yaml: &str) -> Option<usize> {
+/// The README line of the alias past [`MAX_ALIASES`], or of the alias whose copy brings the
+/// nodes copied past [`MAX_ALIAS_NODES`], with the message, if `yaml` has one. The sizes are
+/// counted from the parser's events, without building anything. Errors are left to the
+/// loader, which reports them with their place.
+fn alias_budget(yaml: &str) -> Option<(usize, String)> {
     let mut parser = Parser::new_from_str(yaml);
     let mut aliases = 0;
+    let mut copied = 0usize;
+    // The expanded size of each anchor, and of each open collection (with its anchor).
+    let mut anchors: std::collections::HashMap<usize, usize> = std::collections::HashMap::new();
+    let mut open: Vec<(usize, usize)> = Vec::new();
     loop {
-        match parser.next_token() {
-            Ok((Event::StreamEnd, _)) | Err(_) => return None,
-            Ok((Event::Alias(_), mark)) => {
-                aliases += 1;
-                if aliases > MAX_ALIASES {
-                    return Some(mark.line() + 1);
-                }
+        let (event, mark) = parser.next_token().ok()?;
+        let size = match event {
+            Event::StreamEnd => return None,
+            Event::SequenceStart(anchor, _) | Event::MappingStart(anchor, _) => {
+                open.push((anchor, 1));
+                continue;
             }
-            Ok(_) => {}
+            Event::SequenceEnd | Event::MappingEnd => {
+                let (anchor, size) = open.pop()?;
+                if anchor > 0 {
+                    anchors.insert(anchor, size);
+                }
+                size
+            }
+            Event::Scalar(_, _, anchor, _) => {
+                if anchor > 0 {
+                    anchors.insert(anchor, 1);
+                }
+                1
+            }
+            Event::Alias(id) => {
+                aliases += 1;
+                let size = anchors.get(&id).copied().unwrap_or(1);
+                copied = copied.saturating_add(size);
+                let line = mark.line() + 1;
+                if aliases > MAX_ALIASES {
+                    return Some((line, format!(
+                        "the header uses more than {MAX_ALIASES} YAML aliases (`*name`); it is not loaded"
+                    )));
+                }
+                if copied > MAX_ALIAS_NODES {
+                    return Some((line, format!(
+                        "the header's YAML aliases (`*name`) copy more than {MAX_ALIAS_NODES} values; it is not loaded"
+                    )));
+                }
+                size
+            }
+            _ => continue,
+        };
+        if let Some(parent) = open.last_mut() {
+            parent.1 = parent.1.saturating_add(size);
         }
     }
 }
@@ -209,5 +245,14 @@ mod tests {
         };
         assert_eq!(line, 5);
         assert!(message.contains("more than 16 YAML aliases"), "{message}");
+        let big = format!(
+            "---\na: &a [{}]\nb: [*a, *a]\nc: [*a, *a]\n---\n",
+            vec!["x"; 3000].join(", ")
+        );
+        let Header::Invalid { line, message } = header(&big) else {
+            panic!("loaded");
+        };
+        assert_eq!(line, 4);
+        assert!(message.contains("copy more than 10000 values"), "{message}");
     }
 }
