@@ -3,8 +3,8 @@
 //! so a stray byte that is not UTF-8 does not hide a file. Files are read within budgets: of a
 //! file larger than [`MAX_FILE`] only the head is read when the head is what matters (the
 //! README's header, a Dockerfile, requirements, `.env`), other large files are not read, and
-//! nothing more is read once [`MAX_TOTAL`] bytes are. Binary files (with a NUL byte) are not
-//! read either. Every file left out, wholly or in part, is named in [`Project::not_read`].
+//! nothing more is read once [`MAX_TOTAL`] bytes are. Binary files (with a NUL byte), symbolic
+//! links and special files are not read either. Every file left out, wholly or in part, is named in [`Project::not_read`].
 
 use std::collections::BTreeMap;
 use std::io::Read as _;
@@ -80,8 +80,20 @@ impl Project {
                     continue;
                 }
             };
-            if entry.file_type().is_file() && wanted(entry.file_name()) {
+            let kind = entry.file_type();
+            if kind.is_dir() || !wanted(entry.file_name()) {
+                continue;
+            }
+            if kind.is_file() {
                 found.push((head_matters(entry.file_name()), entry.into_path()));
+            } else {
+                let reason = if kind.is_symlink() {
+                    "not read: a symbolic link (links are not followed)"
+                } else {
+                    "not read: not a regular file"
+                };
+                let rel = relative(root, entry.path());
+                project.not_read.push(NotRead::new(rel, 0, reason));
             }
         }
         // What the rules need most is read first, so data cannot use up the budget.
@@ -296,6 +308,25 @@ mod tests {
         let project = Project::read(dir.path()).unwrap();
         let paths: Vec<&str> = project.files().map(|(p, _)| p).collect();
         assert_eq!(paths, vec!["Dockerfile", "app/main.py"]);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn links_and_special_files_are_named_not_followed() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("real.py"), "x = 1\n").unwrap();
+        std::os::unix::fs::symlink("/dev/zero", dir.path().join("zero.py")).unwrap();
+        let project = Project::read(dir.path()).unwrap();
+        let paths: Vec<&str> = project.files().map(|(p, _)| p).collect();
+        assert_eq!(paths, vec!["real.py"]);
+        assert_eq!(
+            project.not_read(),
+            [NotRead::new(
+                "zero.py",
+                0,
+                "not read: a symbolic link (links are not followed)"
+            )]
+        );
     }
 
     #[test]
