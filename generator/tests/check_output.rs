@@ -88,7 +88,12 @@ fn sarif_output_names_each_rule_and_place() {
         .find(|r| r["ruleId"] == "SG305")
         .expect("an SG305 result");
     let place = &colour["locations"][0]["physicalLocation"];
-    assert_eq!(place["artifactLocation"]["uri"], "README.md");
+    // The fixture is inside this repository: paths start at its root.
+    assert_eq!(
+        place["artifactLocation"]["uri"],
+        "generator/tests/fixtures/check-projects/single-file/README.md"
+    );
+    assert_eq!(place["artifactLocation"]["uriBaseId"], "%SRCROOT%");
     assert_eq!(place["region"]["startLine"], 4);
     assert_eq!(colour["level"], "error");
 }

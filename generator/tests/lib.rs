@@ -7,6 +7,7 @@ mod common;
 mod postgres;
 
 mod check;
+mod check_hostile;
 mod check_output;
 mod cli;
 mod crashers;

@@ -1,14 +1,23 @@
 //! The files of a project to check, found once and read once. Folders no deployment reads
-//! (`.git`, virtual environments, `node_modules`, caches) are skipped; so are files larger than
-//! [`MAX_FILE`] and files that are not UTF-8 text.
+//! (`.git`, virtual environments, `node_modules`, caches) are skipped. Text is decoded lossily,
+//! so a stray byte that is not UTF-8 does not hide a file. Files are read within budgets: of a
+//! file larger than [`MAX_FILE`] only the head is read when the head is what matters (the
+//! README's header, a Dockerfile, requirements, `.env`), other large files are not read, and
+//! nothing more is read once [`MAX_TOTAL`] bytes are. Binary files (with a NUL byte), symbolic
+//! links and special files are not read either. Every file left out, wholly or in part, is named in [`Project::not_read`].
 
 use std::collections::BTreeMap;
+use std::io::Read as _;
 use std::path::Path;
 
+use super::not_read::{human_size, NotRead};
 use crate::error::{Error, Result};
 
-/// The largest file read; larger ones are data, not configuration or code.
+/// The largest file read whole; larger ones are data, not configuration or code.
 pub(crate) const MAX_FILE: u64 = 2 << 20;
+
+/// The most text read from one project.
+pub(crate) const MAX_TOTAL: u64 = 32 << 20;
 
 /// Folders never entered.
 const SKIPPED: &[&str] = &[
@@ -36,6 +45,7 @@ const SKIPPED: &[&str] = &[
 #[derive(Debug, Default)]
 pub(crate) struct Project {
     files: BTreeMap<String, String>,
+    not_read: Vec<NotRead>,
 }
 
 impl Project {
@@ -47,39 +57,72 @@ impl Project {
                 format!("{} is not a folder", root.display()),
             )]));
         }
-        let mut files = BTreeMap::new();
+        let mut project = Project::default();
+        let mut total = 0;
         let walker = walkdir::WalkDir::new(root)
             .follow_links(false)
+            .sort_by_file_name()
             .into_iter()
             .filter_entry(|e| {
                 e.depth() == 0 || !(e.file_type().is_dir() && skipped(e.file_name(), e.path()))
             });
+        let mut found = Vec::new();
         for entry in walker {
-            let Ok(entry) = entry else { continue };
-            if !entry.file_type().is_file() || !wanted(entry.file_name()) {
+            let entry = match entry {
+                Ok(entry) => entry,
+                Err(e) => {
+                    let rel = e
+                        .path()
+                        .map_or_else(|| ".".to_owned(), |p| relative(root, p));
+                    project
+                        .not_read
+                        .push(NotRead::new(rel, 0, format!("not read: {e}")));
+                    continue;
+                }
+            };
+            let kind = entry.file_type();
+            if kind.is_dir() || !wanted(entry.file_name()) {
                 continue;
             }
-            let Ok(meta) = entry.metadata() else { continue };
-            if meta.len() > MAX_FILE {
-                continue;
+            if kind.is_file() {
+                found.push((head_matters(entry.file_name()), entry.into_path()));
+            } else {
+                let reason = if kind.is_symlink() {
+                    "not read: a symbolic link (links are not followed)"
+                } else {
+                    "not read: not a regular file"
+                };
+                let rel = relative(root, entry.path());
+                project.not_read.push(NotRead::new(rel, 0, reason));
             }
-            let Ok(bytes) = std::fs::read(entry.path()) else {
-                continue;
-            };
-            let Ok(text) = String::from_utf8(bytes) else {
-                continue;
-            };
-            let Ok(rel) = entry.path().strip_prefix(root) else {
-                continue;
-            };
-            let rel = rel
-                .components()
-                .map(|c| c.as_os_str().to_string_lossy())
-                .collect::<Vec<_>>()
-                .join("/");
-            files.insert(rel, text);
         }
-        Ok(Project { files })
+        // What the rules need most is read first, so data cannot use up the budget.
+        found.sort_by_key(|(head, _)| !head);
+        for (head, path) in found {
+            let rel = relative(root, &path);
+            match read(&path, head, MAX_TOTAL - total) {
+                Ok((text, note)) => {
+                    total += text.len() as u64;
+                    if let Some(note) = note {
+                        project.not_read.push(NotRead::new(rel.clone(), 0, note));
+                    }
+                    project.files.insert(rel, text);
+                }
+                Err(reason) => project.not_read.push(NotRead::new(rel, 0, reason)),
+            }
+        }
+        Ok(project)
+    }
+
+    /// The files left out, wholly or in part, and why.
+    pub(crate) fn not_read(&self) -> &[NotRead] {
+        &self.not_read
+    }
+
+    /// Leaves `path` out of the check, for `reason` (at `line`).
+    pub(crate) fn leave_out(&mut self, path: &str, line: usize, reason: String) {
+        self.files.remove(path);
+        self.not_read.push(NotRead::new(path, line, reason));
     }
 
     /// A project made of `files` (path, text), for tests.
@@ -90,6 +133,7 @@ impl Project {
                 .iter()
                 .map(|(p, t)| ((*p).to_owned(), (*t).to_owned()))
                 .collect(),
+            not_read: Vec::new(),
         }
     }
 
@@ -137,6 +181,71 @@ impl Project {
                 || (p.contains("requirements/") && name.ends_with(".txt"))
         })
     }
+}
+
+/// `path` below `root`, `/`-separated.
+fn relative(root: &Path, path: &Path) -> String {
+    let rel = path.strip_prefix(root).unwrap_or(path);
+    rel.components()
+        .map(|c| c.as_os_str().to_string_lossy())
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+/// Reads `path` as text within the budgets: the text, and a note when only part was read; or
+/// why it was not read.
+fn read(
+    path: &Path,
+    head_matters: bool,
+    left: u64,
+) -> std::result::Result<(String, Option<String>), String> {
+    let size = std::fs::metadata(path)
+        .map_err(|e| format!("not read: {e}"))?
+        .len();
+    if size > MAX_FILE && !head_matters {
+        return Err(format!(
+            "not read: larger than {} ({})",
+            human_size(MAX_FILE),
+            human_size(size)
+        ));
+    }
+    let budget = MAX_FILE.min(left);
+    if budget == 0 || (size > left && !head_matters) {
+        return Err(format!(
+            "not read: the check reads at most {} of text from a project",
+            human_size(MAX_TOTAL)
+        ));
+    }
+    let mut bytes = Vec::new();
+    std::fs::File::open(path)
+        .and_then(|f| f.take(budget).read_to_end(&mut bytes))
+        .map_err(|e| format!("not read: {e}"))?;
+    if bytes.contains(&0) {
+        return Err("not read: binary (it holds a NUL byte)".to_owned());
+    }
+    let mut note = None;
+    if size > bytes.len() as u64 {
+        // Whole lines only: a cut line would be misread.
+        let end = bytes.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
+        bytes.truncate(end);
+        note = Some(format!(
+            "read in part: only the first {} (in whole lines) of {}",
+            human_size(budget.min(size)),
+            human_size(size)
+        ));
+    }
+    Ok((String::from_utf8_lossy(&bytes).into_owned(), note))
+}
+
+/// Whether the head of a large file is what the check needs: the README's header, a
+/// Dockerfile, requirements, environment files.
+fn head_matters(name: &std::ffi::OsStr) -> bool {
+    let name = name.to_string_lossy();
+    name == "README.md"
+        || name.starts_with("Dockerfile")
+        || name.ends_with(".Dockerfile")
+        || name.starts_with(".env")
+        || (name.starts_with("requirements") && name.ends_with(".txt"))
 }
 
 /// Whether a file can matter to a deployment (code, configuration, documentation).
@@ -199,5 +308,37 @@ mod tests {
         let project = Project::read(dir.path()).unwrap();
         let paths: Vec<&str> = project.files().map(|(p, _)| p).collect();
         assert_eq!(paths, vec!["Dockerfile", "app/main.py"]);
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn links_and_special_files_are_named_not_followed() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("real.py"), "x = 1\n").unwrap();
+        std::os::unix::fs::symlink("/dev/zero", dir.path().join("zero.py")).unwrap();
+        let project = Project::read(dir.path()).unwrap();
+        let paths: Vec<&str> = project.files().map(|(p, _)| p).collect();
+        assert_eq!(paths, vec!["real.py"]);
+        assert_eq!(
+            project.not_read(),
+            [NotRead::new(
+                "zero.py",
+                0,
+                "not read: a symbolic link (links are not followed)"
+            )]
+        );
+    }
+
+    #[test]
+    fn past_the_total_budget_only_heads_that_matter_are_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("f");
+        std::fs::write(&file, "a = 1\nb = 2\n").unwrap();
+        let code = read(&file, false, 8).unwrap_err();
+        assert!(code.contains("at most 32 MiB"), "{code}");
+        let (head, note) = read(&file, true, 8).unwrap();
+        let note = note.unwrap_or_default();
+        assert_eq!(head, "a = 1\n");
+        assert!(note.contains("the first 8 bytes"), "{note:?}");
     }
 }

@@ -1,7 +1,16 @@
 //! The Spaces configuration in `README.md`: the YAML header between the first two `---` lines,
-//! parsed with a YAML parser, each key with the line it is on.
+//! parsed with a YAML parser, each key with the line it is on. Aliases, and the values they
+//! copy, are counted before the header is loaded, because loading copies the anchored value at
+//! every alias: a few hundred bytes of nested aliases would expand to billions of nodes.
 
-use yaml_rust2::{Yaml, YamlLoader};
+use yaml_rust2::parser::Parser;
+use yaml_rust2::{Event, Yaml, YamlLoader};
+
+/// The most aliases (`*name`) a header may use; a Space's header needs none.
+pub(crate) const MAX_ALIASES: usize = 16;
+
+/// The most values aliases may copy in all: a few aliases of a large anchor copy it each time.
+pub(crate) const MAX_ALIAS_NODES: usize = 10_000;
 
 /// Where the Hub reads a Space's configuration.
 pub(crate) const FILE: &str = "README.md";
@@ -87,6 +96,9 @@ pub(crate) fn header(text: &str) -> Header {
         };
     }
     let yaml = body.join("\n");
+    if let Some((line, message)) = alias_budget(&yaml) {
+        return Header::Invalid { line, message };
+    }
     let docs = match YamlLoader::load_from_str(&yaml) {
         Ok(docs) => docs,
         Err(e) => {
@@ -115,6 +127,63 @@ pub(crate) fn header(text: &str) -> Header {
         fields.entries.push((key, value, line));
     }
     Header::Parsed(fields)
+}
+
+/// The README line of the alias past [`MAX_ALIASES`], or of the alias whose copy brings the
+/// nodes copied past [`MAX_ALIAS_NODES`], with the message, if `yaml` has one. The sizes are
+/// counted from the parser's events, without building anything. Errors are left to the
+/// loader, which reports them with their place.
+fn alias_budget(yaml: &str) -> Option<(usize, String)> {
+    let mut parser = Parser::new_from_str(yaml);
+    let mut aliases = 0;
+    let mut copied = 0usize;
+    // The expanded size of each anchor, and of each open collection (with its anchor).
+    let mut anchors: std::collections::HashMap<usize, usize> = std::collections::HashMap::new();
+    let mut open: Vec<(usize, usize)> = Vec::new();
+    loop {
+        let (event, mark) = parser.next_token().ok()?;
+        let size = match event {
+            Event::StreamEnd => return None,
+            Event::SequenceStart(anchor, _) | Event::MappingStart(anchor, _) => {
+                open.push((anchor, 1));
+                continue;
+            }
+            Event::SequenceEnd | Event::MappingEnd => {
+                let (anchor, size) = open.pop()?;
+                if anchor > 0 {
+                    anchors.insert(anchor, size);
+                }
+                size
+            }
+            Event::Scalar(_, _, anchor, _) => {
+                if anchor > 0 {
+                    anchors.insert(anchor, 1);
+                }
+                1
+            }
+            Event::Alias(id) => {
+                aliases += 1;
+                let size = anchors.get(&id).copied().unwrap_or(1);
+                copied = copied.saturating_add(size);
+                let line = mark.line() + 1;
+                if aliases > MAX_ALIASES {
+                    return Some((line, format!(
+                        "the header uses more than {MAX_ALIASES} YAML aliases (`*name`); it is not loaded"
+                    )));
+                }
+                if copied > MAX_ALIAS_NODES {
+                    return Some((line, format!(
+                        "the header's YAML aliases (`*name`) copy more than {MAX_ALIAS_NODES} values; it is not loaded"
+                    )));
+                }
+                size
+            }
+            _ => continue,
+        };
+        if let Some(parent) = open.last_mut() {
+            parent.1 = parent.1.saturating_add(size);
+        }
+    }
 }
 
 #[cfg(test)]
@@ -159,5 +228,31 @@ mod tests {
             Header::Invalid { .. }
         ));
         assert!(matches!(header("---\n- a\n---\n"), Header::Invalid { .. }));
+    }
+
+    #[test]
+    fn aliases_past_the_budget_are_refused_before_loading() {
+        let few = "---\na: &a [x]\nb: *a\nc: *a\n---\n";
+        assert!(matches!(header(few), Header::Parsed(_)));
+        let mut bomb = String::from("---\nsdk: docker\na0: &a0 [x, x, x, x, x, x, x, x, x]\n");
+        for i in 1..10 {
+            let refs = vec![format!("*a{}", i - 1); 9].join(", ");
+            bomb.push_str(&format!("a{i}: &a{i} [{refs}]\n"));
+        }
+        bomb.push_str("---\n");
+        let Header::Invalid { line, message } = header(&bomb) else {
+            panic!("loaded");
+        };
+        assert_eq!(line, 5);
+        assert!(message.contains("more than 16 YAML aliases"), "{message}");
+        let big = format!(
+            "---\na: &a [{}]\nb: [*a, *a]\nc: [*a, *a]\n---\n",
+            vec!["x"; 3000].join(", ")
+        );
+        let Header::Invalid { line, message } = header(&big) else {
+            panic!("loaded");
+        };
+        assert_eq!(line, 4);
+        assert!(message.contains("copy more than 10000 values"), "{message}");
     }
 }

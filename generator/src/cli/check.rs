@@ -1,11 +1,18 @@
 //! `spacegen check`: the findings in words (like a compiler's), as JSON, or as SARIF for
-//! GitHub code scanning; `--explain RULE` prints a rule's long description.
+//! GitHub code scanning; `--explain RULE` prints a rule's long description. Every format names
+//! the files left out of the check. Source lines shown under a finding are masked as messages
+//! are: no output prints a credential.
+
+use std::collections::BTreeMap;
+use std::io::Read as _;
+use std::path::{Path, PathBuf};
 
 use serde_json::{json, Value};
 
 use super::args::{CheckArgs, CheckFormat, DenyLevel};
 use super::printer::Printer;
-use crate::check::{self, rules, Finding, Report, Severity};
+use crate::check::rules::secrets;
+use crate::check::{self, project::MAX_FILE, rules, Finding, Report, Severity};
 use crate::error::{exit, About, Error, Problem, Result};
 
 /// The version of the JSON shape; it changes only when a field is removed or changes meaning.
@@ -42,7 +49,7 @@ pub(super) fn run(args: &CheckArgs, printer: &Printer) -> Result<i32> {
     let text = match args.format {
         CheckFormat::Human => human(&report, &args.dir),
         CheckFormat::Json => pretty(&as_json(&report)),
-        CheckFormat::Sarif => pretty(&as_sarif(&report)),
+        CheckFormat::Sarif => pretty(&as_sarif(&report, &Base::of(&args.dir))),
     };
     printer.out(text.trim_end())?;
     let floor = match args.deny {
@@ -57,22 +64,19 @@ fn pretty(value: &Value) -> String {
     serde_json::to_string_pretty(value).unwrap_or_default()
 }
 
-/// Each finding as a compiler draws it, then a summary line.
-fn human(report: &Report, dir: &std::path::Path) -> String {
+/// Each finding as a compiler draws it, the files left out as notes, then a summary line.
+fn human(report: &Report, dir: &Path) -> String {
     let mut out = String::new();
+    let mut sources = Sources::new(dir);
     for f in &report.findings {
-        let place = match (f.line, f.column) {
-            (0, _) => f.file.clone(),
-            (line, 0) => format!("{}:{line}", f.file),
-            (line, column) => format!("{}:{line}:{column}", f.file),
-        };
         out.push_str(&format!(
-            "{}[{}]: {}\n  --> {place}\n",
+            "{}[{}]: {}\n  --> {}\n",
             f.rule.severity.as_str(),
             f.rule.id,
-            f.message
+            f.message,
+            place(&f.file, f.line, f.column)
         ));
-        if let Some(line) = source_line(report, dir, f) {
+        if let Some(line) = sources.line(&f.file, f.line) {
             let n = f.line.to_string();
             let pad = " ".repeat(n.len());
             out.push_str(&format!("{pad} |\n{n} | {line}\n{pad} |\n"));
@@ -81,6 +85,16 @@ fn human(report: &Report, dir: &std::path::Path) -> String {
             "  = why: {}\n  = fix: {}\n  = rule: {} ({}); `spacegen check --explain {}`\n\n",
             f.rule.why, f.rule.fix, f.rule.name, f.rule.id, f.rule.id
         ));
+    }
+    for n in &report.not_read {
+        out.push_str(&format!(
+            "note: {}: {}\n",
+            place(&n.file, n.line, 0),
+            n.reason
+        ));
+    }
+    if !report.not_read.is_empty() {
+        out.push('\n');
     }
     let (errors, warnings) = counts(&report.findings);
     out.push_str(&match (errors, warnings) {
@@ -92,17 +106,59 @@ fn human(report: &Report, dir: &std::path::Path) -> String {
             report.files
         ),
     });
+    if !report.not_read.is_empty() {
+        out.push_str(&format!(
+            "; {} file{} not read in full",
+            report.not_read.len(),
+            plural(report.not_read.len())
+        ));
+    }
     out
 }
 
-fn source_line(report: &Report, dir: &std::path::Path, f: &Finding) -> Option<String> {
-    let _ = report;
-    if f.line == 0 {
-        return None;
+/// `file`, `file:line` or `file:line:column`.
+fn place(file: &str, line: usize, column: usize) -> String {
+    match (line, column) {
+        (0, _) => file.to_owned(),
+        (line, 0) => format!("{file}:{line}"),
+        (line, column) => format!("{file}:{line}:{column}"),
     }
-    let text = std::fs::read_to_string(dir.join(&f.file)).ok()?;
-    let line = text.lines().nth(f.line - 1)?;
-    Some(line.chars().take(160).collect())
+}
+
+/// The checked files' text, read again (as the check read them) for the lines under findings.
+struct Sources<'d> {
+    dir: &'d Path,
+    texts: BTreeMap<String, Option<String>>,
+}
+
+impl<'d> Sources<'d> {
+    fn new(dir: &'d Path) -> Sources<'d> {
+        Sources {
+            dir,
+            texts: BTreeMap::new(),
+        }
+    }
+
+    /// Line `n` (1-based) of `file`, cut to 160 characters, credentials masked.
+    fn line(&mut self, file: &str, n: usize) -> Option<String> {
+        if n == 0 {
+            return None;
+        }
+        let dir = self.dir;
+        let text = self
+            .texts
+            .entry(file.to_owned())
+            .or_insert_with(|| {
+                let mut bytes = Vec::new();
+                std::fs::File::open(dir.join(file))
+                    .and_then(|f| f.take(MAX_FILE).read_to_end(&mut bytes))
+                    .ok()?;
+                Some(String::from_utf8_lossy(&bytes).into_owned())
+            })
+            .as_deref()?;
+        let line: String = text.lines().nth(n - 1)?.chars().take(160).collect();
+        Some(secrets::mask(&line))
+    }
 }
 
 fn counts(findings: &[Finding]) -> (usize, usize) {
@@ -122,7 +178,7 @@ fn plural(n: usize) -> &'static str {
 }
 
 /// `{"version": 1, "files": N, "findings": [{rule, name, severity, file, line, column,
-/// message, why, fix}]}`.
+/// message, why, fix}], "not_read": [{file, line, reason}]}`.
 fn as_json(report: &Report) -> Value {
     let findings: Vec<Value> = report
         .findings
@@ -141,12 +197,93 @@ fn as_json(report: &Report) -> Value {
             })
         })
         .collect();
-    json!({ "version": JSON_VERSION, "files": report.files, "findings": findings })
+    let not_read: Vec<Value> = report
+        .not_read
+        .iter()
+        .map(|n| json!({ "file": n.file, "line": n.line, "reason": n.reason }))
+        .collect();
+    json!({
+        "version": JSON_VERSION,
+        "files": report.files,
+        "findings": findings,
+        "not_read": not_read,
+    })
 }
 
-/// SARIF 2.1.0: one run, the rules that exist, one result per finding.
-fn as_sarif(report: &Report) -> Value {
-    let rules: Vec<Value> = rules::all()
+/// Where SARIF paths start: `%SRCROOT%`, the root of the git repository holding the checked
+/// folder (or the checked folder outside a repository), and the checked folder below it.
+struct Base {
+    /// The checked folder relative to `%SRCROOT%`, `/`-separated, ending in `/` unless empty.
+    prefix: String,
+    in_repository: bool,
+}
+
+impl Base {
+    fn of(dir: &Path) -> Base {
+        let outside = Base {
+            prefix: String::new(),
+            in_repository: false,
+        };
+        let Ok(dir) = dir.canonicalize() else {
+            return outside;
+        };
+        let Some(root) = dir.ancestors().find(|a| a.join(".git").exists()) else {
+            return outside;
+        };
+        let rel: PathBuf = dir
+            .strip_prefix(root)
+            .map(Path::to_path_buf)
+            .unwrap_or_default();
+        let mut prefix = rel
+            .components()
+            .map(|c| c.as_os_str().to_string_lossy().into_owned())
+            .collect::<Vec<_>>()
+            .join("/");
+        if !prefix.is_empty() {
+            prefix.push('/');
+        }
+        Base {
+            prefix,
+            in_repository: true,
+        }
+    }
+
+    /// A SARIF location of `file` (relative to the checked folder) at `line` and `column`.
+    fn location(&self, file: &str, line: usize, column: usize) -> Value {
+        let mut location = json!({
+            "artifactLocation": {
+                "uri": format!("{}{file}", self.prefix),
+                "uriBaseId": SRCROOT,
+            },
+        });
+        if line > 0 {
+            let mut region = json!({ "startLine": line });
+            if column > 0 {
+                region["startColumn"] = json!(column);
+            }
+            location["region"] = region;
+        }
+        json!({ "physicalLocation": location })
+    }
+
+    fn description(&self) -> &'static str {
+        if self.in_repository {
+            "The root of the git repository holding the checked folder"
+        } else {
+            "The checked folder"
+        }
+    }
+}
+
+/// The base id of every SARIF path, as GitHub code scanning and other tools name the source
+/// root.
+const SRCROOT: &str = "%SRCROOT%";
+
+/// SARIF 2.1.0: one run, the rules that exist, one result per finding (with the index of its
+/// rule), and the files left out as notifications of the run's invocation.
+fn as_sarif(report: &Report, base: &Base) -> Value {
+    let all = rules::all();
+    let rules: Vec<Value> = all
         .iter()
         .map(|r| {
             json!({
@@ -163,20 +300,26 @@ fn as_sarif(report: &Report) -> Value {
         .findings
         .iter()
         .map(|f| {
-            let mut region = json!({ "startLine": f.line.max(1) });
-            if f.column > 0 {
-                region["startColumn"] = json!(f.column);
-            }
-            json!({
+            let mut result = json!({
                 "ruleId": f.rule.id,
                 "level": f.rule.severity.as_str(),
                 "message": { "text": format!("{} ({})", f.message, f.rule.fix) },
-                "locations": [{
-                    "physicalLocation": {
-                        "artifactLocation": { "uri": f.file },
-                        "region": region,
-                    }
-                }],
+                "locations": [base.location(&f.file, f.line.max(1), f.column)],
+            });
+            if let Some(index) = all.iter().position(|r| r.id == f.rule.id) {
+                result["ruleIndex"] = json!(index);
+            }
+            result
+        })
+        .collect();
+    let notes: Vec<Value> = report
+        .not_read
+        .iter()
+        .map(|n| {
+            json!({
+                "level": "warning",
+                "message": { "text": format!("{}: {}", n.file, n.reason) },
+                "locations": [base.location(&n.file, n.line, 0)],
             })
         })
         .collect();
@@ -190,6 +333,13 @@ fn as_sarif(report: &Report) -> Value {
                 "informationUri": "https://github.com/spacegen/spacegen",
                 "rules": rules,
             }},
+            "originalUriBaseIds": {
+                (SRCROOT): { "description": { "text": base.description() } },
+            },
+            "invocations": [{
+                "executionSuccessful": true,
+                "toolExecutionNotifications": notes,
+            }],
             "results": results,
         }],
     })

@@ -8,7 +8,7 @@ mod docker;
 mod postgres;
 mod readme;
 mod requirements;
-mod secrets;
+pub(crate) mod secrets;
 mod stale;
 
 use super::{python, Finding, Project, Rule};

@@ -121,40 +121,71 @@ const PLACEHOLDER_WORDS: &[&str] = &[
 
 /// The credential found in `text`, if any, described for a message.
 pub(crate) fn credential(text: &str) -> Option<String> {
-    for m in TOKEN.find_iter(text) {
-        let token = m.as_str();
-        if !placeholder(token) && distinct(token) >= 10 {
-            let shown: String = token.chars().take(6).collect();
-            return Some(format!("an API key ({shown}…)"));
-        }
+    if let Some(token) = TOKEN.find_iter(text).find(|m| real_token(m.as_str())) {
+        return Some(format!("an API key ({})", shown(token.as_str())));
     }
-    for c in DB_URL.captures_iter(text) {
-        let (Some(scheme), Some(user), Some(password), Some(host)) =
-            (c.get(1), c.get(2), c.get(3), c.get(4))
-        else {
-            continue;
-        };
-        let password = password.as_str();
-        let host = host.as_str().to_ascii_lowercase();
-        let local = !host.contains('.')
-            || host.starts_with("127.")
-            || host == "0.0.0.0"
-            || host.contains("localhost")
-            || host.contains("docker.internal");
-        if local
-            || password.chars().count() < 6
-            || placeholder(password)
-            || placeholder(&host)
-            || password.eq_ignore_ascii_case(user.as_str())
-        {
-            continue;
-        }
-        return Some(format!(
+    DB_URL.captures_iter(text).find_map(|c| {
+        real_password(&c)?;
+        let host = c.get(4)?.as_str().to_ascii_lowercase();
+        Some(format!(
             "a {} URL with a password for {host}",
-            scheme.as_str()
-        ));
-    }
-    None
+            c.get(1)?.as_str()
+        ))
+    })
+}
+
+/// `text` with every credential [`credential`] would find masked the way messages show it:
+/// an API key cut to its first six characters, a database password as `****`.
+pub(crate) fn mask(text: &str) -> String {
+    let keys = TOKEN.replace_all(text, |c: &regex::Captures<'_>| {
+        let token = &c[0];
+        if real_token(token) {
+            shown(token)
+        } else {
+            token.to_owned()
+        }
+    });
+    DB_URL
+        .replace_all(&keys, |c: &regex::Captures<'_>| {
+            let whole = &c[0];
+            match (real_password(c), c.get(3)) {
+                (Some(_), Some(p)) => {
+                    let at = p.start() - c.get(0).map_or(0, |m| m.start());
+                    format!("{}****{}", &whole[..at], &whole[at + p.len()..])
+                }
+                _ => whole.to_owned(),
+            }
+        })
+        .into_owned()
+}
+
+/// Whether a match of [`TOKEN`] is a real key, not a placeholder.
+fn real_token(token: &str) -> bool {
+    !placeholder(token) && distinct(token) >= 10
+}
+
+/// A key as messages show it: its first six characters.
+fn shown(token: &str) -> String {
+    let head: String = token.chars().take(6).collect();
+    format!("{head}…")
+}
+
+/// The password of a match of [`DB_URL`], when it is a real one for a database that is not
+/// local.
+fn real_password<'t>(c: &regex::Captures<'t>) -> Option<&'t str> {
+    let (user, password, host) = (c.get(2)?, c.get(3)?.as_str(), c.get(4)?);
+    let host = host.as_str().to_ascii_lowercase();
+    let local = !host.contains('.')
+        || host.starts_with("127.")
+        || host == "0.0.0.0"
+        || host.contains("localhost")
+        || host.contains("docker.internal");
+    let fake = local
+        || password.chars().count() < 6
+        || placeholder(password)
+        || placeholder(&host)
+        || password.eq_ignore_ascii_case(user.as_str());
+    (!fake).then_some(password)
 }
 
 fn placeholder(text: &str) -> bool {
@@ -334,6 +365,17 @@ mod tests {
         }
     }
     use crate::check::Project;
+
+    #[test]
+    fn masking_hides_what_credential_finds_and_nothing_else() {
+        let line = "KEY=sk-proj-Zq8vN3kLw2RtY7uXb5Hc9JmD4sFgA1eP URL=postgresql://app:Hx7wQp2zLm9vRt@db.prod.io:5432/app";
+        assert_eq!(
+            mask(line),
+            "KEY=sk-pro… URL=postgresql://app:****@db.prod.io:5432/app"
+        );
+        let fake = "KEY=sk-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx URL=postgresql://u:changeme@localhost/db";
+        assert_eq!(mask(fake), fake);
+    }
 
     #[test]
     fn real_looking_credentials_are_found_and_placeholders_are_not() {
