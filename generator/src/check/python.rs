@@ -7,7 +7,8 @@
 use ruff_python_ast::name::UnqualifiedName;
 use ruff_python_ast::visitor::{self, Visitor};
 use ruff_python_ast::{
-    Expr, FStringPart, InterpolatedStringElement, Number, Operator, Stmt, StmtFunctionDef,
+    Expr, ExprContext, FStringPart, InterpolatedStringElement, Number, Operator, Stmt,
+    StmtFunctionDef,
 };
 use ruff_source_file::LineIndex;
 use ruff_text_size::{Ranged, TextSize};
@@ -150,6 +151,33 @@ pub(crate) struct Module {
     /// `url.split("@")[0]` joined to a string with `*` in it: a "masked" URL that shows the
     /// password.
     pub at_masks: Vec<Place>,
+    /// Subscripts read with a string literal key: (`os.environ`, `KEY`, place).
+    pub subscripts: Vec<(String, String, Place)>,
+    /// The classes, with their annotated fields and settings configuration.
+    pub classes: Vec<Class>,
+}
+
+/// A class: its bases, the fields its body annotates, and what configures it.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub(crate) struct Class {
+    pub name: String,
+    /// The bases' dotted names.
+    pub bases: Vec<String>,
+    pub fields: Vec<Field>,
+    /// `model_config = SettingsConfigDict(k=v)` (or a dict), and the assignments of an inner
+    /// `class Config:`.
+    pub config: Vec<(String, Value)>,
+}
+
+/// An annotated field of a class body: `name: T = value`.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Field {
+    pub name: String,
+    pub place: Place,
+    /// The names given with `Field(alias=…, validation_alias=…, env=…)`: literal strings,
+    /// `AliasChoices(…)` and `AliasPath(…)`'s first argument. `None` when an alias is given but
+    /// is not a literal.
+    pub aliases: Option<Vec<String>>,
 }
 
 /// The HTTP methods a route decorator may name.
@@ -356,6 +384,80 @@ impl Collector<'_> {
         });
     }
 
+    fn class(&self, class: &ruff_python_ast::StmtClassDef) -> Class {
+        let bases = class
+            .arguments
+            .iter()
+            .flat_map(|a| a.args.iter())
+            .filter_map(dotted)
+            .collect();
+        let mut facts = Class {
+            name: class.name.id.to_string(),
+            bases,
+            ..Class::default()
+        };
+        for stmt in &class.body {
+            match stmt {
+                Stmt::AnnAssign(assign) => {
+                    let Expr::Name(target) = &*assign.target else {
+                        continue;
+                    };
+                    let name = target.id.to_string();
+                    if is_class_var(&assign.annotation) {
+                        continue;
+                    }
+                    if name == "model_config" {
+                        if let Some(value) = &assign.value {
+                            facts.config.extend(self.config(value));
+                        }
+                        continue;
+                    }
+                    facts.fields.push(Field {
+                        place: self.place(assign.start()),
+                        aliases: assign.value.as_deref().map_or(Some(Vec::new()), aliases),
+                        name,
+                    });
+                }
+                Stmt::Assign(assign) => {
+                    if let [Expr::Name(target)] = &assign.targets[..] {
+                        if target.id.as_str() == "model_config" {
+                            facts.config.extend(self.config(&assign.value));
+                        }
+                    }
+                }
+                Stmt::ClassDef(inner) if inner.name.id.as_str() == "Config" => {
+                    for stmt in &inner.body {
+                        if let Stmt::Assign(assign) = stmt {
+                            if let [Expr::Name(target)] = &assign.targets[..] {
+                                let value = self.value(&assign.value);
+                                facts.config.push((target.id.to_string(), value));
+                            }
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        facts
+    }
+
+    /// The settings of `SettingsConfigDict(k=v)`, `ConfigDict(k=v)` or `{"k": v}`.
+    fn config(&self, value: &Expr) -> Vec<(String, Value)> {
+        match value {
+            Expr::Call(call) => call
+                .arguments
+                .keywords
+                .iter()
+                .filter_map(|k| Some((k.arg.as_ref()?.id.to_string(), self.value(&k.value))))
+                .collect(),
+            Expr::Dict(_) => match self.value(value).kind {
+                Kind::Dict(items) => items,
+                _ => Vec::new(),
+            },
+            _ => Vec::new(),
+        }
+    }
+
     fn check_mask(&mut self, expr: &Expr) {
         let masked = match expr {
             Expr::BinOp(b) if b.op == Operator::Add => {
@@ -408,6 +510,8 @@ impl<'a> Visitor<'a> for Collector<'_> {
                 self.depth -= 1;
             }
             Stmt::ClassDef(class) => {
+                let class_facts = self.class(class);
+                self.module.classes.push(class_facts);
                 for decorator in &class.decorator_list {
                     self.decorating = true;
                     self.visit_expr(&decorator.expression);
@@ -473,6 +577,13 @@ impl<'a> Visitor<'a> for Collector<'_> {
                 let value = self.value(expr);
                 self.module.strings.push(value);
             }
+            Expr::Subscript(sub) if sub.ctx == ExprContext::Load => {
+                if let (Some(name), Expr::StringLiteral(key)) = (dotted(&sub.value), &*sub.slice) {
+                    let place = self.place(expr.start());
+                    let key = key.value.to_str().to_owned();
+                    self.module.subscripts.push((name, key, place));
+                }
+            }
             Expr::Lambda(_) => {
                 self.depth += 1;
                 visitor::walk_expr(self, expr);
@@ -484,6 +595,77 @@ impl<'a> Visitor<'a> for Collector<'_> {
         self.check_mask(expr);
         visitor::walk_expr(self, expr);
     }
+}
+
+/// The names a field's value gives it with `Field(alias=…, validation_alias=…, env=…)`: empty
+/// when it gives none, `None` when one is not a literal.
+fn aliases(value: &Expr) -> Option<Vec<String>> {
+    let Expr::Call(call) = value else {
+        return Some(Vec::new());
+    };
+    if !dotted(&call.func).is_some_and(|n| n == "Field" || n.ends_with(".Field")) {
+        return Some(Vec::new());
+    }
+    let mut names = Vec::new();
+    for keyword in &call.arguments.keywords {
+        let Some(arg) = &keyword.arg else {
+            return None;
+        };
+        if !matches!(arg.id.as_str(), "alias" | "validation_alias" | "env") {
+            continue;
+        }
+        names.extend(alias_names(&keyword.value)?);
+    }
+    Some(names)
+}
+
+/// The names an alias stands for: a string, a list of them, `AliasChoices(…)`, or the first
+/// argument of `AliasPath(…)`.
+fn alias_names(value: &Expr) -> Option<Vec<String>> {
+    match value {
+        Expr::StringLiteral(s) => Some(vec![s.value.to_str().to_owned()]),
+        Expr::List(_) | Expr::Tuple(_) | Expr::Set(_) => {
+            let items = match value {
+                Expr::List(l) => &l.elts,
+                Expr::Tuple(t) => &t.elts,
+                Expr::Set(s) => &s.elts,
+                _ => return None,
+            };
+            let mut names = Vec::new();
+            for item in items {
+                names.extend(alias_names(item)?);
+            }
+            Some(names)
+        }
+        Expr::Call(call) => {
+            let name = dotted(&call.func)?;
+            let args = &call.arguments.args;
+            if name.ends_with("AliasChoices") {
+                let mut names = Vec::new();
+                for arg in args {
+                    names.extend(alias_names(arg)?);
+                }
+                Some(names)
+            } else if name.ends_with("AliasPath") {
+                match args.first() {
+                    Some(Expr::StringLiteral(s)) => Some(vec![s.value.to_str().to_owned()]),
+                    _ => None,
+                }
+            } else {
+                None
+            }
+        }
+        _ => None,
+    }
+}
+
+/// `ClassVar` or `ClassVar[T]`: an attribute of the class, not a field.
+fn is_class_var(annotation: &Expr) -> bool {
+    let head = match annotation {
+        Expr::Subscript(sub) => &*sub.value,
+        other => other,
+    };
+    dotted(head).is_some_and(|n| n == "ClassVar" || n.ends_with(".ClassVar"))
 }
 
 /// `a.b.c` for a name or attribute chain.

@@ -5,6 +5,7 @@
 mod app;
 mod cors;
 mod docker;
+mod env;
 mod postgres;
 mod readme;
 mod requirements;
@@ -84,6 +85,10 @@ const FAMILIES: &[Family] = &[
     Family {
         rules: app::RULES,
         check: app::check,
+    },
+    Family {
+        rules: env::RULES,
+        check: env::check,
     },
 ];
 

@@ -1,0 +1,458 @@
+//! The environment variables the code reads, against what `.env.example` documents.
+//! Reads are `os.environ["X"]`, `os.environ.get("X")`, `os.getenv("X")` (and `environ`/`getenv`
+//! imported from `os`) with a literal name, and the fields of pydantic `BaseSettings` classes
+//! (`env_prefix`, `alias`, `validation_alias`, `AliasChoices`). Names computed at run time are
+//! never guessed. Code under `tests/` is not served and does not count.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use super::Facts;
+use crate::check::dockerfile;
+use crate::check::python::{Class, Field, Kind, Module, Place};
+use crate::check::{Finding, Rule, Severity};
+
+pub(crate) static ENV_EXAMPLE: Rule = Rule {
+    id: "SG220",
+    name: "env-example-incomplete",
+    severity: Severity::Warning,
+    why: "the code reads an environment variable that no `.env.example` documents: whoever deploys the Space next does not know to set it",
+    fix: "list every variable the code reads in `.env.example` (`NAME=` with a placeholder, or `# NAME=` when it is optional)",
+    explanation: r#"
+A Space's configuration lives in its settings ("Variables and secrets"), which the container
+receives as environment variables. The only place a second engineer, or the owner a month
+later, learns which ones exist is `.env.example`: a variable the code reads but no example
+lists is found when the Space fails or silently falls back to a default.
+
+Read: `os.environ["X"]`, `os.environ.get("X")`, `os.getenv("X")`, `environ[...]` and
+`environ.get(...)` after `from os import environ`, `getenv(...)` after `from os import getenv`,
+with a literal name, and every field of a pydantic `BaseSettings` class: its name with
+`env_prefix` (compared without case unless `case_sensitive=True`), or its `alias` /
+`validation_alias` (one name of `AliasChoices(...)` is enough). A nested settings field is
+documented by any `FIELD<env_nested_delimiter>…` line. Code under `tests/` does not count.
+
+Documented: `.env.example`, `.env.sample`, `.env.template` or `example.env`, with `NAME=…`,
+`export NAME=…` or a commented `# NAME=…` line. Not required: the variables Hugging Face sets
+in every Space (`SPACE_ID`, `SPACE_HOST`, `SPACE_AUTHOR_NAME`, …), `PORT`, `HOST`, `HOME`,
+`PATH`, `PYTHONPATH`, `HF_HOME`, and anything the Dockerfile sets with `ENV`.
+
+Example:
+    JWT_SECRET = os.environ["JWT_SECRET"]      # .env.example lists only OPENAI_API_KEY
+Fix:
+    # .env.example
+    OPENAI_API_KEY=
+    JWT_SECRET=   # a long random string; set it as a Space secret
+"#,
+};
+
+pub(crate) static RULES: &[&Rule] = &[&ENV_EXAMPLE];
+
+/// Variables the platform or the image provides: a Space sets `SPACE_*`, `ACCELERATOR`,
+/// `CPU_CORES`, `MEMORY` and `OAUTH_*` (with OAuth) at run time (hub-docs:
+/// docs/hub/spaces-overview.md, "Helper environment variables"); the base image and the shell
+/// set `HOME`, `PATH`, `HOSTNAME`; `PORT`, `HOST`, `HF_HOME` and `PYTHONPATH` are the server's
+/// and the image's own, not the deployer's, settings.
+const PROVIDED: &[&str] = &[
+    "PORT",
+    "HOST",
+    "HOSTNAME",
+    "HOME",
+    "PATH",
+    "PYTHONPATH",
+    "HF_HOME",
+    "SPACE_ID",
+    "SPACE_HOST",
+    "SPACE_AUTHOR_NAME",
+    "SPACE_REPO_NAME",
+    "SPACE_TITLE",
+    "SPACE_CREATOR_USER_ID",
+    "ACCELERATOR",
+    "CPU_CORES",
+    "MEMORY",
+];
+
+/// Prefixes of variables the platform sets.
+const PROVIDED_PREFIXES: &[&str] = &["OAUTH_"];
+
+/// The files that document the variables.
+const EXAMPLES: &[&str] = &[
+    ".env.example",
+    ".env.sample",
+    ".env.template",
+    "example.env",
+];
+
+/// One variable the code reads: the names any of which documents it.
+struct Read<'a> {
+    file: &'a str,
+    place: Place,
+    /// Each name with whether it is compared without case.
+    names: Vec<(String, bool)>,
+    /// Documented by any line starting with this (a nested settings field).
+    nested_prefix: Option<(String, bool)>,
+}
+
+impl Read<'_> {
+    fn shown(&self) -> &str {
+        self.names.first().map_or("", |(n, _)| n.as_str())
+    }
+}
+
+pub(crate) fn check(facts: &Facts<'_>, findings: &mut Vec<Finding>) {
+    let served: Vec<(&str, &Module)> = facts
+        .python
+        .iter()
+        .filter(|(file, _)| !is_test(file))
+        .map(|(f, m)| (*f, m))
+        .collect();
+    let mut reads = Vec::new();
+    for (file, module) in &served {
+        reads.extend(os_reads(file, module));
+    }
+    reads.extend(settings_reads(&served));
+    let provided = provided(facts);
+    reads.retain(|r| {
+        !r.names.iter().any(|(n, _)| {
+            provided.contains(n.as_str()) || PROVIDED_PREFIXES.iter().any(|p| n.starts_with(p))
+        })
+    });
+    if reads.is_empty() {
+        return;
+    }
+    reads.sort_by(|a, b| {
+        (a.file, a.place.line, a.place.column).cmp(&(b.file, b.place.line, b.place.column))
+    });
+    let examples: Vec<&str> = facts
+        .project
+        .named(|n| EXAMPLES.contains(&n))
+        .map(|(_, text)| text)
+        .collect();
+    if examples.is_empty() {
+        let first = &reads[0];
+        let all: BTreeSet<&str> = reads.iter().map(Read::shown).collect();
+        findings.push(
+            Finding::new(
+                &ENV_EXAMPLE,
+                first.file,
+                first.place.line,
+                format!(
+                    "there is no .env.example, and the code reads {}",
+                    all.into_iter().collect::<Vec<_>>().join(", ")
+                ),
+            )
+            .at_column(first.place.column),
+        );
+        return;
+    }
+    let documented: BTreeSet<String> = examples.iter().flat_map(|t| documented(t)).collect();
+    let lower: BTreeSet<String> = documented.iter().map(|n| n.to_ascii_lowercase()).collect();
+    let mut reported = BTreeSet::new();
+    for read in &reads {
+        let known = read.names.iter().any(|(name, nocase)| {
+            if *nocase {
+                lower.contains(&name.to_ascii_lowercase())
+            } else {
+                documented.contains(name)
+            }
+        }) || read.nested_prefix.as_ref().is_some_and(|(prefix, nocase)| {
+            if *nocase {
+                let prefix = prefix.to_ascii_lowercase();
+                lower.iter().any(|n| n.starts_with(&prefix))
+            } else {
+                documented.iter().any(|n| n.starts_with(prefix))
+            }
+        });
+        if known || !reported.insert(read.shown().to_ascii_lowercase()) {
+            continue;
+        }
+        findings.push(
+            Finding::new(
+                &ENV_EXAMPLE,
+                read.file,
+                read.place.line,
+                format!(
+                    "{} is read here but .env.example does not list it",
+                    read.shown()
+                ),
+            )
+            .at_column(read.place.column),
+        );
+    }
+}
+
+/// Test code, which the Space does not serve.
+fn is_test(file: &str) -> bool {
+    let name = file.rsplit('/').next().unwrap_or(file);
+    file.starts_with("tests/")
+        || file.starts_with("test/")
+        || file.contains("/tests/")
+        || file.contains("/test/")
+        || name.starts_with("test_")
+        || name.ends_with("_test.py")
+        || name == "conftest.py"
+}
+
+/// The names `.env`-style text documents: `NAME=`, `export NAME=`, `# NAME=`.
+fn documented(text: &str) -> Vec<String> {
+    text.lines()
+        .filter_map(|line| {
+            let line = line.trim_start().trim_start_matches('#').trim_start();
+            let line = line.strip_prefix("export ").unwrap_or(line).trim_start();
+            let (name, _) = line.split_once('=')?;
+            let name = name.trim_end();
+            let ok =
+                !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
+            ok.then(|| name.to_owned())
+        })
+        .collect()
+}
+
+/// What the platform and the Dockerfiles' `ENV` provide.
+fn provided(facts: &Facts<'_>) -> BTreeSet<String> {
+    let mut names: BTreeSet<String> = PROVIDED.iter().map(|n| (*n).to_owned()).collect();
+    for (_, text) in facts.project.dockerfiles() {
+        for instruction in dockerfile::parse(text).instructions {
+            if !instruction.keyword.eq_ignore_ascii_case("ENV") {
+                continue;
+            }
+            let text = instruction.text();
+            let words: Vec<&str> = text.split_whitespace().collect();
+            match words.first() {
+                Some(first) if !first.contains('=') => {
+                    names.insert((*first).to_owned());
+                }
+                _ => {
+                    for word in words {
+                        if let Some((name, _)) = word.split_once('=') {
+                            names.insert(name.to_owned());
+                        }
+                    }
+                }
+            }
+        }
+    }
+    names
+}
+
+/// `os.environ[…]`, `os.environ.get(…)`, `os.getenv(…)` and their `from os import` forms.
+fn os_reads<'a>(file: &'a str, module: &Module) -> Vec<Read<'a>> {
+    let from_os = |name: &str| {
+        module
+            .imports
+            .iter()
+            .any(|i| i.module == "os" && i.name.as_deref() == Some(name))
+    };
+    let environ = from_os("environ");
+    let getenv = from_os("getenv");
+    let mut reads = Vec::new();
+    let mut add = |name: &str, place: Place| {
+        reads.push(Read {
+            file,
+            place,
+            names: vec![(name.to_owned(), false)],
+            nested_prefix: None,
+        });
+    };
+    for call in &module.calls {
+        let reads_env = match call.name.as_str() {
+            "os.getenv" | "os.environ.get" => true,
+            "getenv" => getenv,
+            "environ.get" => environ,
+            _ => false,
+        };
+        if let Some(name) = call
+            .arg(0, "key")
+            .and_then(|v| v.as_str())
+            .filter(|_| reads_env)
+        {
+            add(name, call.place);
+        }
+    }
+    for (target, key, place) in &module.subscripts {
+        if target == "os.environ" || (environ && target == "environ") {
+            add(key, *place);
+        }
+    }
+    reads
+}
+
+/// The fields of every `BaseSettings` subclass (directly or through another settings class of
+/// the project) that no other settings class extends, with the fields it inherits (a subclass's
+/// field overrides its parent's) and the configuration it has or inherits. A field is reported
+/// where it is declared.
+fn settings_reads<'a>(served: &[(&'a str, &'a Module)]) -> Vec<Read<'a>> {
+    let classes: BTreeMap<&str, (&'a str, &'a Class)> = served
+        .iter()
+        .flat_map(|(file, m)| m.classes.iter().map(move |c| (c.name.as_str(), (*file, c))))
+        .collect();
+    let parent = |class: &Class| {
+        class
+            .bases
+            .iter()
+            .find_map(|b| classes.get(b.rsplit('.').next().unwrap_or(b)).copied())
+    };
+    // A class's chain of ancestors, itself first, up to `BaseSettings`; `None` when it is no
+    // settings class.
+    let chain = |file: &'a str, class: &'a Class| {
+        let mut chain = vec![(file, class)];
+        let mut current = class;
+        for _ in 0..32 {
+            if current
+                .bases
+                .iter()
+                .any(|b| b.rsplit('.').next() == Some("BaseSettings"))
+            {
+                return Some(chain);
+            }
+            let next = parent(current)?;
+            chain.push(next);
+            current = next.1;
+        }
+        None
+    };
+    let settings: Vec<Vec<(&'a str, &'a Class)>> = served
+        .iter()
+        .flat_map(|(file, m)| m.classes.iter().map(move |c| (*file, c)))
+        .filter_map(|(file, c)| chain(file, c))
+        .collect();
+    // A settings class another one extends is read through the one that extends it.
+    let extended: BTreeSet<*const Class> = settings
+        .iter()
+        .flat_map(|chain| chain.iter().skip(1).map(|(_, c)| *c as *const Class))
+        .collect();
+    let mut reads: Vec<Read<'a>> = Vec::new();
+    let mut seen = BTreeSet::new();
+    for chain in settings {
+        if extended.contains(&(chain[0].1 as *const Class)) {
+            continue;
+        }
+        let setting = |key: &str| {
+            chain
+                .iter()
+                .find_map(|(_, c)| c.config.iter().find(|(k, _)| k == key).map(|(_, v)| v))
+        };
+        let prefix = match setting("env_prefix").map(|v| &v.kind) {
+            None => String::new(),
+            Some(Kind::Str(p)) => p.clone(),
+            // A prefix computed at run time: the names are not known.
+            Some(_) => continue,
+        };
+        let nocase = !matches!(
+            setting("case_sensitive").map(|v| &v.kind),
+            Some(Kind::Bool(true))
+        );
+        let delimiter = match setting("env_nested_delimiter").map(|v| &v.kind) {
+            Some(Kind::Str(d)) if !d.is_empty() => Some(d.clone()),
+            _ => None,
+        };
+        // Each field once, from the class nearest the leaf that declares it.
+        let mut fields: BTreeMap<&str, (&'a str, &'a Field)> = BTreeMap::new();
+        for (file, class) in &chain {
+            for field in &class.fields {
+                fields.entry(field.name.as_str()).or_insert((file, field));
+            }
+        }
+        for (file, field) in fields.into_values() {
+            if field.name.starts_with('_') {
+                continue;
+            }
+            let Some(aliases) = &field.aliases else {
+                continue;
+            };
+            let names: Vec<String> = if aliases.is_empty() {
+                vec![format!("{prefix}{}", field.name)]
+            } else {
+                aliases.clone()
+            };
+            let names: Vec<(String, bool)> = names
+                .into_iter()
+                .map(|n| (if nocase { n.to_ascii_uppercase() } else { n }, nocase))
+                .collect();
+            if !seen.insert((file, field.place.line, names[0].0.clone())) {
+                continue;
+            }
+            let nested_prefix = delimiter
+                .as_ref()
+                .map(|d| (format!("{}{d}", names[0].0), nocase));
+            reads.push(Read {
+                file,
+                place: field.place,
+                names,
+                nested_prefix,
+            });
+        }
+    }
+    reads
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn found(files: &[(&str, &str)]) -> Vec<(&'static str, usize)> {
+        super::super::found(check, files)
+    }
+
+    #[test]
+    fn example_lines_document_names_commented_or_exported() {
+        assert_eq!(
+            documented("A=1\n# B=\n  export C=x\n#D = 2\nnot a line\n=x\n# a comment: E=1\n"),
+            vec!["A", "B", "C", "D"]
+        );
+    }
+
+    #[test]
+    fn only_literal_reads_of_the_served_code_count() {
+        let code = "import os\nfrom os import environ\nA = os.environ['A']\nB = environ.get('B')\nC = os.getenv(name)\nos.environ['D'] = '1'\nE = os.getenv('PORT')\n";
+        assert_eq!(found(&[("app.py", code)]), vec![("SG220", 3)]);
+        let documented = [("app.py", code), (".env.example", "A=\n# B=\n")];
+        assert_eq!(found(&documented), vec![]);
+        let partly = [("app.py", code), ("example.env", "B=\n")];
+        assert_eq!(found(&partly), vec![("SG220", 3)]);
+        let tests = [("tests/test_app.py", code), ("app/conftest.py", code)];
+        assert_eq!(found(&tests), vec![]);
+        // `environ` and `getenv` not imported from `os` are something else.
+        let other = [(
+            "app.py",
+            "from app import environ, getenv\nx = environ['A']\ny = getenv('B')\n",
+        )];
+        assert_eq!(found(&other), vec![]);
+    }
+
+    #[test]
+    fn settings_fields_use_prefix_aliases_and_inheritance() {
+        let code = "from pydantic_settings import BaseSettings, SettingsConfigDict\n\
+                    from pydantic import Field, AliasChoices\n\
+                    class S(BaseSettings):\n    model_config = SettingsConfigDict(env_prefix='APP_', case_sensitive=True)\n    \
+                    url: str = ''\n    key: str = Field('', alias='OPENAI_API_KEY')\n    \
+                    other: str = Field('', validation_alias=AliasChoices('X1', 'X2'))\n    \
+                    dyn: str = Field('', alias=NAME)\n\
+                    class T(S):\n    extra: int = 1\n    url: str = Field('', alias='T_URL')\n\
+                    class Plain:\n    not_read: str = ''\n\
+                    class U(BaseSettings):\n    NAME: ClassVar[str] = 'X'\n";
+        let env = [
+            ("config.py", code),
+            (".env.example", "app_url=\nOPENAI_API_KEY=\nX2=\n"),
+        ];
+        // T, the class read, overrides `url` with an alias.
+        assert_eq!(found(&env), vec![("SG220", 10), ("SG220", 11)]);
+        // With case_sensitive=True the field name keeps its case.
+        let all = [
+            ("config.py", code),
+            (".env.example", "T_URL=\nOPENAI_API_KEY=\nX2=\nAPP_extra=\n"),
+        ];
+        assert_eq!(found(&all), vec![]);
+    }
+
+    #[test]
+    fn dockerfile_env_and_platform_variables_are_provided() {
+        let code = "import os\na = os.environ['SPACE_ID']\nb = os.getenv('MODEL_DIR')\nc = os.getenv('OAUTH_CLIENT_ID')\nd = os.getenv('LOG_LEVEL')\n";
+        let files = [
+            ("app.py", code),
+            (
+                "Dockerfile",
+                "FROM python:3.12\nENV MODEL_DIR=/m \\\n    X=1\nENV LOG_LEVEL info\n",
+            ),
+        ];
+        assert_eq!(found(&files), vec![]);
+    }
+}
