@@ -184,3 +184,75 @@ fn a_project_written_by_hand_the_idiomatic_way_has_no_findings() {
 fn a_project_with_a_debug_endpoint_that_masks_by_splitting_at() {
     snapshot_every_format("debug-endpoint", 1);
 }
+
+/// Every finding's rule and severity, from a JSON run.
+fn severities(stdout: &str) -> Vec<(String, String)> {
+    let doc: serde_json::Value = serde_json::from_str(stdout).expect("JSON");
+    doc["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|f| {
+            (
+                f["rule"].as_str().unwrap_or_default().to_owned(),
+                f["severity"].as_str().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect()
+}
+
+/// An info finding (SG206: a risk no file proves) is printed but passes by default and with
+/// `--deny warning`; `--deny info` fails on it; in SARIF it is a `note`. A warning passes by
+/// default and fails with `--deny warning`.
+#[test]
+fn the_default_deny_passes_warnings_and_info_and_the_stricter_levels_fail() {
+    let bad = format!(
+        "{}/tests/fixtures/check/SG206/bad/app/main.py",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let main = std::fs::read_to_string(bad).expect("the SG206 fixture");
+    let t = Test::new().write("p/app/main.py", &main);
+    let dir = t.path().join("p").display().to_string();
+    let (run, _d) = t.args(["check", &dir, "--format", "json"]).run();
+    assert_eq!(
+        severities(&run.stdout),
+        [("SG206".to_owned(), "info".to_owned())]
+    );
+    let t = Test::new().write("p/app/main.py", &main);
+    let dir = t.path().join("p").display().to_string();
+    let (run, _d) = t.args(["check", &dir, "--deny", "warning"]).run();
+    assert!(run.stdout.contains("info[SG206]"), "{}", run.stdout);
+    assert!(
+        run.stdout
+            .contains("0 errors, 0 warnings, 1 info in 1 files"),
+        "{}",
+        run.stdout
+    );
+    let t = Test::new().write("p/app/main.py", &main);
+    let dir = t.path().join("p").display().to_string();
+    t.args(["check", &dir, "--deny", "info"]).status(1).run();
+    let t = Test::new().write("p/app/main.py", &main);
+    let dir = t.path().join("p").display().to_string();
+    let (run, _d) = t.args(["check", &dir, "--format", "sarif"]).run();
+    let doc: serde_json::Value = serde_json::from_str(&run.stdout).expect("SARIF");
+    assert_eq!(doc["runs"][0]["results"][0]["level"], "note");
+
+    let warning = format!(
+        "{}/tests/fixtures/check/SG307/bad/README.md",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let readme = std::fs::read_to_string(warning).expect("the SG307 fixture");
+    let t = Test::new().write("q/README.md", &readme);
+    let dir = t.path().join("q").display().to_string();
+    let (run, _d) = t.args(["check", &dir, "--format", "json"]).run();
+    assert!(
+        severities(&run.stdout)
+            .iter()
+            .any(|(rule, severity)| rule == "SG307" && severity == "warning"),
+        "{}",
+        run.stdout
+    );
+    let t = Test::new().write("q/README.md", &readme);
+    let dir = t.path().join("q").display().to_string();
+    t.args(["check", &dir, "--deny", "warning"]).status(1).run();
+}

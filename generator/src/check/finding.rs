@@ -6,6 +6,9 @@ use serde::Serialize;
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub(crate) enum Severity {
+    /// A risk that rests on how the platform or the deployment behaves, which no file in the
+    /// project proves (or a policy choice): worth a look, never a failure by default.
+    Info,
     /// Works, but goes wrong in a way that costs time, money or safety later.
     Warning,
     /// The Space does not build, does not start, or is open to attack.
@@ -15,6 +18,16 @@ pub(crate) enum Severity {
 impl Severity {
     pub(crate) fn as_str(self) -> &'static str {
         match self {
+            Severity::Info => "info",
+            Severity::Warning => "warning",
+            Severity::Error => "error",
+        }
+    }
+
+    /// The SARIF `level`: `note`, `warning` or `error`.
+    pub(crate) fn sarif_level(self) -> &'static str {
+        match self {
+            Severity::Info => "note",
             Severity::Warning => "warning",
             Severity::Error => "error",
         }

@@ -114,7 +114,12 @@ const CHECK_EXIT_CODES: &str = "\
 Exit status:
   0  no finding at or above --deny
   1  findings at or above --deny
-  2  bad usage (an unknown rule for --explain, a DIR that is not a folder)";
+  2  bad usage (an unknown rule for --explain, a DIR that is not a folder)
+
+Severities:
+  error    the Space does not build, does not start, or is open to attack (fails by default)
+  warning  works, but costs time, money or safety later (fails with --deny warning)
+  info     rests on platform behaviour no file proves, or is a policy choice (--deny info)";
 
 /// How `check` prints its findings.
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
@@ -130,7 +135,11 @@ pub(crate) enum CheckFormat {
 /// The lowest severity that fails `check`.
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum DenyLevel {
+    /// Every finding fails
+    Info,
+    /// Warnings and errors fail
     Warning,
+    /// Only errors fail: the Space does not build, does not start, or is open to attack
     Error,
 }
 
@@ -143,7 +152,7 @@ pub(crate) struct CheckArgs {
     #[arg(long, value_enum, default_value_t = CheckFormat::Human)]
     pub format: CheckFormat,
     /// The lowest severity that makes the exit status 1
-    #[arg(long, value_enum, default_value_t = DenyLevel::Warning)]
+    #[arg(long, value_enum, default_value_t = DenyLevel::Error)]
     pub deny: DenyLevel,
     /// Print the long description of RULE (an id such as SG101, or a name) and exit
     #[arg(long, value_name = "RULE")]

@@ -53,6 +53,7 @@ pub(super) fn run(args: &CheckArgs, printer: &Printer) -> Result<i32> {
     };
     printer.out(text.trim_end())?;
     let floor = match args.deny {
+        DenyLevel::Info => Severity::Info,
         DenyLevel::Warning => Severity::Warning,
         DenyLevel::Error => Severity::Error,
     };
@@ -96,16 +97,7 @@ fn human(report: &Report, dir: &Path) -> String {
     if !report.not_read.is_empty() {
         out.push('\n');
     }
-    let (errors, warnings) = counts(&report.findings);
-    out.push_str(&match (errors, warnings) {
-        (0, 0) => format!("no findings in {} files", report.files),
-        _ => format!(
-            "{errors} error{}, {warnings} warning{} in {} files",
-            plural(errors),
-            plural(warnings),
-            report.files
-        ),
-    });
+    out.push_str(&summary(&report.findings, report.files));
     if !report.not_read.is_empty() {
         out.push_str(&format!(
             "; {} file{} not read in full",
@@ -161,12 +153,33 @@ impl<'d> Sources<'d> {
     }
 }
 
-fn counts(findings: &[Finding]) -> (usize, usize) {
-    let errors = findings
-        .iter()
-        .filter(|f| f.rule.severity == Severity::Error)
-        .count();
-    (errors, findings.len() - errors)
+/// "no findings in N files", or "1 error, 2 warnings in N files" with ", 3 info" when there
+/// are info findings.
+fn summary(findings: &[Finding], files: usize) -> String {
+    let count = |severity| {
+        findings
+            .iter()
+            .filter(|f| f.rule.severity == severity)
+            .count()
+    };
+    let (errors, warnings, infos) = (
+        count(Severity::Error),
+        count(Severity::Warning),
+        count(Severity::Info),
+    );
+    if findings.is_empty() {
+        return format!("no findings in {files} files");
+    }
+    let info = if infos > 0 {
+        format!(", {infos} info")
+    } else {
+        String::new()
+    };
+    format!(
+        "{errors} error{}, {warnings} warning{}{info} in {files} files",
+        plural(errors),
+        plural(warnings)
+    )
 }
 
 fn plural(n: usize) -> &'static str {
@@ -292,7 +305,7 @@ fn as_sarif(report: &Report, base: &Base) -> Value {
                 "shortDescription": { "text": r.why },
                 "fullDescription": { "text": r.explanation.trim() },
                 "help": { "text": r.fix },
-                "defaultConfiguration": { "level": r.severity.as_str() },
+                "defaultConfiguration": { "level": r.severity.sarif_level() },
             })
         })
         .collect();
@@ -302,7 +315,7 @@ fn as_sarif(report: &Report, base: &Base) -> Value {
         .map(|f| {
             let mut result = json!({
                 "ruleId": f.rule.id,
-                "level": f.rule.severity.as_str(),
+                "level": f.rule.severity.sarif_level(),
                 "message": { "text": format!("{} ({})", f.message, f.rule.fix) },
                 "locations": [base.location(&f.file, f.line.max(1), f.column)],
             });

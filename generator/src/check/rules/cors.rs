@@ -91,7 +91,7 @@ PUT, PATCH or DELETE) is preceded by a preflight, and a method outside allow_met
 pub(crate) static ADD_MIDDLEWARE: Rule = Rule {
     id: "SG206",
     name: "cors-inside-error-middleware",
-    severity: Severity::Warning,
+    severity: Severity::Info,
     why: "CORS added with add_middleware sits inside Starlette's error middleware: an unhandled 500 reaches the browser without CORS headers and shows as a CORS error",
     fix: "wrap the whole app: `app = CORSMiddleware(api, ...)` and serve `app`",
     explanation: r#"
