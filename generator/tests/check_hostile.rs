@@ -88,7 +88,7 @@ fn python_nested_beyond_the_budget_is_named_not_parsed() {
         let app = format!("{APP}\nx = {deep}\n");
         let t = project()
             .write("app.py", &app)
-            .write("Dockerfile", &DOCKERFILE.replace("USER user\n", ""));
+            .write("Dockerfile", &DOCKERFILE.replace("\"7860\"", "\"8000\""));
         let (run, _d) = check(t, &["--format", "json"]);
         let doc = json(&run);
         let unread = &doc["not_read"][0];
@@ -133,7 +133,9 @@ fn a_requirement_name_ending_in_a_separator_is_not_a_crash() {
 #[test]
 fn a_dockerfile_with_a_stray_byte_is_still_checked() {
     let t = project();
-    let bad = DOCKERFILE.replace("USER user\n", "# caf\u{0}\n");
+    let bad = DOCKERFILE
+        .replace("USER user\n", "USER user\n# caf\u{0}\n")
+        .replace("\"7860\"", "\"8000\"");
     let mut bytes = bad.into_bytes();
     let at = bytes.iter().position(|b| *b == 0).expect("marker");
     bytes[at] = 0xe9;
@@ -232,7 +234,10 @@ fn sarif_results_carry_rule_indexes_and_repository_paths() {
     let t = Test::new()
         .write(".git/HEAD", "ref: refs/heads/main\n")
         .write("backend/README.md", README)
-        .write("backend/Dockerfile", &DOCKERFILE.replace("USER user\n", ""))
+        .write(
+            "backend/Dockerfile",
+            &DOCKERFILE.replace("\"7860\"", "\"8000\""),
+        )
         .write(
             "backend/requirements.txt",
             "fastapi==0.115.0\nuvicorn==0.30.0\n",

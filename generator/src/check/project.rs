@@ -6,7 +6,7 @@
 //! nothing more is read once [`MAX_TOTAL`] bytes are. Binary files (with a NUL byte), symbolic
 //! links and special files are not read either. Every file left out, wholly or in part, is named in [`Project::not_read`].
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::Read as _;
 use std::path::Path;
 
@@ -46,6 +46,8 @@ const SKIPPED: &[&str] = &[
 pub(crate) struct Project {
     files: BTreeMap<String, String>,
     not_read: Vec<NotRead>,
+    /// Every folder below the root (also those holding only files that are not read).
+    folders: BTreeSet<String>,
 }
 
 impl Project {
@@ -81,6 +83,9 @@ impl Project {
                 }
             };
             let kind = entry.file_type();
+            if kind.is_dir() && entry.depth() > 0 {
+                project.folders.insert(relative(root, entry.path()));
+            }
             if kind.is_dir() || !wanted(entry.file_name()) {
                 continue;
             }
@@ -134,7 +139,20 @@ impl Project {
                 .map(|(p, t)| ((*p).to_owned(), (*t).to_owned()))
                 .collect(),
             not_read: Vec::new(),
+            folders: files
+                .iter()
+                .flat_map(|(p, _)| {
+                    p.match_indices('/')
+                        .map(|(i, _)| p[..i].to_owned())
+                        .collect::<Vec<_>>()
+                })
+                .collect(),
         }
+    }
+
+    /// Whether the project has the folder `path` (relative, `/`-separated).
+    pub(crate) fn has_folder(&self, path: &str) -> bool {
+        self.folders.contains(path.trim_end_matches('/'))
     }
 
     /// How many files were read.

@@ -13,6 +13,8 @@ use ruff_python_ast::{
 use ruff_source_file::LineIndex;
 use ruff_text_size::{Ranged, TextSize};
 
+use super::fs_path::{self, Paths, Write, WriteKind};
+
 /// A place in the file: 1-based line and column (in characters).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub(crate) struct Place {
@@ -155,6 +157,8 @@ pub(crate) struct Module {
     pub subscripts: Vec<(String, String, Place)>,
     /// The classes, with their annotated fields and settings configuration.
     pub classes: Vec<Class>,
+    /// The files and folders the module writes, where the source tells.
+    pub writes: Vec<Write>,
 }
 
 /// A class: its bases, the fields its body annotates, and what configures it.
@@ -193,6 +197,7 @@ impl Module {
             module: Module::default(),
             depth: 0,
             decorating: false,
+            paths: Paths::default(),
         };
         for stmt in &parsed.syntax().body {
             collector.visit_stmt(stmt);
@@ -304,6 +309,8 @@ struct Collector<'s> {
     depth: usize,
     /// The next call visited is a decorator.
     decorating: bool,
+    /// The module-level names that hold paths.
+    paths: Paths,
 }
 
 impl Collector<'_> {
@@ -364,6 +371,19 @@ impl Collector<'_> {
                 )
             })
             .collect();
+        if let Some((kind, target)) = self.paths.write_of(call) {
+            let variable = (kind == WriteKind::CacheFolder)
+                .then(|| call.arguments.args.first())
+                .flatten()
+                .and_then(|a| a.as_string_literal_expr())
+                .map(|s| s.value.to_str().to_owned());
+            self.module.writes.push(Write {
+                kind,
+                target,
+                place: self.place(call.start()),
+                variable,
+            });
+        }
         self.module.calls.push(Call {
             name: dotted(&call.func).unwrap_or_default(),
             place: self.place(call.start()),
@@ -375,6 +395,20 @@ impl Collector<'_> {
     }
 
     fn record_assign(&mut self, target: &Expr, value: &Expr) {
+        if let Some(variable) = fs_path::cache_variable(target) {
+            let target = self.paths.eval(value);
+            self.module.writes.push(Write {
+                kind: WriteKind::CacheFolder,
+                target,
+                place: self.place(value.start()),
+                variable: Some(variable.to_owned()),
+            });
+        }
+        if self.depth == 0 {
+            if let Expr::Name(n) = target {
+                self.paths.assign(n.id.as_str(), value);
+            }
+        }
         let Some(name) = dotted(target) else { return };
         let value = self.value(value);
         self.module.assigns.push(Assign {

@@ -222,7 +222,7 @@ fn routes(
 
 /// The final stage of the root Dockerfile, when it proves a root-owned working directory:
 /// that directory.
-fn root_owned_workdir(project: &Project) -> Option<String> {
+pub(crate) fn root_owned_workdir(project: &Project) -> Option<String> {
     let text = project.text("Dockerfile")?;
     let joined = text.replace("\\\r\n", " ").replace("\\\n", " ");
     let instructions: Vec<(String, String)> = joined
@@ -279,27 +279,37 @@ fn sqlite_url_path(url: &str) -> Option<&str> {
     Some(rest.split('?').next().unwrap_or(rest))
 }
 
+/// The SQLite files `module` opens with a literal path: (the literal, the file's path), memory
+/// databases and `file:` URIs left out.
+pub(crate) fn sqlite_files(module: &Module) -> Vec<(&python::Value, &str)> {
+    let mut files = Vec::new();
+    for call in &module.calls {
+        let path = match call.name.as_str() {
+            "sqlite3.connect" | "aiosqlite.connect" => call
+                .arg(0, "database")
+                .and_then(|v| module.literal(v))
+                .and_then(|v| v.as_str().map(|s| (v, s))),
+            _ if matches!(call.method(), "create_engine" | "create_async_engine") => call
+                .arg(0, "url")
+                .and_then(|v| module.literal(v))
+                .and_then(|v| v.as_str().and_then(sqlite_url_path).map(|s| (v, s))),
+            _ => None,
+        };
+        let Some((value, path)) = path else { continue };
+        if path.is_empty() || path.starts_with(':') || path.starts_with("file:") {
+            continue;
+        }
+        files.push((value, path));
+    }
+    files
+}
+
 fn sqlite(project: &Project, modules: &[(&str, Module)], findings: &mut Vec<Finding>) {
     let Some(workdir) = root_owned_workdir(project) else {
         return;
     };
     for (file, module) in modules {
-        for call in &module.calls {
-            let path = match call.name.as_str() {
-                "sqlite3.connect" | "aiosqlite.connect" => call
-                    .arg(0, "database")
-                    .and_then(|v| module.literal(v))
-                    .and_then(|v| v.as_str().map(|s| (v, s))),
-                _ if matches!(call.method(), "create_engine" | "create_async_engine") => call
-                    .arg(0, "url")
-                    .and_then(|v| module.literal(v))
-                    .and_then(|v| v.as_str().and_then(sqlite_url_path).map(|s| (v, s))),
-                _ => None,
-            };
-            let Some((value, path)) = path else { continue };
-            if path.is_empty() || path.starts_with(':') || path.starts_with("file:") {
-                continue;
-            }
+        for (value, path) in sqlite_files(module) {
             let full = if path.starts_with('/') {
                 path.to_owned()
             } else {

@@ -6,6 +6,7 @@
 
 mod program;
 mod server;
+mod writes;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::str::FromStr;
@@ -17,6 +18,7 @@ use super::super::ignore_file::{clean, IgnoreFile};
 use super::super::readme::{self, SpaceHeader};
 use super::super::{Finding, Project, Rule, Severity};
 use super::Facts;
+use crate::check::python::Module;
 use crate::requirement::Requirement;
 use server::{Kind, Server};
 
@@ -24,15 +26,20 @@ pub(crate) static ROOT_USER: Rule = Rule {
     id: "SG101",
     name: "docker-root-user",
     severity: Severity::Error,
-    why: "Spaces run the container as uid 1000; an image built for root has a root-owned app and no writable home",
+    why: "Spaces run the container as uid 1000; in this image built for root, the app writes where uid 1000 cannot, and fails with 'Permission denied'",
     fix: "RUN useradd -m -u 1000 user, then USER user before WORKDIR and COPY --chown=user",
     explanation: "
 The final stage of the Dockerfile never switches to an unprivileged user (or switches back to
-root), and its base image runs as root. Hugging Face runs every Docker Space as user ID 1000
-(hub-docs: docs/hub/spaces-sdks-docker.md, Permissions): files the build created as root are
-then read-only for the app, and HOME does not point at a folder it owns, so caches (pip,
-huggingface_hub, torch) and any file the app writes fail with 'Permission denied' only once the
-Space runs. The documented pattern:
+root), its base image runs as root, and the app writes at run time where uid 1000 cannot: it
+creates a folder or writes a file inside the root-owned working directory, keeps a SQLite file
+there, points a model cache (HF_HOME, TRANSFORMERS_CACHE, …) there, or starts with `poetry run`
+after `poetry install` made its virtualenv under /root. An image built for root whose app only
+reads works on a Space, so it is not reported; the finding names the write that proves it.
+
+Hugging Face runs every Docker Space as user ID 1000 (hub-docs: docs/hub/spaces-sdks-docker.md,
+Permissions): files the build created as root are then read-only for the app, and HOME does not
+point at a folder it owns, so caches (pip, huggingface_hub, torch) and any file the app writes
+fail with 'Permission denied' only once the Space runs. The documented pattern:
 
     RUN useradd -m -u 1000 user
     USER user
@@ -267,18 +274,18 @@ pub(crate) fn check(facts: &Facts<'_>, findings: &mut Vec<Finding>) {
         };
         cx.ignore = IgnoreFile::parse(cx.file(".dockerignore").unwrap_or_default());
         cx.header = cx.file("README.md").and_then(readme::space);
-        check_one(&cx, findings);
+        check_one(&cx, &facts.python, findings);
     }
 }
 
-fn check_one(cx: &Context<'_>, findings: &mut Vec<Finding>) {
+fn check_one(cx: &Context<'_>, modules: &[(&str, Module)], findings: &mut Vec<Finding>) {
     let chain = cx.parsed.final_chain();
     if chain.is_empty() {
         return;
     }
     let env = server::environment(&chain);
     if cx.is_space() {
-        root_user(cx, &chain, findings);
+        root_user(cx, &chain, modules, findings);
         if let Some(server) = server::find(cx.project, cx.path, cx.dir, &chain) {
             ports(cx, &server, &env, findings);
             forwarded(cx, &server, &env, findings);
@@ -329,39 +336,57 @@ const ROOT_IMAGES: &[&str] = &[
     "ghcr.io/astral-sh/uv",
 ];
 
-fn root_user(cx: &Context<'_>, chain: &[Stage<'_>], findings: &mut Vec<Finding>) {
+/// SG101: the final stage runs as root, and a write the app makes at run time proves that
+/// uid 1000 cannot work there (an image that only reads works as uid 1000).
+fn root_user(
+    cx: &Context<'_>,
+    chain: &[Stage<'_>],
+    modules: &[(&str, Module)],
+    findings: &mut Vec<Finding>,
+) {
     let last_user = chain
         .iter()
         .find_map(|s| s.body.iter().rev().find(|i| i.keyword == "USER"));
-    match last_user {
+    let (line, runs_as) = match last_user {
         Some(user) => {
             let name = user.text();
-            let name = name.split(':').next().unwrap_or_default().trim();
-            if name == "root" || name == "0" {
-                findings.push(cx.finding(
-                    &ROOT_USER,
-                    user.line,
-                    format!("the final stage runs as `{name}`"),
-                ));
+            let name = name.split(':').next().unwrap_or_default().trim().to_owned();
+            if name != "root" && name != "0" {
+                return;
             }
+            (user.line, format!("the final stage runs as `{name}`"))
         }
         None => {
             let Some(image) = base_image(chain) else {
                 return;
             };
             let (repo, _) = repo_and_tag(&image);
-            if ROOT_IMAGES.contains(&repo) {
-                let from = chain[0].from;
-                findings.push(cx.finding(
-                    &ROOT_USER,
-                    from.line,
-                    format!(
-                        "the final stage (from `{image}`) never sets USER, so it is built for root"
-                    ),
-                ));
+            if !ROOT_IMAGES.contains(&repo) {
+                return;
             }
+            (
+                chain[0].from.line,
+                format!(
+                    "the final stage (from `{image}`) never sets USER, so it is built for root"
+                ),
+            )
         }
-    }
+    };
+    // The code's paths are relative to the root Dockerfile's build context.
+    let project_modules: &[(&str, Module)] = if cx.dir.is_empty() { modules } else { &[] };
+    let Some(evidence) = writes::first_blocked(cx.project, project_modules, chain) else {
+        return;
+    };
+    let at = if evidence.file.is_empty() {
+        format!("{}:{}", cx.path, evidence.line)
+    } else {
+        format!("{}:{}", evidence.file, evidence.line)
+    };
+    findings.push(cx.finding(
+        &ROOT_USER,
+        line,
+        format!("{runs_as}, and {at} {}", evidence.what),
+    ));
 }
 
 fn ports(
@@ -1097,8 +1122,59 @@ mod tests {
         );
         assert_eq!(
             ids(&[("Dockerfile", d)]),
-            vec![("SG101", 1), ("SG103", 2), ("SG104", 2), ("SG111", 2)]
+            vec![("SG103", 2), ("SG104", 2), ("SG111", 2)]
         );
+    }
+
+    #[test]
+    fn a_root_image_is_reported_only_with_a_write_uid_1000_cannot_make() {
+        let root = "FROM python:3.12-slim\nWORKDIR /app\nCOPY requirements.txt .\nRUN pip install -r requirements.txt\nCOPY . .\nCMD [\"uvicorn\", \"main:app\", \"--host\", \"0.0.0.0\", \"--port\", \"7860\", \"--forwarded-allow-ips\", \"*\"]\n";
+        let sg101 = |files: &[(&str, &str)]| -> Vec<(&'static str, usize)> {
+            let mut all = vec![("Dockerfile", root)];
+            all.extend_from_slice(files);
+            ids(&all)
+                .into_iter()
+                .filter(|(r, _)| *r == "SG101")
+                .collect()
+        };
+        let reads = "import json\nDATA = json.load(open('data.json'))\n";
+        assert_eq!(sg101(&[("main.py", reads)]), vec![]);
+        let makedirs = "import os\nBASE = os.path.dirname(os.path.abspath(__file__))\nos.makedirs(os.path.join(BASE, 'uploads'), exist_ok=True)\n";
+        assert_eq!(sg101(&[("main.py", makedirs)]), vec![("SG101", 1)]);
+        // The folder is in the project, so the image has it: creating it again writes nothing.
+        assert_eq!(
+            sg101(&[("main.py", makedirs), ("uploads/.keep", "")]),
+            vec![]
+        );
+        let writes = "def save(x):\n    with open('results.csv', 'a') as f:\n        f.write(x)\n";
+        assert_eq!(sg101(&[("app/store.py", writes)]), vec![("SG101", 1)]);
+        let temp = "import tempfile, os\nos.makedirs(os.path.join(tempfile.gettempdir(), 'x'))\nopen('/tmp/log.txt', 'w')\n";
+        assert_eq!(sg101(&[("main.py", temp)]), vec![]);
+        assert_eq!(sg101(&[("tests/test_io.py", writes)]), vec![]);
+        let cache = "import os\nos.environ['HF_HOME'] = './hf-cache'\nfrom transformers import AutoModel\nmodel = AutoModel.from_pretrained('x/y')\n";
+        assert_eq!(sg101(&[("main.py", cache)]), vec![("SG101", 1)]);
+        let cache_only = "import os\nos.environ['HF_HOME'] = './hf-cache'\n";
+        assert_eq!(sg101(&[("main.py", cache_only)]), vec![]);
+        let sqlite = "engine = create_engine('sqlite:///./app.db')\n";
+        assert_eq!(sg101(&[("db.py", sqlite)]), vec![("SG101", 1)]);
+        // A working directory opened up by the build proves nothing.
+        let loosened = root.replace("COPY . .", "COPY . .\nRUN chmod -R 777 /app");
+        assert_eq!(
+            ids(&[("Dockerfile", &loosened), ("main.py", makedirs)])
+                .into_iter()
+                .filter(|(r, _)| *r == "SG101")
+                .collect::<Vec<_>>(),
+            vec![]
+        );
+        let poetry = "FROM python:3.10\nWORKDIR /app\nRUN pip install poetry==2.1.1\nCOPY pyproject.toml poetry.lock ./\nRUN poetry install --no-root\nCOPY . .\nCMD [\"poetry\", \"run\", \"uvicorn\", \"main:app\", \"--host\", \"0.0.0.0\", \"--port\", \"7860\"]\n";
+        let found = ids(&[("Dockerfile", poetry), ("main.py", reads)]);
+        assert!(found.contains(&("SG101", 1)), "{found:?}");
+        let no_venv = poetry.replace(
+            "RUN poetry install",
+            "ENV POETRY_VIRTUALENVS_CREATE=false\nRUN poetry install",
+        );
+        let found = ids(&[("Dockerfile", &no_venv), ("main.py", reads)]);
+        assert!(!found.iter().any(|(r, _)| *r == "SG101"), "{found:?}");
     }
 
     #[test]
