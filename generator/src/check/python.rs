@@ -159,6 +159,9 @@ pub(crate) struct Module {
     pub classes: Vec<Class>,
     /// The files and folders the module writes, where the source tells.
     pub writes: Vec<Write>,
+    /// Where an absolute URL is read from the request: `request.base_url`, `request.url`
+    /// (uvicorn builds them from the scheme it trusts).
+    pub request_urls: Vec<Place>,
 }
 
 /// A class: its bases, the fields its body annotates, and what configures it.
@@ -617,6 +620,16 @@ impl<'a> Visitor<'a> for Collector<'_> {
                     let key = key.value.to_str().to_owned();
                     self.module.subscripts.push((name, key, place));
                 }
+            }
+            Expr::Attribute(a)
+                if matches!(a.attr.as_str(), "base_url" | "url")
+                    && dotted(&a.value).is_some_and(|r| {
+                        let last = r.rsplit('.').next().unwrap_or(&r);
+                        last == "request" || last == "req" || last == "websocket"
+                    }) =>
+            {
+                let place = self.place(expr.start());
+                self.module.request_urls.push(place);
             }
             Expr::Lambda(_) => {
                 self.depth += 1;

@@ -5,6 +5,7 @@
 //! instruction (or start-script line) it is about; nothing is reported from a guess.
 
 mod program;
+mod request_urls;
 mod server;
 mod writes;
 
@@ -191,7 +192,7 @@ pub(crate) static FORWARDED_IPS: Rule = Rule {
     id: "SG111",
     name: "docker-forwarded-allow-ips",
     severity: Severity::Warning,
-    why: "uvicorn trusts X-Forwarded-Proto only from 127.0.0.1, so behind the Space's proxy URLs and redirects are http://",
+    why: "uvicorn trusts X-Forwarded-Proto only from 127.0.0.1, so behind the Space's proxy the URLs and redirects this app builds from the request are http://",
     fix: "add --forwarded-allow-ips \"*\" to the uvicorn command, forwarded_allow_ips=\"*\" to uvicorn.run (or ENV FORWARDED_ALLOW_IPS=\"*\")",
     explanation: "
 uvicorn honours proxy headers only from the addresses in --forwarded-allow-ips, which defaults
@@ -200,6 +201,11 @@ to $FORWARDED_ALLOW_IPS or 127.0.0.1. The Hugging Face proxy is not loopback, so
 trailing-slash redirects say `http://…hf.space`, which an https page blocks as mixed content.
 Add `--forwarded-allow-ips \"*\"` (the container is reachable only through the proxy). The same
 holds for gunicorn with uvicorn workers.
+
+Reported only where the code builds an absolute URL from the request: `request.url_for(…)`,
+`request.base_url`, `request.url`, a route declared with a trailing slash (FastAPI redirects the
+path without it, unless `redirect_slashes=False`), or `StaticFiles(html=True)` (it redirects a
+folder to its path with a slash). An app that builds none answers the same either way.
 ",
 };
 
@@ -288,7 +294,7 @@ fn check_one(cx: &Context<'_>, modules: &[(&str, Module)], findings: &mut Vec<Fi
         root_user(cx, &chain, modules, findings);
         if let Some(server) = server::find(cx.project, cx.path, cx.dir, &chain) {
             ports(cx, &server, &env, findings);
-            forwarded(cx, &server, &env, findings);
+            forwarded(cx, &server, &env, modules, findings);
         }
     }
     root_owned_writes(cx, &chain, &env, findings);
@@ -448,6 +454,7 @@ fn forwarded(
     cx: &Context<'_>,
     server: &Server,
     env: &HashMap<String, String>,
+    modules: &[(&str, Module)],
     findings: &mut Vec<Finding>,
 ) {
     let uvicorn = match server.kind {
@@ -465,16 +472,26 @@ fn forwarded(
     let trusted = server.has("--forwarded-allow-ips")
         || env.contains_key("FORWARDED_ALLOW_IPS")
         || env.contains_key("UVICORN_FORWARDED_ALLOW_IPS");
-    if uvicorn && !trusted {
+    if !uvicorn || trusted {
+        return;
+    }
+    // The code's paths are relative to the root Dockerfile's build context.
+    let project_modules: &[(&str, Module)] = if cx.dir.is_empty() { modules } else { &[] };
+    let Some((file, line, what)) = request_urls::first(project_modules) else {
+        return;
+    };
+    {
         findings.push(Finding::new(
             &FORWARDED_IPS,
             server.file.clone(),
             server.line,
             if server.kind == Kind::UvicornRun {
-                "uvicorn.run is called without forwarded_allow_ips".to_owned()
+                format!(
+                    "uvicorn.run is called without forwarded_allow_ips, and {file}:{line} {what}"
+                )
             } else {
                 format!(
-                    "{} is started without --forwarded-allow-ips",
+                    "{} is started without --forwarded-allow-ips, and {file}:{line} {what}",
                     server.kind.name()
                 )
             },
@@ -1120,10 +1137,7 @@ mod tests {
             ids(&[("Dockerfile", d), ("README.md", "---\nsdk: gradio\n---\n")]),
             vec![]
         );
-        assert_eq!(
-            ids(&[("Dockerfile", d)]),
-            vec![("SG103", 2), ("SG104", 2), ("SG111", 2)]
-        );
+        assert_eq!(ids(&[("Dockerfile", d)]), vec![("SG103", 2), ("SG104", 2)]);
     }
 
     #[test]
