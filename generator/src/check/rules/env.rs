@@ -33,7 +33,9 @@ documented by any `FIELD<env_nested_delimiter>…` line. Code under `tests/` doe
 Documented: `.env.example`, `.env.sample`, `.env.template` or `example.env`, with `NAME=…`,
 `export NAME=…` or a commented `# NAME=…` line. Not required: the variables Hugging Face sets
 in every Space (`SPACE_ID`, `SPACE_HOST`, `SPACE_AUTHOR_NAME`, …), `PORT`, `HOST`, `HOME`,
-`PATH`, `PYTHONPATH`, `HF_HOME`, and anything the Dockerfile sets with `ENV`.
+`PATH`, `PYTHONPATH`, `HF_HOME`, the variables other hosts set to say where the code runs
+(`RENDER`, `VERCEL_URL`, `DYNO`, `K_SERVICE`, …), and anything the Dockerfile sets with `ENV`.
+Without any of those files, the finding is at `.env.example` (line 0) and names the first read.
 
 Example:
     JWT_SECRET = os.environ["JWT_SECRET"]      # .env.example lists only OPENAI_API_KEY
@@ -68,10 +70,19 @@ const PROVIDED: &[&str] = &[
     "ACCELERATOR",
     "CPU_CORES",
     "MEMORY",
+    // Set by other hosts to say where the code runs; code tests them, no deployer sets them.
+    "RENDER",
+    "VERCEL",
+    "DYNO",
+    "KUBERNETES_SERVICE_HOST",
+    "AWS_LAMBDA_FUNCTION_NAME",
+    "CI",
 ];
 
-/// Prefixes of variables the platform sets.
-const PROVIDED_PREFIXES: &[&str] = &["OAUTH_"];
+/// Prefixes of variables the platform sets (on a Space, `OAUTH_*`; on the other hosts a
+/// project may also deploy to, the variables they set to say so: Render's `RENDER_*`,
+/// Vercel's `VERCEL_*`, Railway's `RAILWAY_*`, Fly's `FLY_*`, Cloud Run's `K_*`).
+const PROVIDED_PREFIXES: &[&str] = &["OAUTH_", "RENDER_", "VERCEL_", "RAILWAY_", "FLY_", "K_"];
 
 /// The files that document the variables.
 const EXAMPLES: &[&str] = &[
@@ -127,20 +138,20 @@ pub(crate) fn check(facts: &Facts<'_>, findings: &mut Vec<Finding>) {
         .map(|(_, text)| text)
         .collect();
     if examples.is_empty() {
+        // The finding is about the file that is missing: at its path, line 0.
         let first = &reads[0];
         let all: BTreeSet<&str> = reads.iter().map(Read::shown).collect();
-        findings.push(
-            Finding::new(
-                &ENV_EXAMPLE,
+        findings.push(Finding::new(
+            &ENV_EXAMPLE,
+            ".env.example",
+            0,
+            format!(
+                "there is no .env.example, and the code reads {} (first at {}:{})",
+                all.into_iter().collect::<Vec<_>>().join(", "),
                 first.file,
-                first.place.line,
-                format!(
-                    "there is no .env.example, and the code reads {}",
-                    all.into_iter().collect::<Vec<_>>().join(", ")
-                ),
-            )
-            .at_column(first.place.column),
-        );
+                first.place.line
+            ),
+        ));
         return;
     }
     let documented: BTreeSet<String> = examples.iter().flat_map(|t| documented(t)).collect();
@@ -403,7 +414,7 @@ mod tests {
     #[test]
     fn only_literal_reads_of_the_served_code_count() {
         let code = "import os\nfrom os import environ\nA = os.environ['A']\nB = environ.get('B')\nC = os.getenv(name)\nos.environ['D'] = '1'\nE = os.getenv('PORT')\n";
-        assert_eq!(found(&[("app.py", code)]), vec![("SG220", 3)]);
+        assert_eq!(found(&[("app.py", code)]), vec![("SG220", 0)]);
         let documented = [("app.py", code), (".env.example", "A=\n# B=\n")];
         assert_eq!(found(&documented), vec![]);
         let partly = [("app.py", code), ("example.env", "B=\n")];
@@ -445,7 +456,7 @@ mod tests {
 
     #[test]
     fn dockerfile_env_and_platform_variables_are_provided() {
-        let code = "import os\na = os.environ['SPACE_ID']\nb = os.getenv('MODEL_DIR')\nc = os.getenv('OAUTH_CLIENT_ID')\nd = os.getenv('LOG_LEVEL')\n";
+        let code = "import os\na = os.environ['SPACE_ID']\nb = os.getenv('MODEL_DIR')\nc = os.getenv('OAUTH_CLIENT_ID')\nd = os.getenv('LOG_LEVEL')\ne = os.getenv('RENDER')\nf = os.getenv('VERCEL_URL')\n";
         let files = [
             ("app.py", code),
             (
