@@ -18,6 +18,7 @@ pub(crate) mod python;
 pub(crate) mod readme;
 pub(crate) mod requirements;
 pub(crate) mod rules;
+pub(crate) mod secret;
 
 use std::path::Path;
 

@@ -159,6 +159,10 @@ pub(crate) struct Module {
     pub classes: Vec<Class>,
     /// The files and folders the module writes, where the source tells.
     pub writes: Vec<Write>,
+    /// Comments holding a credential: where, and what it is (as [`credential`] describes it).
+    ///
+    /// [`credential`]: super::secret::credential
+    pub comment_secrets: Vec<(Place, String)>,
     /// Where an absolute URL is read from the request: `request.base_url`, `request.url`
     /// (uvicorn builds them from the scheme it trusts).
     pub request_urls: Vec<Place>,
@@ -204,6 +208,19 @@ impl Module {
         };
         for stmt in &parsed.syntax().body {
             collector.visit_stmt(stmt);
+        }
+        for token in parsed.tokens().iter() {
+            if token.kind() != ruff_python_ast::token::TokenKind::Comment {
+                continue;
+            }
+            let Some(text) = source.get(token.range().start().into()..token.range().end().into())
+            else {
+                continue;
+            };
+            if let Some(what) = super::secret::credential(text) {
+                let place = collector.place(token.range().start());
+                collector.module.comment_secrets.push((place, what));
+            }
         }
         Some(collector.module)
     }

@@ -11,7 +11,7 @@ use serde_json::{json, Value};
 
 use super::args::{CheckArgs, CheckFormat, DenyLevel};
 use super::printer::Printer;
-use crate::check::rules::secrets;
+use crate::check::secret;
 use crate::check::{self, project::MAX_FILE, rules, Finding, Report, Severity};
 use crate::error::{exit, About, Error, Problem, Result};
 
@@ -149,7 +149,7 @@ impl<'d> Sources<'d> {
             })
             .as_deref()?;
         let line: String = text.lines().nth(n - 1)?.chars().take(160).collect();
-        Some(secrets::mask(&line))
+        Some(secret::mask(&line))
     }
 }
 

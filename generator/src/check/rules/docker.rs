@@ -17,7 +17,7 @@ use pep440_rs::{Operator, Version};
 use super::super::dockerfile::{self, Dockerfile, Instruction, Stage};
 use super::super::ignore_file::{clean, IgnoreFile};
 use super::super::readme::{self, SpaceHeader};
-use super::super::{Finding, Project, Rule, Severity};
+use super::super::{secret, Finding, Project, Rule, Severity};
 use super::Facts;
 use crate::check::python::Module;
 use crate::requirement::Requirement;
@@ -854,23 +854,6 @@ fn needs_python(req: &Requirement) -> Option<u32> {
         .map(|(_, _, minor)| *minor)
 }
 
-/// `.env` files that hold values, and names that are examples.
-fn is_env_file(name: &str) -> bool {
-    let name = name.rsplit('/').next().unwrap_or(name);
-    match name.strip_prefix(".env") {
-        Some("") => true,
-        Some(rest) => {
-            rest.starts_with('.')
-                && ![
-                    "example", "sample", "template", "dist", "defaults", "default", "test",
-                ]
-                .iter()
-                .any(|e| rest.contains(e))
-        }
-        None => false,
-    }
-}
-
 fn copies(cx: &Context<'_>, findings: &mut Vec<Finding>) {
     let gitignore = IgnoreFile::parse(&format!(
         "{}\n{}",
@@ -906,7 +889,7 @@ fn copies(cx: &Context<'_>, findings: &mut Vec<Finding>) {
                 ));
                 continue;
             }
-            if literal && is_env_file(&path) {
+            if literal && secret::is_env_file(&path) {
                 findings.push(cx.finding(
                     &SECRET_IN_IMAGE,
                     i.line,
@@ -933,9 +916,9 @@ fn copies(cx: &Context<'_>, findings: &mut Vec<Finding>) {
                     let Some(inside) = rel.strip_prefix(&prefix) else {
                         return false;
                     };
-                    is_env_file(inside)
+                    secret::is_env_file(inside)
                         && !inside.contains('/')
-                        && holds_secret(text)
+                        && secret::env_file_holds_secret(text)
                         && !cx.ignore.excludes(rel)
                         && !gitignore.excludes(rel)
                 });
@@ -951,88 +934,6 @@ fn copies(cx: &Context<'_>, findings: &mut Vec<Finding>) {
     }
 }
 
-/// Whether an env file assigns a non-placeholder value to a secret-looking name.
-fn holds_secret(text: &str) -> bool {
-    text.lines().any(|line| {
-        let line = line.trim().trim_start_matches("export ").trim();
-        let Some((key, value)) = line.split_once('=') else {
-            return false;
-        };
-        let value = value.trim().trim_matches(['"', '\'']);
-        (secret_name(key.trim()) && real_value(value)) || token_like(value)
-    })
-}
-
-fn secret_name(key: &str) -> bool {
-    let key = key.to_ascii_uppercase();
-    if ["_PATH", "_FILE", "_DIR", "_URL", "_HOST", "_NAME", "_ID"]
-        .iter()
-        .any(|s| key.ends_with(s))
-        && !key.ends_with("DATABASE_URL")
-    {
-        return false;
-    }
-    key.split('_').any(|part| {
-        matches!(
-            part,
-            "TOKEN" | "SECRET" | "PASSWORD" | "PASSWD" | "PWD" | "APIKEY" | "PRIVATE"
-        )
-    }) || key.ends_with("_API_KEY")
-        || key == "API_KEY"
-        || key.ends_with("_ACCESS_KEY")
-}
-
-/// A value that is not empty, a variable or an obvious placeholder.
-fn real_value(value: &str) -> bool {
-    let lower = value.to_ascii_lowercase();
-    value.len() >= 8
-        && !value.contains('$')
-        && !value.contains(' ')
-        && !value.starts_with('<')
-        && !value.starts_with('/')
-        && ![
-            "your",
-            "change",
-            "example",
-            "xxx",
-            "placeholder",
-            "dummy",
-            "replace",
-            "...",
-            "***",
-            "<",
-            "todo",
-            "secret_here",
-            "none",
-            "null",
-        ]
-        .iter()
-        .any(|p| lower.contains(p))
-}
-
-/// A value shaped like a real credential of a known provider, or a URL with a password.
-fn token_like(value: &str) -> bool {
-    static PATTERN: std::sync::LazyLock<Option<regex::Regex>> = std::sync::LazyLock::new(|| {
-        regex::Regex::new(
-            r"^(sk-[A-Za-z0-9_-]{20,}|hf_[A-Za-z0-9]{30,}|gh[pousr]_[A-Za-z0-9]{30,}|github_pat_[A-Za-z0-9_]{30,}|AKIA[0-9A-Z]{16}|xox[abprs]-[A-Za-z0-9-]{10,}|AIza[0-9A-Za-z_-]{35}|[a-z][a-z0-9+.-]*://[^:/@\s]+:[^@\s]{3,}@.+)$",
-        )
-        .ok()
-    });
-    let lower = value.to_ascii_lowercase();
-    PATTERN.as_ref().is_some_and(|re| re.is_match(value))
-        && ![
-            "xxx",
-            "your",
-            "password@",
-            ":pass@",
-            "user:password",
-            "example",
-            "placeholder",
-        ]
-        .iter()
-        .any(|p| lower.contains(p))
-}
-
 fn secret_values(cx: &Context<'_>, findings: &mut Vec<Finding>) {
     for i in &cx.parsed.instructions {
         if i.keyword != "ENV" && i.keyword != "ARG" {
@@ -1040,7 +941,7 @@ fn secret_values(cx: &Context<'_>, findings: &mut Vec<Finding>) {
         }
         for (key, value) in server::assignments(i) {
             let Some(value) = value else { continue };
-            if (secret_name(&key) && real_value(&value)) || token_like(&value) {
+            if secret::env_line(&format!("{key}={value}")).is_some() {
                 findings.push(cx.finding(
                     &SECRET_IN_IMAGE,
                     i.line,
@@ -1200,25 +1101,5 @@ mod tests {
         );
         let d = "FROM python:3.12\nRUN useradd -m -u 1000 user\nRUN mkdir /app && chown user /app\nWORKDIR /app\nUSER user\nRUN mkdir data\n";
         assert_eq!(ids(&[("Dockerfile", d), ("README.md", "# x\n")]), vec![]);
-    }
-
-    #[test]
-    fn secrets() {
-        assert!(
-            secret_name("OPENAI_API_KEY") && secret_name("HF_TOKEN") && secret_name("DB_PASSWORD")
-        );
-        assert!(
-            !secret_name("TOKENIZERS_PARALLELISM")
-                && !secret_name("MAX_TOKENS")
-                && !secret_name("HF_TOKEN_PATH")
-        );
-        assert!(token_like("postgresql://app:s3cr3tpw@db.neon.tech/app"));
-        assert!(!token_like("postgresql://user:password@localhost/db"));
-        assert!(
-            !real_value("your-key-here") && !real_value("${TOKEN}") && real_value("a8f7d6e5c4b3")
-        );
-        assert!(
-            is_env_file(".env") && is_env_file(".env.production") && !is_env_file(".env.example")
-        );
     }
 }

@@ -9,7 +9,7 @@ mod env;
 mod postgres;
 mod readme;
 mod requirements;
-pub(crate) mod secrets;
+mod secrets;
 mod stale;
 
 use super::{python, Finding, Project, Rule};

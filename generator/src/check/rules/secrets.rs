@@ -3,12 +3,11 @@
 //! cutting at `@`, which keeps the password. Placeholders (`changeme`, `xxx`, `<your-key>`,
 //! `sk-test…`) and local development databases are not secrets.
 
-use std::sync::LazyLock;
-
 use globset::Glob;
-use regex::Regex;
 
 use super::Facts;
+use crate::check::python::{Module, Value};
+use crate::check::secret::{self, credential, env_line, is_env_file};
 use crate::check::{Finding, Project, Rule, Severity};
 
 pub(crate) static SECRET_IN_CODE: Rule = Rule {
@@ -69,136 +68,31 @@ pub(crate) static PUBLIC_SECRET: Rule = Rule {
     explanation: "Next.js inlines every `NEXT_PUBLIC_*` variable and Vite every `VITE_*` variable into the client bundle at build time. An OpenAI, OpenRouter or Hugging Face key, a database URL with its password or any other secret given such a name is readable by anyone who opens the site. The frontend should call the Space backend, which holds the secret as a Space secret; only public values (the backend's URL) belong in public variables. Found in `.env` files of every kind, examples included (an example teaches the mistake).",
 };
 
+pub(crate) static SECRET_IN_DOCS: Rule = Rule {
+    id: "SG222",
+    name: "secret-in-docs",
+    severity: Severity::Error,
+    why: "a real API key or database password is written in a comment or in the documentation: it is published with the Space",
+    fix: "revoke the key, replace it with a placeholder (`sk-...`, `<password>`), and keep the real value only in the Space's secrets",
+    explanation: r#"
+Deployment notes, READMEs and commented-out lines are published with the Space like the code,
+and git history keeps them after they are edited. A key pasted into `DEPLOY.md` "for the next
+person", or a connection string left in a comment, is as exposed as one in the code: revoke it
+at the provider and write a placeholder in its place.
+
+Found: the same provider keys and database URLs with a password as SG207 (placeholders and
+local databases are not reported), in Python comments and in documentation files (`.md`,
+`.rst`, `.txt` other than requirements files, `.adoc`).
+"#,
+};
+
 pub(crate) static RULES: &[&Rule] = &[
+    &SECRET_IN_DOCS,
     &SECRET_IN_CODE,
     &SECRET_IN_ENV_FILE,
     &MASK_BY_AT,
     &PUBLIC_SECRET,
 ];
-
-static TOKEN: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(concat!(
-        r"\b(sk-[A-Za-z0-9_-]{32,}|hf_[A-Za-z0-9]{30,}|gsk_[A-Za-z0-9]{40,}",
-        r"|AIza[0-9A-Za-z_-]{35}|ghp_[A-Za-z0-9]{36}|AKIA[0-9A-Z]{16}|xox[bp]-[A-Za-z0-9-]{20,})"
-    ))
-    .unwrap_or_else(|e| unreachable!("{e}"))
-});
-
-static DB_URL: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(concat!(
-        r"(?i)\b(postgres(?:ql)?(?:\+\w+)?|mysql(?:\+\w+)?|mongodb(?:\+srv)?|rediss?|amqps?)",
-        r"://([^:/@\s{}]+):([^@/\s{}]+)@([^/\s:?{}@]+)"
-    ))
-    .unwrap_or_else(|e| unreachable!("{e}"))
-});
-
-/// Words that mark a value as an example, not a credential.
-const PLACEHOLDER_WORDS: &[&str] = &[
-    "xxx",
-    "your",
-    "example",
-    "placeholder",
-    "dummy",
-    "fake",
-    "test",
-    "sample",
-    "redacted",
-    "insert",
-    "replace",
-    "changeme",
-    "change_me",
-    "change-me",
-    "secret",
-    "password",
-    "passwd",
-    "here",
-    "...",
-    "***",
-    "<",
-    "$",
-    "%",
-];
-
-/// The credential found in `text`, if any, described for a message.
-pub(crate) fn credential(text: &str) -> Option<String> {
-    if let Some(token) = TOKEN.find_iter(text).find(|m| real_token(m.as_str())) {
-        return Some(format!("an API key ({})", shown(token.as_str())));
-    }
-    DB_URL.captures_iter(text).find_map(|c| {
-        real_password(&c)?;
-        let host = c.get(4)?.as_str().to_ascii_lowercase();
-        Some(format!(
-            "a {} URL with a password for {host}",
-            c.get(1)?.as_str()
-        ))
-    })
-}
-
-/// `text` with every credential [`credential`] would find masked the way messages show it:
-/// an API key cut to its first six characters, a database password as `****`.
-pub(crate) fn mask(text: &str) -> String {
-    let keys = TOKEN.replace_all(text, |c: &regex::Captures<'_>| {
-        let token = &c[0];
-        if real_token(token) {
-            shown(token)
-        } else {
-            token.to_owned()
-        }
-    });
-    DB_URL
-        .replace_all(&keys, |c: &regex::Captures<'_>| {
-            let whole = &c[0];
-            match (real_password(c), c.get(3)) {
-                (Some(_), Some(p)) => {
-                    let at = p.start() - c.get(0).map_or(0, |m| m.start());
-                    format!("{}****{}", &whole[..at], &whole[at + p.len()..])
-                }
-                _ => whole.to_owned(),
-            }
-        })
-        .into_owned()
-}
-
-/// Whether a match of [`TOKEN`] is a real key, not a placeholder.
-fn real_token(token: &str) -> bool {
-    !placeholder(token) && distinct(token) >= 10
-}
-
-/// A key as messages show it: its first six characters.
-fn shown(token: &str) -> String {
-    let head: String = token.chars().take(6).collect();
-    format!("{head}…")
-}
-
-/// The password of a match of [`DB_URL`], when it is a real one for a database that is not
-/// local.
-fn real_password<'t>(c: &regex::Captures<'t>) -> Option<&'t str> {
-    let (user, password, host) = (c.get(2)?, c.get(3)?.as_str(), c.get(4)?);
-    let host = host.as_str().to_ascii_lowercase();
-    let local = !host.contains('.')
-        || host.starts_with("127.")
-        || host == "0.0.0.0"
-        || host.contains("localhost")
-        || host.contains("docker.internal");
-    let fake = local
-        || password.chars().count() < 6
-        || placeholder(password)
-        || placeholder(&host)
-        || password.eq_ignore_ascii_case(user.as_str());
-    (!fake).then_some(password)
-}
-
-fn placeholder(text: &str) -> bool {
-    let lower = text.to_ascii_lowercase();
-    PLACEHOLDER_WORDS.iter().any(|w| lower.contains(w))
-}
-
-fn distinct(text: &str) -> usize {
-    let mut chars: Vec<char> = text.chars().collect();
-    chars.sort_unstable();
-    chars.dedup();
-    chars.len()
-}
 
 pub(crate) fn check(facts: &Facts<'_>, findings: &mut Vec<Finding>) {
     let project = facts.project;
@@ -219,6 +113,20 @@ pub(crate) fn check(facts: &Facts<'_>, findings: &mut Vec<Finding>) {
                 );
             }
         }
+        if !is_test(file) {
+            literal_secrets(file, module, findings);
+        }
+        for (place, what) in &module.comment_secrets {
+            findings.push(
+                Finding::new(
+                    &SECRET_IN_DOCS,
+                    file,
+                    place.line,
+                    format!("{what} is written in a comment"),
+                )
+                .at_column(place.column),
+            );
+        }
         for place in &module.at_masks {
             findings.push(
                 Finding::new(
@@ -232,6 +140,18 @@ pub(crate) fn check(facts: &Facts<'_>, findings: &mut Vec<Finding>) {
         }
     }
     public_secrets(project, findings);
+    for (file, text) in project.named(is_documentation) {
+        for (i, line) in text.lines().enumerate() {
+            if let Some(what) = credential(line) {
+                findings.push(Finding::new(
+                    &SECRET_IN_DOCS,
+                    file,
+                    i + 1,
+                    format!("{what} is written in the documentation"),
+                ));
+            }
+        }
+    }
     let ignored = ignore_globs(project);
     for (file, text) in project.named(is_env_file) {
         let name = file.rsplit('/').next().unwrap_or(file);
@@ -239,7 +159,7 @@ pub(crate) fn check(facts: &Facts<'_>, findings: &mut Vec<Finding>) {
             continue;
         }
         for (i, line) in text.lines().enumerate() {
-            if let Some(what) = env_secret(line) {
+            if let Some(what) = env_line(line) {
                 findings.push(Finding::new(
                     &SECRET_IN_ENV_FILE,
                     file,
@@ -249,6 +169,86 @@ pub(crate) fn check(facts: &Facts<'_>, findings: &mut Vec<Finding>) {
             }
         }
     }
+}
+
+/// Secrets written as literals under a secret's name: `DB_PASSWORD = "…"`, and the fallback of
+/// `os.getenv("JWT_SECRET", "…")`. A signing key (`SECRET_KEY`, `JWT_SECRET`, …) is reported
+/// whatever its literal looks like: "dev-secret" is the key that signs every session whenever
+/// the variable is unset, so anyone who reads the code can forge them. Other secrets are
+/// reported when the literal looks real (a placeholder fallback just fails to authenticate).
+fn literal_secrets(file: &str, module: &Module, findings: &mut Vec<Finding>) {
+    let mut found = |name: &str, value: &Value, fallback: bool| {
+        let Some(text) = value.as_str() else { return };
+        if text.is_empty() || credential(text).is_some() {
+            // Empty means unset; a provider key or URL is reported as such already.
+            return;
+        }
+        let signing = secret::signing_key_name(name);
+        let opaque = text.chars().any(|c| c.is_ascii_digit())
+            && text.chars().any(|c| c.is_ascii_alphabetic());
+        if !(signing || (secret::secret_name(name) && secret::real_value(text) && opaque)) {
+            return;
+        }
+        let shown: String = text.chars().take(4).collect();
+        let message = match (fallback, signing) {
+            (true, true) => format!(
+                "{name} falls back to the literal \"{shown}…\", which signs with a key anyone can read whenever the variable is unset"
+            ),
+            (true, false) => format!("{name} falls back to a literal secret (\"{shown}…\")"),
+            (false, true) => format!(
+                "{name} is the literal \"{shown}…\": the signing key is readable by anyone who reads the code"
+            ),
+            (false, false) => format!("{name} holds a literal secret (\"{shown}…\")"),
+        };
+        findings.push(
+            Finding::new(&SECRET_IN_CODE, file, value.place.line, message)
+                .at_column(value.place.column),
+        );
+    };
+    // In a function, a literal under a secret's name is a sentinel or a test value far more
+    // often than a credential; at module level it is configuration.
+    for assign in module.assigns.iter().filter(|a| a.module_level) {
+        let name = assign.target.rsplit('.').next().unwrap_or(&assign.target);
+        found(name, &assign.value, false);
+    }
+    for call in &module.calls {
+        if !matches!(
+            call.name.as_str(),
+            "os.getenv" | "getenv" | "os.environ.get" | "environ.get" | "os.environ.setdefault"
+        ) {
+            continue;
+        }
+        let (Some(name), Some(default)) = (
+            call.arg(0, "key").and_then(Value::as_str),
+            call.arg(1, "default"),
+        ) else {
+            continue;
+        };
+        found(name, default, true);
+    }
+}
+
+/// Documentation: Markdown, reStructuredText, AsciiDoc and plain text other than requirements.
+fn is_documentation(name: &str) -> bool {
+    let lower = name.to_ascii_lowercase();
+    [".md", ".markdown", ".rst", ".adoc"]
+        .iter()
+        .any(|e| lower.ends_with(e))
+        || (lower.ends_with(".txt")
+            && !lower.contains("requirements")
+            && !lower.contains("constraints"))
+}
+
+/// Tests and their fixtures hold made-up secrets on purpose.
+fn is_test(file: &str) -> bool {
+    let name = file.rsplit('/').next().unwrap_or(file);
+    file.starts_with("tests/")
+        || file.starts_with("test/")
+        || file.contains("/tests/")
+        || file.contains("/test/")
+        || name.starts_with("test_")
+        || name.ends_with("_test.py")
+        || name == "conftest.py"
 }
 
 /// Frontend variables published in the browser bundle that hold, or are named for, a secret.
@@ -295,38 +295,6 @@ fn public_secret(line: &str) -> Option<String> {
     named.then(|| format!("{key} is named for a secret and is published in the browser bundle"))
 }
 
-/// `.env`, `.env.production`, …, but not the examples.
-fn is_env_file(name: &str) -> bool {
-    (name == ".env" || name.starts_with(".env."))
-        && !["example", "sample", "template", "dist", "tmpl", "defaults"]
-            .iter()
-            .any(|w| name.contains(w))
-}
-
-/// What secret a `KEY=value` line holds.
-fn env_secret(line: &str) -> Option<String> {
-    let line = line.trim();
-    let line = line.strip_prefix("export ").unwrap_or(line);
-    if line.starts_with('#') {
-        return None;
-    }
-    let (key, value) = line.split_once('=')?;
-    let value = value.trim().trim_matches(|c| c == '"' || c == '\'');
-    if let Some(what) = credential(value) {
-        return Some(what);
-    }
-    let key = key.trim().to_ascii_uppercase();
-    let secret_name = ["KEY", "TOKEN", "SECRET", "PASSWORD", "PASSWD"]
-        .iter()
-        .any(|w| key.contains(w));
-    let opaque = value.len() >= 16
-        && !value.contains(char::is_whitespace)
-        && !value.contains("://")
-        && distinct(value) >= 10
-        && !placeholder(value);
-    (secret_name && opaque).then_some(key)
-}
-
 /// The patterns of the project's top-level `.gitignore`.
 fn ignore_globs(project: &Project) -> Vec<globset::GlobMatcher> {
     let Some(text) = project.text(".gitignore") else {
@@ -350,7 +318,7 @@ mod tests {
         for line in [
             "NEXT_PUBLIC_OPENAI_API_KEY=",
             "VITE_OPENROUTER_API_KEY=sk-or-v1-abc",
-            "NEXT_PUBLIC_TOKEN=hf_aBcDeFgHiJkLmNoPqRsTuVwXyZ012345",
+            "NEXT_PUBLIC_TOKEN=hf_Qm7RtK2wLp9ZxN4vBc8JdF3sHg6YeA1uTo",
             "export VITE_DATABASE_URL=postgresql://u:pw@host/db",
         ] {
             assert!(public_secret(line).is_some(), "{line}");
@@ -366,38 +334,52 @@ mod tests {
     }
     use crate::check::Project;
 
-    #[test]
-    fn masking_hides_what_credential_finds_and_nothing_else() {
-        let line = "KEY=sk-proj-Zq8vN3kLw2RtY7uXb5Hc9JmD4sFgA1eP URL=postgresql://app:Hx7wQp2zLm9vRt@db.prod.io:5432/app";
-        assert_eq!(
-            mask(line),
-            "KEY=sk-pro… URL=postgresql://app:****@db.prod.io:5432/app"
-        );
-        let fake = "KEY=sk-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx URL=postgresql://u:changeme@localhost/db";
-        assert_eq!(mask(fake), fake);
+    fn code_findings(code: &str) -> Vec<(&'static str, usize)> {
+        let mut found = super::super::found(check, &[("app/config.py", code)]);
+        found.sort_unstable();
+        found
     }
 
     #[test]
-    fn real_looking_credentials_are_found_and_placeholders_are_not() {
-        let key = format!("sk-proj-{}", "aB3dE5fG7hJ9kL1mN2pQ4rS6tU8vW0xY");
-        assert!(credential(&key).is_some());
-        assert!(credential(&format!("Bearer hf_{}", "QwErTyUiOpAsDfGhJkLzXcVbNmQwErTy")).is_some());
-        assert!(
-            credential("postgresql://neondb_owner:npg_S3cr3tV4lue@ep-cool-1.neon.tech/db")
-                .is_some()
+    fn signing_keys_and_named_secrets_written_as_literals_are_found() {
+        let code = "import os\nSECRET_KEY = 'super-secret-key'\nJWT_SECRET = os.getenv('JWT_SECRET', 'dev-secret')\nDB_PASSWORD = 'Hx7wQp2zLm9v'\nAPI_KEY = os.getenv('API_KEY', 'your-api-key')\nOPENAI_API_KEY = os.environ.get('OPENAI_API_KEY', '')\nSESSION_SECRET = os.environ['SESSION_SECRET']\nMAX_TOKENS = '1024'\n";
+        assert_eq!(
+            code_findings(code),
+            vec![("SG207", 2), ("SG207", 3), ("SG207", 4)]
         );
-        for fine in [
-            "sk-xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx",
-            "sk-your-openai-key-goes-here-0123456789abcdef",
-            "hf_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa",
-            "postgresql://postgres:postgres@localhost:5432/app",
-            "postgresql://user:S3cr3tV4lue@db:5432/app",
-            "postgresql://user:changeme@ep-x.neon.tech/db",
-            "postgresql://user:<password>@ep-x.neon.tech/db",
-            "postgresql://{}:{}@{}/db",
-        ] {
-            assert!(credential(fine).is_none(), "{fine}");
-        }
+        assert_eq!(
+            super::super::found(check, &[("tests/test_auth.py", code)]),
+            vec![]
+        );
+        let sentinel = "def f(auth_token=None):\n    if not auth_token:\n        auth_token = 'open_access'\nPASSWORD_FIELD = 'user_password'\n";
+        assert_eq!(code_findings(sentinel), vec![]);
+    }
+
+    #[test]
+    fn keys_in_comments_and_documentation_are_found() {
+        let key = format!("sk-or-v1-{}", "Zq8vN3kLw2RtY7uXb5Hc9JmD4sFgA1eP");
+        let code = format!("import os\n# OPENROUTER_API_KEY = '{key}'\nKEY = os.environ['K']  # was {key}\nURL = '#' + 'x'\n");
+        assert_eq!(
+            super::super::found(check, &[("app/main.py", &code)]),
+            vec![("SG222", 2), ("SG222", 3)]
+        );
+        let notes =
+            format!("# Deploy\n\nSet `OPENROUTER_API_KEY` to `sk-or-v1-...`.\n\nOurs: {key}\n");
+        let files = [
+            ("DEPLOY.md", notes.as_str()),
+            (
+                "docs/setup.txt",
+                "postgresql://app:Hx7wQp2zLm9vRt@db.prod.io/app\n",
+            ),
+            ("requirements.txt", "fastapi==0.115.0\n"),
+            (
+                "README.md",
+                "DATABASE_URL=postgresql://user:password@host/db\n",
+            ),
+        ];
+        let mut found = super::super::found(check, &files);
+        found.sort_unstable();
+        assert_eq!(found, vec![("SG222", 1), ("SG222", 5)]);
     }
 
     #[test]
