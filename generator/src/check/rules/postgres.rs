@@ -90,7 +90,11 @@ pub(crate) fn check(facts: &Facts<'_>, findings: &mut Vec<Finding>) {
     let project = facts.project;
     let has = |names: &[&str]| names.iter().any(|n| !pins(project, n).is_empty());
     let postgres_only = has(POSTGRES_DRIVERS) && !has(OTHER_DRIVERS);
+    let documented = documented_sslmode(project);
     for (file, module) in facts.python.iter().map(|(f, m)| (*f, m)) {
+        if let Some((example, line)) = &documented {
+            rewritten_to_asyncpg(file, module, example, *line, findings);
+        }
         for call in module
             .calls
             .iter()
@@ -182,6 +186,78 @@ fn engine(
     }
 }
 
+/// The example file and line documenting a Postgres URL with `sslmode=` (or
+/// `channel_binding=`): the URL a deployer copies from Neon's console.
+fn documented_sslmode(project: &crate::check::Project) -> Option<(String, usize)> {
+    let examples = project.named(|n| {
+        matches!(
+            n,
+            ".env.example" | ".env.sample" | ".env.template" | "example.env"
+        )
+    });
+    for (file, text) in examples {
+        for (i, line) in text.lines().enumerate() {
+            let lower = line.to_ascii_lowercase();
+            if lower.trim_start().starts_with('#') || !lower.contains("postgres") {
+                continue;
+            }
+            if lower.contains("sslmode=") || lower.contains("channel_binding=") {
+                return Some((file.to_owned(), i + 1));
+            }
+        }
+    }
+    None
+}
+
+/// A URL from the environment turned into an asyncpg one by replacing its scheme
+/// (`url.replace("postgresql://", "postgresql+asyncpg://")`), with its query kept: when the
+/// documented URL carries `sslmode`, every connection fails. A module that handles the query
+/// (mentions `sslmode`, splits at `?`, parses the URL) is left alone.
+fn rewritten_to_asyncpg(
+    file: &str,
+    module: &Module,
+    example: &str,
+    example_line: usize,
+    findings: &mut Vec<Finding>,
+) {
+    let handles_query = module.strings.iter().filter_map(|s| s.as_text()).any(|s| {
+        let s = s.to_ascii_lowercase();
+        s.contains("sslmode") || s.contains("channel_binding") || s == "?" || s.contains("ssl=")
+    }) || module.calls.iter().any(|c| {
+        matches!(
+            c.method(),
+            "make_url"
+                | "urlparse"
+                | "urlsplit"
+                | "parse_qs"
+                | "parse_qsl"
+                | "difference_update_query"
+                | "set"
+                | "update_query_dict"
+        )
+    });
+    if handles_query {
+        return;
+    }
+    for call in module.calls.iter().filter(|c| c.method() == "replace") {
+        let to = call.args.get(1).and_then(|v| v.as_str()).unwrap_or("");
+        let from = call.args.first().and_then(|v| v.as_str()).unwrap_or("");
+        if from.starts_with("postgres") && to.to_ascii_lowercase().contains("+asyncpg") {
+            findings.push(
+                Finding::new(
+                    &ASYNCPG_URL_PARAMS,
+                    file,
+                    call.place.line,
+                    format!(
+                        "the URL becomes an asyncpg URL with its query kept, and {example}:{example_line} documents it with sslmode/channel_binding: connect() rejects them"
+                    ),
+                )
+                .at_column(call.place.column),
+            );
+        }
+    }
+}
+
 /// Whether the module speaks of SQLite anywhere in its strings or names.
 fn mentions_sqlite(module: &Module) -> bool {
     module
@@ -198,6 +274,27 @@ fn mentions_sqlite(module: &Module) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_scheme_rewrite_keeps_the_documented_sslmode() {
+        let code = "import os\nURL = os.getenv('DATABASE_URL')\nASYNC_URL = URL.replace('postgresql://', 'postgresql+asyncpg://')\nengine = create_async_engine(ASYNC_URL, pool_pre_ping=True)\n";
+        let example =
+            "# Neon\nDATABASE_URL=postgresql://user:pw@ep-x.neon.tech/db?sslmode=require\n";
+        assert_eq!(
+            crate::check::rules::found(check, &[("db.py", code), (".env.example", example)]),
+            vec![("SG210", 3)]
+        );
+        let plain = "DATABASE_URL=postgresql://user:pw@ep-x.neon.tech/db\n";
+        assert_eq!(
+            crate::check::rules::found(check, &[("db.py", code), (".env.example", plain)]),
+            vec![]
+        );
+        let handled = code.replace("engine =", "ASYNC_URL = ASYNC_URL.split('?')[0]\nengine =");
+        assert_eq!(
+            crate::check::rules::found(check, &[("db.py", &handled), (".env.example", example)]),
+            vec![]
+        );
+    }
 
     fn found(files: &[(&str, &str)]) -> Vec<(&'static str, usize)> {
         super::super::found(check, files)
