@@ -2,6 +2,8 @@
 """How long `spacegen check` takes: on each project spacegen generates, and on a tree of
 50,000 files (a generated project beside `node_modules`, a virtual environment, `.git` objects
 and a folder of data and assets), which must be walked fast, skipping what no deployment reads.
+Then its peak memory on hostile Python (dense statements: 40 files of 1 MiB, 80 files of
+512 KiB), which must stay under 100 MB.
 
 Run from the repository root after `cargo build --release` (or pass --spacegen PATH):
 
@@ -12,6 +14,7 @@ import argparse
 import os
 import statistics
 import subprocess
+import sys
 import tempfile
 import time
 
@@ -61,6 +64,29 @@ def big_tree(spacegen, root, total):
     return have + n + 1
 
 
+def hostile_python(root, files, size):
+    """`files` Python files of about `size` bytes each, one dense call per line."""
+    os.makedirs(root)
+    line = "x_{0} = foo(bar, baz, [1, 2, 3], {{'a': 'b'}})\n"
+    body = "".join(line.format(i) for i in range(size // len(line) + 1))
+    body = body[: size - 100]
+    body = body[: body.rfind("\n") + 1]
+    for i in range(files):
+        with open(os.path.join(root, f"m{i}.py"), "w") as f:
+            f.write(body)
+
+
+def peak_rss_mb(argv):
+    """The peak resident memory of `argv`, in MB, measured by a fresh Python process."""
+    probe = (
+        "import resource, subprocess, sys\n"
+        "subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)\n"
+        "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", probe, *argv], capture_output=True, text=True, check=True)
+    return int(out.stdout.strip()) / 1024
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--spacegen", default="target/release/spacegen")
@@ -80,6 +106,13 @@ def main():
         files = big_tree(spacegen, root, 50_000)
         med, lo, hi = timed([spacegen, "check", root], args.runs)
         print(f"{'50,000-file tree':20} {files:6} files: {med * 1e3:7.1f} ms (min {lo * 1e3:.1f}, max {hi * 1e3:.1f})")
+        for files, size in ((40, 1 << 20), (80, 512 << 10)):
+            root = os.path.join(work, f"hostile-{files}")
+            hostile_python(root, files, size)
+            med, _, hi = timed([spacegen, "check", root], args.runs)
+            peak = peak_rss_mb([spacegen, "check", root])
+            label = f"{files} x {size >> 10} KiB Python"
+            print(f"{label:27}: {med * 1e3:7.1f} ms (max {hi * 1e3:.1f}), peak {peak:.0f} MB (goal < 100)")
 
 
 if __name__ == "__main__":

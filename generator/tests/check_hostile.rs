@@ -264,7 +264,7 @@ fn sarif_results_carry_rule_indexes_and_repository_paths() {
     }
 }
 
-/// Python over 1 MiB is data, and its tree would take over a hundred times its size in memory:
+/// Python over 512 KiB is data, and its tree would take over fifty times its size in memory:
 /// it is named, not parsed.
 #[test]
 fn python_over_the_parse_budget_is_named_not_parsed() {
@@ -275,16 +275,16 @@ fn python_over_the_parse_budget_is_named_not_parsed() {
     assert_eq!(doc["not_read"][0]["file"], "data.py", "{doc}");
     assert_eq!(
         doc["not_read"][0]["reason"],
-        "not checked: Python larger than 1 MiB (1.3 MiB) is not parsed",
+        "not checked: Python larger than 512 KiB (1.3 MiB) is not parsed",
         "{doc}"
     );
 }
 
-/// Past 4 MiB of Python in a project, further Python files are named, not parsed: the facts
+/// Past 2 MiB of Python in a project, further Python files are named, not parsed: the facts
 /// kept from each file add up.
 #[test]
 fn python_past_the_project_parse_budget_is_named_not_parsed() {
-    let data = "x = 1\n".repeat(150_000);
+    let data = "x = 1\n".repeat(75_000);
     let mut t = project();
     for i in 0..5 {
         t = t.write(&format!("data/d{i}.py"), &data);
@@ -295,7 +295,7 @@ fn python_past_the_project_parse_budget_is_named_not_parsed() {
         .as_array()
         .expect("not_read")
         .iter()
-        .filter(|n| n["reason"] == "not checked: the check parses at most 4 MiB of Python")
+        .filter(|n| n["reason"] == "not checked: the check parses at most 2 MiB of Python")
         .filter_map(|n| n["file"].as_str())
         .collect();
     assert_eq!(left_out, ["data/d4.py"], "{doc}");

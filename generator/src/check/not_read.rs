@@ -22,9 +22,12 @@ impl NotRead {
     }
 }
 
-/// A size as a person reads it, for reasons: `812 bytes`, `2 MiB`, `3.1 MiB`.
+/// A size as a person reads it, for reasons: `812 bytes`, `512 KiB`, `2 MiB`, `3.1 MiB`.
 pub(crate) fn human_size(bytes: u64) -> String {
     if bytes < 1 << 20 {
+        if bytes >= 1 << 10 && bytes.is_multiple_of(1 << 10) {
+            return format!("{} KiB", bytes >> 10);
+        }
         return format!("{bytes} bytes");
     }
     // Precision is not at stake: a file size as a person reads it.
