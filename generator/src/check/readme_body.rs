@@ -5,6 +5,18 @@
 /// The most lines a `docker run` command may continue over with a trailing `\`.
 const MAX_CONTINUED: usize = 20;
 
+/// The most of a line read as part of a command: a command is a line or a few.
+const MAX_COMMAND: usize = 4096;
+
+/// `text`, cut to at most [`MAX_COMMAND`] bytes at a character boundary.
+fn bounded(text: &str) -> &str {
+    let mut end = text.len().min(MAX_COMMAND);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    &text[..end]
+}
+
 /// The lines below the header, each with its 1-based line number.
 #[derive(Debug)]
 pub(crate) struct Body<'a> {
@@ -132,8 +144,25 @@ impl<'a> Body<'a> {
         let mut images = Vec::new();
         for (line, _) in self.commands("docker build") {
             let words: Vec<&str> = line.split_whitespace().map(unquoted).collect();
-            let context = words.iter().skip(2).rev().find(|w| !w.starts_with('-'));
-            let here = context.is_some_and(|c| matches!(*c, "." | "./"));
+            // The context: the word that is neither an option nor an option's value.
+            let mut context = None;
+            let mut rest = words.iter().skip(2);
+            while let Some(word) = rest.next() {
+                if BUILD_VALUED.contains(word) {
+                    rest.next();
+                } else if !word.starts_with('-') {
+                    context = Some(word);
+                }
+            }
+            // Another Dockerfile (`-f Dockerfile.dev`) builds another image.
+            let other_file = words.iter().enumerate().any(|(i, w)| {
+                let file = match *w {
+                    "-f" | "--file" => words.get(i + 1).copied(),
+                    w => w.strip_prefix("--file="),
+                };
+                file.is_some_and(|f| !matches!(f, "Dockerfile" | "./Dockerfile"))
+            });
+            let here = !other_file && context.is_some_and(|c| matches!(*c, "." | "./"));
             for (i, word) in words.iter().enumerate() {
                 let tag = match *word {
                     "-t" | "--tag" => words.get(i + 1).copied(),
@@ -160,14 +189,17 @@ impl<'a> Body<'a> {
     fn commands(&self, start: &str) -> Vec<(String, usize)> {
         let mut commands = Vec::new();
         for (i, (number, line)) in self.lines.iter().enumerate() {
-            for (at, _) in line.match_indices(start) {
-                let mut command = line[at..].to_owned();
+            let starts: Vec<usize> = line.match_indices(start).map(|(at, _)| at).collect();
+            for (k, at) in starts.iter().enumerate() {
+                // A command ends where the next one on its line starts.
+                let end = starts.get(k + 1).copied().unwrap_or(line.len());
+                let mut command = bounded(&line[*at..end]).to_owned();
                 let mut next = i + 1;
                 while command.trim_end().ends_with('\\')
                     && next < self.lines.len().min(i + MAX_CONTINUED)
                 {
                     let trimmed = command.trim_end().trim_end_matches('\\').to_owned();
-                    command = format!("{trimmed} {}", self.lines[next].1);
+                    command = format!("{trimmed} {}", bounded(self.lines[next].1));
                     next += 1;
                 }
                 // A command continued past the bound ends there.
@@ -182,6 +214,30 @@ impl<'a> Body<'a> {
         commands
     }
 }
+
+/// `docker build` options that take a value as the next word.
+const BUILD_VALUED: &[&str] = &[
+    "-t",
+    "--tag",
+    "-f",
+    "--file",
+    "--build-arg",
+    "--target",
+    "--platform",
+    "--label",
+    "--network",
+    "--secret",
+    "--ssh",
+    "--cache-from",
+    "--cache-to",
+    "-o",
+    "--output",
+    "--progress",
+    "--iidfile",
+    "--add-host",
+    "--shm-size",
+    "--ulimit",
+];
 
 /// `docker run` options that take a value as the next word.
 const VALUED: &[&str] = &[
@@ -352,6 +408,10 @@ mod tests {
             body("docker build -f x/Dockerfile -t web:2 ./frontend\n").built_images(),
             vec![("web".to_owned(), false)]
         );
+        assert_eq!(
+            body("docker build . -t api --build-arg X=1\n").built_images(),
+            vec![("api".to_owned(), true)]
+        );
         let runs = b.docker_runs();
         assert_eq!(runs.len(), 3, "{runs:?}");
         assert_eq!(runs[0].line, 3);
@@ -374,6 +434,15 @@ mod tests {
             body("docker run -p x:y img\n").docker_runs()[0].published,
             vec![]
         );
+    }
+
+    #[test]
+    fn a_long_line_of_commands_is_read_in_linear_time() {
+        // A README of 2 MiB, the most a file is read; quadratic work would take hours.
+        let line = "docker run -p 8000:8000 é ".repeat(80_000);
+        let started = std::time::Instant::now();
+        assert_eq!(body(&line).docker_runs().len(), 80_000);
+        assert!(started.elapsed().as_secs() < 5, "{:?}", started.elapsed());
     }
 
     #[test]

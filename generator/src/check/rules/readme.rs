@@ -2,6 +2,8 @@
 //! push whose header breaks its rules ("your push was rejected during YAML metadata
 //! verification"), and a Docker Space without `sdk: docker` never runs the Dockerfile.
 
+use std::collections::HashSet;
+
 use yaml_rust2::Yaml;
 
 use super::super::python::{Kind, Module};
@@ -104,8 +106,10 @@ cell, a curl line or a URL (`https://your-space.hf.space/api/predict?x=1`), with
 method, and with or without a prefix the app adds when it includes the router (`/api/v1/items`
 documents `@router.get("/items")`). Path parameters match any segment and may be written in any
 style (`{id}`, `<id>`, `:id`, or an example value). A code span holding the path without its
-leading slash (`` `predict` ``), and the endpoint's last name followed by "endpoint" or
-"route" ("the predict endpoint"), count too.
+leading slash (`` `predict` ``), the endpoint's last name followed by "endpoint" or "route"
+("the predict endpoint"), and a link to a Markdown document of the API (`docs/API.md`,
+`ENDPOINTS.md`) count too. Routes that answer with a page, a redirect or a file
+(`response_class=HTMLResponse`, `RedirectResponse`, `FileResponse`) are not API endpoints.
 
 No finding when the routes cannot be determined (a path computed at run time), when the app
 declares no endpoint of its own, when there is no README.md (SG301 reports that) or when the
@@ -126,7 +130,8 @@ image with `-p 8000:8000` sends users to a port nothing listens on: the browser 
 connection reset. Write `-p 7860:7860`, or `-p 8000:7860` to reach it on the host's 8000.
 
 Reported only for a `docker run` of the Space's own image: one the README builds
-from its own folder (`docker build -t NAME .`), one from `registry.hf.space/…`, or, when the
+from its own folder with its own Dockerfile (`docker build -t NAME .`, not
+`-f Dockerfile.dev`), one from `registry.hf.space/…`, or, when the
 README builds none from its folder, an image it does not build elsewhere and that is neither a
 well-known service (postgres, redis, qdrant, …) nor a frontend. Not reported when the
 command sets `PORT` (`-e PORT=8000`), passes an env file while the Dockerfile reads `$PORT`, or
@@ -254,6 +259,10 @@ pub(crate) fn check(facts: &Facts<'_>, findings: &mut Vec<Finding>) {
     }
 }
 
+/// The most endpoints, and paths named by the README, compared; past either, no finding.
+const MAX_ENDPOINTS: usize = 1_000;
+const MAX_PATHS: usize = 10_000;
+
 /// Paths of the framework's own pages, which document nothing about the API.
 const FRAMEWORK: &[&str] = &[
     "docs",
@@ -323,6 +332,18 @@ fn app_endpoints(facts: &Facts<'_>) -> Option<Vec<Endpoint>> {
             {
                 continue;
             }
+            // A page (`response_class=HTMLResponse`), a redirect or a file is no API endpoint.
+            let page = call
+                .and_then(|c| c.keyword("response_class"))
+                .is_some_and(|v| match &v.kind {
+                    Kind::Name(n) => ["HTMLResponse", "RedirectResponse", "FileResponse"]
+                        .iter()
+                        .any(|r| n.ends_with(r)),
+                    _ => false,
+                });
+            if page {
+                continue;
+            }
             let prefix = match call.and_then(|c| c.receiver()) {
                 Some(receiver) => router_prefix(module, receiver)?,
                 None => String::new(),
@@ -375,25 +396,43 @@ fn endpoints(facts: &Facts<'_>, text: &str, findings: &mut Vec<Finding>) {
     };
     let body = readme_body::body(text);
     let paths = body.paths();
-    let spans: Vec<String> = body
+    // Past these, comparing every endpoint with every path is work no README needs.
+    if endpoints.len() > MAX_ENDPOINTS || paths.len() > MAX_PATHS {
+        return;
+    }
+    let spans: HashSet<String> = body
         .code_spans()
         .iter()
         .filter(|s| !s.contains('/'))
         .map(|s| s.to_ascii_lowercase())
         .collect();
+    // The words before "endpoint" and "route": "the predict endpoint".
     let prose = text.to_ascii_lowercase();
-    let documented = endpoints.iter().any(|e| {
-        paths.iter().any(|p| names(p, &e.segments))
-            || spans.contains(&e.segments.join("/"))
-            || e.segments
-                .iter()
-                .rfind(|s| !readme_body::is_parameter(s))
-                .is_some_and(|name| {
-                    [" endpoint", " route"]
-                        .iter()
-                        .any(|noun| prose.contains(&format!("{name}{noun}")))
-                })
+    let named: HashSet<&str> = [" endpoint", " route"]
+        .iter()
+        .flat_map(|noun| prose.match_indices(noun))
+        .filter_map(|(at, _)| {
+            prose[..at]
+                .trim_end_matches(['`', '"', '\'', '*'])
+                .rsplit(|c: char| !(c.is_ascii_alphanumeric() || c == '_' || c == '-'))
+                .next()
+        })
+        .collect();
+    // A link to a document of the API (`docs/API.md`, `ENDPOINTS.md`) documents it there.
+    let api_document = paths.iter().any(|p| {
+        p.last().is_some_and(|name| {
+            name.ends_with(".md") && (name.contains("api") || name.contains("endpoint"))
+        })
     });
+    let documented = api_document
+        || endpoints.iter().any(|e| {
+            paths.iter().any(|p| names(p, &e.segments))
+                || spans.contains(&e.segments.join("/"))
+                || e.segments
+                    .iter()
+                    .rfind(|s| !readme_body::is_parameter(s))
+                    .is_some_and(|name| named.contains(name.as_str()))
+        });
     if documented {
         return;
     }
@@ -643,6 +682,28 @@ mod tests {
     }
 
     #[test]
+    fn pages_are_not_the_api_and_a_linked_api_document_documents_it() {
+        let app = "from fastapi import FastAPI\nfrom fastapi.responses import HTMLResponse, RedirectResponse\napp = FastAPI()\n@app.get(\"/dashboard\", response_class=HTMLResponse)\ndef a(): ...\n@app.get(\"/login\", response_class=RedirectResponse)\ndef b(): ...\n";
+        let readme = "---\nsdk: docker\n---\nA dashboard.\n";
+        assert_eq!(
+            found(&[
+                ("README.md", readme),
+                ("Dockerfile", "FROM x\n"),
+                ("app.py", app)
+            ]),
+            vec![]
+        );
+        assert_eq!(
+            with_readme("Every endpoint is described in [the API guide](docs/API.md).\n"),
+            vec![]
+        );
+        assert_eq!(
+            with_readme("See [the changelog](docs/CHANGES.md).\n"),
+            vec![("SG309", 6)]
+        );
+    }
+
+    #[test]
     fn routes_that_cannot_be_known_give_no_finding() {
         let app = "from fastapi import FastAPI\napp = FastAPI()\nP = compute()\n@app.post(\"/predict\")\ndef a(): ...\n@app.get(P)\ndef b(): ...\n";
         let readme = "---\nsdk: docker\n---\nNothing.\n";
@@ -732,6 +793,7 @@ mod tests {
             "docker build -t demo .\ndocker run -p 8000:8000 --env-file .env demo\n",
             "docker build -t demo .\ndocker run -p 8000:8000 demo uvicorn app:app --port 8000\n",
             "docker build -t web ./frontend\ndocker run -p 3000:3000 web\n",
+            "docker build -f Dockerfile.dev -t dev .\ndocker run -p 8000:8000 dev\n",
             "docker build -t demo .\ndocker run -p 3000:3000 my-frontend\n",
             "docker run -d -p 5432:5432 postgres:16\ndocker run -p 6333:6333 qdrant/qdrant\n",
             "Locally: `uvicorn app:app --port 8000`, then open http://localhost:8000/docs.\n",
