@@ -124,10 +124,11 @@ pub(crate) static PORT_CONTRADICTED: Rule = Rule {
     why: "the README tells users to reach the image on a port it does not serve: `app_port` says the server listens elsewhere",
     fix: "publish the port the image listens on (`docker run -p 7860:7860 …`, or `-p 8000:7860` to use 8000 on the host)",
     explanation: r#"
-A `docker run -p HOST:CONTAINER` line publishes the container's port CONTAINER. The Space's
-image serves on `app_port` (7860 when the header has none), so a README that runs the Space's
+A `docker run -p HOST:CONTAINER` line publishes the container's port CONTAINER. A Space's
+server answers on `app_port` (7860 when the header has none), so a README that runs the Space's
 image with `-p 8000:8000` sends users to a port nothing listens on: the browser shows a
-connection reset. Write `-p 7860:7860`, or `-p 8000:7860` to reach it on the host's 8000.
+connection reset. Write `-p 7860:7860`, or `-p 8000:7860` to reach it on the host's 8000. (When
+the Dockerfile starts the server on yet another port, SG103 reports that as well.)
 
 Reported only for a `docker run` of the Space's own image: one the README builds
 from its own folder with its own Dockerfile (`docker build -t NAME .`, not
@@ -531,7 +532,7 @@ fn port(project: &crate::check::Project, text: &str, findings: &mut Vec<Finding>
             FILE,
             run.line,
             format!(
-                "`docker run -p {mapping}` publishes the container's port {port}, but the image serves on app_port {app_port}"
+                "`docker run -p {mapping}` publishes the container's port {port}, not app_port {app_port}, the port the Space's server answers on"
             ),
         ));
     }
