@@ -297,8 +297,9 @@ fn router_prefix(module: &Module, name: &str) -> Option<String> {
         .filter(|a| a.module_level && a.target == name);
     let assigned = match (assigns.next(), assigns.next()) {
         (Some(only), None) => &only.value,
-        // `app` from elsewhere, or a name assigned twice: no prefix known to add.
+        // Not assigned here (an imported router or app): no prefix this file adds.
         (None, _) => return Some(String::new()),
+        // Assigned twice: either value may be the one used.
         _ => return None,
     };
     let Kind::Call(callee) = &assigned.kind else {
@@ -313,7 +314,11 @@ fn router_prefix(module: &Module, name: &str) -> Option<String> {
         .find(|c| c.name == *callee && c.place == assigned.place)?;
     match call.keyword("prefix") {
         None => Some(String::new()),
-        Some(v) => v.as_str().map(str::to_owned),
+        // A literal, or a module-level name assigned one.
+        Some(v) => module
+            .literal(v)
+            .and_then(|v| v.as_str())
+            .map(str::to_owned),
     }
 }
 
@@ -750,6 +755,25 @@ mod tests {
         assert_eq!(
             files("---\nsdk: docker\n---\n- GET /api/notes\n"),
             vec![("SG309", 4)]
+        );
+        let named = "from fastapi import APIRouter\nPREFIX = \"/tasks\"\nrouter = APIRouter(prefix=PREFIX)\n@router.get(\"\")\ndef all(): ...\n";
+        assert_eq!(
+            found(&[
+                ("README.md", "---\nsdk: docker\n---\n- GET /notes\n"),
+                ("Dockerfile", "FROM x\n"),
+                ("api.py", named),
+            ]),
+            vec![("SG309", 4)]
+        );
+        // A prefix that is not a literal leaves the endpoints unknown.
+        let computed = named.replace("PREFIX = \"/tasks\"", "PREFIX = os.environ[\"PREFIX\"]");
+        assert_eq!(
+            found(&[
+                ("README.md", "---\nsdk: docker\n---\n- GET /notes\n"),
+                ("Dockerfile", "FROM x\n"),
+                ("api.py", &computed),
+            ]),
+            vec![]
         );
     }
 
