@@ -16,6 +16,7 @@ pub(crate) mod pins;
 pub(crate) mod project;
 pub(crate) mod python;
 pub(crate) mod readme;
+pub(crate) mod readme_body;
 pub(crate) mod requirements;
 pub(crate) mod rules;
 pub(crate) mod secret;

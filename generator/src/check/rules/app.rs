@@ -77,7 +77,7 @@ pub(crate) static RULES: &[&Rule] = &[
 ];
 
 /// Last path segments that name a health route.
-const HEALTH: &[&str] = &[
+pub(crate) const HEALTH: &[&str] = &[
     "health",
     "healthz",
     "healthcheck",
