@@ -108,6 +108,28 @@ uses `api`.
 "#,
 };
 
+pub(crate) static HARDCODED_ORIGINS: Rule = Rule {
+    id: "SG221",
+    name: "cors-origins-hardcoded",
+    severity: Severity::Info,
+    why: "the allowed origins are written in the code: a new frontend address needs a code change and a rebuild instead of a Space setting",
+    fix: "read the origins from configuration: a settings field or `os.environ.get(\"CORS_ORIGINS\", \"\").split(\",\")`, set in the Space's variables",
+    explanation: r#"
+allow_origins is a literal written in the code: a list of strings, "*", or a name assigned
+such a literal. Which websites may call the API is a deployment decision: the frontend moves to
+another domain, a preview deployment or a second frontend appears, and the code has to change
+and the Space be rebuilt. A wildcard written in the code is the same choice, made for every
+deployment at once.
+
+Read the origins from configuration instead, and set them in the Space's settings:
+    origins = [o.strip() for o in os.environ.get("CORS_ORIGINS", "").split(",") if o.strip()]
+An origin that comes from configuration is not reported, even when a literal entry such as
+http://localhost:3000 sits beside it, and neither is a field of a pydantic BaseSettings class:
+its default is only a fallback that an environment variable of the same name overrides. This
+is a policy finding: a project that serves one fixed frontend may keep its list.
+"#,
+};
+
 pub(crate) static RULES: &[&Rule] = &[
     &WILDCARD_ORIGIN,
     &CREDENTIALS_ANY_ORIGIN,
@@ -115,6 +137,7 @@ pub(crate) static RULES: &[&Rule] = &[
     &ORIGIN_NOT_EXACT,
     &METHODS_GET_ONLY,
     &ADD_MIDDLEWARE,
+    &HARDCODED_ORIGINS,
 ];
 
 /// Origins no configured frontend is: a regex matching both admits any origin.
@@ -289,6 +312,74 @@ fn check_config(
             .at_column(call.place.column),
         );
     }
+    if let Some(value) = hardcoded_origins(config) {
+        findings.push(
+            Finding::new(
+                &HARDCODED_ORIGINS,
+                file,
+                value.place.line,
+                "allow_origins is written in the code, not read from configuration",
+            )
+            .at_column(value.place.column),
+        );
+    }
+}
+
+/// The literal `allow_origins` stands for, when every origin it holds is written in the code:
+/// a string, or a non-empty list of strings (directly or through module-level names assigned
+/// once), that nothing extends with a value computed at run time.
+fn hardcoded_origins<'a>(config: &Config<'a>) -> Option<&'a Value> {
+    let module = config.module;
+    let written = config.call.keyword("allow_origins")?;
+    let value = module.resolve(written);
+    let literal = match &value.kind {
+        Kind::Str(_) => true,
+        Kind::Seq(items) => {
+            !items.is_empty()
+                && items
+                    .iter()
+                    .all(|item| module.literal(item).and_then(Value::as_str).is_some())
+        }
+        _ => false,
+    };
+    if !literal {
+        return None;
+    }
+    if let Kind::Name(name) = &written.kind {
+        let computed = additions(module, name).any(|added| {
+            !matches!(&added.kind, Kind::Str(_) | Kind::Seq(_)) || !all_literal(module, added)
+        });
+        if computed {
+            return None;
+        }
+    }
+    Some(value)
+}
+
+/// Whether `value` is a string literal, or a sequence of them.
+fn all_literal(module: &Module, value: &Value) -> bool {
+    match &value.kind {
+        Kind::Seq(items) => items
+            .iter()
+            .all(|item| module.literal(item).and_then(Value::as_str).is_some()),
+        _ => module.literal(value).and_then(Value::as_str).is_some(),
+    }
+}
+
+/// What the module adds to the list named `name`: the arguments of `name.append(x)`,
+/// `name.extend(xs)` and the second of `name.insert(i, x)`.
+fn additions<'a>(module: &'a Module, name: &'a str) -> impl Iterator<Item = &'a Value> + 'a {
+    module.calls.iter().filter_map(move |call| {
+        let (receiver, method) = call.name.rsplit_once('.')?;
+        if receiver != name {
+            return None;
+        }
+        match method {
+            "append" | "extend" => call.args.first(),
+            "insert" => call.args.get(1),
+            _ => None,
+        }
+    })
 }
 
 fn check_regex(
@@ -376,13 +467,14 @@ mod tests {
                 ("SG204", 2),
                 ("SG202", 2),
                 ("SG205", 3),
-                ("SG206", 3)
+                ("SG206", 3),
+                ("SG221", 2)
             ]
         );
     }
 
     #[test]
-    fn the_generated_shape_is_clean() {
+    fn the_generated_shape_and_exact_literal_origins_pass_the_error_rules() {
         let found = ids(
             "app = JsonCORSMiddleware(api, allow_origins=origins, allow_origin_regex=r, \
              allow_credentials=c, allow_methods=ALLOWED_METHODS)\n\
@@ -390,7 +482,7 @@ mod tests {
              allow_origin_regex=r'https://myproj(-[a-z0-9-]+)?\\.vercel\\.app', allow_methods=['*'])\n\
              @router.delete('/x')\ndef x(): ...\n",
         );
-        assert_eq!(found, vec![]);
+        assert_eq!(found, vec![("SG221", 2)]);
     }
 
     #[test]
@@ -402,6 +494,31 @@ mod tests {
              CORSMiddleware(api, allow_origin_regex='(?<=x)bad')\n",
         );
         assert_eq!(found, vec![("SG202", 1), ("SG203", 2)]);
+    }
+
+    #[test]
+    fn origins_written_in_the_code_are_hardcoded() {
+        let found = ids("import os\n\
+             ORIGINS = ['https://a.example.com', 'http://localhost:3000']\n\
+             FRONT = 'https://b.example.com'\n\
+             CORSMiddleware(api, allow_origins=ORIGINS, allow_methods=['*'])\n\
+             CORSMiddleware(api, allow_origins=[FRONT, 'http://localhost:5173'], allow_methods=['*'])\n\
+             CORSMiddleware(api, allow_origins='*', allow_methods=['*'])\n");
+        assert_eq!(found, vec![("SG221", 2), ("SG221", 5), ("SG221", 6)]);
+    }
+
+    #[test]
+    fn origins_read_from_configuration_are_not_hardcoded() {
+        let found = ids("import os\n\
+             FRONT = os.getenv('FRONTEND_URL', 'http://localhost:3000')\n\
+             extra = ['https://a.example.com']\n\
+             extra.extend(os.environ.get('MORE', '').split(','))\n\
+             CORSMiddleware(api, allow_origins=[FRONT, 'http://localhost:3000'], allow_methods=['*'])\n\
+             CORSMiddleware(api, allow_origins=settings.cors_origins, allow_methods=['*'])\n\
+             CORSMiddleware(api, allow_origins=extra, allow_methods=['*'])\n\
+             CORSMiddleware(api, allow_origins=[], allow_methods=['*'])\n\
+             CORSMiddleware(api, allow_origins=os.environ['ORIGINS'].split(','), allow_methods=['*'])\n");
+        assert_eq!(found, vec![]);
     }
 
     #[test]
