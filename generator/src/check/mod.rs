@@ -17,6 +17,7 @@ pub(crate) mod python;
 pub(crate) mod readme;
 pub(crate) mod requirements;
 pub(crate) mod rules;
+pub(crate) mod settings;
 
 use std::path::Path;
 

@@ -1,6 +1,7 @@
 //! Facts about one Python file, read with Astral's parser: the calls (with their arguments,
 //! whether they decorate a definition and whether they run at import time), the imports, the
-//! module-level assignments, the string literals outside docstrings, and the places where a
+//! module-level assignments, the classes and functions (with what they return), the string
+//! literals outside docstrings, and the places where a
 //! URL is "masked" by keeping what comes before its `@`. A file that does not parse yields no
 //! facts: [`Module::parse`] never panics on its input. Places are 1-based lines and columns.
 
@@ -155,6 +156,22 @@ pub(crate) struct Module {
     pub subscripts: Vec<(String, String, Place)>,
     /// The classes, with their annotated fields and settings configuration.
     pub classes: Vec<Class>,
+    /// The functions and methods, with what they return.
+    pub functions: Vec<Function>,
+}
+
+/// A function or method: `def name(...)`.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub(crate) struct Function {
+    pub name: String,
+    /// The class whose body defines it (a method); `None` for a function.
+    pub class: Option<String>,
+    /// The decorators' dotted names (`property`, `lru_cache`, `functools.lru_cache`).
+    pub decorators: Vec<String>,
+    /// The values of its `return` statements (not those of functions nested in it).
+    pub returns: Vec<Value>,
+    /// The attributes its body reads from `self`: `origins` for `self.origins.split(",")`.
+    pub self_reads: Vec<String>,
 }
 
 /// A class: its bases, the fields its body annotates, and what configures it.
@@ -178,6 +195,9 @@ pub(crate) struct Field {
     /// `AliasChoices(…)` and `AliasPath(…)`'s first argument. `None` when an alias is given but
     /// is not a literal.
     pub aliases: Option<Vec<String>>,
+    /// The default: the value assigned, `Field(default=…)` or `Field(…)`'s first argument, or a
+    /// call of `Field(default_factory=f)`'s `f` (as `Kind::Call`); `None` when there is none.
+    pub default: Option<Value>,
 }
 
 /// The HTTP methods a route decorator may name.
@@ -193,6 +213,8 @@ impl Module {
             module: Module::default(),
             depth: 0,
             decorating: false,
+            class: None,
+            function: None,
         };
         for stmt in &parsed.syntax().body {
             collector.visit_stmt(stmt);
@@ -304,6 +326,10 @@ struct Collector<'s> {
     depth: usize,
     /// The next call visited is a decorator.
     decorating: bool,
+    /// The class whose body is being visited (not inside a method).
+    class: Option<String>,
+    /// The index in `module.functions` of the function whose body is being visited.
+    function: Option<usize>,
 }
 
 impl Collector<'_> {
@@ -415,6 +441,7 @@ impl Collector<'_> {
                     facts.fields.push(Field {
                         place: self.place(assign.start()),
                         aliases: assign.value.as_deref().map_or(Some(Vec::new()), aliases),
+                        default: assign.value.as_deref().and_then(|v| self.default(v)),
                         name,
                     });
                 }
@@ -439,6 +466,31 @@ impl Collector<'_> {
             }
         }
         facts
+    }
+
+    /// A field's default, given its value: `Field(default=…)`, `Field(…)`'s first argument,
+    /// `Field(default_factory=f)` as a call of `f`, or the value itself.
+    fn default(&self, value: &Expr) -> Option<Value> {
+        let Expr::Call(call) = value else {
+            return Some(self.value(value));
+        };
+        if !dotted(&call.func).is_some_and(|n| n == "Field" || n.ends_with(".Field")) {
+            return Some(self.value(value));
+        }
+        for keyword in &call.arguments.keywords {
+            match keyword.arg.as_ref().map(|a| a.id.as_str()) {
+                Some("default") => return Some(self.value(&keyword.value)),
+                Some("default_factory") => {
+                    let name = dotted(&keyword.value)?;
+                    return Some(Value {
+                        kind: Kind::Call(name),
+                        place: self.place(keyword.value.start()),
+                    });
+                }
+                _ => {}
+            }
+        }
+        call.arguments.args.first().map(|a| self.value(a))
     }
 
     /// The settings of `SettingsConfigDict(k=v)`, `ConfigDict(k=v)` or `{"k": v}`.
@@ -490,6 +542,7 @@ impl<'a> Visitor<'a> for Collector<'_> {
     fn visit_stmt(&mut self, stmt: &'a Stmt) {
         match stmt {
             Stmt::FunctionDef(StmtFunctionDef {
+                name,
                 decorator_list,
                 parameters,
                 returns,
@@ -505,9 +558,26 @@ impl<'a> Visitor<'a> for Collector<'_> {
                 if let Some(returns) = returns {
                     self.visit_annotation(returns);
                 }
+                let decorators = decorator_list
+                    .iter()
+                    .filter_map(|d| match &d.expression {
+                        Expr::Call(call) => dotted(&call.func),
+                        other => dotted(other),
+                    })
+                    .collect();
+                self.module.functions.push(Function {
+                    name: name.id.to_string(),
+                    class: self.class.take(),
+                    decorators,
+                    ..Function::default()
+                });
+                let outer = self.function.replace(self.module.functions.len() - 1);
+                let class = self.module.functions.last().and_then(|f| f.class.clone());
                 self.depth += 1;
                 self.visit_body(body);
                 self.depth -= 1;
+                self.function = outer;
+                self.class = class;
             }
             Stmt::ClassDef(class) => {
                 let class_facts = self.class(class);
@@ -520,7 +590,18 @@ impl<'a> Visitor<'a> for Collector<'_> {
                 if let Some(arguments) = &class.arguments {
                     self.visit_arguments(arguments);
                 }
+                let outer = self.class.replace(class.name.id.to_string());
                 self.visit_body(&class.body);
+                self.class = outer;
+            }
+            Stmt::Return(ret) => {
+                if let (Some(value), Some(index)) = (&ret.value, self.function) {
+                    let value = self.value(value);
+                    if let Some(function) = self.module.functions.get_mut(index) {
+                        function.returns.push(value);
+                    }
+                }
+                visitor::walk_stmt(self, stmt);
             }
             Stmt::If(branch) if is_main_guard(&branch.test) => {
                 self.depth += 1;
@@ -582,6 +663,15 @@ impl<'a> Visitor<'a> for Collector<'_> {
                     let place = self.place(expr.start());
                     let key = key.value.to_str().to_owned();
                     self.module.subscripts.push((name, key, place));
+                }
+            }
+            Expr::Attribute(attr) => {
+                if let (Expr::Name(receiver), Some(index)) = (&*attr.value, self.function) {
+                    if receiver.id.as_str() == "self" {
+                        if let Some(function) = self.module.functions.get_mut(index) {
+                            function.self_reads.push(attr.attr.id.to_string());
+                        }
+                    }
                 }
             }
             Expr::Lambda(_) => {
@@ -868,6 +958,51 @@ mod tests {
             Some("sqlite:///a.db")
         );
         assert!(m.literal(&calls[1].args[0]).is_none());
+    }
+
+    #[test]
+    fn functions_keep_their_class_decorators_returns_and_self_reads() {
+        let m = parse(
+            "class S(BaseSettings):\n    a: str = '*'\n    b: str = Field(default='x')\n    \
+             c: list = Field(default_factory=list)\n    d: int = Field(3, alias='D')\n    e: str\n\
+             \n    @property\n    def origins(self):\n        def inner():\n            return 1\n        \
+             return self.a.split(',')\n\
+             @lru_cache\ndef get_settings():\n    return S()\n",
+        );
+        let defaults: Vec<Option<Kind>> = m.classes[0]
+            .fields
+            .iter()
+            .map(|f| f.default.as_ref().map(|d| d.kind.clone()))
+            .collect();
+        assert_eq!(
+            defaults,
+            vec![
+                Some(Kind::Str("*".into())),
+                Some(Kind::Str("x".into())),
+                Some(Kind::Call("list".into())),
+                Some(Kind::Int(3)),
+                None
+            ]
+        );
+        let seen: Vec<String> = m
+            .functions
+            .iter()
+            .map(|f| {
+                let returns: Vec<&Kind> = f.returns.iter().map(|r| &r.kind).collect();
+                format!(
+                    "{} {:?} {:?} {:?} {:?}",
+                    f.name, f.class, f.decorators, returns, f.self_reads
+                )
+            })
+            .collect();
+        assert_eq!(
+            seen,
+            vec![
+                r#"origins Some("S") ["property"] [Call("self.a.split")] ["a"]"#,
+                "inner None [] [Int(1)] []",
+                r#"get_settings None ["lru_cache"] [Call("S")] []"#,
+            ]
+        );
     }
 
     #[test]

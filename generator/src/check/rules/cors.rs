@@ -7,6 +7,7 @@ use regex::Regex;
 
 use super::Facts;
 use crate::check::python::{self, Call, Kind, Module, Value};
+use crate::check::settings::Settings;
 use crate::check::{Finding, Rule, Severity};
 
 pub(crate) static WILDCARD_ORIGIN: Rule = Rule {
@@ -181,6 +182,7 @@ pub(crate) fn check(facts: &Facts<'_>, findings: &mut Vec<Finding>) {
                 continue;
             };
             check_config(file, &config, &route_methods, findings);
+            check_flow(file, &config, &facts.settings, findings);
         }
     }
 }
@@ -325,6 +327,78 @@ fn check_config(
     }
 }
 
+/// SG202 for origins that are not written in the call: a wildcard that a settings default
+/// gives `allow_origins` (a field, `.split(",")` of one, a property, nested settings), or that
+/// the code adds to the list passed with `.append`, `.extend` or `.insert`.
+fn check_flow(file: &str, config: &Config<'_>, settings: &Settings, findings: &mut Vec<Finding>) {
+    let credentials = matches!(
+        config.get("allow_credentials").map(|v| &v.kind),
+        Some(Kind::Bool(true))
+    );
+    let Some(written) = config.call.keyword("allow_origins") else {
+        return;
+    };
+    if !credentials {
+        return;
+    }
+    let module = config.module;
+    let fallback = settings
+        .defaults(module, module.resolve(written))
+        .into_iter()
+        .find(|f| any_origin(&f.value));
+    if let Some(fallback) = fallback {
+        findings.push(
+            Finding::new(
+                &CREDENTIALS_ANY_ORIGIN,
+                file,
+                written.place.line,
+                format!(
+                    "allow_origins defaults to {} ({} in {}:{}) while allow_credentials=True: unless the variable is set, any website gets credentialed access",
+                    shown(&fallback.value),
+                    fallback.field,
+                    fallback.file,
+                    fallback.value.place.line
+                ),
+            )
+            .at_column(written.place.column),
+        );
+    }
+    if let Kind::Name(name) = &written.kind {
+        if let Some(added) = additions(module, name).find(|v| any_origin(v)) {
+            findings.push(
+                Finding::new(
+                    &CREDENTIALS_ANY_ORIGIN,
+                    file,
+                    added.place.line,
+                    format!("\"*\" is added to {name}, the allow_origins of a CORSMiddleware with allow_credentials=True: any website gets credentialed access"),
+                )
+                .at_column(added.place.column),
+            );
+        }
+    }
+}
+
+/// Whether a literal holds the origin `*`: the string (or one of its comma-separated parts,
+/// brackets and quotes aside), or an entry of the list.
+fn any_origin(value: &Value) -> bool {
+    match &value.kind {
+        Kind::Str(text) => text.split(',').any(|part| {
+            part.trim_matches(|c: char| c.is_whitespace() || "[]\"'".contains(c)) == "*"
+        }),
+        Kind::Seq(items) => items.iter().any(|item| item.as_str() == Some("*")),
+        _ => false,
+    }
+}
+
+/// A literal default as written: `"*"`, `["*", …]`.
+fn shown(value: &Value) -> String {
+    match &value.kind {
+        Kind::Str(text) => format!("{text:?}"),
+        Kind::Seq(_) => "a list holding \"*\"".to_owned(),
+        _ => "a wildcard".to_owned(),
+    }
+}
+
 /// The literal `allow_origins` stands for, when every origin it holds is written in the code:
 /// a string, or a non-empty list of strings (directly or through module-level names assigned
 /// once), that nothing extends with a value computed at run time.
@@ -445,6 +519,7 @@ fn origin_of(origin: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::check::rules;
     use crate::check::Project;
 
     fn ids(src: &str) -> Vec<(&'static str, usize)> {
@@ -519,6 +594,32 @@ mod tests {
              CORSMiddleware(api, allow_origins=[], allow_methods=['*'])\n\
              CORSMiddleware(api, allow_origins=os.environ['ORIGINS'].split(','), allow_methods=['*'])\n");
         assert_eq!(found, vec![]);
+    }
+
+    #[test]
+    fn a_wildcard_settings_default_with_credentials_is_reported() {
+        let config = "from pydantic_settings import BaseSettings\n\
+            from pydantic import Field\n\
+            class Settings(BaseSettings):\n    cors_origins: str = Field(default='*')\n    \
+            safe_origins: str = 'https://app.example.com'\n\
+            settings = Settings()\n";
+        let main = "from app.config import settings\n\
+            CORSMiddleware(a, allow_origins=settings.cors_origins.split(','), allow_credentials=True)\n\
+            CORSMiddleware(a, allow_origins=settings.cors_origins.split(','), allow_credentials=False)\n\
+            CORSMiddleware(a, allow_origins=settings.safe_origins.split(','), allow_credentials=True)\n";
+        let found = rules::found(check, &[("app/config.py", config), ("app/main.py", main)]);
+        assert_eq!(found, vec![("SG202", 2)]);
+    }
+
+    #[test]
+    fn a_wildcard_appended_to_the_origins_with_credentials_is_reported() {
+        let found = ids("origins = ['https://app.example.com']\n\
+             if DEBUG:\n    origins.append('*')\n\
+             more = ['https://app.example.com']\n\
+             more.extend(['https://b.example.com'])\n\
+             CORSMiddleware(a, allow_origins=origins, allow_credentials=True, allow_methods=['*'])\n\
+             CORSMiddleware(a, allow_origins=more, allow_credentials=True, allow_methods=['*'])\n");
+        assert_eq!(found, vec![("SG221", 1), ("SG202", 3), ("SG221", 4)]);
     }
 
     #[test]

@@ -12,7 +12,7 @@ mod requirements;
 pub(crate) mod secrets;
 mod stale;
 
-use super::{python, Finding, Project, Rule};
+use super::{python, settings::Settings, Finding, Project, Rule};
 
 /// Every rule, in id order.
 pub(crate) fn all() -> Vec<&'static Rule> {
@@ -42,13 +42,18 @@ pub(crate) struct Facts<'a> {
     pub project: &'a Project,
     /// Every Python file that parses, with what it holds.
     pub python: Vec<(&'a str, python::Module)>,
+    /// The settings classes of that Python and what their fields default to.
+    pub settings: Settings,
 }
 
 impl<'a> Facts<'a> {
     pub(crate) fn of(project: &'a Project) -> Facts<'a> {
+        let python = python::modules(project);
+        let settings = Settings::of(&python);
         Facts {
             project,
-            python: python::modules(project),
+            python,
+            settings,
         }
     }
 }
