@@ -1,8 +1,8 @@
 //! Facts about one Python file, read with Astral's parser: the calls (with their arguments,
 //! whether they decorate a definition and whether they run at import time), the imports, the
 //! module-level assignments, the classes and functions (with what they return), the string
-//! literals outside docstrings, and the places where a
-//! URL is "masked" by keeping what comes before its `@`. A file that does not parse yields no
+//! literals outside docstrings, and the places where a URL is "masked" by keeping what comes
+//! before its `@`. A file that does not parse yields no
 //! facts: [`Module::parse`] never panics on its input. Places are 1-based lines and columns.
 
 use ruff_python_ast::name::UnqualifiedName;
@@ -38,6 +38,8 @@ pub(crate) enum Kind {
     Name(String),
     /// A call of a nameable callee: its dotted name.
     Call(String),
+    /// A list, set or generator comprehension: what its first `for` iterates over.
+    Comp(Box<Value>),
     /// Anything else.
     Other,
 }
@@ -369,6 +371,9 @@ impl Collector<'_> {
             ),
             Expr::Name(_) | Expr::Attribute(_) => dotted(expr).map_or(Kind::Other, Kind::Name),
             Expr::Call(c) => dotted(&c.func).map_or(Kind::Other, Kind::Call),
+            Expr::ListComp(c) => comprehension(self, &c.generators),
+            Expr::SetComp(c) => comprehension(self, &c.generators),
+            Expr::Generator(c) => comprehension(self, &c.generators),
             _ => Kind::Other,
         };
         Value {
@@ -756,6 +761,13 @@ fn is_class_var(annotation: &Expr) -> bool {
         other => other,
     };
     dotted(head).is_some_and(|n| n == "ClassVar" || n.ends_with(".ClassVar"))
+}
+
+/// A comprehension's kind: what its first `for` iterates over.
+fn comprehension(collector: &Collector<'_>, generators: &[ruff_python_ast::Comprehension]) -> Kind {
+    generators.first().map_or(Kind::Other, |g| {
+        Kind::Comp(Box::new(collector.value(&g.iter)))
+    })
 }
 
 /// `a.b.c` for a name or attribute chain.

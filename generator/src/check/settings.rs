@@ -14,6 +14,8 @@ use super::python::{Class, Function, Kind, Module, Value};
 /// How many steps (an attribute, a property, a nested class) one expression is followed
 /// through, in all.
 const MAX_STEPS: usize = 256;
+/// How many comprehensions (`[o.strip() for o in …]`) one value is looked through.
+const MAX_COMPREHENSIONS: usize = 4;
 /// How many classes deep `class A(B)` chains are followed.
 const MAX_DEPTH: usize = 16;
 
@@ -148,6 +150,18 @@ impl Settings {
     /// settings instance (or `.split(…)` of one), followed through fields, nested settings and
     /// properties. Empty when the value is not read from settings.
     pub(crate) fn defaults(&self, module: &Module, value: &Value) -> Vec<Fallback> {
+        self.defaults_within(module, value, MAX_COMPREHENSIONS)
+    }
+
+    /// [`Settings::defaults`], looking through at most `depth` comprehensions and names.
+    fn defaults_within(&self, module: &Module, value: &Value, depth: usize) -> Vec<Fallback> {
+        let value = module.resolve(value);
+        if let Kind::Comp(inner) = &value.kind {
+            return match depth.checked_sub(1) {
+                Some(depth) => self.defaults_within(module, inner, depth),
+                None => Vec::new(),
+            };
+        }
         let path = match &value.kind {
             Kind::Name(name) => name.as_str(),
             Kind::Call(callee) => match callee.rsplit_once('.') {

@@ -363,6 +363,24 @@ fn check_flow(file: &str, config: &Config<'_>, settings: &Settings, findings: &m
             .at_column(written.place.column),
         );
     }
+    if let Some(default) = env_defaults(module, written)
+        .into_iter()
+        .find(|v| any_origin(v))
+    {
+        findings.push(
+            Finding::new(
+                &CREDENTIALS_ANY_ORIGIN,
+                file,
+                written.place.line,
+                format!(
+                    "allow_origins falls back to {} when the variable is unset (line {}) while allow_credentials=True: any website gets credentialed access",
+                    shown(default),
+                    default.place.line
+                ),
+            )
+            .at_column(written.place.column),
+        );
+    }
     if let Kind::Name(name) = &written.kind {
         if let Some(added) = additions(module, name).find(|v| any_origin(v)) {
             findings.push(
@@ -376,6 +394,42 @@ fn check_flow(file: &str, config: &Config<'_>, settings: &Settings, findings: &m
             );
         }
     }
+}
+
+/// The literal fallbacks of the environment variables `value` reads: `os.getenv("X", "…")`
+/// itself, `.split(",")` of one, an entry of a list, a comprehension over one (directly or
+/// through module-level names assigned once).
+fn env_defaults<'a>(module: &'a Module, value: &'a Value) -> Vec<&'a Value> {
+    let mut found = Vec::new();
+    let mut todo = vec![(value, 0)];
+    while let Some((value, depth)) = todo.pop() {
+        if depth > 4 {
+            continue;
+        }
+        let value = module.resolve(value);
+        if let Some(default) = module.env_default(value) {
+            found.push(default);
+            continue;
+        }
+        match &value.kind {
+            Kind::Comp(inner) => todo.push((inner, depth + 1)),
+            Kind::Seq(items) => todo.extend(items.iter().map(|i| (i, depth + 1))),
+            Kind::Call(callee) => {
+                if let Some((receiver, "split" | "rsplit" | "strip")) = callee.rsplit_once('.') {
+                    // A name assigned twice could hold either value.
+                    let mut assigned = module
+                        .assigns
+                        .iter()
+                        .filter(|a| a.module_level && a.target == receiver);
+                    if let (Some(only), None) = (assigned.next(), assigned.next()) {
+                        todo.push((&only.value, depth + 1));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    found
 }
 
 /// Whether a literal holds the origin `*`: the string (or one of its comma-separated parts,
@@ -609,6 +663,22 @@ mod tests {
             CORSMiddleware(a, allow_origins=settings.safe_origins.split(','), allow_credentials=True)\n";
         let found = rules::found(check, &[("app/config.py", config), ("app/main.py", main)]);
         assert_eq!(found, vec![("SG202", 2)]);
+    }
+
+    #[test]
+    fn comprehensions_and_environment_defaults_are_followed() {
+        let config =
+            "class Settings(BaseSettings):\n    cors_origins: str = '*'\nsettings = Settings()\n";
+        let main = "import os\nfrom app.config import settings\n\
+            ORIGINS = [o.strip() for o in settings.cors_origins.split(',')]\n\
+            RAW = os.getenv('CORS_ORIGINS', '*')\n\
+            FRONT = os.environ.get('FRONTEND_URL', 'http://localhost:3000')\n\
+            CORSMiddleware(a, allow_origins=ORIGINS, allow_credentials=True)\n\
+            CORSMiddleware(a, allow_origins=RAW.split(','), allow_credentials=True)\n\
+            CORSMiddleware(a, allow_origins=[FRONT], allow_credentials=True)\n\
+            CORSMiddleware(a, allow_origins=[os.getenv('WEB', '*')], allow_credentials=True)\n";
+        let found = rules::found(check, &[("app/config.py", config), ("app/main.py", main)]);
+        assert_eq!(found, vec![("SG202", 6), ("SG202", 7), ("SG202", 9)]);
     }
 
     #[test]
