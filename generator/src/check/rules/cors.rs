@@ -41,6 +41,11 @@ origin (".*", ".+", "https://.*"), a page on any website can make requests with 
 cookies and read the answers. (Older Starlette sent `*` for simple requests, which browsers
 refuse for credentialed requests: broken instead of open.)
 
+The wildcard need not be written in the call: it is also reported when "*" is the default of
+the value allow_origins reads (a pydantic settings field, directly or through `.split(",")`, a
+property or nested settings, or `os.getenv("CORS_ORIGINS", "*")`), which the Space uses
+whenever the variable is not set, and when the code appends or extends "*" into the list.
+
 Name the frontend's origins exactly, or turn credentials off: an Authorization bearer token
 does not need them (list "Authorization" in allow_headers).
 "#,
@@ -126,8 +131,9 @@ Read the origins from configuration instead, and set them in the Space's setting
     origins = [o.strip() for o in os.environ.get("CORS_ORIGINS", "").split(",") if o.strip()]
 An origin that comes from configuration is not reported, even when a literal entry such as
 http://localhost:3000 sits beside it, and neither is a field of a pydantic BaseSettings class:
-its default is only a fallback that an environment variable of the same name overrides. This
-is a policy finding: a project that serves one fixed frontend may keep its list.
+its default is only a fallback that an environment variable of the same name overrides (a
+wildcard default with allow_credentials=True is SG202's). Test code is not judged. This is a
+policy finding: a project that serves one fixed frontend may keep its list.
 "#,
 };
 
@@ -314,7 +320,12 @@ fn check_config(
             .at_column(call.place.column),
         );
     }
-    if let Some(value) = hardcoded_origins(config) {
+    let hardcoded = if super::is_test(file) {
+        None
+    } else {
+        hardcoded_origins(config)
+    };
+    if let Some(value) = hardcoded {
         findings.push(
             Finding::new(
                 &HARDCODED_ORIGINS,
@@ -634,6 +645,21 @@ mod tests {
              CORSMiddleware(api, allow_origins=[FRONT, 'http://localhost:5173'], allow_methods=['*'])\n\
              CORSMiddleware(api, allow_origins='*', allow_methods=['*'])\n");
         assert_eq!(found, vec![("SG221", 2), ("SG221", 5), ("SG221", 6)]);
+    }
+
+    #[test]
+    fn origins_written_in_tests_are_not_hardcoded() {
+        let code =
+            "CORSMiddleware(api, allow_origins=['http://testserver'], allow_methods=['*'])\n";
+        let found = rules::found(
+            check,
+            &[
+                ("tests/test_cors.py", code),
+                ("backend/tests/helpers.py", code),
+                ("app/conftest.py", code),
+            ],
+        );
+        assert_eq!(found, vec![]);
     }
 
     #[test]

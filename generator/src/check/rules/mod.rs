@@ -107,6 +107,18 @@ pub(crate) fn run(project: &Project) -> Vec<Finding> {
     findings
 }
 
+/// Test code, which the Space does not serve.
+pub(crate) fn is_test(file: &str) -> bool {
+    let name = file.rsplit('/').next().unwrap_or(file);
+    file.starts_with("tests/")
+        || file.starts_with("test/")
+        || file.contains("/tests/")
+        || file.contains("/test/")
+        || name.starts_with("test_")
+        || name.ends_with("_test.py")
+        || name == "conftest.py"
+}
+
 /// What `check` finds in a project of `files`, as (rule, line): for the families' tests.
 #[cfg(test)]
 fn found(
