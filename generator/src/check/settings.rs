@@ -9,7 +9,7 @@
 use std::cell::Cell;
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::python::{Class, Function, Kind, Module, Value};
+use super::python::{Call, Class, Function, Kind, Module, Value};
 
 /// How many steps (an attribute, a property, a nested class) one expression is followed
 /// through, in all.
@@ -75,6 +75,19 @@ impl Settings {
         let roots = extending(&classes, "BaseSettings");
         let models = extending(&classes, "BaseModel");
         for (file, module) in modules {
+            let calls: Calls<'_> = module
+                .calls
+                .iter()
+                .map(|c| ((c.place.line, c.place.column, c.name.as_str()), c))
+                .collect();
+            let mut properties: BTreeMap<&str, Vec<&Function>> = BTreeMap::new();
+            for function in &module.functions {
+                if let Some(class) = &function.class {
+                    if function.decorators.iter().any(|d| d.ends_with("property")) {
+                        properties.entry(class.as_str()).or_default().push(function);
+                    }
+                }
+            }
             for class in &module.classes {
                 if !roots.contains(&class.name) && !models.contains(&class.name) {
                     continue;
@@ -84,12 +97,11 @@ impl Settings {
                     .iter()
                     .map(|f| (f.name.clone(), f.default.clone()))
                     .collect();
-                let properties = module
-                    .functions
-                    .iter()
-                    .filter(|f| f.class.as_deref() == Some(class.name.as_str()))
-                    .filter(|f| f.decorators.iter().any(|d| d.ends_with("property")))
-                    .map(|f| (f.name.clone(), property(module, f)))
+                let properties = properties
+                    .get(class.name.as_str())
+                    .into_iter()
+                    .flatten()
+                    .map(|f| (f.name.clone(), property(&calls, f)))
                     .collect();
                 settings
                     .classes
@@ -335,8 +347,11 @@ fn extending(all: &[(&str, &Class)], root: &str) -> BTreeSet<String> {
     found
 }
 
+/// A module's calls, by place and callee.
+type Calls<'a> = BTreeMap<(usize, usize, &'a str), &'a Call>;
+
 /// What a property returns, from its `return` values.
-fn property(module: &Module, function: &Function) -> Property {
+fn property(calls: &Calls<'_>, function: &Function) -> Property {
     let mut property = Property::default();
     let mut other = false;
     for ret in &function.returns {
@@ -345,10 +360,7 @@ fn property(module: &Module, function: &Function) -> Property {
             continue;
         }
         if let Kind::Call(callee) = &ret.kind {
-            let call = module
-                .calls
-                .iter()
-                .find(|c| c.name == *callee && c.place == ret.place);
+            let call = calls.get(&(ret.place.line, ret.place.column, callee.as_str()));
             if let Some(call) = call.filter(|c| c.args.is_empty() && !c.has_splat()) {
                 let keywords = call
                     .keywords

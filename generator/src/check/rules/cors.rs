@@ -3,6 +3,8 @@
 //! fires only on values written as literals (directly or through a module-level name assigned
 //! once); a value computed at run time is never judged.
 
+use std::collections::BTreeMap;
+
 use regex::Regex;
 
 use super::Facts;
@@ -163,7 +165,13 @@ struct Config<'a> {
     plain: bool,
     /// Added with add_middleware / Middleware(...): inside the error middleware.
     inner: bool,
+    /// What the module adds to each list, by the list's name.
+    added: &'a Added<'a>,
 }
+
+/// What a module adds to lists: for each name, the arguments of `name.append(x)`,
+/// `name.extend(xs)` and the second of `name.insert(i, x)`.
+type Added<'a> = BTreeMap<&'a str, Vec<&'a Value>>;
 
 impl<'a> Config<'a> {
     fn get(&self, name: &str) -> Option<&'a Value> {
@@ -183,8 +191,9 @@ pub(crate) fn check(facts: &Facts<'_>, findings: &mut Vec<Finding>) {
         }
     }
     for (file, module) in modules {
+        let added = additions(module);
         for call in &module.calls {
-            let Some(config) = config(module, call) else {
+            let Some(config) = config(module, call, &added) else {
                 continue;
             };
             check_config(file, &config, &route_methods, findings);
@@ -194,7 +203,7 @@ pub(crate) fn check(facts: &Facts<'_>, findings: &mut Vec<Finding>) {
 }
 
 /// The CORS configuration `call` makes, if it makes one.
-fn config<'a>(module: &'a Module, call: &'a Call) -> Option<Config<'a>> {
+fn config<'a>(module: &'a Module, call: &'a Call, added: &'a Added<'a>) -> Option<Config<'a>> {
     let is_cors = |name: &str| name == "CORSMiddleware" || name.ends_with(".CORSMiddleware");
     let first_is_cors =
         matches!(call.args.first().map(|v| &v.kind), Some(Kind::Name(n)) if is_cors(n));
@@ -205,6 +214,7 @@ fn config<'a>(module: &'a Module, call: &'a Call) -> Option<Config<'a>> {
             call,
             plain: true,
             inner: true,
+            added,
         });
     }
     if method.ends_with("CORSMiddleware") && !call.decorator {
@@ -213,6 +223,7 @@ fn config<'a>(module: &'a Module, call: &'a Call) -> Option<Config<'a>> {
             call,
             plain: is_cors(&call.name),
             inner: false,
+            added,
         });
     }
     None
@@ -393,7 +404,7 @@ fn check_flow(file: &str, config: &Config<'_>, settings: &Settings, findings: &m
         );
     }
     if let Kind::Name(name) = &written.kind {
-        if let Some(added) = additions(module, name).find(|v| any_origin(v)) {
+        if let Some(added) = config.additions(name).find(|v| any_origin(v)) {
             findings.push(
                 Finding::new(
                     &CREDENTIALS_ANY_ORIGIN,
@@ -485,7 +496,7 @@ fn hardcoded_origins<'a>(config: &Config<'a>) -> Option<&'a Value> {
         return None;
     }
     if let Kind::Name(name) = &written.kind {
-        let computed = additions(module, name).any(|added| {
+        let computed = config.additions(name).any(|added| {
             !matches!(&added.kind, Kind::Str(_) | Kind::Seq(_)) || !all_literal(module, added)
         });
         if computed {
@@ -505,20 +516,30 @@ fn all_literal(module: &Module, value: &Value) -> bool {
     }
 }
 
-/// What the module adds to the list named `name`: the arguments of `name.append(x)`,
-/// `name.extend(xs)` and the second of `name.insert(i, x)`.
-fn additions<'a>(module: &'a Module, name: &'a str) -> impl Iterator<Item = &'a Value> + 'a {
-    module.calls.iter().filter_map(move |call| {
-        let (receiver, method) = call.name.rsplit_once('.')?;
-        if receiver != name {
-            return None;
-        }
-        match method {
+/// What `module` adds to lists, by the list's name.
+fn additions(module: &Module) -> Added<'_> {
+    let mut added: Added<'_> = BTreeMap::new();
+    for call in &module.calls {
+        let Some((receiver, method)) = call.name.rsplit_once('.') else {
+            continue;
+        };
+        let value = match method {
             "append" | "extend" => call.args.first(),
             "insert" => call.args.get(1),
             _ => None,
+        };
+        if let Some(value) = value {
+            added.entry(receiver).or_default().push(value);
         }
-    })
+    }
+    added
+}
+
+impl<'a> Config<'a> {
+    /// What the module adds to the list named `name`.
+    fn additions(&self, name: &str) -> impl Iterator<Item = &'a Value> + 'a {
+        self.added.get(name).into_iter().flatten().copied()
+    }
 }
 
 fn check_regex(
