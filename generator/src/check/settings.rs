@@ -13,7 +13,9 @@ use super::python::{Call, Class, Function, Kind, Module, Value};
 
 /// How many steps (an attribute, a property, a nested class) one expression is followed
 /// through, in all.
-const MAX_STEPS: usize = 256;
+const MAX_STEPS: usize = 64;
+/// How many steps all the expressions of one check are followed through together.
+const MAX_TOTAL_STEPS: usize = 100_000;
 /// How many comprehensions (`[o.strip() for o in …]`) one value is looked through.
 const MAX_COMPREHENSIONS: usize = 4;
 /// How many classes deep `class A(B)` chains are followed.
@@ -56,6 +58,8 @@ pub(crate) struct Settings {
     classes: BTreeMap<String, SettingsClass>,
     /// Names that hold an instance, with its class.
     instances: BTreeMap<String, String>,
+    /// The steps taken so far, up to [`MAX_TOTAL_STEPS`].
+    spent: Cell<usize>,
 }
 
 /// Where the walk is: an instance of a class, with the fields its constructor was given.
@@ -214,10 +218,11 @@ impl Settings {
         let Some((attr, rest)) = attrs.split_first() else {
             return Vec::new();
         };
-        if steps.get() == 0 {
+        if steps.get() == 0 || self.spent.get() >= MAX_TOTAL_STEPS {
             return Vec::new();
         }
         steps.set(steps.get() - 1);
+        self.spent.set(self.spent.get() + 1);
         let Some((owner, class)) = self.owner(at.class, attr) else {
             return Vec::new();
         };
