@@ -20,6 +20,7 @@ pub(crate) mod readme_body;
 pub(crate) mod requirements;
 pub(crate) mod rules;
 pub(crate) mod secret;
+pub(crate) mod settings;
 
 use std::path::Path;
 

@@ -1,7 +1,8 @@
 //! Facts about one Python file, read with Astral's parser: the calls (with their arguments,
 //! whether they decorate a definition and whether they run at import time), the imports, the
-//! module-level assignments, the string literals outside docstrings, and the places where a
-//! URL is "masked" by keeping what comes before its `@`. A file that does not parse yields no
+//! module-level assignments, the classes and functions (with what they return), the string
+//! literals outside docstrings, and the places where a URL is "masked" by keeping what comes
+//! before its `@`. A file that does not parse yields no
 //! facts: [`Module::parse`] never panics on its input. Places are 1-based lines and columns.
 
 use ruff_python_ast::name::UnqualifiedName;
@@ -39,6 +40,8 @@ pub(crate) enum Kind {
     Name(String),
     /// A call of a nameable callee: its dotted name.
     Call(String),
+    /// A list, set or generator comprehension: what its first `for` iterates over.
+    Comp(Box<Value>),
     /// Anything else.
     Other,
 }
@@ -166,6 +169,22 @@ pub(crate) struct Module {
     /// Where an absolute URL is read from the request: `request.base_url`, `request.url`
     /// (uvicorn builds them from the scheme it trusts).
     pub request_urls: Vec<Place>,
+    /// The functions and methods, with what they return.
+    pub functions: Vec<Function>,
+}
+
+/// A function or method: `def name(...)`.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub(crate) struct Function {
+    pub name: String,
+    /// The class whose body defines it (a method); `None` for a function.
+    pub class: Option<String>,
+    /// The decorators' dotted names (`property`, `lru_cache`, `functools.lru_cache`).
+    pub decorators: Vec<String>,
+    /// The values of its `return` statements (not those of functions nested in it).
+    pub returns: Vec<Value>,
+    /// The attributes its body reads from `self`: `origins` for `self.origins.split(",")`.
+    pub self_reads: Vec<String>,
 }
 
 /// A class: its bases, the fields its body annotates, and what configures it.
@@ -189,6 +208,9 @@ pub(crate) struct Field {
     /// `AliasChoices(…)` and `AliasPath(…)`'s first argument. `None` when an alias is given but
     /// is not a literal.
     pub aliases: Option<Vec<String>>,
+    /// The default: the value assigned, `Field(default=…)` or `Field(…)`'s first argument, or a
+    /// call of `Field(default_factory=f)`'s `f` (as `Kind::Call`); `None` when there is none.
+    pub default: Option<Value>,
 }
 
 /// The HTTP methods a route decorator may name.
@@ -205,6 +227,8 @@ impl Module {
             depth: 0,
             decorating: false,
             paths: Paths::default(),
+            class: None,
+            function: None,
         };
         for stmt in &parsed.syntax().body {
             collector.visit_stmt(stmt);
@@ -331,6 +355,10 @@ struct Collector<'s> {
     decorating: bool,
     /// The module-level names that hold paths.
     paths: Paths,
+    /// The class whose body is being visited (not inside a method).
+    class: Option<String>,
+    /// The index in `module.functions` of the function whose body is being visited.
+    function: Option<usize>,
 }
 
 impl Collector<'_> {
@@ -370,6 +398,9 @@ impl Collector<'_> {
             ),
             Expr::Name(_) | Expr::Attribute(_) => dotted(expr).map_or(Kind::Other, Kind::Name),
             Expr::Call(c) => dotted(&c.func).map_or(Kind::Other, Kind::Call),
+            Expr::ListComp(c) => comprehension(self, &c.generators),
+            Expr::SetComp(c) => comprehension(self, &c.generators),
+            Expr::Generator(c) => comprehension(self, &c.generators),
             _ => Kind::Other,
         };
         Value {
@@ -469,6 +500,7 @@ impl Collector<'_> {
                     facts.fields.push(Field {
                         place: self.place(assign.start()),
                         aliases: assign.value.as_deref().map_or(Some(Vec::new()), aliases),
+                        default: assign.value.as_deref().and_then(|v| self.default(v)),
                         name,
                     });
                 }
@@ -493,6 +525,31 @@ impl Collector<'_> {
             }
         }
         facts
+    }
+
+    /// A field's default, given its value: `Field(default=…)`, `Field(…)`'s first argument,
+    /// `Field(default_factory=f)` as a call of `f`, or the value itself.
+    fn default(&self, value: &Expr) -> Option<Value> {
+        let Expr::Call(call) = value else {
+            return Some(self.value(value));
+        };
+        if !dotted(&call.func).is_some_and(|n| n == "Field" || n.ends_with(".Field")) {
+            return Some(self.value(value));
+        }
+        for keyword in &call.arguments.keywords {
+            match keyword.arg.as_ref().map(|a| a.id.as_str()) {
+                Some("default") => return Some(self.value(&keyword.value)),
+                Some("default_factory") => {
+                    let name = dotted(&keyword.value)?;
+                    return Some(Value {
+                        kind: Kind::Call(name),
+                        place: self.place(keyword.value.start()),
+                    });
+                }
+                _ => {}
+            }
+        }
+        call.arguments.args.first().map(|a| self.value(a))
     }
 
     /// The settings of `SettingsConfigDict(k=v)`, `ConfigDict(k=v)` or `{"k": v}`.
@@ -544,6 +601,7 @@ impl<'a> Visitor<'a> for Collector<'_> {
     fn visit_stmt(&mut self, stmt: &'a Stmt) {
         match stmt {
             Stmt::FunctionDef(StmtFunctionDef {
+                name,
                 decorator_list,
                 parameters,
                 returns,
@@ -559,9 +617,26 @@ impl<'a> Visitor<'a> for Collector<'_> {
                 if let Some(returns) = returns {
                     self.visit_annotation(returns);
                 }
+                let decorators = decorator_list
+                    .iter()
+                    .filter_map(|d| match &d.expression {
+                        Expr::Call(call) => dotted(&call.func),
+                        other => dotted(other),
+                    })
+                    .collect();
+                self.module.functions.push(Function {
+                    name: name.id.to_string(),
+                    class: self.class.take(),
+                    decorators,
+                    ..Function::default()
+                });
+                let outer = self.function.replace(self.module.functions.len() - 1);
+                let class = self.module.functions.last().and_then(|f| f.class.clone());
                 self.depth += 1;
                 self.visit_body(body);
                 self.depth -= 1;
+                self.function = outer;
+                self.class = class;
             }
             Stmt::ClassDef(class) => {
                 let class_facts = self.class(class);
@@ -574,7 +649,18 @@ impl<'a> Visitor<'a> for Collector<'_> {
                 if let Some(arguments) = &class.arguments {
                     self.visit_arguments(arguments);
                 }
+                let outer = self.class.replace(class.name.id.to_string());
                 self.visit_body(&class.body);
+                self.class = outer;
+            }
+            Stmt::Return(ret) => {
+                if let (Some(value), Some(index)) = (&ret.value, self.function) {
+                    let value = self.value(value);
+                    if let Some(function) = self.module.functions.get_mut(index) {
+                        function.returns.push(value);
+                    }
+                }
+                visitor::walk_stmt(self, stmt);
             }
             Stmt::If(branch) if is_main_guard(&branch.test) => {
                 self.depth += 1;
@@ -638,15 +724,23 @@ impl<'a> Visitor<'a> for Collector<'_> {
                     self.module.subscripts.push((name, key, place));
                 }
             }
-            Expr::Attribute(a)
-                if matches!(a.attr.as_str(), "base_url" | "url")
-                    && dotted(&a.value).is_some_and(|r| {
+            Expr::Attribute(attr) => {
+                let from_request = matches!(attr.attr.as_str(), "base_url" | "url")
+                    && dotted(&attr.value).is_some_and(|r| {
                         let last = r.rsplit('.').next().unwrap_or(&r);
                         last == "request" || last == "req" || last == "websocket"
-                    }) =>
-            {
-                let place = self.place(expr.start());
-                self.module.request_urls.push(place);
+                    });
+                if from_request {
+                    let place = self.place(expr.start());
+                    self.module.request_urls.push(place);
+                }
+                if let (Expr::Name(receiver), Some(index)) = (&*attr.value, self.function) {
+                    if receiver.id.as_str() == "self" {
+                        if let Some(function) = self.module.functions.get_mut(index) {
+                            function.self_reads.push(attr.attr.id.to_string());
+                        }
+                    }
+                }
             }
             Expr::Lambda(_) => {
                 self.depth += 1;
@@ -730,6 +824,13 @@ fn is_class_var(annotation: &Expr) -> bool {
         other => other,
     };
     dotted(head).is_some_and(|n| n == "ClassVar" || n.ends_with(".ClassVar"))
+}
+
+/// A comprehension's kind: what its first `for` iterates over.
+fn comprehension(collector: &Collector<'_>, generators: &[ruff_python_ast::Comprehension]) -> Kind {
+    generators.first().map_or(Kind::Other, |g| {
+        Kind::Comp(Box::new(collector.value(&g.iter)))
+    })
 }
 
 /// `a.b.c` for a name or attribute chain.
@@ -932,6 +1033,51 @@ mod tests {
             Some("sqlite:///a.db")
         );
         assert!(m.literal(&calls[1].args[0]).is_none());
+    }
+
+    #[test]
+    fn functions_keep_their_class_decorators_returns_and_self_reads() {
+        let m = parse(
+            "class S(BaseSettings):\n    a: str = '*'\n    b: str = Field(default='x')\n    \
+             c: list = Field(default_factory=list)\n    d: int = Field(3, alias='D')\n    e: str\n\
+             \n    @property\n    def origins(self):\n        def inner():\n            return 1\n        \
+             return self.a.split(',')\n\
+             @lru_cache\ndef get_settings():\n    return S()\n",
+        );
+        let defaults: Vec<Option<Kind>> = m.classes[0]
+            .fields
+            .iter()
+            .map(|f| f.default.as_ref().map(|d| d.kind.clone()))
+            .collect();
+        assert_eq!(
+            defaults,
+            vec![
+                Some(Kind::Str("*".into())),
+                Some(Kind::Str("x".into())),
+                Some(Kind::Call("list".into())),
+                Some(Kind::Int(3)),
+                None
+            ]
+        );
+        let seen: Vec<String> = m
+            .functions
+            .iter()
+            .map(|f| {
+                let returns: Vec<&Kind> = f.returns.iter().map(|r| &r.kind).collect();
+                format!(
+                    "{} {:?} {:?} {:?} {:?}",
+                    f.name, f.class, f.decorators, returns, f.self_reads
+                )
+            })
+            .collect();
+        assert_eq!(
+            seen,
+            vec![
+                r#"origins Some("S") ["property"] [Call("self.a.split")] ["a"]"#,
+                "inner None [] [Int(1)] []",
+                r#"get_settings None ["lru_cache"] [Call("S")] []"#,
+            ]
+        );
     }
 
     #[test]

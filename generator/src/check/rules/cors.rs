@@ -3,10 +3,13 @@
 //! fires only on values written as literals (directly or through a module-level name assigned
 //! once); a value computed at run time is never judged.
 
+use std::collections::BTreeMap;
+
 use regex::Regex;
 
 use super::Facts;
 use crate::check::python::{self, Call, Kind, Module, Value};
+use crate::check::settings::Settings;
 use crate::check::{Finding, Rule, Severity};
 
 pub(crate) static WILDCARD_ORIGIN: Rule = Rule {
@@ -39,6 +42,11 @@ allow_credentials is on. With allow_origins=["*"], or an allow_origin_regex that
 origin (".*", ".+", "https://.*"), a page on any website can make requests with the user's
 cookies and read the answers. (Older Starlette sent `*` for simple requests, which browsers
 refuse for credentialed requests: broken instead of open.)
+
+The wildcard need not be written in the call: it is also reported when "*" is the default of
+the value allow_origins reads (a pydantic settings field, directly or through `.split(",")`, a
+property or nested settings, or `os.getenv("CORS_ORIGINS", "*")`), which the Space uses
+whenever the variable is not set, and when the code appends or extends "*" into the list.
 
 Name the frontend's origins exactly, or turn credentials off: an Authorization bearer token
 does not need them (list "Authorization" in allow_headers).
@@ -108,6 +116,29 @@ uses `api`.
 "#,
 };
 
+pub(crate) static HARDCODED_ORIGINS: Rule = Rule {
+    id: "SG221",
+    name: "cors-origins-hardcoded",
+    severity: Severity::Info,
+    why: "the allowed origins are written in the code: a new frontend address needs a code change and a rebuild instead of a Space setting",
+    fix: "read the origins from configuration: a settings field or `os.environ.get(\"CORS_ORIGINS\", \"\").split(\",\")`, set in the Space's variables",
+    explanation: r#"
+allow_origins is a literal written in the code: a list of strings, "*", or a name assigned
+such a literal. Which websites may call the API is a deployment decision: the frontend moves to
+another domain, a preview deployment or a second frontend appears, and the code has to change
+and the Space be rebuilt. A wildcard written in the code is the same choice, made for every
+deployment at once.
+
+Read the origins from configuration instead, and set them in the Space's settings:
+    origins = [o.strip() for o in os.environ.get("CORS_ORIGINS", "").split(",") if o.strip()]
+An origin that comes from configuration is not reported, even when a literal entry such as
+http://localhost:3000 sits beside it, and neither is a field of a pydantic BaseSettings class:
+its default is only a fallback that an environment variable of the same name overrides (a
+wildcard default with allow_credentials=True is SG202's). Test code is not judged. This is a
+policy finding: a project that serves one fixed frontend may keep its list.
+"#,
+};
+
 pub(crate) static RULES: &[&Rule] = &[
     &WILDCARD_ORIGIN,
     &CREDENTIALS_ANY_ORIGIN,
@@ -115,6 +146,7 @@ pub(crate) static RULES: &[&Rule] = &[
     &ORIGIN_NOT_EXACT,
     &METHODS_GET_ONLY,
     &ADD_MIDDLEWARE,
+    &HARDCODED_ORIGINS,
 ];
 
 /// Origins no configured frontend is: a regex matching both admits any origin.
@@ -133,7 +165,13 @@ struct Config<'a> {
     plain: bool,
     /// Added with add_middleware / Middleware(...): inside the error middleware.
     inner: bool,
+    /// What the module adds to each list, by the list's name.
+    added: &'a Added<'a>,
 }
+
+/// What a module adds to lists: for each name, the arguments of `name.append(x)`,
+/// `name.extend(xs)` and the second of `name.insert(i, x)`.
+type Added<'a> = BTreeMap<&'a str, Vec<&'a Value>>;
 
 impl<'a> Config<'a> {
     fn get(&self, name: &str) -> Option<&'a Value> {
@@ -153,17 +191,19 @@ pub(crate) fn check(facts: &Facts<'_>, findings: &mut Vec<Finding>) {
         }
     }
     for (file, module) in modules {
+        let added = additions(module);
         for call in &module.calls {
-            let Some(config) = config(module, call) else {
+            let Some(config) = config(module, call, &added) else {
                 continue;
             };
             check_config(file, &config, &route_methods, findings);
+            check_flow(file, &config, &facts.settings, findings);
         }
     }
 }
 
 /// The CORS configuration `call` makes, if it makes one.
-fn config<'a>(module: &'a Module, call: &'a Call) -> Option<Config<'a>> {
+fn config<'a>(module: &'a Module, call: &'a Call, added: &'a Added<'a>) -> Option<Config<'a>> {
     let is_cors = |name: &str| name == "CORSMiddleware" || name.ends_with(".CORSMiddleware");
     let first_is_cors =
         matches!(call.args.first().map(|v| &v.kind), Some(Kind::Name(n)) if is_cors(n));
@@ -174,6 +214,7 @@ fn config<'a>(module: &'a Module, call: &'a Call) -> Option<Config<'a>> {
             call,
             plain: true,
             inner: true,
+            added,
         });
     }
     if method.ends_with("CORSMiddleware") && !call.decorator {
@@ -182,6 +223,7 @@ fn config<'a>(module: &'a Module, call: &'a Call) -> Option<Config<'a>> {
             call,
             plain: is_cors(&call.name),
             inner: false,
+            added,
         });
     }
     None
@@ -289,6 +331,215 @@ fn check_config(
             .at_column(call.place.column),
         );
     }
+    let hardcoded = if super::is_test(file) {
+        None
+    } else {
+        hardcoded_origins(config)
+    };
+    if let Some(value) = hardcoded {
+        findings.push(
+            Finding::new(
+                &HARDCODED_ORIGINS,
+                file,
+                value.place.line,
+                "allow_origins is written in the code, not read from configuration",
+            )
+            .at_column(value.place.column),
+        );
+    }
+}
+
+/// SG202 for origins that are not written in the call: a wildcard that a settings default
+/// gives `allow_origins` (a field, `.split(",")` of one, a property, nested settings), or that
+/// the code adds to the list passed with `.append`, `.extend` or `.insert`.
+fn check_flow(file: &str, config: &Config<'_>, settings: &Settings, findings: &mut Vec<Finding>) {
+    let credentials = matches!(
+        config.get("allow_credentials").map(|v| &v.kind),
+        Some(Kind::Bool(true))
+    );
+    let Some(written) = config.call.keyword("allow_origins") else {
+        return;
+    };
+    if !credentials {
+        return;
+    }
+    let module = config.module;
+    let fallback = settings
+        .defaults(module, module.resolve(written))
+        .into_iter()
+        .find(|f| any_origin(&f.value));
+    if let Some(fallback) = fallback {
+        findings.push(
+            Finding::new(
+                &CREDENTIALS_ANY_ORIGIN,
+                file,
+                written.place.line,
+                format!(
+                    "allow_origins defaults to {} ({} in {}:{}) while allow_credentials=True: unless the variable is set, any website gets credentialed access",
+                    shown(&fallback.value),
+                    fallback.field,
+                    fallback.file,
+                    fallback.value.place.line
+                ),
+            )
+            .at_column(written.place.column),
+        );
+    }
+    if let Some(default) = env_defaults(module, written)
+        .into_iter()
+        .find(|v| any_origin(v))
+    {
+        findings.push(
+            Finding::new(
+                &CREDENTIALS_ANY_ORIGIN,
+                file,
+                written.place.line,
+                format!(
+                    "allow_origins falls back to {} when the variable is unset (line {}) while allow_credentials=True: any website gets credentialed access",
+                    shown(default),
+                    default.place.line
+                ),
+            )
+            .at_column(written.place.column),
+        );
+    }
+    if let Kind::Name(name) = &written.kind {
+        if let Some(added) = config.additions(name).find(|v| any_origin(v)) {
+            findings.push(
+                Finding::new(
+                    &CREDENTIALS_ANY_ORIGIN,
+                    file,
+                    added.place.line,
+                    format!("\"*\" is added to {name}, the allow_origins of a CORSMiddleware with allow_credentials=True: any website gets credentialed access"),
+                )
+                .at_column(added.place.column),
+            );
+        }
+    }
+}
+
+/// The literal fallbacks of the environment variables `value` reads: `os.getenv("X", "…")`
+/// itself, `.split(",")` of one, an entry of a list, a comprehension over one (directly or
+/// through module-level names assigned once).
+fn env_defaults<'a>(module: &'a Module, value: &'a Value) -> Vec<&'a Value> {
+    let mut found = Vec::new();
+    let mut todo = vec![(value, 0)];
+    while let Some((value, depth)) = todo.pop() {
+        if depth > 4 {
+            continue;
+        }
+        let value = module.resolve(value);
+        if let Some(default) = module.env_default(value) {
+            found.push(default);
+            continue;
+        }
+        match &value.kind {
+            Kind::Comp(inner) => todo.push((inner, depth + 1)),
+            Kind::Seq(items) => todo.extend(items.iter().map(|i| (i, depth + 1))),
+            Kind::Call(callee) => {
+                if let Some((receiver, "split" | "rsplit" | "strip")) = callee.rsplit_once('.') {
+                    // A name assigned twice could hold either value.
+                    let mut assigned = module
+                        .assigns
+                        .iter()
+                        .filter(|a| a.module_level && a.target == receiver);
+                    if let (Some(only), None) = (assigned.next(), assigned.next()) {
+                        todo.push((&only.value, depth + 1));
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    found
+}
+
+/// Whether a literal holds the origin `*`: the string (or one of its comma-separated parts,
+/// brackets and quotes aside), or an entry of the list.
+fn any_origin(value: &Value) -> bool {
+    match &value.kind {
+        Kind::Str(text) => text.split(',').any(|part| {
+            part.trim_matches(|c: char| c.is_whitespace() || "[]\"'".contains(c)) == "*"
+        }),
+        Kind::Seq(items) => items.iter().any(|item| item.as_str() == Some("*")),
+        _ => false,
+    }
+}
+
+/// A literal default as written: `"*"`, `["*", …]`.
+fn shown(value: &Value) -> String {
+    match &value.kind {
+        Kind::Str(text) => format!("{text:?}"),
+        Kind::Seq(_) => "a list holding \"*\"".to_owned(),
+        _ => "a wildcard".to_owned(),
+    }
+}
+
+/// The literal `allow_origins` stands for, when every origin it holds is written in the code:
+/// a string, or a non-empty list of strings (directly or through module-level names assigned
+/// once), that nothing extends with a value computed at run time.
+fn hardcoded_origins<'a>(config: &Config<'a>) -> Option<&'a Value> {
+    let module = config.module;
+    let written = config.call.keyword("allow_origins")?;
+    let value = module.resolve(written);
+    let literal = match &value.kind {
+        Kind::Str(_) => true,
+        Kind::Seq(items) => {
+            !items.is_empty()
+                && items
+                    .iter()
+                    .all(|item| module.literal(item).and_then(Value::as_str).is_some())
+        }
+        _ => false,
+    };
+    if !literal {
+        return None;
+    }
+    if let Kind::Name(name) = &written.kind {
+        let computed = config.additions(name).any(|added| {
+            !matches!(&added.kind, Kind::Str(_) | Kind::Seq(_)) || !all_literal(module, added)
+        });
+        if computed {
+            return None;
+        }
+    }
+    Some(value)
+}
+
+/// Whether `value` is a string literal, or a sequence of them.
+fn all_literal(module: &Module, value: &Value) -> bool {
+    match &value.kind {
+        Kind::Seq(items) => items
+            .iter()
+            .all(|item| module.literal(item).and_then(Value::as_str).is_some()),
+        _ => module.literal(value).and_then(Value::as_str).is_some(),
+    }
+}
+
+/// What `module` adds to lists, by the list's name.
+fn additions(module: &Module) -> Added<'_> {
+    let mut added: Added<'_> = BTreeMap::new();
+    for call in &module.calls {
+        let Some((receiver, method)) = call.name.rsplit_once('.') else {
+            continue;
+        };
+        let value = match method {
+            "append" | "extend" => call.args.first(),
+            "insert" => call.args.get(1),
+            _ => None,
+        };
+        if let Some(value) = value {
+            added.entry(receiver).or_default().push(value);
+        }
+    }
+    added
+}
+
+impl<'a> Config<'a> {
+    /// What the module adds to the list named `name`.
+    fn additions(&self, name: &str) -> impl Iterator<Item = &'a Value> + 'a {
+        self.added.get(name).into_iter().flatten().copied()
+    }
 }
 
 fn check_regex(
@@ -354,6 +605,7 @@ fn origin_of(origin: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::check::rules;
     use crate::check::Project;
 
     fn ids(src: &str) -> Vec<(&'static str, usize)> {
@@ -376,13 +628,14 @@ mod tests {
                 ("SG204", 2),
                 ("SG202", 2),
                 ("SG205", 3),
-                ("SG206", 3)
+                ("SG206", 3),
+                ("SG221", 2)
             ]
         );
     }
 
     #[test]
-    fn the_generated_shape_is_clean() {
+    fn the_generated_shape_and_exact_literal_origins_pass_the_error_rules() {
         let found = ids(
             "app = JsonCORSMiddleware(api, allow_origins=origins, allow_origin_regex=r, \
              allow_credentials=c, allow_methods=ALLOWED_METHODS)\n\
@@ -390,7 +643,7 @@ mod tests {
              allow_origin_regex=r'https://myproj(-[a-z0-9-]+)?\\.vercel\\.app', allow_methods=['*'])\n\
              @router.delete('/x')\ndef x(): ...\n",
         );
-        assert_eq!(found, vec![]);
+        assert_eq!(found, vec![("SG221", 2)]);
     }
 
     #[test]
@@ -402,6 +655,88 @@ mod tests {
              CORSMiddleware(api, allow_origin_regex='(?<=x)bad')\n",
         );
         assert_eq!(found, vec![("SG202", 1), ("SG203", 2)]);
+    }
+
+    #[test]
+    fn origins_written_in_the_code_are_hardcoded() {
+        let found = ids("import os\n\
+             ORIGINS = ['https://a.example.com', 'http://localhost:3000']\n\
+             FRONT = 'https://b.example.com'\n\
+             CORSMiddleware(api, allow_origins=ORIGINS, allow_methods=['*'])\n\
+             CORSMiddleware(api, allow_origins=[FRONT, 'http://localhost:5173'], allow_methods=['*'])\n\
+             CORSMiddleware(api, allow_origins='*', allow_methods=['*'])\n");
+        assert_eq!(found, vec![("SG221", 2), ("SG221", 5), ("SG221", 6)]);
+    }
+
+    #[test]
+    fn origins_written_in_tests_are_not_hardcoded() {
+        let code =
+            "CORSMiddleware(api, allow_origins=['http://testserver'], allow_methods=['*'])\n";
+        let found = rules::found(
+            check,
+            &[
+                ("tests/test_cors.py", code),
+                ("backend/tests/helpers.py", code),
+                ("app/conftest.py", code),
+            ],
+        );
+        assert_eq!(found, vec![]);
+    }
+
+    #[test]
+    fn origins_read_from_configuration_are_not_hardcoded() {
+        let found = ids("import os\n\
+             FRONT = os.getenv('FRONTEND_URL', 'http://localhost:3000')\n\
+             extra = ['https://a.example.com']\n\
+             extra.extend(os.environ.get('MORE', '').split(','))\n\
+             CORSMiddleware(api, allow_origins=[FRONT, 'http://localhost:3000'], allow_methods=['*'])\n\
+             CORSMiddleware(api, allow_origins=settings.cors_origins, allow_methods=['*'])\n\
+             CORSMiddleware(api, allow_origins=extra, allow_methods=['*'])\n\
+             CORSMiddleware(api, allow_origins=[], allow_methods=['*'])\n\
+             CORSMiddleware(api, allow_origins=os.environ['ORIGINS'].split(','), allow_methods=['*'])\n");
+        assert_eq!(found, vec![]);
+    }
+
+    #[test]
+    fn a_wildcard_settings_default_with_credentials_is_reported() {
+        let config = "from pydantic_settings import BaseSettings\n\
+            from pydantic import Field\n\
+            class Settings(BaseSettings):\n    cors_origins: str = Field(default='*')\n    \
+            safe_origins: str = 'https://app.example.com'\n\
+            settings = Settings()\n";
+        let main = "from app.config import settings\n\
+            CORSMiddleware(a, allow_origins=settings.cors_origins.split(','), allow_credentials=True)\n\
+            CORSMiddleware(a, allow_origins=settings.cors_origins.split(','), allow_credentials=False)\n\
+            CORSMiddleware(a, allow_origins=settings.safe_origins.split(','), allow_credentials=True)\n";
+        let found = rules::found(check, &[("app/config.py", config), ("app/main.py", main)]);
+        assert_eq!(found, vec![("SG202", 2)]);
+    }
+
+    #[test]
+    fn comprehensions_and_environment_defaults_are_followed() {
+        let config =
+            "class Settings(BaseSettings):\n    cors_origins: str = '*'\nsettings = Settings()\n";
+        let main = "import os\nfrom app.config import settings\n\
+            ORIGINS = [o.strip() for o in settings.cors_origins.split(',')]\n\
+            RAW = os.getenv('CORS_ORIGINS', '*')\n\
+            FRONT = os.environ.get('FRONTEND_URL', 'http://localhost:3000')\n\
+            CORSMiddleware(a, allow_origins=ORIGINS, allow_credentials=True)\n\
+            CORSMiddleware(a, allow_origins=RAW.split(','), allow_credentials=True)\n\
+            CORSMiddleware(a, allow_origins=[FRONT], allow_credentials=True)\n\
+            CORSMiddleware(a, allow_origins=[os.getenv('WEB', '*')], allow_credentials=True)\n";
+        let found = rules::found(check, &[("app/config.py", config), ("app/main.py", main)]);
+        assert_eq!(found, vec![("SG202", 6), ("SG202", 7), ("SG202", 9)]);
+    }
+
+    #[test]
+    fn a_wildcard_appended_to_the_origins_with_credentials_is_reported() {
+        let found = ids("origins = ['https://app.example.com']\n\
+             if DEBUG:\n    origins.append('*')\n\
+             more = ['https://app.example.com']\n\
+             more.extend(['https://b.example.com'])\n\
+             CORSMiddleware(a, allow_origins=origins, allow_credentials=True, allow_methods=['*'])\n\
+             CORSMiddleware(a, allow_origins=more, allow_credentials=True, allow_methods=['*'])\n");
+        assert_eq!(found, vec![("SG221", 1), ("SG202", 3), ("SG221", 4)]);
     }
 
     #[test]

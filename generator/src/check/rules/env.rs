@@ -6,7 +6,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::Facts;
+use super::{is_test, Facts};
 use crate::check::dockerfile;
 use crate::check::python::{Class, Field, Kind, Module, Place};
 use crate::check::{Finding, Rule, Severity};
@@ -188,18 +188,6 @@ pub(crate) fn check(facts: &Facts<'_>, findings: &mut Vec<Finding>) {
             .at_column(read.place.column),
         );
     }
-}
-
-/// Test code, which the Space does not serve.
-fn is_test(file: &str) -> bool {
-    let name = file.rsplit('/').next().unwrap_or(file);
-    file.starts_with("tests/")
-        || file.starts_with("test/")
-        || file.contains("/tests/")
-        || file.contains("/test/")
-        || name.starts_with("test_")
-        || name.ends_with("_test.py")
-        || name == "conftest.py"
 }
 
 /// The names `.env`-style text documents: `NAME=`, `export NAME=`, `# NAME=`.

@@ -12,7 +12,7 @@ mod requirements;
 mod secrets;
 mod stale;
 
-use super::{python, Finding, Project, Rule};
+use super::{python, settings::Settings, Finding, Project, Rule};
 
 /// Every rule, in id order.
 pub(crate) fn all() -> Vec<&'static Rule> {
@@ -42,13 +42,18 @@ pub(crate) struct Facts<'a> {
     pub project: &'a Project,
     /// Every Python file that parses, with what it holds.
     pub python: Vec<(&'a str, python::Module)>,
+    /// The settings classes of that Python and what their fields default to.
+    pub settings: Settings,
 }
 
 impl<'a> Facts<'a> {
     pub(crate) fn of(project: &'a Project) -> Facts<'a> {
+        let python = python::modules(project);
+        let settings = Settings::of(&python);
         Facts {
             project,
-            python: python::modules(project),
+            python,
+            settings,
         }
     }
 }
@@ -100,6 +105,18 @@ pub(crate) fn run(project: &Project) -> Vec<Finding> {
         (family.check)(&facts, &mut findings);
     }
     findings
+}
+
+/// Test code, which the Space does not serve.
+pub(crate) fn is_test(file: &str) -> bool {
+    let name = file.rsplit('/').next().unwrap_or(file);
+    file.starts_with("tests/")
+        || file.starts_with("test/")
+        || file.contains("/tests/")
+        || file.contains("/test/")
+        || name.starts_with("test_")
+        || name.ends_with("_test.py")
+        || name == "conftest.py"
 }
 
 /// What `check` finds in a project of `files`, as (rule, line): for the families' tests.
