@@ -269,7 +269,11 @@ fn head_matters(name: &std::ffi::OsStr) -> bool {
         || name.ends_with(".Dockerfile")
         || name.starts_with(".env")
         || (name.starts_with("requirements") && name.ends_with(".txt"))
+        || LOCKS.contains(&name.as_ref())
 }
+
+/// Lock files an install may use: whether the image has one decides what it installs.
+const LOCKS: &[&str] = &["uv.lock", "poetry.lock", "pdm.lock"];
 
 /// Whether a file can matter to a deployment (code, configuration, documentation).
 fn wanted(name: &std::ffi::OsStr) -> bool {
@@ -280,6 +284,7 @@ fn wanted(name: &std::ffi::OsStr) -> bool {
         || name.starts_with(".env")
         || name == ".dockerignore"
         || name == ".gitignore"
+        || LOCKS.contains(&name.as_ref())
         || matches!(
             ext,
             "py" | "txt"
@@ -325,12 +330,13 @@ mod tests {
             "myenv/pyvenv.cfg",
             "myenv/lib/x.py",
             "image.png",
+            "uv.lock",
         ] {
             put(p);
         }
         let project = Project::read(dir.path()).unwrap();
         let paths: Vec<&str> = project.files().map(|(p, _)| p).collect();
-        assert_eq!(paths, vec!["Dockerfile", "app/main.py"]);
+        assert_eq!(paths, vec!["Dockerfile", "app/main.py", "uv.lock"]);
     }
 
     #[cfg(unix)]

@@ -14,6 +14,7 @@ use pep440_rs::{Operator, Version};
 
 use super::super::dockerfile::{self, Dockerfile, Instruction, Stage};
 use super::super::ignore_file::{clean, IgnoreFile};
+use super::super::installs::{self, Tool};
 use super::super::readme::{self, SpaceHeader};
 use super::super::{Finding, Project, Rule, Severity};
 use super::Facts;
@@ -94,17 +95,26 @@ pub(crate) static COPY_BEFORE_INSTALL: Rule = Rule {
     id: "SG105",
     name: "docker-copy-before-install",
     severity: Severity::Warning,
-    why: "copying the whole project before pip install re-installs every dependency on any code change",
-    fix: "COPY the requirements file alone, RUN pip install -r, then COPY the rest",
+    why: "copying the project's code before installing dependencies re-installs every dependency on any code change",
+    fix: "COPY the requirements file (or pyproject.toml and the lock) alone, install, then COPY the rest",
     explanation: "
-`COPY . …` comes before the `pip install -r` of the same stage. Docker reuses a layer only while
-everything before it is unchanged, so any edit to any file invalidates the install layer and every
-push to the Space rebuilds all dependencies (minutes for torch or transformers). Copy the
-requirements file first, install, then copy the code:
+`COPY . …` (or a COPY of a folder of Python code, such as `COPY backend/ ./backend/`) comes
+before the `pip install -r` of the same stage; or `COPY . …` comes before `uv sync`, `poetry
+install`, `pdm install` or `pipenv install`. Docker reuses a layer only while everything before
+it is unchanged, so any edit to any file invalidates the install layer and every push to the
+Space rebuilds all dependencies (minutes for torch or transformers). Copy the requirements file
+first, install, then copy the code:
 
     COPY --chown=user requirements.txt .
     RUN pip install --no-cache-dir -r requirements.txt
     COPY --chown=user . .
+
+With uv (Poetry alike, with `--no-root`), install the dependencies before the project:
+
+    COPY --chown=user pyproject.toml uv.lock ./
+    RUN uv sync --locked --no-install-project
+    COPY --chown=user . .
+    RUN uv sync --locked
 ",
 };
 
@@ -457,34 +467,6 @@ fn forwarded(
     }
 }
 
-/// The simple commands of a RUN (shell form), as words.
-fn commands(i: &Instruction) -> Vec<Vec<String>> {
-    let mut texts = vec![i.text()];
-    texts.extend(i.heredocs.iter().cloned());
-    let mut out = Vec::new();
-    for text in texts {
-        for line in text.lines() {
-            let Some(words) = shlex::split(line) else {
-                continue;
-            };
-            let mut current = Vec::new();
-            for w in words {
-                if matches!(w.as_str(), "&&" | "||" | ";" | "|" | "&") {
-                    out.push(std::mem::take(&mut current));
-                } else if let Some(w) = w.strip_suffix(';') {
-                    current.push(w.to_owned());
-                    out.push(std::mem::take(&mut current));
-                } else {
-                    current.push(w);
-                }
-            }
-            out.push(current);
-        }
-    }
-    out.retain(|c| !c.is_empty());
-    out
-}
-
 /// Who owns the folders the build created.
 #[derive(Default)]
 struct Owners {
@@ -565,7 +547,7 @@ fn root_owned_writes(
                 }
                 "RUN" => {
                     let Some(wd) = workdir.clone() else { continue };
-                    for command in commands(i) {
+                    for command in i.commands() {
                         let program = command[0].rsplit('/').next().unwrap_or_default();
                         if program == "cd" {
                             break;
@@ -683,26 +665,69 @@ fn copies_everything(i: &Instruction) -> bool {
     words.len() > 1 && words[..words.len() - 1].iter().any(|s| clean(s).is_empty())
 }
 
+/// Whether a COPY/ADD brings a folder of Python code into the image.
+fn copies_code(cx: &Context<'_>, i: &Instruction) -> bool {
+    if !matches!(i.keyword.as_str(), "COPY" | "ADD") || i.flag("from").is_some() {
+        return false;
+    }
+    let Some(words) = i.words() else { return false };
+    let Some((_, sources)) = words.split_last() else {
+        return false;
+    };
+    sources.iter().any(|source| {
+        let folder = format!("{}/", cx.join(source));
+        !source.contains(['*', '?', '['])
+            && cx
+                .project
+                .python()
+                .any(|(p, _)| folder != "/" && p.starts_with(&folder))
+    })
+}
+
+/// SG105: the project's code is copied before the stage installs its dependencies, so any code
+/// change re-runs the install. For `pip install -r` any copy of the context or of a folder of
+/// Python code counts; for project tools (`uv sync`, `poetry install`, `pdm install`, `pipenv
+/// install`) a copy of the whole context.
 fn copy_before_install(cx: &Context<'_>, stage: &Stage<'_>, findings: &mut Vec<Finding>) {
-    let install = stage.body.iter().position(|i| {
-        i.keyword == "RUN"
-            && commands(i).iter().any(|c| {
-                is_pip_install(c)
-                    && requirement_files(c).iter().any(|f| {
-                        let text = cx.file(f.rsplit('/').next().unwrap_or(f)).unwrap_or("");
-                        !text
-                            .lines()
-                            .any(|l| l.trim_start().starts_with("-e") || l.trim() == ".")
-                    })
-            })
+    let install = stage.body.iter().enumerate().find_map(|(n, i)| {
+        if i.keyword != "RUN" {
+            return None;
+        }
+        i.commands().iter().find_map(|c| {
+            let command = installs::command(c)?;
+            let tool = match command.project {
+                Some(Tool::Uv) => Some("uv sync"),
+                Some(Tool::Poetry) => Some("poetry install"),
+                Some(Tool::Pdm) => Some("pdm install"),
+                _ if c.iter().any(|w| w == "pipenv") => Some("pipenv install"),
+                _ => None,
+            };
+            if let Some(tool) = tool {
+                return Some((n, true, format!("the `{tool}`")));
+            }
+            let dependencies = command.files.iter().any(|f| {
+                let name = f.rsplit('/').next().unwrap_or(f);
+                let text = cx.file(f).or_else(|| cx.file(name)).unwrap_or("");
+                !text.lines().any(|l| {
+                    let l = l.trim();
+                    l.starts_with("-e") || l.starts_with(['.', '/']) || l.starts_with("file:")
+                })
+            });
+            dependencies.then(|| (n, false, "the pip install".to_owned()))
+        })
     });
-    let Some(install) = install else { return };
-    if let Some(copy) = stage.body[..install].iter().find(|i| copies_everything(i)) {
+    let Some((install, project_tool, what)) = install else {
+        return;
+    };
+    let copy = stage.body[..install]
+        .iter()
+        .find(|i| copies_everything(i) || (!project_tool && copies_code(cx, i)));
+    if let Some(copy) = copy {
         findings.push(cx.finding(
             &COPY_BEFORE_INSTALL,
             copy.line,
             format!(
-                "`{} {}` comes before the pip install at line {}",
+                "`{} {}` comes before {what} at line {}",
                 copy.keyword,
                 copy.text(),
                 stage.body[install].line
@@ -731,7 +756,7 @@ fn python_version(cx: &Context<'_>, chain: &[Stage<'_>], findings: &mut Vec<Find
     let mut installs_fastapi = false;
     for stage in chain {
         for i in stage.body.iter().filter(|i| i.keyword == "RUN") {
-            for command in commands(i).iter().filter(|c| is_pip_install(c)) {
+            for command in i.commands().iter().filter(|c| is_pip_install(c)) {
                 let mut lines: Vec<String> = Vec::new();
                 for f in requirement_files(command) {
                     let name = f.rsplit('/').next().unwrap_or(&f);
@@ -1040,7 +1065,7 @@ fn healthcheck(cx: &Context<'_>, chain: &[Stage<'_>], findings: &mut Vec<Finding
     let mentioned = |tool: &str| {
         chain.iter().flat_map(|s| s.body).any(|i| {
             matches!(i.keyword.as_str(), "RUN" | "COPY" | "ADD")
-                && commands(i).iter().flatten().any(|w| w.contains(tool))
+                && i.commands().iter().flatten().any(|w| w.contains(tool))
         })
     };
     let used = words.iter().flat_map(|w| {
@@ -1130,5 +1155,44 @@ mod tests {
         assert!(
             is_env_file(".env") && is_env_file(".env.production") && !is_env_file(".env.example")
         );
+    }
+
+    /// The SG105 lines of `dockerfile` in a project with code in backend/ and app/.
+    fn copy_before_install_of(dockerfile: &str) -> Vec<usize> {
+        let files = [
+            ("Dockerfile", dockerfile),
+            ("requirements.txt", "fastapi==0.165.0\n"),
+            ("backend/requirements.txt", "fastapi==0.165.0\n"),
+            ("backend/main.py", "x = 1\n"),
+            ("pyproject.toml", "[project]\nname = \"x\"\n"),
+            ("uv.lock", ""),
+            ("static/index.html", ""),
+        ];
+        ids(&files)
+            .into_iter()
+            .filter(|(id, _)| *id == "SG105")
+            .map(|(_, line)| line)
+            .collect()
+    }
+
+    #[test]
+    fn copying_code_before_installing_dependencies() {
+        for (dockerfile, line) in [
+            ("FROM p\nWORKDIR /app\nCOPY --chown=user . /app\nRUN uv sync\n", 3),
+            ("FROM p\nWORKDIR /app\nCOPY . .\nRUN poetry install --no-root\n", 3),
+            ("FROM p\nWORKDIR /app\nCOPY backend/ ./backend/\nRUN pip install --upgrade pip\nRUN pip install -r backend/requirements.txt\n", 3),
+            ("FROM p\nWORKDIR /app\nCOPY backend ./backend\nCOPY requirements.txt .\nRUN pip install -r requirements.txt\n", 3),
+        ] {
+            assert_eq!(copy_before_install_of(dockerfile), vec![line], "{dockerfile}");
+        }
+        for fine in [
+            "FROM p\nWORKDIR /app\nCOPY pyproject.toml uv.lock ./\nRUN uv sync --no-install-project\nCOPY . .\nRUN uv sync\n",
+            "FROM p\nWORKDIR /app\nCOPY backend/requirements.txt .\nRUN pip install -r requirements.txt\nCOPY backend/ .\n",
+            // Static files are not code; a wheel build needs the project.
+            "FROM p\nWORKDIR /app\nCOPY static/ ./static/\nCOPY requirements.txt .\nRUN pip install -r requirements.txt\n",
+            "FROM p\nWORKDIR /app\nCOPY . .\nRUN pip install .\n",
+        ] {
+            assert_eq!(copy_before_install_of(fine), Vec::<usize>::new(), "{fine}");
+        }
     }
 }

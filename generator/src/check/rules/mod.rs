@@ -12,7 +12,7 @@ mod requirements;
 pub(crate) mod secrets;
 mod stale;
 
-use super::{python, Finding, Project, Rule};
+use super::{installs, python, Finding, Project, Rule};
 
 /// Every rule, in id order.
 pub(crate) fn all() -> Vec<&'static Rule> {
@@ -42,6 +42,8 @@ pub(crate) struct Facts<'a> {
     pub project: &'a Project,
     /// Every Python file that parses, with what it holds.
     pub python: Vec<(&'a str, python::Module)>,
+    /// What the Dockerfiles install.
+    pub installs: installs::Installs,
 }
 
 impl<'a> Facts<'a> {
@@ -49,6 +51,7 @@ impl<'a> Facts<'a> {
         Facts {
             project,
             python: python::modules(project),
+            installs: installs::of(project),
         }
     }
 }
