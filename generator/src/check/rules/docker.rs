@@ -206,6 +206,25 @@ holds for gunicorn with uvicorn workers.
 ",
 };
 
+pub(crate) static EXEC_FORM_INVALID: Rule = Rule {
+    id: "SG112",
+    name: "docker-exec-form-invalid",
+    severity: Severity::Error,
+    why: "a CMD/ENTRYPOINT written as a list that is not valid JSON runs as a shell command, so the container exits instead of starting the server",
+    fix: "write the list as JSON: double quotes around every item, no trailing comma (CMD [\"uvicorn\", \"app.main:app\", \"--host\", \"0.0.0.0\", \"--port\", \"7860\"])",
+    explanation: "
+The CMD or ENTRYPOINT that starts the container is written as a list (`[...]`) but is not a
+JSON array of strings: single quotes (`['uvicorn', 'app:app']`), typographic quotes, a trailing
+comma, or an item that is not a string. Docker does not reject it: it falls back to the shell
+form and runs `/bin/sh -c \"['uvicorn', 'app:app']\"`, which fails (`[: not found` or
+`missing ]`), so the container exits at once and the Space never starts. Docker's build check
+JSONArgsRecommended and the Dockerfile reference (Shell and exec form) describe the fallback.
+Write the list as JSON:
+
+    CMD [\"uvicorn\", \"app.main:app\", \"--host\", \"0.0.0.0\", \"--port\", \"7860\"]
+",
+};
+
 /// The rules of this family.
 pub(crate) static RULES: &[&Rule] = &[
     &ROOT_USER,
@@ -219,6 +238,7 @@ pub(crate) static RULES: &[&Rule] = &[
     &SECRET_IN_IMAGE,
     &HEALTHCHECK_TOOL,
     &FORWARDED_IPS,
+    &EXEC_FORM_INVALID,
 ];
 
 /// One Dockerfile and what surrounds it.
@@ -294,6 +314,7 @@ fn check_one(cx: &Context<'_>, findings: &mut Vec<Finding>) {
             forwarded(cx, &server, &env, findings);
         }
     }
+    exec_form(cx, &chain, findings);
     root_owned_writes(cx, &chain, &env, findings);
     for stage in cx.parsed.stages() {
         copy_before_install(cx, &stage, findings);
@@ -731,6 +752,44 @@ fn copy_before_install(cx: &Context<'_>, stage: &Stage<'_>, findings: &mut Vec<F
                 copy.keyword,
                 copy.text(),
                 stage.body[install].line
+            ),
+        ));
+    }
+}
+
+/// SG112: the CMD and ENTRYPOINT that run, when written as a list that is not JSON.
+fn exec_form(cx: &Context<'_>, chain: &[Stage<'_>], findings: &mut Vec<Finding>) {
+    for keyword in ["ENTRYPOINT", "CMD"] {
+        let last = chain
+            .iter()
+            .find_map(|s| s.body.iter().rev().find(|i| i.keyword == keyword));
+        let Some(i) = last else { continue };
+        let dockerfile::Args::Shell(text) = &i.args else {
+            continue;
+        };
+        let text = text.trim();
+        let Some(inner) = text.strip_prefix('[').and_then(|t| t.strip_suffix(']')) else {
+            continue;
+        };
+        // A list of quoted items; `[ -f x ] && …` is the shell's test command.
+        let quotes = ['"', '\'', '\u{201c}', '\u{201d}', '\u{2018}', '\u{2019}'];
+        if !inner.trim_start().starts_with(quotes) {
+            continue;
+        }
+        let why = if inner.contains(['\u{201c}', '\u{201d}', '\u{2018}', '\u{2019}']) {
+            "typographic quotes"
+        } else if inner.trim_start().starts_with('\'') {
+            "single quotes"
+        } else if inner.trim_end().ends_with(',') {
+            "a trailing comma"
+        } else {
+            "an item that is not a JSON string"
+        };
+        findings.push(cx.finding(
+            &EXEC_FORM_INVALID,
+            i.line,
+            format!(
+                "`{keyword} {text}` is not valid JSON ({why}), so Docker runs it with /bin/sh -c and the container exits"
             ),
         ));
     }
@@ -1193,6 +1252,37 @@ mod tests {
             "FROM p\nWORKDIR /app\nCOPY . .\nRUN pip install .\n",
         ] {
             assert_eq!(copy_before_install_of(fine), Vec::<usize>::new(), "{fine}");
+        }
+    }
+
+    #[test]
+    fn an_exec_form_that_is_not_json_runs_as_a_shell_command() {
+        let of = |dockerfile: &str| -> Vec<usize> {
+            ids(&[("Dockerfile", dockerfile)])
+                .into_iter()
+                .filter(|(id, _)| *id == "SG112")
+                .map(|(_, line)| line)
+                .collect()
+        };
+        for (bad, line) in [
+            ("FROM p\nCMD ['uvicorn', 'app:app', '--port', '7860']\n", 2),
+            ("FROM p\nCMD [\"uvicorn\", \"app:app\",]\n", 2),
+            (
+                "FROM p\nENTRYPOINT [\u{201c}uvicorn\u{201d}]\nCMD [\"--port\", \"7860\"]\n",
+                2,
+            ),
+            ("FROM p\nCMD [\"uvicorn\", 7860]\n", 2),
+        ] {
+            assert_eq!(of(bad), vec![line], "{bad}");
+        }
+        for fine in [
+            "FROM p\nCMD [\"uvicorn\", \"app:app\"]\n",
+            "FROM p\nCMD uvicorn app:app\n",
+            "FROM p\nCMD [ -f /app/x ] && exec uvicorn app:app\n",
+            // Only the CMD that runs counts.
+            "FROM p\nCMD ['python']\nCMD [\"uvicorn\", \"app:app\"]\n",
+        ] {
+            assert_eq!(of(fine), Vec::<usize>::new(), "{fine}");
         }
     }
 }
