@@ -236,13 +236,21 @@ fn pip(args: &[&str]) -> Command {
         if matches!(w, "&&" | "||" | ";" | "|") {
             break;
         }
-        if w == "-r" || w == "--requirement" {
-            out.files.extend(words.next().map(|f| (*f).to_owned()));
-        } else if let Some(f) = w.strip_prefix("--requirement=").or_else(|| {
-            w.strip_prefix("-r")
-                .filter(|f| !f.is_empty() && !f.starts_with('-'))
-        }) {
-            out.files.push(f.to_owned());
+        let requirement = if w == "-r" || w == "--requirement" {
+            words.next().copied()
+        } else {
+            w.strip_prefix("--requirement=").or_else(|| {
+                w.strip_prefix("-r")
+                    .filter(|f| !f.is_empty() && !f.starts_with('-'))
+            })
+        };
+        if let Some(f) = requirement {
+            // `uv pip install -r pyproject.toml` installs the project's dependencies.
+            if f.ends_with(".toml") {
+                local(&mut out, f);
+            } else {
+                out.files.push(f.to_owned());
+            }
         } else if w == "-c" || w == "--constraint" {
             out.constraints
                 .extend(words.next().map(|f| (*f).to_owned()));
@@ -265,6 +273,11 @@ fn pip(args: &[&str]) -> Command {
         } else {
             out.packages.push(w.to_owned());
         }
+    }
+    // `--no-deps` installs the project alone.
+    if args.contains(&"--no-deps") {
+        out.project = None;
+        out.project_path = None;
     }
     out
 }
@@ -578,6 +591,14 @@ mod tests {
         ))
         .unwrap();
         assert_eq!(c.files, vec!["requirements.txt"]);
+        let c = command(&words("pip install --no-deps -e .")).unwrap();
+        assert!(c.project.is_none(), "without its dependencies");
+        let c = command(&words("uv pip install --system -r api/pyproject.toml")).unwrap();
+        assert!(c.files.is_empty());
+        assert_eq!(
+            (c.project, c.project_path.as_deref()),
+            (Some(Tool::Pip), Some("api/"))
+        );
         let c = command(&words("pip install -e .")).unwrap();
         assert_eq!(
             (c.project, c.project_path.as_deref()),
