@@ -73,6 +73,11 @@ const VALUE_OPTIONS: &[&str] = &[
     "--prerelease",
 ];
 
+/// The most install commands read from a project's Dockerfiles, and the most COPY sources
+/// looked through for one path: a hostile Dockerfile cannot make the work quadratic.
+const MAX_COMMANDS: usize = 256;
+const MAX_SOURCES: usize = 4096;
+
 /// Everything the project's Dockerfiles install.
 #[derive(Debug, Default)]
 pub(crate) struct Installs {
@@ -295,6 +300,18 @@ fn local(out: &mut Command, path: &str) {
 /// What the `Dockerfile`s of `project` install.
 pub(crate) fn of(project: &Project) -> Installs {
     let mut out = Installs::default();
+    // Every folder that holds a file, for resolving COPY sources.
+    let mut folders: BTreeSet<&str> = BTreeSet::new();
+    for (path, _) in project.files() {
+        let mut rest = path;
+        while let Some((folder, _)) = rest.rsplit_once('/') {
+            if !folders.insert(folder) {
+                break;
+            }
+            rest = folder;
+        }
+    }
+    let mut commands = 0;
     let dockerfiles = project
         .dockerfiles()
         .filter(|(p, _)| p.rsplit('/').next() == Some("Dockerfile"));
@@ -304,6 +321,7 @@ pub(crate) fn of(project: &Project) -> Installs {
         for stage in parsed.stages() {
             let mut image = Image {
                 project,
+                folders: &folders,
                 dir,
                 workdir: "/".to_owned(),
                 copies: Vec::new(),
@@ -318,7 +336,10 @@ pub(crate) fn of(project: &Project) -> Installs {
                         continue;
                     };
                     out.known |= command.installs_app();
-                    record(&mut out, &image, path, i, &words, command);
+                    commands += 1;
+                    if commands <= MAX_COMMANDS {
+                        record(&mut out, &image, path, i, &words, command);
+                    }
                 }
             }
         }
@@ -415,6 +436,8 @@ struct Copy {
 /// The image of one stage as its instructions build it.
 struct Image<'a> {
     project: &'a Project,
+    /// Every folder of the project that holds a file.
+    folders: &'a BTreeSet<&'a str>,
     /// The build context: the Dockerfile's folder.
     dir: &'a str,
     workdir: String,
@@ -453,22 +476,22 @@ impl Image<'_> {
 
     /// Whether `path` is a folder of the project (the context itself included).
     fn is_folder(&self, path: &str) -> bool {
-        path.is_empty()
-            || self
-                .project
-                .files()
-                .any(|(p, _)| p.strip_prefix(path).is_some_and(|r| r.starts_with('/')))
+        path.is_empty() || self.folders.contains(path)
     }
 
     /// The project file an image path (relative to the WORKDIR) was copied from: through the
     /// latest COPY that put it there, else the same path in the build context.
     fn source(&self, path: &str) -> Option<String> {
         let wanted = absolute(path, &self.workdir);
-        for copy in self.copies.iter().rev() {
-            for source in &copy.sources {
-                if let Some(found) = self.through(copy, source, &wanted) {
-                    return Some(found);
-                }
+        let latest = self
+            .copies
+            .iter()
+            .rev()
+            .flat_map(|c| c.sources.iter().map(move |s| (c, s)))
+            .take(MAX_SOURCES);
+        for (copy, source) in latest {
+            if let Some(found) = self.through(copy, source, &wanted) {
+                return Some(found);
             }
         }
         let direct = self.context(path.trim_start_matches('/'));
@@ -512,11 +535,12 @@ impl Image<'_> {
     fn copied(&self, path: &str) -> bool {
         self.source(path).is_some_and(|found| {
             let wanted = absolute(path, &self.workdir);
-            self.copies.iter().any(|c| {
-                c.sources
-                    .iter()
-                    .any(|s| self.through(c, s, &wanted) == Some(found.clone()))
-            })
+            self.copies
+                .iter()
+                .rev()
+                .flat_map(|c| c.sources.iter().map(move |s| (c, s)))
+                .take(MAX_SOURCES)
+                .any(|(c, s)| self.through(c, s, &wanted).as_ref() == Some(&found))
         })
     }
 
@@ -676,5 +700,29 @@ mod tests {
     fn globs() {
         assert!(glob("*.lock", "uv.lock") && glob("requirements*.txt", "requirements.txt"));
         assert!(!glob("*.lock", "uv.lock.bak") && glob("?v.lock", "uv.lock"));
+    }
+
+    #[test]
+    fn work_is_bounded_on_hostile_dockerfiles() {
+        let mut dockerfile = String::from("FROM p\n");
+        for n in 0..20_000 {
+            dockerfile.push_str(&format!(
+                "COPY d{n}/ /app/d{n}/\nRUN pip install -r /x/r{n}.txt\n"
+            ));
+        }
+        let files: Vec<(String, String)> = (0..5_000)
+            .map(|n| (format!("d{n}/sub/r.txt"), String::new()))
+            .collect();
+        let mut all: Vec<(&str, &str)> = vec![("Dockerfile", &dockerfile)];
+        all.extend(files.iter().map(|(p, t)| (p.as_str(), t.as_str())));
+        let project = Project::from_files(&all);
+        let started = std::time::Instant::now();
+        let installs = of(&project);
+        assert!(installs.known);
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(2),
+            "{:?}",
+            started.elapsed()
+        );
     }
 }

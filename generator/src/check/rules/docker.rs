@@ -250,6 +250,8 @@ struct Context<'a> {
     parsed: Dockerfile,
     ignore: IgnoreFile,
     header: Option<SpaceHeader>,
+    /// Every folder of the project that holds Python code, at any depth.
+    code_folders: BTreeSet<String>,
 }
 
 impl Context<'_> {
@@ -294,6 +296,7 @@ pub(crate) fn check(facts: &Facts<'_>, findings: &mut Vec<Finding>) {
             parsed: dockerfile::parse(text),
             ignore: IgnoreFile::default(),
             header: None,
+            code_folders: code_folders(project),
         };
         cx.ignore = IgnoreFile::parse(cx.file(".dockerignore").unwrap_or_default());
         cx.header = cx.file("README.md").and_then(readme::space);
@@ -696,13 +699,24 @@ fn copies_code(cx: &Context<'_>, i: &Instruction) -> bool {
         return false;
     };
     sources.iter().any(|source| {
-        let folder = format!("{}/", cx.join(source));
-        !source.contains(['*', '?', '['])
-            && cx
-                .project
-                .python()
-                .any(|(p, _)| folder != "/" && p.starts_with(&folder))
+        let folder = cx.join(source);
+        !source.contains(['*', '?', '[']) && !folder.is_empty() && cx.code_folders.contains(&folder)
     })
+}
+
+/// Every folder that holds a Python file, at any depth.
+fn code_folders(project: &Project) -> BTreeSet<String> {
+    let mut folders = BTreeSet::new();
+    for (path, _) in project.python() {
+        let mut rest = path;
+        while let Some((folder, _)) = rest.rsplit_once('/') {
+            if !folders.insert(folder.to_owned()) {
+                break;
+            }
+            rest = folder;
+        }
+    }
+    folders
 }
 
 /// SG105: the project's code is copied before the stage installs its dependencies, so any code
@@ -919,6 +933,8 @@ fn copies(cx: &Context<'_>, findings: &mut Vec<Finding>) {
         cx.project.text(".gitignore").unwrap_or_default(),
         cx.file(".gitignore").unwrap_or_default()
     ));
+    // Looked up once: a Dockerfile may copy thousands of times.
+    let env_files: Vec<(&str, &str)> = cx.project.files().filter(|(p, _)| is_env_file(p)).collect();
     for i in &cx.parsed.instructions {
         if !matches!(i.keyword.as_str(), "COPY" | "ADD")
             || i.flag("from").is_some()
@@ -965,7 +981,7 @@ fn copies(cx: &Context<'_>, findings: &mut Vec<Finding>) {
                 } else {
                     format!("{path}/")
                 };
-                let env_file = cx.project.files().find(|(p, text)| {
+                let env_file = env_files.iter().find(|(p, text)| {
                     let Some(rel) = p
                         .strip_prefix(&cx.join(""))
                         .map(|r| r.trim_start_matches('/'))
@@ -1284,5 +1300,29 @@ mod tests {
         ] {
             assert_eq!(of(fine), Vec::<usize>::new(), "{fine}");
         }
+    }
+
+    #[test]
+    fn copies_of_code_are_found_in_bounded_time() {
+        let mut dockerfile = String::new();
+        for n in 0..20_000 {
+            dockerfile.push_str(&format!(
+                "FROM p\nCOPY d{n}/ d/\nRUN pip install -r r.txt\n"
+            ));
+        }
+        let files: Vec<(String, String)> = (0..5_000)
+            .map(|n| (format!("code/m{n}.py"), String::new()))
+            .collect();
+        let mut all: Vec<(&str, &str)> = vec![("Dockerfile", &dockerfile), ("r.txt", "x==1\n")];
+        all.extend(files.iter().map(|(p, t)| (p.as_str(), t.as_str())));
+        let project = Project::from_files(&all);
+        let facts = Facts::of(&project);
+        let started = std::time::Instant::now();
+        check(&facts, &mut Vec::new());
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(2),
+            "{:?}",
+            started.elapsed()
+        );
     }
 }
