@@ -76,6 +76,21 @@ def hostile_python(root, files, size):
             f.write(body)
 
 
+def hostile_dockerfile(root):
+    """20,000 COPY + RUN pairs over 5,000 files, and a README of 80,000 `docker run`s."""
+    os.makedirs(root)
+    with open(os.path.join(root, "Dockerfile"), "w") as f:
+        f.write("FROM python:3.12\n")
+        for n in range(20_000):
+            f.write(f"COPY d{n}/ /app/d{n}/\nRUN pip install -r /x/r{n}.txt\n")
+    for n in range(5_000):
+        os.makedirs(os.path.join(root, f"d{n}", "sub"))
+        with open(os.path.join(root, f"d{n}", "sub", "r.txt"), "w") as f:
+            f.write("fastapi==0.115.0\n")
+    with open(os.path.join(root, "README.md"), "w") as f:
+        f.write("---\nsdk: docker\n---\n" + "docker run -p 8000:8000 img " * 80_000 + "\n")
+
+
 def peak_rss_mb(argv):
     """The peak resident memory of `argv`, in MB, measured by a fresh Python process."""
     probe = (
@@ -106,6 +121,10 @@ def main():
         files = big_tree(spacegen, root, 50_000)
         med, lo, hi = timed([spacegen, "check", root], args.runs)
         print(f"{'50,000-file tree':20} {files:6} files: {med * 1e3:7.1f} ms (min {lo * 1e3:.1f}, max {hi * 1e3:.1f})")
+        root = os.path.join(work, "hostile-dockerfile")
+        hostile_dockerfile(root)
+        med, _, hi = timed([spacegen, "check", root], args.runs)
+        print(f"{'hostile Dockerfile/README':27}: {med * 1e3:7.1f} ms (max {hi * 1e3:.1f}) (goal < 2 s)")
         for files, size in ((40, 1 << 20), (80, 512 << 10)):
             root = os.path.join(work, f"hostile-{files}")
             hostile_python(root, files, size)

@@ -71,6 +71,35 @@ impl Instruction {
         }
     }
 
+    /// The simple commands of a RUN (its text and heredocs, split at `&&`, `||`, `;`, `|` and
+    /// `&`), as words.
+    pub(crate) fn commands(&self) -> Vec<Vec<String>> {
+        let mut texts = vec![self.text()];
+        texts.extend(self.heredocs.iter().cloned());
+        let mut out = Vec::new();
+        for text in texts {
+            for line in text.lines() {
+                let Some(words) = shlex::split(line) else {
+                    continue;
+                };
+                let mut current = Vec::new();
+                for w in words {
+                    if matches!(w.as_str(), "&&" | "||" | ";" | "|" | "&") {
+                        out.push(std::mem::take(&mut current));
+                    } else if let Some(w) = w.strip_suffix(';') {
+                        current.push(w.to_owned());
+                        out.push(std::mem::take(&mut current));
+                    } else {
+                        current.push(w);
+                    }
+                }
+                out.push(current);
+            }
+        }
+        out.retain(|c| !c.is_empty());
+        out
+    }
+
     /// The arguments as one text (exec-form items joined by spaces).
     pub(crate) fn text(&self) -> String {
         match &self.args {

@@ -10,6 +10,7 @@ pub(crate) mod dockerfile;
 pub(crate) mod finding;
 pub(crate) mod fs_path;
 pub(crate) mod ignore_file;
+pub(crate) mod installs;
 pub(crate) mod nesting;
 pub(crate) mod not_read;
 pub(crate) mod pins;

