@@ -242,6 +242,7 @@ fn read(
 fn head_matters(name: &std::ffi::OsStr) -> bool {
     let name = name.to_string_lossy();
     name == "README.md"
+        || name == "dockerfile"
         || name.starts_with("Dockerfile")
         || name.ends_with(".Dockerfile")
         || name.starts_with(".env")
@@ -253,6 +254,7 @@ fn wanted(name: &std::ffi::OsStr) -> bool {
     let name = name.to_string_lossy();
     let ext = name.rsplit('.').next().unwrap_or("");
     name.starts_with("Dockerfile")
+        || name == "dockerfile"
         || name.ends_with(".Dockerfile")
         || name.starts_with(".env")
         || name == ".dockerignore"
@@ -297,6 +299,7 @@ mod tests {
         for p in [
             "app/main.py",
             "Dockerfile",
+            "backend/dockerfile",
             ".git/config",
             "node_modules/a/index.js",
             "myenv/pyvenv.cfg",
@@ -307,7 +310,10 @@ mod tests {
         }
         let project = Project::read(dir.path()).unwrap();
         let paths: Vec<&str> = project.files().map(|(p, _)| p).collect();
-        assert_eq!(paths, vec!["Dockerfile", "app/main.py"]);
+        assert_eq!(
+            paths,
+            vec!["Dockerfile", "app/main.py", "backend/dockerfile"]
+        );
     }
 
     #[cfg(unix)]

@@ -117,6 +117,8 @@ impl Call {
 pub(crate) struct Import {
     pub module: String,
     pub name: Option<String>,
+    /// How many leading dots a `from` import has: 0 for an absolute import.
+    pub level: u32,
     pub place: Place,
 }
 
@@ -534,6 +536,7 @@ impl<'a> Visitor<'a> for Collector<'_> {
                     self.module.imports.push(Import {
                         module: alias.name.id.to_string(),
                         name: None,
+                        level: 0,
                         place,
                     });
                 }
@@ -549,6 +552,7 @@ impl<'a> Visitor<'a> for Collector<'_> {
                     self.module.imports.push(Import {
                         module: module.clone(),
                         name: Some(alias.name.id.to_string()),
+                        level: import.level,
                         place,
                     });
                 }
@@ -805,12 +809,24 @@ mod tests {
             Import {
                 module: "starlette.middleware.cors".into(),
                 name: Some("CORSMiddleware".into()),
+                level: 0,
                 place: Place {
                     line: 1,
                     column: 39
                 },
             }
         );
+    }
+
+    #[test]
+    fn relative_imports_keep_their_level() {
+        let m = parse("from ..api import routes\nfrom . import deps\nimport os\n");
+        let levels: Vec<(&str, u32)> = m
+            .imports
+            .iter()
+            .map(|i| (i.module.as_str(), i.level))
+            .collect();
+        assert_eq!(levels, vec![("api", 2), ("", 1), ("os", 0)]);
     }
 
     #[test]

@@ -104,7 +104,12 @@ const CONNECTS: &[&str] = &[
 pub(crate) fn check(facts: &Facts<'_>, findings: &mut Vec<Finding>) {
     let project = facts.project;
     let modules: &[(&str, python::Module)] = &facts.python;
-    let Some((app_file, app_call)) = modules.iter().find_map(|(f, m)| {
+    let served: Vec<(&str, &Module)> = modules
+        .iter()
+        .filter(|(f, _)| facts.served.includes(f))
+        .map(|(f, m)| (*f, m))
+        .collect();
+    let Some((app_file, app_call)) = served.iter().find_map(|(f, m)| {
         m.calls
             .iter()
             .find(|c| c.method() == "FastAPI")
@@ -115,7 +120,7 @@ pub(crate) fn check(facts: &Facts<'_>, findings: &mut Vec<Finding>) {
     if !docker_sdk(project) {
         return;
     }
-    routes(project, modules, app_file, app_call, findings);
+    routes(facts, &served, app_file, app_call, findings);
     sqlite(project, modules, findings);
     for (file, module) in modules {
         let serves =
@@ -159,20 +164,32 @@ fn docker_sdk(project: &Project) -> bool {
 }
 
 fn routes(
-    project: &Project,
-    modules: &[(&str, Module)],
+    facts: &Facts<'_>,
+    modules: &[(&str, &Module)],
     app_file: &str,
     app_call: &Call,
     findings: &mut Vec<Finding>,
 ) {
-    let mut paths = Vec::new();
-    for (_, module) in modules {
+    let project = facts.project;
+    let mut routes: Vec<(Vec<String>, String)> = Vec::new();
+    for (file, module) in modules {
         for route in module.routes() {
             let Some(path) = route.path else { return };
-            paths.push(path);
+            let receiver = module
+                .calls
+                .iter()
+                .find(|c| c.place == route.place)
+                .and_then(Call::receiver)
+                .unwrap_or("");
+            let Some(prefixes) = prefixes(modules, file, module, receiver, 0) else {
+                return;
+            };
+            for prefix in prefixes {
+                routes.push((route.methods.clone(), format!("{prefix}{path}")));
+            }
         }
     }
-    let health = paths.iter().any(|p| {
+    let health = routes.iter().any(|(_, p)| {
         p.trim_end_matches('/')
             .rsplit('/')
             .next()
@@ -189,17 +206,22 @@ fn routes(
             .at_column(app_call.place.column),
         );
     }
-    let calls = || modules.iter().flat_map(|(_, m)| m.calls.iter());
-    let root_route = paths.iter().any(|p| p.is_empty() || p == "/");
-    let root_mount = calls().any(|c| {
-        (c.method() == "mount"
-            && c.arg(0, "path")
-                .and_then(|v| v.as_str())
-                .is_none_or(|p| p.is_empty() || p == "/"))
-            || c.method() == "mount_gradio_app"
-            || (c.method() == "FastAPI"
-                && c.keyword("docs_url")
-                    .is_some_and(|v| v.as_str().is_none_or(|p| p == "/")))
+    let root_route = routes.iter().any(|(methods, p)| {
+        let get = methods.iter().any(|m| m == "GET" || m == "*");
+        get && (p.is_empty() || p == "/" || is_catch_all(p))
+    });
+    let root_mount = modules.iter().any(|(_, module)| {
+        module.calls.iter().any(|c| {
+            (c.method() == "mount"
+                && c.arg(0, "path")
+                    .and_then(|v| v.as_str())
+                    .is_none_or(|p| p.is_empty() || p == "/")
+                && !uncopied_static(facts, module, c))
+                || c.method() == "mount_gradio_app"
+                || (c.method() == "FastAPI"
+                    && c.keyword("docs_url")
+                        .is_some_and(|v| v.as_str().is_none_or(|p| p == "/")))
+        })
     });
     let other_server = project.dockerfiles().any(|(_, text)| {
         let lower = text.to_ascii_lowercase();
@@ -217,6 +239,162 @@ fn routes(
             )
             .at_column(app_call.place.column),
         );
+    }
+}
+
+/// `/{name:path}`: a route that answers every path, `/` included.
+fn is_catch_all(path: &str) -> bool {
+    path.strip_prefix("/{")
+        .and_then(|rest| rest.strip_suffix(":path}"))
+        .is_some_and(|name| !name.contains(['/', '{', '}']))
+}
+
+/// The prefixes the routes declared on `receiver` in `file` are served under: an `APIRouter`'s
+/// own `prefix` after the `prefix` of every `include_router` that includes it (through routers
+/// that include routers, a few levels deep). A router no served module is seen including keeps
+/// its own prefix. `None` when a prefix is computed.
+fn prefixes(
+    modules: &[(&str, &Module)],
+    file: &str,
+    module: &Module,
+    receiver: &str,
+    depth: usize,
+) -> Option<Vec<String>> {
+    let Some(router) = router_call(module, receiver) else {
+        return Some(vec![String::new()]);
+    };
+    let own = match router.keyword("prefix") {
+        Some(v) => module.literal(v).and_then(|v| v.as_str())?.to_owned(),
+        None => String::new(),
+    };
+    if depth > 4 {
+        return Some(vec![own]);
+    }
+    let stem = {
+        let name = file.rsplit('/').next().unwrap_or(file);
+        match name.strip_suffix(".py") {
+            Some("__init__") => file.rsplit('/').nth(1).unwrap_or(""),
+            Some(stem) => stem,
+            None => name,
+        }
+    };
+    let mut found = Vec::new();
+    for (other_file, other) in modules {
+        for include in other
+            .calls
+            .iter()
+            .filter(|c| c.method() == "include_router")
+        {
+            let Some(python::Kind::Name(name)) = include.arg(0, "router").map(|v| &v.kind) else {
+                continue;
+            };
+            let imported = other.imports.iter().any(|i| {
+                i.name.as_deref() == Some(receiver) && i.module.rsplit('.').next() == Some(stem)
+            });
+            let refers = (name == receiver && (*other_file == file || imported))
+                || *name == format!("{stem}.{receiver}");
+            if !refers {
+                continue;
+            }
+            let given = match include.keyword("prefix") {
+                Some(v) => other.literal(v).and_then(|v| v.as_str())?.to_owned(),
+                None => String::new(),
+            };
+            let outer = match include.receiver() {
+                Some(r) => prefixes(modules, other_file, other, r, depth + 1)?,
+                None => vec![String::new()],
+            };
+            found.extend(outer.into_iter().map(|o| format!("{o}{given}{own}")));
+        }
+    }
+    if found.is_empty() {
+        found.push(own);
+    }
+    Some(found)
+}
+
+/// The `APIRouter(...)` call `name` is assigned once at module level, if it is one.
+fn router_call<'a>(module: &'a Module, name: &str) -> Option<&'a Call> {
+    let mut assigns = module
+        .assigns
+        .iter()
+        .filter(|a| a.module_level && a.target == name);
+    let (Some(assign), None) = (assigns.next(), assigns.next()) else {
+        return None;
+    };
+    let python::Kind::Call(callee) = &assign.value.kind else {
+        return None;
+    };
+    module
+        .calls
+        .iter()
+        .find(|c| &c.name == callee && c.place == assign.value.place && c.method() == "APIRouter")
+}
+
+/// Whether `mount` serves `StaticFiles` of a folder the image never copies.
+fn uncopied_static(facts: &Facts<'_>, module: &Module, mount: &Call) -> bool {
+    let Some(app) = mount.arg(1, "app") else {
+        return false;
+    };
+    let Some(statics) = module.calls.iter().find(|c| {
+        c.place == app.place && c.method() == "StaticFiles" && c.name.ends_with("StaticFiles")
+    }) else {
+        return false;
+    };
+    let Some(directory) = statics.arg(0, "directory") else {
+        return false;
+    };
+    let mut parts = Vec::new();
+    literal_parts(module, directory, 0, &mut parts);
+    let parts: Vec<&str> = parts.iter().map(String::as_str).collect();
+    facts.served.lacks_folder(facts.project, &parts)
+}
+
+/// The literal pieces of a path expression, in order: a string, a name assigned once (the
+/// strings on its line when it is an expression such as `BASE / "frontend" / "dist"`), and the
+/// arguments of `str(...)`, `Path(...)` and `os.path.join(...)`.
+fn literal_parts(module: &Module, value: &python::Value, depth: usize, parts: &mut Vec<String>) {
+    if depth > 4 {
+        return;
+    }
+    match &value.kind {
+        python::Kind::Str(s) => parts.push(s.clone()),
+        python::Kind::Name(_) => {
+            let resolved = module.resolve(value);
+            if resolved == value {
+                return;
+            }
+            if let python::Kind::Other = resolved.kind {
+                parts.extend(
+                    module
+                        .strings
+                        .iter()
+                        .filter(|s| s.place.line == resolved.place.line)
+                        .filter_map(|s| s.as_str().map(str::to_owned)),
+                );
+            } else {
+                literal_parts(module, resolved, depth + 1, parts);
+            }
+        }
+        python::Kind::Call(name) => {
+            if !matches!(
+                name.rsplit('.').next(),
+                Some("str" | "Path" | "join" | "resolve" | "absolute")
+            ) {
+                return;
+            }
+            let Some(call) = module
+                .calls
+                .iter()
+                .find(|c| &c.name == name && c.place == value.place)
+            else {
+                return;
+            };
+            for arg in &call.args {
+                literal_parts(module, arg, depth + 1, parts);
+            }
+        }
+        _ => {}
     }
 }
 
@@ -353,6 +531,66 @@ mod tests {
         assert_eq!(found(&gradio), vec![]);
         let mounted = "app = FastAPI()\napp.mount('/', StaticFiles(directory='static', html=True))\n@app.get('/health')\ndef h(): ...\n";
         assert_eq!(found(&[("main.py", mounted)]), vec![]);
+    }
+
+    #[test]
+    fn only_the_served_modules_count() {
+        let docker = "FROM python:3.12\nWORKDIR /code\nCOPY . .\nCMD [\"uvicorn\", \"main:app\"]\n";
+        let main = "from fastapi import FastAPI\napp = FastAPI()\n@app.get('/')\ndef r(): ...\n";
+        let old =
+            "from fastapi import FastAPI\napp = FastAPI()\n@app.get('/health')\ndef h(): ...\n";
+        let files = [
+            ("Dockerfile", docker),
+            ("main.py", main),
+            ("old/main.py", old),
+        ];
+        assert_eq!(found(&files), vec![("SG215", 2)]);
+        // The command names a module the image does not hold: nothing is served.
+        let missing = docker.replace("main:app", "server:app");
+        let files = [("Dockerfile", missing.as_str()), ("main.py", old)];
+        assert_eq!(found(&files), vec![]);
+    }
+
+    #[test]
+    fn routers_prefixes_methods_and_catch_alls() {
+        let app = |routes: &str| format!("from fastapi import FastAPI\napp = FastAPI()\n{routes}");
+        let prefixed = app("router = APIRouter(prefix='/items')\n@router.get('/')\ndef l(): ...\n@app.get('/health')\ndef h(): ...\napp.include_router(router)\n");
+        assert_eq!(found(&[("main.py", &prefixed)]), vec![("SG216", 2)]);
+        let included = app("router = APIRouter()\n@router.get('/')\ndef l(): ...\n@router.get('/health')\ndef h(): ...\napp.include_router(router, prefix='/api/v1')\n");
+        assert_eq!(found(&[("main.py", &included)]), vec![("SG216", 2)]);
+        let main = "from fastapi import FastAPI\nfrom routers import health\napp = FastAPI()\napp.include_router(health.router, prefix='/health')\n@app.get('/')\ndef r(): ...\n";
+        let health =
+            "from fastapi import APIRouter\nrouter = APIRouter()\n@router.get('')\ndef h(): ...\n";
+        assert_eq!(
+            found(&[("main.py", main), ("routers/health.py", health)]),
+            vec![]
+        );
+        let spa = app("@app.get('/health')\ndef h(): ...\n@app.get('/{full_path:path}')\ndef spa(full_path: str): ...\n");
+        assert_eq!(found(&[("main.py", &spa)]), vec![]);
+        let post = app("@app.get('/health')\ndef h(): ...\n@app.post('/')\ndef p(): ...\n");
+        assert_eq!(found(&[("main.py", &post)]), vec![("SG216", 2)]);
+        let computed = app("router = APIRouter(prefix=PREFIX)\n@router.get('/')\ndef l(): ...\n");
+        assert_eq!(found(&[("main.py", &computed)]), vec![]);
+    }
+
+    #[test]
+    fn a_static_mount_of_a_folder_the_image_never_copies() {
+        let docker =
+            "FROM python:3.12\nWORKDIR /app\nCOPY backend/ .\nCMD [\"uvicorn\", \"main:app\"]\n";
+        let main = "from pathlib import Path\nfrom fastapi import FastAPI\nfrom fastapi.staticfiles import StaticFiles\napp = FastAPI()\n@app.get('/health')\ndef h(): ...\nDIST = Path(__file__).parent.parent / 'frontend' / 'dist'\nif DIST.exists():\n    app.mount('/', StaticFiles(directory=str(DIST), html=True))\n";
+        let files = [
+            ("Dockerfile", docker),
+            ("backend/main.py", main),
+            ("frontend/package.json", "{}"),
+        ];
+        assert_eq!(found(&files), vec![("SG216", 4)]);
+        let everything = docker.replace("COPY backend/ .", "COPY . .");
+        let files = [
+            ("Dockerfile", everything.as_str()),
+            ("backend/main.py", main),
+            ("frontend/package.json", "{}"),
+        ];
+        assert_eq!(found(&files), vec![]);
     }
 
     #[test]

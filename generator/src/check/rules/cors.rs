@@ -143,16 +143,20 @@ impl<'a> Config<'a> {
 
 pub(crate) fn check(facts: &Facts<'_>, findings: &mut Vec<Finding>) {
     let _project = facts.project;
-    let modules: &[(&str, python::Module)] = &facts.python;
+    let modules: Vec<&(&str, python::Module)> = facts
+        .python
+        .iter()
+        .filter(|(file, _)| facts.served.includes(file))
+        .collect();
     let mut route_methods: Vec<(String, String, usize)> = Vec::new();
-    for (file, module) in modules {
+    for (file, module) in &modules {
         for route in module.routes() {
             for m in route.methods {
                 route_methods.push((m, (*file).to_owned(), route.place.line));
             }
         }
     }
-    for (file, module) in modules {
+    for (file, module) in &modules {
         for call in &module.calls {
             let Some(config) = config(module, call) else {
                 continue;
@@ -402,6 +406,29 @@ mod tests {
              CORSMiddleware(api, allow_origin_regex='(?<=x)bad')\n",
         );
         assert_eq!(found, vec![("SG202", 1), ("SG203", 2)]);
+    }
+
+    #[test]
+    fn only_served_modules_count() {
+        let open = "from fastapi.middleware.cors import CORSMiddleware\n\
+             app.add_middleware(CORSMiddleware, allow_origins=['*'], allow_credentials=True)\n";
+        let docker = "FROM python:3.12\nCOPY . .\nCMD uvicorn main:app\n";
+        let found = |files: &[(&str, &str)]| {
+            let project = Project::from_files(files);
+            let mut findings = Vec::new();
+            check(&Facts::of(&project), &mut findings);
+            findings.iter().map(|f| f.rule.id).collect::<Vec<_>>()
+        };
+        let app = "from fastapi import FastAPI\napp = FastAPI()\n";
+        assert_eq!(
+            found(&[
+                ("Dockerfile", docker),
+                ("main.py", app),
+                ("old_main.py", open)
+            ]),
+            Vec::<&str>::new()
+        );
+        assert!(found(&[("Dockerfile", docker), ("main.py", open)]).contains(&"SG202"));
     }
 
     #[test]

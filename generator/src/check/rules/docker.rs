@@ -5,7 +5,7 @@
 //! instruction (or start-script line) it is about; nothing is reported from a guess.
 
 mod program;
-mod server;
+pub(crate) mod server;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::str::FromStr;

@@ -101,7 +101,7 @@ pub(crate) fn check(facts: &Facts<'_>, findings: &mut Vec<Finding>) {
     let served: Vec<(&str, &Module)> = facts
         .python
         .iter()
-        .filter(|(file, _)| !is_test(file))
+        .filter(|(file, _)| !is_test(file) && facts.served.includes(file))
         .map(|(f, m)| (*f, m))
         .collect();
     let mut reads = Vec::new();
@@ -441,6 +441,27 @@ mod tests {
             (".env.example", "T_URL=\nOPENAI_API_KEY=\nX2=\nAPP_extra=\n"),
         ];
         assert_eq!(found(&all), vec![]);
+    }
+
+    #[test]
+    fn only_served_modules_count() {
+        let docker = "FROM python:3.12\nCOPY . .\nCMD uvicorn main:app\n";
+        let main =
+            "import os\nfrom fastapi import FastAPI\napp = FastAPI()\nKEY = os.getenv('API_KEY')\n";
+        let script = "import os\nTOKEN = os.environ['SEED_TOKEN']\n";
+        let files = [
+            ("Dockerfile", docker),
+            ("main.py", main),
+            ("seed.py", script),
+            (".env.example", "API_KEY=\n"),
+        ];
+        assert_eq!(found(&files), vec![]);
+        let served = [
+            ("Dockerfile", docker),
+            ("main.py", script),
+            (".env.example", ""),
+        ];
+        assert_eq!(found(&served), vec![("SG220", 2)]);
     }
 
     #[test]

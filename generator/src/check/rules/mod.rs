@@ -4,12 +4,13 @@
 
 mod app;
 mod cors;
-mod docker;
+pub(crate) mod docker;
 mod env;
 mod postgres;
 mod readme;
 mod requirements;
 pub(crate) mod secrets;
+pub(crate) mod served;
 mod stale;
 
 use super::{python, Finding, Project, Rule};
@@ -42,13 +43,18 @@ pub(crate) struct Facts<'a> {
     pub project: &'a Project,
     /// Every Python file that parses, with what it holds.
     pub python: Vec<(&'a str, python::Module)>,
+    /// Which of them the Space serves.
+    pub served: served::Served,
 }
 
 impl<'a> Facts<'a> {
     pub(crate) fn of(project: &'a Project) -> Facts<'a> {
+        let python = python::modules(project);
+        let served = served::Served::of(project, &python);
         Facts {
             project,
-            python: python::modules(project),
+            python,
+            served,
         }
     }
 }
