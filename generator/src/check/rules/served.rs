@@ -55,14 +55,14 @@ const FETCHES: &[&str] = &[
     "setup.py",
 ];
 
-/// Calls that import or find modules at run time.
+/// Calls that change where imports are found.
+const PATH_CHANGES: &[&str] = &["sys.path.insert", "sys.path.append", "sys.path.extend"];
+
+/// Calls that import modules by a name computed at run time.
 const DYNAMIC: &[&str] = &[
     "importlib.import_module",
     "import_module",
     "__import__",
-    "sys.path.insert",
-    "sys.path.append",
-    "sys.path.extend",
     "exec",
     "runpy.run_path",
     "runpy.run_module",
@@ -358,12 +358,7 @@ struct Start {
     search: Vec<String>,
 }
 
-fn start(
-    python: &[(&str, Module)],
-    server: &Server,
-    cwd: &str,
-    image: &Image,
-) -> Option<Result<Start, ()>> {
+fn start(server: &Server, cwd: &str, image: &Image) -> Option<Result<Start, ()>> {
     let files = &image.files;
     let with_path = |mut search: Vec<String>| {
         search.extend(image.pythonpath.iter().cloned());
@@ -432,47 +427,89 @@ fn start(
                 search: with_path(vec![dir]),
             }))
         }
-        ServerKind::UvicornRun => {
-            let script = files
-                .iter()
-                .find(|(_, project_path)| **project_path == server.file)
-                .map(|(image_path, _)| image_path.clone())?;
-            let dir = script.rsplit_once('/').map_or("", |(d, _)| d).to_owned();
-            let search = with_path(vec![dir]);
-            let mut roots = vec![script];
-            let module = python
-                .iter()
-                .find(|(f, _)| *f == server.file)
-                .map(|(_, m)| m)?;
-            let runs = module
-                .calls
-                .iter()
-                .filter(|c| c.name == "uvicorn.run" || c.name == "run");
-            for call in runs {
-                if let Some(target) = call.arg(0, "app").and_then(|v| v.as_str()) {
-                    let target = app_module(target)?;
-                    roots.extend(find_module(files, &search, target)?);
-                }
-            }
-            Some(Ok(Start { roots, search }))
-        }
+        // Started from a Python file: see [`script_start`].
+        ServerKind::UvicornRun => None,
     }
 }
 
-/// The working directory of the server: the final `WORKDIR`, changed by a `cd DIR` in the
-/// command; `None` when a start script or a variable hides it.
-fn server_cwd(
-    dockerfile_path: &str,
-    chain: &[Stage<'_>],
-    server: &Server,
-    workdir: &str,
-) -> Option<String> {
+/// A `python FILE.py` (or `python -m module`) command whose file calls `uvicorn.run`: that
+/// file, and the module `uvicorn.run("module:app")` names; the file's folder is on the path.
+fn script_start(
+    python: &[(&str, Module)],
+    words: &[String],
+    cwd: &str,
+    image: &Image,
+) -> Option<Result<Start, ()>> {
+    let files = &image.files;
+    let at = words.iter().position(|w| {
+        let name = w.rsplit('/').next().unwrap_or(w);
+        name == "python"
+            || name
+                .strip_prefix("python")
+                .is_some_and(|v| v.chars().all(|c| c.is_ascii_digit() || c == '.'))
+    })?;
+    let mut rest = words[at + 1..].iter().filter(|w| *w != "-u");
+    let script = match rest.next()?.as_str() {
+        "-m" => {
+            let module = rest.next()?;
+            let found = find_module(files, &[cwd.to_owned()], module)
+                .and_then(|f| f.last().cloned())
+                .or_else(|| {
+                    let main = join(cwd, &format!("{}/__main__.py", module.replace('.', "/")));
+                    files.contains_key(&main).then_some(main)
+                });
+            match found {
+                Some(f) => f,
+                None => return Some(Err(())),
+            }
+        }
+        file if file.ends_with(".py") && !file.contains('$') => {
+            let path = join(cwd, file);
+            if !files.contains_key(&path) {
+                return Some(Err(()));
+            }
+            path
+        }
+        _ => return None,
+    };
+    let project_path = files.get(&script)?;
+    let module = python
+        .iter()
+        .find(|(f, _)| *f == project_path.as_str())
+        .map(|(_, m)| m)?;
+    let from_uvicorn = module
+        .imports
+        .iter()
+        .any(|i| i.module == "uvicorn" && i.name.as_deref() == Some("run"));
+    let runs: Vec<_> = module
+        .calls
+        .iter()
+        .filter(|c| c.name == "uvicorn.run" || (from_uvicorn && c.name == "run"))
+        .collect();
+    if runs.is_empty() {
+        return None;
+    }
+    let dir = script.rsplit_once('/').map_or("", |(d, _)| d).to_owned();
+    let mut search = vec![dir];
+    search.extend(image.pythonpath.iter().cloned());
+    let mut roots = vec![script];
+    for call in runs {
+        if let Some(target) = call.arg(0, "app").and_then(|v| v.as_str()) {
+            let target = app_module(target)?;
+            roots.extend(find_module(files, &search, target)?);
+        }
+    }
+    Some(Ok(Start { roots, search }))
+}
+
+/// The words of the final stage's `ENTRYPOINT` and `CMD`.
+fn command_words(chain: &[Stage<'_>]) -> Vec<String> {
     let last = |keyword: &str| {
         chain
             .iter()
             .find_map(|s| s.body.iter().rev().find(|i| i.keyword == keyword))
     };
-    let command: Vec<String> = [last("ENTRYPOINT"), last("CMD")]
+    [last("ENTRYPOINT"), last("CMD")]
         .into_iter()
         .flatten()
         .flat_map(|i| {
@@ -481,12 +518,17 @@ fn server_cwd(
                 Args::Shell(text) => text.clone(),
             }
             .split_whitespace()
-            .map(str::to_owned)
+            .map(|w| w.trim_matches(['"', '\'']).to_owned())
             .collect::<Vec<_>>()
         })
-        .collect();
+        .collect()
+}
+
+/// The working directory of the server: the final `WORKDIR`, changed by a `cd DIR` in the
+/// command; `None` when a start script or a variable hides it.
+fn server_cwd(words: &[String], workdir: &str) -> Option<String> {
     let mut cwd = workdir.to_owned();
-    let mut words = command.iter();
+    let mut words = words.iter();
     while let Some(w) = words.next() {
         if w == "cd" {
             let dir = words.next()?.trim_end_matches([';', '&']);
@@ -495,9 +537,6 @@ fn server_cwd(
             }
             cwd = join(&cwd, dir);
         }
-    }
-    if server.file != dockerfile_path && server.kind != ServerKind::UvicornRun {
-        return None;
     }
     Some(cwd)
 }
@@ -509,10 +548,17 @@ fn graph(project: &Project, python: &[(&str, Module)]) -> Option<Served> {
     if chain.is_empty() {
         return None;
     }
-    let server = server::find(project, path, "", &chain)?;
+    let server = server::find(project, path, "", &chain);
     let image = image(project, &chain)?;
-    let cwd = server_cwd(path, &chain, &server, &image.workdir)?;
-    let start = match start(python, &server, &cwd, &image)? {
+    let words = command_words(&chain);
+    let cwd = server_cwd(&words, &image.workdir)?;
+    let started = match &server {
+        // A start script may change folders: its server is not placed.
+        Some(s) if s.file != path && s.kind != ServerKind::UvicornRun => return None,
+        Some(s) if s.kind != ServerKind::UvicornRun => start(s, &cwd, &image)?,
+        _ => script_start(python, &words, &cwd, &image)?,
+    };
+    let start = match started {
         Ok(start) => start,
         // The module the server names is not in the image: the app does not start.
         Err(()) if image.complete => {
@@ -524,15 +570,21 @@ fn graph(project: &Project, python: &[(&str, Module)]) -> Option<Served> {
         Err(()) => return None,
     };
     let modules: BTreeMap<&str, &Module> = python.iter().map(|(f, m)| (*f, m)).collect();
+    // Names of the project's top-level modules and packages (and those under `src/`).
     let project_names: BTreeSet<&str> = image
         .files
         .values()
-        .flat_map(|p| p.split('/'))
-        .map(|part| part.strip_suffix(".py").unwrap_or(part))
+        .filter_map(|p| {
+            let p = p.strip_prefix("src/").unwrap_or(p);
+            let first = p.split('/').next()?;
+            Some(first.strip_suffix(".py").unwrap_or(first))
+        })
         .collect();
     let mut seen: BTreeSet<String> = BTreeSet::new();
     let mut queue: VecDeque<String> = start.roots.iter().cloned().collect();
     let mut followed = 0;
+    let mut unresolved: BTreeSet<&str> = BTreeSet::new();
+    let mut path_changed = false;
     while let Some(file) = queue.pop_front() {
         if !seen.insert(file.clone()) {
             continue;
@@ -546,6 +598,10 @@ fn graph(project: &Project, python: &[(&str, Module)]) -> Option<Served> {
         {
             return None;
         }
+        path_changed |= module
+            .calls
+            .iter()
+            .any(|c| PATH_CHANGES.contains(&c.name.as_str()));
         for import in &module.imports {
             followed += 1;
             if followed > MAX_IMPORTS {
@@ -553,15 +609,30 @@ fn graph(project: &Project, python: &[(&str, Module)]) -> Option<Served> {
             }
             match resolve(&image.files, &start.search, &file, import) {
                 Some(found) => queue.extend(found),
+                // Project code the graph cannot place may be reached some other way.
+                None if import.level > 0 => return None,
                 None => {
-                    let first = import.module.split('.').next().unwrap_or("");
-                    if import.level > 0 || project_names.contains(first) {
-                        // Project code the graph cannot place: it may be reached some other way.
-                        return None;
-                    }
+                    unresolved.insert(import.module.split('.').next().unwrap_or(""));
                 }
             }
         }
+    }
+    // After `sys.path` changes, any package of the project may be reached unplaced.
+    let any_name: BTreeSet<&str> = if path_changed {
+        image
+            .files
+            .values()
+            .flat_map(|p| p.rsplit_once('/').map(|(dirs, _)| dirs.split('/')))
+            .flatten()
+            .collect()
+    } else {
+        BTreeSet::new()
+    };
+    if unresolved
+        .iter()
+        .any(|name| project_names.contains(name) || any_name.contains(name))
+    {
+        return None;
     }
     let files = seen
         .iter()
@@ -709,6 +780,22 @@ mod tests {
             None,
             "project code imported from a folder not on the path"
         );
+        let moved =
+            "import sys\nsys.path.insert(0, 'lib')\nfrom services import chat\napp = FastAPI()\n";
+        let files = [
+            ("Dockerfile", docker),
+            ("main.py", moved),
+            ("lib/services/chat.py", ""),
+        ];
+        assert_eq!(served(&files), None, "a package placed by sys.path");
+        let own = "import sys, logging\nsys.path.insert(0, '.')\nimport db\napp = FastAPI()\n";
+        let files = [
+            ("Dockerfile", docker),
+            ("main.py", own),
+            ("db.py", ""),
+            ("mw/logging.py", ""),
+        ];
+        assert_eq!(served(&files).unwrap(), vec!["db.py", "main.py"]);
         let custom_base = "FROM tiangolo/uvicorn-gunicorn-fastapi\nCMD uvicorn app:app\n";
         assert_eq!(
             served(&[("Dockerfile", custom_base), ("x/app.py", APP)]),
