@@ -2,7 +2,9 @@
 //! the container's user can write, and no database connection opened at import time. These
 //! rules look only at projects that build a FastAPI app (some file calls `FastAPI(`) and whose
 //! README does not declare a non-Docker SDK; a route whose path is computed makes the route
-//! rules say nothing.
+//! rules say nothing. The route rules read only the served modules (see [`super::served`]), with
+//! each router's prefixes: a GET route or a `/{path:path}` catch-all answers `/`, a `POST /`
+//! does not, nor does a `StaticFiles` mount of a folder the image never copies.
 
 use super::Facts;
 use crate::check::python::{self, Call, Module};
@@ -90,6 +92,9 @@ const HEALTH: &[&str] = &[
     "livez",
     "alive",
 ];
+
+/// The most `include_router` calls followed for one route: past them its path is unknown.
+const MAX_INCLUDES: usize = 256;
 
 /// Calls that open a connection.
 const CONNECTS: &[&str] = &[
@@ -181,7 +186,8 @@ fn routes(
                 .find(|c| c.place == route.place)
                 .and_then(Call::receiver)
                 .unwrap_or("");
-            let Some(prefixes) = prefixes(modules, file, module, receiver, 0) else {
+            let mut budget = MAX_INCLUDES;
+            let Some(prefixes) = prefixes(modules, file, module, receiver, 0, &mut budget) else {
                 return;
             };
             for prefix in prefixes {
@@ -252,13 +258,14 @@ fn is_catch_all(path: &str) -> bool {
 /// The prefixes the routes declared on `receiver` in `file` are served under: an `APIRouter`'s
 /// own `prefix` after the `prefix` of every `include_router` that includes it (through routers
 /// that include routers, a few levels deep). A router no served module is seen including keeps
-/// its own prefix. `None` when a prefix is computed.
+/// its own prefix. `None` when a prefix is computed, or past [`MAX_INCLUDES`] inclusions.
 fn prefixes(
     modules: &[(&str, &Module)],
     file: &str,
     module: &Module,
     receiver: &str,
     depth: usize,
+    budget: &mut usize,
 ) -> Option<Vec<String>> {
     let Some(router) = router_call(module, receiver) else {
         return Some(vec![String::new()]);
@@ -296,12 +303,13 @@ fn prefixes(
             if !refers {
                 continue;
             }
+            *budget = budget.checked_sub(1)?;
             let given = match include.keyword("prefix") {
                 Some(v) => other.literal(v).and_then(|v| v.as_str())?.to_owned(),
                 None => String::new(),
             };
             let outer = match include.receiver() {
-                Some(r) => prefixes(modules, other_file, other, r, depth + 1)?,
+                Some(r) => prefixes(modules, other_file, other, r, depth + 1, budget)?,
                 None => vec![String::new()],
             };
             found.extend(outer.into_iter().map(|o| format!("{o}{given}{own}")));
@@ -571,6 +579,19 @@ mod tests {
         assert_eq!(found(&[("main.py", &post)]), vec![("SG216", 2)]);
         let computed = app("router = APIRouter(prefix=PREFIX)\n@router.get('/')\ndef l(): ...\n");
         assert_eq!(found(&[("main.py", &computed)]), vec![]);
+    }
+
+    #[test]
+    fn routers_including_each_other_without_end_are_bounded() {
+        let mut code = String::from(
+            "app = FastAPI()\nr = APIRouter(prefix='/a')\n@r.get('/')\ndef x(): ...\n",
+        );
+        for _ in 0..300 {
+            code.push_str("r.include_router(r, prefix='/b')\n");
+        }
+        let started = std::time::Instant::now();
+        assert_eq!(found(&[("main.py", &code)]), vec![]);
+        assert!(started.elapsed() < std::time::Duration::from_secs(5));
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! Starlette's `CORSMiddleware`, configured with `app.add_middleware(CORSMiddleware, …)`,
 //! `Middleware(CORSMiddleware, …)` or by wrapping the app (`CORSMiddleware(app, …)`). A rule
 //! fires only on values written as literals (directly or through a module-level name assigned
-//! once); a value computed at run time is never judged.
+//! once); a value computed at run time is never judged. Only the modules the Space serves count
+//! (see [`super::served`]).
 
 use regex::Regex;
 

@@ -2,7 +2,8 @@
 //! Reads are `os.environ["X"]`, `os.environ.get("X")`, `os.getenv("X")` (and `environ`/`getenv`
 //! imported from `os`) with a literal name, and the fields of pydantic `BaseSettings` classes
 //! (`env_prefix`, `alias`, `validation_alias`, `AliasChoices`). Names computed at run time are
-//! never guessed. Code under `tests/` is not served and does not count.
+//! never guessed. Code under `tests/`, and modules the Space does not serve (see
+//! [`super::served`]), do not count.
 
 use std::collections::{BTreeMap, BTreeSet};
 
