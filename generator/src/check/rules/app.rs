@@ -34,6 +34,11 @@ pub(crate) static NO_ROOT: Rule = Rule {
 The Space's page on huggingface.co embeds the app's root URL. A FastAPI app without a `/`
 route answers {"detail":"Not Found"}, which looks like a broken Space. A root route that names
 the service and links to /docs (or a RedirectResponse to /docs) fixes it.
+
+Routes count with their routers' prefixes: `@router.get("/")` on `APIRouter(prefix="/api")`
+answers /api/, not /. A `POST /` alone answers the browser's GET with 405. A GET route for
+`/{path:path}` (a single-page app's fallback) answers /, and a `StaticFiles` mount at / does
+only when the image holds its folder.
 "#,
 };
 
@@ -236,14 +241,24 @@ fn routes(
             .any(|s| lower.contains(s))
     });
     if !root_route && !root_mount && !other_server {
-        findings.push(
-            Finding::new(
-                &NO_ROOT,
-                app_file,
-                app_call.place.line,
-                "no route answers `/`, the page the Space shows",
+        let mut other_methods: Vec<&str> = routes
+            .iter()
+            .filter(|(_, p)| p.is_empty() || p == "/")
+            .flat_map(|(methods, _)| methods.iter().map(String::as_str))
+            .collect();
+        other_methods.sort_unstable();
+        other_methods.dedup();
+        let message = if other_methods.is_empty() {
+            "no route answers `/`, the page the Space shows".to_owned()
+        } else {
+            format!(
+                "only {} answers `/`: a browser's GET / gets 405 Method Not Allowed",
+                other_methods.join(", ")
             )
-            .at_column(app_call.place.column),
+        };
+        findings.push(
+            Finding::new(&NO_ROOT, app_file, app_call.place.line, message)
+                .at_column(app_call.place.column),
         );
     }
 }
@@ -577,6 +592,15 @@ mod tests {
         assert_eq!(found(&[("main.py", &spa)]), vec![]);
         let post = app("@app.get('/health')\ndef h(): ...\n@app.post('/')\ndef p(): ...\n");
         assert_eq!(found(&[("main.py", &post)]), vec![("SG216", 2)]);
+        let mut findings = Vec::new();
+        check(
+            &Facts::of(&Project::from_files(&[("main.py", &post)])),
+            &mut findings,
+        );
+        assert_eq!(
+            findings[0].message,
+            "only POST answers `/`: a browser's GET / gets 405 Method Not Allowed"
+        );
         let computed = app("router = APIRouter(prefix=PREFIX)\n@router.get('/')\ndef l(): ...\n");
         assert_eq!(found(&[("main.py", &computed)]), vec![]);
     }
