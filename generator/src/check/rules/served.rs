@@ -140,6 +140,7 @@ fn root_dockerfile(project: &Project) -> Option<(&'static str, &str)> {
 
 /// What the final stage copies into the image, and whether that is all of its code.
 struct Image {
+    /// The Python files: image path (without the leading `/`) → project path.
     files: BTreeMap<String, String>,
     sources: Vec<String>,
     complete: bool,
@@ -254,7 +255,7 @@ fn matches(pattern: &str, name: &str) -> bool {
     rest.is_empty()
 }
 
-/// Adds the project files `COPY source dest` puts into the image.
+/// Adds the Python files of the project `COPY source dest` puts into the image.
 fn copy(
     project: &Project,
     source: &str,
@@ -272,7 +273,7 @@ fn copy(
                 .map(str::to_owned)
         }
     };
-    for (path, _) in project.files() {
+    for (path, _) in project.python() {
         let target = if source.contains('*') {
             let (dir, pattern) = source.rsplit_once('/').unwrap_or(("", source.as_str()));
             match under(path, dir) {
