@@ -157,18 +157,16 @@ fn image(project: &Project, chain: &[Stage<'_>]) -> Option<Image> {
         .trim_start_matches("library/");
     let base_name = base.split([':', '@']).next().unwrap_or(base);
     let mut complete = PLAIN_BASES.contains(&base_name);
+    let env = server::environment(chain);
+    let known = |text: &str| server::expand(text, &env);
     let mut workdir = String::new();
     let mut copies = 0;
     for stage in chain.iter().rev() {
         for i in stage.body {
             match i.keyword.as_str() {
                 "WORKDIR" => {
-                    let dir = i.text();
-                    let dir = dir.trim().trim_matches('"');
-                    if dir.contains('$') {
-                        return None;
-                    }
-                    workdir = join(&workdir, dir);
+                    let dir = known(i.text().trim().trim_matches('"'))?;
+                    workdir = join(&workdir, &dir);
                 }
                 "COPY" | "ADD" => {
                     copies += 1;
@@ -179,8 +177,11 @@ fn image(project: &Project, chain: &[Stage<'_>]) -> Option<Image> {
                     let Some((dest, sources)) = words.split_last() else {
                         continue;
                     };
+                    let Some(dest) = known(dest) else {
+                        complete = false;
+                        continue;
+                    };
                     if i.flag("from").is_some()
-                        || dest.contains('$')
                         || sources.is_empty()
                         || (i.keyword == "ADD"
                             && sources
@@ -191,7 +192,7 @@ fn image(project: &Project, chain: &[Stage<'_>]) -> Option<Image> {
                         continue;
                     }
                     let into_dir = dest.ends_with('/') || sources.len() > 1;
-                    let dest = join(&workdir, dest);
+                    let dest = join(&workdir, &dest);
                     for source in sources {
                         copied.push(clean(source));
                         copy(project, source, &dest, into_dir, &mut files);
@@ -207,13 +208,13 @@ fn image(project: &Project, chain: &[Stage<'_>]) -> Option<Image> {
             }
         }
     }
-    let env = server::environment(chain);
     let pythonpath = env
         .get("PYTHONPATH")
         .map(|p| {
             p.split(':')
-                .filter(|d| !d.is_empty() && !d.contains('$'))
-                .map(|d| join(&workdir, d))
+                .filter(|d| !d.is_empty())
+                .filter_map(known)
+                .map(|d| join(&workdir, &d))
                 .collect()
         })
         .unwrap_or_default();
@@ -825,6 +826,18 @@ mod tests {
             ("main.py", APP),
         ];
         assert_eq!(served(&files).unwrap(), vec!["backend/main.py"]);
+        // The documented Space layout: a home folder named through a variable.
+        let home = "FROM python:3.12\nRUN useradd -m -u 1000 user\nUSER user\nENV HOME=/home/user \\\n    PATH=/home/user/.local/bin:$PATH\nWORKDIR $HOME/app\nCOPY --chown=user . $HOME/app\nCMD [\"uvicorn\", \"app:app\", \"--host\", \"0.0.0.0\", \"--port\", \"7860\"]\n";
+        let files = [("Dockerfile", home), ("app.py", APP), ("old.py", APP)];
+        assert_eq!(served(&files).unwrap(), vec!["app.py"]);
+        let path = home.replace("ENV HOME", "ENV PYTHONPATH=$HOME/app/src:$PYTHONPATH HOME");
+        let main = "from fastapi import FastAPI\nimport models\napp = FastAPI()\n";
+        let files = [
+            ("Dockerfile", path.as_str()),
+            ("app.py", main),
+            ("src/models.py", ""),
+        ];
+        assert_eq!(served(&files).unwrap(), vec!["app.py", "src/models.py"]);
         let cli = "FROM python:3.12\nWORKDIR /srv\nCOPY . .\nCMD [\"fastapi\", \"run\", \"app/main.py\", \"--port\", \"7860\"]\n";
         let files = [
             ("Dockerfile", cli),
