@@ -16,7 +16,7 @@ use crate::check::python::{Import, Module};
 use crate::check::Project;
 
 /// The most `COPY` instructions and imports followed: beyond them the graph is unknown.
-const MAX_COPIES: usize = 256;
+const MAX_COPIES: usize = 64;
 const MAX_IMPORTS: usize = 100_000;
 
 /// Base images that hold no application code of their own.
