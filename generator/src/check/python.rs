@@ -119,6 +119,8 @@ pub(crate) struct Import {
     pub name: Option<String>,
     /// How many leading dots a `from` import has: 0 for an absolute import.
     pub level: u32,
+    /// The name it is bound to with `as`.
+    pub alias: Option<String>,
     pub place: Place,
 }
 
@@ -537,6 +539,7 @@ impl<'a> Visitor<'a> for Collector<'_> {
                         module: alias.name.id.to_string(),
                         name: None,
                         level: 0,
+                        alias: alias.asname.as_ref().map(|a| a.id.to_string()),
                         place,
                     });
                 }
@@ -553,6 +556,7 @@ impl<'a> Visitor<'a> for Collector<'_> {
                         module: module.clone(),
                         name: Some(alias.name.id.to_string()),
                         level: import.level,
+                        alias: alias.asname.as_ref().map(|a| a.id.to_string()),
                         place,
                     });
                 }
@@ -810,6 +814,7 @@ mod tests {
                 module: "starlette.middleware.cors".into(),
                 name: Some("CORSMiddleware".into()),
                 level: 0,
+                alias: None,
                 place: Place {
                     line: 1,
                     column: 39
@@ -820,13 +825,20 @@ mod tests {
 
     #[test]
     fn relative_imports_keep_their_level() {
-        let m = parse("from ..api import routes\nfrom . import deps\nimport os\n");
-        let levels: Vec<(&str, u32)> = m
+        let m = parse("from ..api import routes as api_routes\nfrom . import deps\nimport os\n");
+        let levels: Vec<(&str, u32, Option<&str>)> = m
             .imports
             .iter()
-            .map(|i| (i.module.as_str(), i.level))
+            .map(|i| (i.module.as_str(), i.level, i.alias.as_deref()))
             .collect();
-        assert_eq!(levels, vec![("api", 2), ("", 1), ("os", 0)]);
+        assert_eq!(
+            levels,
+            vec![
+                ("api", 2, Some("api_routes")),
+                ("", 1, None),
+                ("os", 0, None)
+            ]
+        );
     }
 
     #[test]

@@ -310,10 +310,14 @@ fn prefixes(
             let Some(python::Kind::Name(name)) = include.arg(0, "router").map(|v| &v.kind) else {
                 continue;
             };
+            // `from pkg.stem import receiver [as name]`, then `include_router(name)`.
             let imported = other.imports.iter().any(|i| {
-                i.name.as_deref() == Some(receiver) && i.module.rsplit('.').next() == Some(stem)
+                i.name.as_deref() == Some(receiver)
+                    && i.alias.as_deref().or(i.name.as_deref()) == Some(name.as_str())
+                    && i.module.rsplit('.').next() == Some(stem)
             });
-            let refers = (name == receiver && (*other_file == file || imported))
+            let refers = (name == receiver && *other_file == file)
+                || imported
                 || *name == format!("{stem}.{receiver}");
             if !refers {
                 continue;
@@ -581,6 +585,13 @@ mod tests {
         assert_eq!(found(&[("main.py", &prefixed)]), vec![("SG216", 2)]);
         let included = app("router = APIRouter()\n@router.get('/')\ndef l(): ...\n@router.get('/health')\ndef h(): ...\napp.include_router(router, prefix='/api/v1')\n");
         assert_eq!(found(&[("main.py", &included)]), vec![("SG216", 2)]);
+        let aliased = "from fastapi import FastAPI\nfrom routers.items import router as items_router\napp = FastAPI()\napp.include_router(items_router, prefix='/items')\n@app.get('/health')\ndef h(): ...\n";
+        let items =
+            "from fastapi import APIRouter\nrouter = APIRouter()\n@router.get('/')\ndef l(): ...\n";
+        assert_eq!(
+            found(&[("main.py", aliased), ("routers/items.py", items)]),
+            vec![("SG216", 3)]
+        );
         let main = "from fastapi import FastAPI\nfrom routers import health\napp = FastAPI()\napp.include_router(health.router, prefix='/health')\n@app.get('/')\ndef r(): ...\n";
         let health =
             "from fastapi import APIRouter\nrouter = APIRouter()\n@router.get('')\ndef h(): ...\n";
