@@ -283,6 +283,7 @@ fn decode(bytes: &[u8]) -> String {
 fn head_matters(name: &std::ffi::OsStr) -> bool {
     let name = name.to_string_lossy();
     name == "README.md"
+        || name == "dockerfile"
         || name.starts_with("Dockerfile")
         || name.ends_with(".Dockerfile")
         || name.starts_with(".env")
@@ -298,6 +299,7 @@ fn wanted(name: &std::ffi::OsStr) -> bool {
     let name = name.to_string_lossy();
     let ext = name.rsplit('.').next().unwrap_or("");
     name.starts_with("Dockerfile")
+        || name == "dockerfile"
         || name.ends_with(".Dockerfile")
         || name.starts_with(".env")
         || name == ".dockerignore"
@@ -343,6 +345,7 @@ mod tests {
         for p in [
             "app/main.py",
             "Dockerfile",
+            "backend/dockerfile",
             ".git/config",
             "node_modules/a/index.js",
             "myenv/pyvenv.cfg",
@@ -354,7 +357,10 @@ mod tests {
         }
         let project = Project::read(dir.path()).unwrap();
         let paths: Vec<&str> = project.files().map(|(p, _)| p).collect();
-        assert_eq!(paths, vec!["Dockerfile", "app/main.py", "uv.lock"]);
+        assert_eq!(
+            paths,
+            vec!["Dockerfile", "app/main.py", "backend/dockerfile", "uv.lock"]
+        );
     }
 
     #[cfg(unix)]

@@ -122,6 +122,10 @@ impl Call {
 pub(crate) struct Import {
     pub module: String,
     pub name: Option<String>,
+    /// How many leading dots a `from` import has: 0 for an absolute import.
+    pub level: u32,
+    /// The name it is bound to with `as`.
+    pub alias: Option<String>,
     pub place: Place,
 }
 
@@ -674,6 +678,8 @@ impl<'a> Visitor<'a> for Collector<'_> {
                     self.module.imports.push(Import {
                         module: alias.name.id.to_string(),
                         name: None,
+                        level: 0,
+                        alias: alias.asname.as_ref().map(|a| a.id.to_string()),
                         place,
                     });
                 }
@@ -689,6 +695,8 @@ impl<'a> Visitor<'a> for Collector<'_> {
                     self.module.imports.push(Import {
                         module: module.clone(),
                         name: Some(alias.name.id.to_string()),
+                        level: import.level,
+                        alias: alias.asname.as_ref().map(|a| a.id.to_string()),
                         place,
                     });
                 }
@@ -970,11 +978,31 @@ mod tests {
             Import {
                 module: "starlette.middleware.cors".into(),
                 name: Some("CORSMiddleware".into()),
+                level: 0,
+                alias: None,
                 place: Place {
                     line: 1,
                     column: 39
                 },
             }
+        );
+    }
+
+    #[test]
+    fn relative_imports_keep_their_level() {
+        let m = parse("from ..api import routes as api_routes\nfrom . import deps\nimport os\n");
+        let levels: Vec<(&str, u32, Option<&str>)> = m
+            .imports
+            .iter()
+            .map(|i| (i.module.as_str(), i.level, i.alias.as_deref()))
+            .collect();
+        assert_eq!(
+            levels,
+            vec![
+                ("api", 2, Some("api_routes")),
+                ("", 1, None),
+                ("os", 0, None)
+            ]
         );
     }
 

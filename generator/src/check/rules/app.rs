@@ -2,7 +2,9 @@
 //! the container's user can write, and no database connection opened at import time. These
 //! rules look only at projects that build a FastAPI app (some file calls `FastAPI(`) and whose
 //! README does not declare a non-Docker SDK; a route whose path is computed makes the route
-//! rules say nothing.
+//! rules say nothing. The route rules read only the served modules (see [`super::served`]), with
+//! each router's prefixes: a GET route or a `/{path:path}` catch-all answers `/`, a `POST /`
+//! does not, nor does a `StaticFiles` mount of a folder the image never copies.
 
 use super::Facts;
 use crate::check::python::{self, Call, Module};
@@ -32,6 +34,11 @@ pub(crate) static NO_ROOT: Rule = Rule {
 The Space's page on huggingface.co embeds the app's root URL. A FastAPI app without a `/`
 route answers {"detail":"Not Found"}, which looks like a broken Space. A root route that names
 the service and links to /docs (or a RedirectResponse to /docs) fixes it.
+
+Routes count with their routers' prefixes: `@router.get("/")` on `APIRouter(prefix="/api")`
+answers /api/, not /. A `POST /` alone answers the browser's GET with 405. A GET route for
+`/{path:path}` (a single-page app's fallback) answers /, and a `StaticFiles` mount at / does
+only when the image holds its folder.
 "#,
 };
 
@@ -91,6 +98,9 @@ pub(crate) const HEALTH: &[&str] = &[
     "alive",
 ];
 
+/// The most `include_router` calls followed for one route: past them its path is unknown.
+const MAX_INCLUDES: usize = 256;
+
 /// Calls that open a connection.
 const CONNECTS: &[&str] = &[
     "sqlite3.connect",
@@ -104,7 +114,12 @@ const CONNECTS: &[&str] = &[
 pub(crate) fn check(facts: &Facts<'_>, findings: &mut Vec<Finding>) {
     let project = facts.project;
     let modules: &[(&str, python::Module)] = &facts.python;
-    let Some((app_file, app_call)) = modules.iter().find_map(|(f, m)| {
+    let served: Vec<(&str, &Module)> = modules
+        .iter()
+        .filter(|(f, _)| facts.served.includes(f))
+        .map(|(f, m)| (*f, m))
+        .collect();
+    let Some((app_file, app_call)) = served.iter().find_map(|(f, m)| {
         m.calls
             .iter()
             .find(|c| c.method() == "FastAPI")
@@ -115,7 +130,7 @@ pub(crate) fn check(facts: &Facts<'_>, findings: &mut Vec<Finding>) {
     if !docker_sdk(project) {
         return;
     }
-    routes(project, modules, app_file, app_call, findings);
+    routes(facts, &served, app_file, app_call, findings);
     sqlite(project, modules, findings);
     for (file, module) in modules {
         let serves =
@@ -159,20 +174,33 @@ fn docker_sdk(project: &Project) -> bool {
 }
 
 fn routes(
-    project: &Project,
-    modules: &[(&str, Module)],
+    facts: &Facts<'_>,
+    modules: &[(&str, &Module)],
     app_file: &str,
     app_call: &Call,
     findings: &mut Vec<Finding>,
 ) {
-    let mut paths = Vec::new();
-    for (_, module) in modules {
+    let project = facts.project;
+    let mut routes: Vec<(Vec<String>, String)> = Vec::new();
+    for (file, module) in modules {
         for route in module.routes() {
             let Some(path) = route.path else { return };
-            paths.push(path);
+            let receiver = module
+                .calls
+                .iter()
+                .find(|c| c.place == route.place)
+                .and_then(Call::receiver)
+                .unwrap_or("");
+            let mut budget = MAX_INCLUDES;
+            let Some(prefixes) = prefixes(modules, file, module, receiver, 0, &mut budget) else {
+                return;
+            };
+            for prefix in prefixes {
+                routes.push((route.methods.clone(), format!("{prefix}{path}")));
+            }
         }
     }
-    let health = paths.iter().any(|p| {
+    let health = routes.iter().any(|(_, p)| {
         p.trim_end_matches('/')
             .rsplit('/')
             .next()
@@ -189,17 +217,22 @@ fn routes(
             .at_column(app_call.place.column),
         );
     }
-    let calls = || modules.iter().flat_map(|(_, m)| m.calls.iter());
-    let root_route = paths.iter().any(|p| p.is_empty() || p == "/");
-    let root_mount = calls().any(|c| {
-        (c.method() == "mount"
-            && c.arg(0, "path")
-                .and_then(|v| v.as_str())
-                .is_none_or(|p| p.is_empty() || p == "/"))
-            || c.method() == "mount_gradio_app"
-            || (c.method() == "FastAPI"
-                && c.keyword("docs_url")
-                    .is_some_and(|v| v.as_str().is_none_or(|p| p == "/")))
+    let root_route = routes.iter().any(|(methods, p)| {
+        let get = methods.iter().any(|m| m == "GET" || m == "*");
+        get && (p.is_empty() || p == "/" || is_catch_all(p))
+    });
+    let root_mount = modules.iter().any(|(_, module)| {
+        module.calls.iter().any(|c| {
+            (c.method() == "mount"
+                && c.arg(0, "path")
+                    .and_then(|v| v.as_str())
+                    .is_none_or(|p| p.is_empty() || p == "/")
+                && !uncopied_static(facts, module, c))
+                || c.method() == "mount_gradio_app"
+                || (c.method() == "FastAPI"
+                    && c.keyword("docs_url")
+                        .is_some_and(|v| v.as_str().is_none_or(|p| p == "/")))
+        })
     });
     let other_server = project.dockerfiles().any(|(_, text)| {
         let lower = text.to_ascii_lowercase();
@@ -208,15 +241,187 @@ fn routes(
             .any(|s| lower.contains(s))
     });
     if !root_route && !root_mount && !other_server {
-        findings.push(
-            Finding::new(
-                &NO_ROOT,
-                app_file,
-                app_call.place.line,
-                "no route answers `/`, the page the Space shows",
+        let mut other_methods: Vec<&str> = routes
+            .iter()
+            .filter(|(_, p)| p.is_empty() || p == "/")
+            .flat_map(|(methods, _)| methods.iter().map(String::as_str))
+            .collect();
+        other_methods.sort_unstable();
+        other_methods.dedup();
+        let message = if other_methods.is_empty() {
+            "no route answers `/`, the page the Space shows".to_owned()
+        } else {
+            format!(
+                "only {} answers `/`: a browser's GET / gets 405 Method Not Allowed",
+                other_methods.join(", ")
             )
-            .at_column(app_call.place.column),
+        };
+        findings.push(
+            Finding::new(&NO_ROOT, app_file, app_call.place.line, message)
+                .at_column(app_call.place.column),
         );
+    }
+}
+
+/// `/{name:path}`: a route that answers every path, `/` included.
+fn is_catch_all(path: &str) -> bool {
+    path.strip_prefix("/{")
+        .and_then(|rest| rest.strip_suffix(":path}"))
+        .is_some_and(|name| !name.contains(['/', '{', '}']))
+}
+
+/// The prefixes the routes declared on `receiver` in `file` are served under: an `APIRouter`'s
+/// own `prefix` after the `prefix` of every `include_router` that includes it (through routers
+/// that include routers, a few levels deep). A router no served module is seen including keeps
+/// its own prefix. `None` when a prefix is computed, or past [`MAX_INCLUDES`] inclusions.
+fn prefixes(
+    modules: &[(&str, &Module)],
+    file: &str,
+    module: &Module,
+    receiver: &str,
+    depth: usize,
+    budget: &mut usize,
+) -> Option<Vec<String>> {
+    let Some(router) = router_call(module, receiver) else {
+        return Some(vec![String::new()]);
+    };
+    let own = match router.keyword("prefix") {
+        Some(v) => module.literal(v).and_then(|v| v.as_str())?.to_owned(),
+        None => String::new(),
+    };
+    if depth > 4 {
+        return Some(vec![own]);
+    }
+    let stem = {
+        let name = file.rsplit('/').next().unwrap_or(file);
+        match name.strip_suffix(".py") {
+            Some("__init__") => file.rsplit('/').nth(1).unwrap_or(""),
+            Some(stem) => stem,
+            None => name,
+        }
+    };
+    let mut found = Vec::new();
+    for (other_file, other) in modules {
+        for include in other
+            .calls
+            .iter()
+            .filter(|c| c.method() == "include_router")
+        {
+            let Some(python::Kind::Name(name)) = include.arg(0, "router").map(|v| &v.kind) else {
+                continue;
+            };
+            // `from pkg.stem import receiver [as name]`, then `include_router(name)`.
+            let imported = other.imports.iter().any(|i| {
+                i.name.as_deref() == Some(receiver)
+                    && i.alias.as_deref().or(i.name.as_deref()) == Some(name.as_str())
+                    && i.module.rsplit('.').next() == Some(stem)
+            });
+            let refers = (name == receiver && *other_file == file)
+                || imported
+                || *name == format!("{stem}.{receiver}");
+            if !refers {
+                continue;
+            }
+            *budget = budget.checked_sub(1)?;
+            let given = match include.keyword("prefix") {
+                Some(v) => other.literal(v).and_then(|v| v.as_str())?.to_owned(),
+                None => String::new(),
+            };
+            let outer = match include.receiver() {
+                Some(r) => prefixes(modules, other_file, other, r, depth + 1, budget)?,
+                None => vec![String::new()],
+            };
+            found.extend(outer.into_iter().map(|o| format!("{o}{given}{own}")));
+        }
+    }
+    if found.is_empty() {
+        found.push(own);
+    }
+    Some(found)
+}
+
+/// The `APIRouter(...)` call `name` is assigned once at module level, if it is one.
+fn router_call<'a>(module: &'a Module, name: &str) -> Option<&'a Call> {
+    let mut assigns = module
+        .assigns
+        .iter()
+        .filter(|a| a.module_level && a.target == name);
+    let (Some(assign), None) = (assigns.next(), assigns.next()) else {
+        return None;
+    };
+    let python::Kind::Call(callee) = &assign.value.kind else {
+        return None;
+    };
+    module
+        .calls
+        .iter()
+        .find(|c| &c.name == callee && c.place == assign.value.place && c.method() == "APIRouter")
+}
+
+/// Whether `mount` serves `StaticFiles` of a folder the image never copies.
+fn uncopied_static(facts: &Facts<'_>, module: &Module, mount: &Call) -> bool {
+    let Some(app) = mount.arg(1, "app") else {
+        return false;
+    };
+    let Some(statics) = module.calls.iter().find(|c| {
+        c.place == app.place && c.method() == "StaticFiles" && c.name.ends_with("StaticFiles")
+    }) else {
+        return false;
+    };
+    let Some(directory) = statics.arg(0, "directory") else {
+        return false;
+    };
+    let mut parts = Vec::new();
+    literal_parts(module, directory, 0, &mut parts);
+    let parts: Vec<&str> = parts.iter().map(String::as_str).collect();
+    facts.served.lacks_folder(facts.project, &parts)
+}
+
+/// The literal pieces of a path expression, in order: a string, a name assigned once (the
+/// strings on its line when it is an expression such as `BASE / "frontend" / "dist"`), and the
+/// arguments of `str(...)`, `Path(...)` and `os.path.join(...)`.
+fn literal_parts(module: &Module, value: &python::Value, depth: usize, parts: &mut Vec<String>) {
+    if depth > 4 {
+        return;
+    }
+    match &value.kind {
+        python::Kind::Str(s) => parts.push(s.clone()),
+        python::Kind::Name(_) => {
+            let resolved = module.resolve(value);
+            if resolved == value {
+                return;
+            }
+            if let python::Kind::Other = resolved.kind {
+                parts.extend(
+                    module
+                        .strings
+                        .iter()
+                        .filter(|s| s.place.line == resolved.place.line)
+                        .filter_map(|s| s.as_str().map(str::to_owned)),
+                );
+            } else {
+                literal_parts(module, resolved, depth + 1, parts);
+            }
+        }
+        python::Kind::Call(name) => {
+            if !matches!(
+                name.rsplit('.').next(),
+                Some("str" | "Path" | "join" | "resolve" | "absolute")
+            ) {
+                return;
+            }
+            let Some(call) = module
+                .calls
+                .iter()
+                .find(|c| &c.name == name && c.place == value.place)
+            else {
+                return;
+            };
+            for arg in &call.args {
+                literal_parts(module, arg, depth + 1, parts);
+            }
+        }
+        _ => {}
     }
 }
 
@@ -363,6 +568,95 @@ mod tests {
         assert_eq!(found(&gradio), vec![]);
         let mounted = "app = FastAPI()\napp.mount('/', StaticFiles(directory='static', html=True))\n@app.get('/health')\ndef h(): ...\n";
         assert_eq!(found(&[("main.py", mounted)]), vec![]);
+    }
+
+    #[test]
+    fn only_the_served_modules_count() {
+        let docker = "FROM python:3.12\nWORKDIR /code\nCOPY . .\nCMD [\"uvicorn\", \"main:app\"]\n";
+        let main = "from fastapi import FastAPI\napp = FastAPI()\n@app.get('/')\ndef r(): ...\n";
+        let old =
+            "from fastapi import FastAPI\napp = FastAPI()\n@app.get('/health')\ndef h(): ...\n";
+        let files = [
+            ("Dockerfile", docker),
+            ("main.py", main),
+            ("old/main.py", old),
+        ];
+        assert_eq!(found(&files), vec![("SG215", 2)]);
+        // The command names a module the image does not hold: nothing is served.
+        let missing = docker.replace("main:app", "server:app");
+        let files = [("Dockerfile", missing.as_str()), ("main.py", old)];
+        assert_eq!(found(&files), vec![]);
+    }
+
+    #[test]
+    fn routers_prefixes_methods_and_catch_alls() {
+        let app = |routes: &str| format!("from fastapi import FastAPI\napp = FastAPI()\n{routes}");
+        let prefixed = app("router = APIRouter(prefix='/items')\n@router.get('/')\ndef l(): ...\n@app.get('/health')\ndef h(): ...\napp.include_router(router)\n");
+        assert_eq!(found(&[("main.py", &prefixed)]), vec![("SG216", 2)]);
+        let included = app("router = APIRouter()\n@router.get('/')\ndef l(): ...\n@router.get('/health')\ndef h(): ...\napp.include_router(router, prefix='/api/v1')\n");
+        assert_eq!(found(&[("main.py", &included)]), vec![("SG216", 2)]);
+        let aliased = "from fastapi import FastAPI\nfrom routers.items import router as items_router\napp = FastAPI()\napp.include_router(items_router, prefix='/items')\n@app.get('/health')\ndef h(): ...\n";
+        let items =
+            "from fastapi import APIRouter\nrouter = APIRouter()\n@router.get('/')\ndef l(): ...\n";
+        assert_eq!(
+            found(&[("main.py", aliased), ("routers/items.py", items)]),
+            vec![("SG216", 3)]
+        );
+        let main = "from fastapi import FastAPI\nfrom routers import health\napp = FastAPI()\napp.include_router(health.router, prefix='/health')\n@app.get('/')\ndef r(): ...\n";
+        let health =
+            "from fastapi import APIRouter\nrouter = APIRouter()\n@router.get('')\ndef h(): ...\n";
+        assert_eq!(
+            found(&[("main.py", main), ("routers/health.py", health)]),
+            vec![]
+        );
+        let spa = app("@app.get('/health')\ndef h(): ...\n@app.get('/{full_path:path}')\ndef spa(full_path: str): ...\n");
+        assert_eq!(found(&[("main.py", &spa)]), vec![]);
+        let post = app("@app.get('/health')\ndef h(): ...\n@app.post('/')\ndef p(): ...\n");
+        assert_eq!(found(&[("main.py", &post)]), vec![("SG216", 2)]);
+        let mut findings = Vec::new();
+        check(
+            &Facts::of(&Project::from_files(&[("main.py", &post)])),
+            &mut findings,
+        );
+        assert_eq!(
+            findings[0].message,
+            "only POST answers `/`: a browser's GET / gets 405 Method Not Allowed"
+        );
+        let computed = app("router = APIRouter(prefix=PREFIX)\n@router.get('/')\ndef l(): ...\n");
+        assert_eq!(found(&[("main.py", &computed)]), vec![]);
+    }
+
+    #[test]
+    fn routers_including_each_other_without_end_are_bounded() {
+        let mut code = String::from(
+            "app = FastAPI()\nr = APIRouter(prefix='/a')\n@r.get('/')\ndef x(): ...\n",
+        );
+        for _ in 0..300 {
+            code.push_str("r.include_router(r, prefix='/b')\n");
+        }
+        let started = std::time::Instant::now();
+        assert_eq!(found(&[("main.py", &code)]), vec![]);
+        assert!(started.elapsed() < std::time::Duration::from_secs(5));
+    }
+
+    #[test]
+    fn a_static_mount_of_a_folder_the_image_never_copies() {
+        let docker =
+            "FROM python:3.12\nWORKDIR /app\nCOPY backend/ .\nCMD [\"uvicorn\", \"main:app\"]\n";
+        let main = "from pathlib import Path\nfrom fastapi import FastAPI\nfrom fastapi.staticfiles import StaticFiles\napp = FastAPI()\n@app.get('/health')\ndef h(): ...\nDIST = Path(__file__).parent.parent / 'frontend' / 'dist'\nif DIST.exists():\n    app.mount('/', StaticFiles(directory=str(DIST), html=True))\n";
+        let files = [
+            ("Dockerfile", docker),
+            ("backend/main.py", main),
+            ("frontend/package.json", "{}"),
+        ];
+        assert_eq!(found(&files), vec![("SG216", 4)]);
+        let everything = docker.replace("COPY backend/ .", "COPY . .");
+        let files = [
+            ("Dockerfile", everything.as_str()),
+            ("backend/main.py", main),
+            ("frontend/package.json", "{}"),
+        ];
+        assert_eq!(found(&files), vec![]);
     }
 
     #[test]

@@ -1,7 +1,8 @@
 //! Starlette's `CORSMiddleware`, configured with `app.add_middleware(CORSMiddleware, …)`,
 //! `Middleware(CORSMiddleware, …)` or by wrapping the app (`CORSMiddleware(app, …)`). A rule
 //! fires only on values written as literals (directly or through a module-level name assigned
-//! once); a value computed at run time is never judged.
+//! once); a value computed at run time is never judged. Only the modules the Space serves count
+//! (see [`super::served`]).
 
 use std::collections::BTreeMap;
 
@@ -181,16 +182,20 @@ impl<'a> Config<'a> {
 
 pub(crate) fn check(facts: &Facts<'_>, findings: &mut Vec<Finding>) {
     let _project = facts.project;
-    let modules: &[(&str, python::Module)] = &facts.python;
+    let modules: Vec<&(&str, python::Module)> = facts
+        .python
+        .iter()
+        .filter(|(file, _)| facts.served.includes(file))
+        .collect();
     let mut route_methods: Vec<(String, String, usize)> = Vec::new();
-    for (file, module) in modules {
+    for (file, module) in &modules {
         for route in module.routes() {
             for m in route.methods {
                 route_methods.push((m, (*file).to_owned(), route.place.line));
             }
         }
     }
-    for (file, module) in modules {
+    for (file, module) in &modules {
         let added = additions(module);
         for call in &module.calls {
             let Some(config) = config(module, call, &added) else {
@@ -737,6 +742,29 @@ mod tests {
              CORSMiddleware(a, allow_origins=origins, allow_credentials=True, allow_methods=['*'])\n\
              CORSMiddleware(a, allow_origins=more, allow_credentials=True, allow_methods=['*'])\n");
         assert_eq!(found, vec![("SG221", 1), ("SG202", 3), ("SG221", 4)]);
+    }
+
+    #[test]
+    fn only_served_modules_count() {
+        let open = "from fastapi.middleware.cors import CORSMiddleware\n\
+             app.add_middleware(CORSMiddleware, allow_origins=['*'], allow_credentials=True)\n";
+        let docker = "FROM python:3.12\nCOPY . .\nCMD uvicorn main:app\n";
+        let found = |files: &[(&str, &str)]| {
+            let project = Project::from_files(files);
+            let mut findings = Vec::new();
+            check(&Facts::of(&project), &mut findings);
+            findings.iter().map(|f| f.rule.id).collect::<Vec<_>>()
+        };
+        let app = "from fastapi import FastAPI\napp = FastAPI()\n";
+        assert_eq!(
+            found(&[
+                ("Dockerfile", docker),
+                ("main.py", app),
+                ("old_main.py", open)
+            ]),
+            Vec::<&str>::new()
+        );
+        assert!(found(&[("Dockerfile", docker), ("main.py", open)]).contains(&"SG202"));
     }
 
     #[test]

@@ -6,7 +6,7 @@
 
 mod program;
 mod request_urls;
-mod server;
+pub(crate) mod server;
 mod writes;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};

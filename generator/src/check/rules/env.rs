@@ -2,7 +2,8 @@
 //! Reads are `os.environ["X"]`, `os.environ.get("X")`, `os.getenv("X")` (and `environ`/`getenv`
 //! imported from `os`) with a literal name, and the fields of pydantic `BaseSettings` classes
 //! (`env_prefix`, `alias`, `validation_alias`, `AliasChoices`). Names computed at run time are
-//! never guessed. Code under `tests/` is not served and does not count.
+//! never guessed. Code under `tests/`, and modules the Space does not serve (see
+//! [`super::served`]), do not count.
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -112,7 +113,7 @@ pub(crate) fn check(facts: &Facts<'_>, findings: &mut Vec<Finding>) {
     let served: Vec<(&str, &Module)> = facts
         .python
         .iter()
-        .filter(|(file, _)| !is_test(file))
+        .filter(|(file, _)| !is_test(file) && facts.served.includes(file))
         .map(|(f, m)| (*f, m))
         .collect();
     let mut reads = Vec::new();
@@ -440,6 +441,27 @@ mod tests {
             (".env.example", "T_URL=\nOPENAI_API_KEY=\nX2=\nAPP_extra=\n"),
         ];
         assert_eq!(found(&all), vec![]);
+    }
+
+    #[test]
+    fn only_served_modules_count() {
+        let docker = "FROM python:3.12\nCOPY . .\nCMD uvicorn main:app\n";
+        let main =
+            "import os\nfrom fastapi import FastAPI\napp = FastAPI()\nKEY = os.getenv('API_KEY')\n";
+        let script = "import os\nTOKEN = os.environ['SEED_TOKEN']\n";
+        let files = [
+            ("Dockerfile", docker),
+            ("main.py", main),
+            ("seed.py", script),
+            (".env.example", "API_KEY=\n"),
+        ];
+        assert_eq!(found(&files), vec![]);
+        let served = [
+            ("Dockerfile", docker),
+            ("main.py", script),
+            (".env.example", ""),
+        ];
+        assert_eq!(found(&served), vec![("SG220", 2)]);
     }
 
     #[test]

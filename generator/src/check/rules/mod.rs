@@ -4,12 +4,13 @@
 
 mod app;
 mod cors;
-mod docker;
+pub(crate) mod docker;
 mod env;
 mod postgres;
 mod readme;
 mod requirements;
 mod secrets;
+pub(crate) mod served;
 mod stale;
 
 use super::{installs, python, settings::Settings, Finding, Project, Rule};
@@ -46,17 +47,21 @@ pub(crate) struct Facts<'a> {
     pub settings: Settings,
     /// What the Dockerfiles install.
     pub installs: installs::Installs,
+    /// Which of them the Space serves.
+    pub served: served::Served,
 }
 
 impl<'a> Facts<'a> {
     pub(crate) fn of(project: &'a Project) -> Facts<'a> {
         let python = python::modules(project);
         let settings = Settings::of(&python);
+        let served = served::Served::of(project, &python);
         Facts {
             project,
             python,
             settings,
             installs: installs::of(project),
+            served,
         }
     }
 }
