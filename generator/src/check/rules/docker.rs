@@ -313,11 +313,18 @@ pub(crate) fn check(facts: &Facts<'_>, findings: &mut Vec<Finding>) {
         };
         cx.ignore = IgnoreFile::parse(cx.file(".dockerignore").unwrap_or_default());
         cx.header = cx.file("README.md").and_then(readme::space);
-        check_one(&cx, &facts.python, findings);
+        // The app code of the served modules only (all of it when that cannot be known).
+        let served: Vec<(&str, &Module)> = facts
+            .python
+            .iter()
+            .filter(|(f, _)| facts.served.includes(f))
+            .map(|(f, m)| (*f, m))
+            .collect();
+        check_one(&cx, &served, findings);
     }
 }
 
-fn check_one(cx: &Context<'_>, modules: &[(&str, Module)], findings: &mut Vec<Finding>) {
+fn check_one(cx: &Context<'_>, modules: &[(&str, &Module)], findings: &mut Vec<Finding>) {
     let chain = cx.parsed.final_chain();
     if chain.is_empty() {
         return;
@@ -381,7 +388,7 @@ const ROOT_IMAGES: &[&str] = &[
 fn root_user(
     cx: &Context<'_>,
     chain: &[Stage<'_>],
-    modules: &[(&str, Module)],
+    modules: &[(&str, &Module)],
     findings: &mut Vec<Finding>,
 ) {
     let last_user = chain
@@ -413,7 +420,7 @@ fn root_user(
         }
     };
     // The code's paths are relative to the root Dockerfile's build context.
-    let project_modules: &[(&str, Module)] = if cx.dir.is_empty() { modules } else { &[] };
+    let project_modules: &[(&str, &Module)] = if cx.dir.is_empty() { modules } else { &[] };
     let Some(evidence) = writes::first_blocked(cx.project, project_modules, chain) else {
         return;
     };
@@ -488,7 +495,7 @@ fn forwarded(
     cx: &Context<'_>,
     server: &Server,
     env: &HashMap<String, String>,
-    modules: &[(&str, Module)],
+    modules: &[(&str, &Module)],
     findings: &mut Vec<Finding>,
 ) {
     let uvicorn = match server.kind {
@@ -510,7 +517,7 @@ fn forwarded(
         return;
     }
     // The code's paths are relative to the root Dockerfile's build context.
-    let project_modules: &[(&str, Module)] = if cx.dir.is_empty() { modules } else { &[] };
+    let project_modules: &[(&str, &Module)] = if cx.dir.is_empty() { modules } else { &[] };
     let Some((file, line, what)) = request_urls::first(project_modules) else {
         return;
     };
@@ -1166,7 +1173,16 @@ mod tests {
             vec![]
         );
         let writes = "def save(x):\n    with open('results.csv', 'a') as f:\n        f.write(x)\n";
-        assert_eq!(sg101(&[("app/store.py", writes)]), vec![("SG101", 1)]);
+        let imports_store = "from app import store\n";
+        assert_eq!(
+            sg101(&[("main.py", imports_store), ("app/store.py", writes)]),
+            vec![("SG101", 1)]
+        );
+        // A module the served app never imports writes nothing while it runs.
+        assert_eq!(
+            sg101(&[("main.py", reads), ("app/store.py", writes)]),
+            vec![]
+        );
         let temp = "import tempfile, os\nos.makedirs(os.path.join(tempfile.gettempdir(), 'x'))\nopen('/tmp/log.txt', 'w')\n";
         assert_eq!(sg101(&[("main.py", temp)]), vec![]);
         assert_eq!(sg101(&[("tests/test_io.py", writes)]), vec![]);
@@ -1175,7 +1191,10 @@ mod tests {
         let cache_only = "import os\nos.environ['HF_HOME'] = './hf-cache'\n";
         assert_eq!(sg101(&[("main.py", cache_only)]), vec![]);
         let sqlite = "engine = create_engine('sqlite:///./app.db')\n";
-        assert_eq!(sg101(&[("db.py", sqlite)]), vec![("SG101", 1)]);
+        assert_eq!(
+            sg101(&[("main.py", "import db\n"), ("db.py", sqlite)]),
+            vec![("SG101", 1)]
+        );
         // A working directory opened up by the build proves nothing.
         let loosened = root.replace("COPY . .", "COPY . .\nRUN chmod -R 777 /app");
         assert_eq!(

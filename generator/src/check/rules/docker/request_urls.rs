@@ -9,7 +9,7 @@
 use super::super::super::python::{Kind, Module};
 
 /// Where the code first builds a URL from the request: (file, line, what).
-pub(super) fn first(modules: &[(&str, Module)]) -> Option<(String, usize, String)> {
+pub(super) fn first(modules: &[(&str, &Module)]) -> Option<(String, usize, String)> {
     let no_redirects = modules.iter().any(|(_, m)| {
         m.calls.iter().any(|c| {
             matches!(c.method(), "FastAPI" | "APIRouter")
@@ -69,7 +69,7 @@ mod tests {
 
     fn first_of(src: &str) -> Option<usize> {
         let module = Module::parse(src).expect("valid Python");
-        first(&[("main.py", module)]).map(|(_, line, _)| line)
+        first(&[("main.py", &module)]).map(|(_, line, _)| line)
     }
 
     #[test]

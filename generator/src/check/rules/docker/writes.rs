@@ -35,7 +35,7 @@ const DOWNLOADS: &[&str] = &[
 /// make in the root Dockerfile's root-owned working directory.
 pub(super) fn first_blocked(
     project: &Project,
-    modules: &[(&str, Module)],
+    modules: &[(&str, &Module)],
     chain: &[Stage<'_>],
 ) -> Option<Evidence> {
     if let Some(evidence) = poetry_run(chain) {
