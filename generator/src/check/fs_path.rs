@@ -8,8 +8,6 @@ use std::collections::HashMap;
 
 use ruff_python_ast::{Expr, ExprCall, Operator};
 
-use super::python::Place;
-
 /// Where a path expression points.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Location {
@@ -93,16 +91,6 @@ pub(crate) enum WriteKind {
     /// A cache folder (`HF_HOME`, `TRANSFORMERS_CACHE`, …) set for libraries that download
     /// into it.
     CacheFolder,
-}
-
-/// One write a module makes.
-#[derive(Debug, Clone, PartialEq)]
-pub(crate) struct Write {
-    pub kind: WriteKind,
-    pub target: Location,
-    pub place: Place,
-    /// The variable set, for [`WriteKind::CacheFolder`].
-    pub variable: Option<String>,
 }
 
 /// The variables that point libraries' download caches somewhere.
@@ -295,63 +283,4 @@ fn literal(expr: &Expr) -> Option<&str> {
 
 fn callee(expr: &Expr) -> Option<String> {
     ruff_python_ast::name::UnqualifiedName::from_expr(expr).map(|n| n.to_string())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use crate::check::python::Module;
-
-    fn writes(src: &str) -> Vec<(WriteKind, Location, usize)> {
-        Module::parse(src)
-            .expect("valid Python")
-            .writes
-            .into_iter()
-            .map(|w| (w.kind, w.target, w.place.line))
-            .collect()
-    }
-
-    #[test]
-    fn paths_are_followed_through_names_joins_and_the_module_file() {
-        let src = "import os\nBASE = os.path.dirname(os.path.abspath(__file__))\nDATA = os.path.join(BASE, 'data')\nos.makedirs(DATA, exist_ok=True)\n";
-        assert_eq!(
-            writes(src),
-            [(
-                WriteKind::CreateFolder,
-                Location::ModuleDir("data".into()),
-                4
-            )]
-        );
-        let src = "from pathlib import Path\nROOT = Path(__file__).resolve().parent.parent\n(ROOT / 'logs').mkdir(exist_ok=True)\nopen(ROOT / 'out.txt', 'w')\nopen('in.txt')\nwith open(f'{x}.txt', mode='a') as f: ...\n";
-        assert_eq!(
-            writes(src),
-            [
-                (
-                    WriteKind::CreateFolder,
-                    Location::ModuleDir("../logs".into()),
-                    3
-                ),
-                (
-                    WriteKind::WriteFile,
-                    Location::ModuleDir("../out.txt".into()),
-                    4
-                ),
-                (WriteKind::WriteFile, Location::Unknown, 6),
-            ]
-        );
-        let src = "import os, tempfile\nos.environ['HF_HOME'] = './cache'\nos.environ.setdefault('TORCH_HOME', '/app/torch')\nos.makedirs(tempfile.gettempdir() + '/x')\nos.makedirs(os.path.join(tempfile.gettempdir(), 'x'))\nos.environ['OTHER'] = 'y'\n";
-        assert_eq!(
-            writes(src),
-            [
-                (WriteKind::CacheFolder, Location::Cwd("cache".into()), 2),
-                (
-                    WriteKind::CacheFolder,
-                    Location::Absolute("/app/torch".into()),
-                    3
-                ),
-                (WriteKind::CreateFolder, Location::Unknown, 4),
-                (WriteKind::CreateFolder, Location::Temp, 5),
-            ]
-        );
-    }
 }

@@ -14,7 +14,7 @@ use ruff_python_ast::{
 use ruff_source_file::LineIndex;
 use ruff_text_size::{Ranged, TextSize};
 
-use super::fs_path::{self, Paths, Write, WriteKind};
+use super::fs_path::{self, Location, Paths, WriteKind};
 
 /// A place in the file: 1-based line and column (in characters).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -147,6 +147,16 @@ pub(crate) struct Route {
     /// The literal path; `None` when it is computed.
     pub path: Option<String>,
     pub place: Place,
+}
+
+/// One write a module makes.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Write {
+    pub kind: WriteKind,
+    pub target: Location,
+    pub place: Place,
+    /// The variable set, for [`WriteKind::CacheFolder`].
+    pub variable: Option<String>,
 }
 
 /// The facts of one parsed file.
@@ -1118,5 +1128,58 @@ mod tests {
         );
         let lines: Vec<usize> = m.at_masks.iter().map(|p| p.line).collect();
         assert_eq!(lines, vec![1, 2]);
+    }
+
+    fn writes(src: &str) -> Vec<(WriteKind, Location, usize)> {
+        Module::parse(src)
+            .expect("valid Python")
+            .writes
+            .into_iter()
+            .map(|w| (w.kind, w.target, w.place.line))
+            .collect()
+    }
+
+    #[test]
+    fn paths_are_followed_through_names_joins_and_the_module_file() {
+        let src = "import os\nBASE = os.path.dirname(os.path.abspath(__file__))\nDATA = os.path.join(BASE, 'data')\nos.makedirs(DATA, exist_ok=True)\n";
+        assert_eq!(
+            writes(src),
+            [(
+                WriteKind::CreateFolder,
+                Location::ModuleDir("data".into()),
+                4
+            )]
+        );
+        let src = "from pathlib import Path\nROOT = Path(__file__).resolve().parent.parent\n(ROOT / 'logs').mkdir(exist_ok=True)\nopen(ROOT / 'out.txt', 'w')\nopen('in.txt')\nwith open(f'{x}.txt', mode='a') as f: ...\n";
+        assert_eq!(
+            writes(src),
+            [
+                (
+                    WriteKind::CreateFolder,
+                    Location::ModuleDir("../logs".into()),
+                    3
+                ),
+                (
+                    WriteKind::WriteFile,
+                    Location::ModuleDir("../out.txt".into()),
+                    4
+                ),
+                (WriteKind::WriteFile, Location::Unknown, 6),
+            ]
+        );
+        let src = "import os, tempfile\nos.environ['HF_HOME'] = './cache'\nos.environ.setdefault('TORCH_HOME', '/app/torch')\nos.makedirs(tempfile.gettempdir() + '/x')\nos.makedirs(os.path.join(tempfile.gettempdir(), 'x'))\nos.environ['OTHER'] = 'y'\n";
+        assert_eq!(
+            writes(src),
+            [
+                (WriteKind::CacheFolder, Location::Cwd("cache".into()), 2),
+                (
+                    WriteKind::CacheFolder,
+                    Location::Absolute("/app/torch".into()),
+                    3
+                ),
+                (WriteKind::CreateFolder, Location::Unknown, 4),
+                (WriteKind::CreateFolder, Location::Temp, 5),
+            ]
+        );
     }
 }
