@@ -177,8 +177,13 @@ pub(crate) fn check(facts: &Facts<'_>, findings: &mut Vec<Finding>) {
 /// the variable is unset, so anyone who reads the code can forge them. Other secrets are
 /// reported when the literal looks real (a placeholder fallback just fails to authenticate).
 fn literal_secrets(file: &str, module: &Module, findings: &mut Vec<Finding>) {
+    // A class body's `name: T = "…"` is both an assignment and a settings field: one finding.
+    let mut seen = std::collections::BTreeSet::new();
     let mut found = |name: &str, value: &Value, fallback: bool| {
         let Some(text) = value.as_str() else { return };
+        if !seen.insert((value.place.line, value.place.column)) {
+            return;
+        }
         if text.is_empty() || credential(text).is_some() {
             // Empty means unset; a provider key or URL is reported as such already.
             return;
@@ -210,6 +215,17 @@ fn literal_secrets(file: &str, module: &Module, findings: &mut Vec<Finding>) {
     for assign in module.assigns.iter().filter(|a| a.module_level) {
         let name = assign.target.rsplit('.').next().unwrap_or(&assign.target);
         found(name, &assign.value, false);
+    }
+    // A settings field's default is what the app runs with when the variable is unset.
+    for class in &module.classes {
+        if !class.bases.iter().any(|b| b.ends_with("BaseSettings")) {
+            continue;
+        }
+        for field in &class.fields {
+            if let Some(default) = &field.default {
+                found(&field.name, default, true);
+            }
+        }
     }
     for call in &module.calls {
         if !matches!(
@@ -350,6 +366,11 @@ mod tests {
         assert_eq!(
             super::super::found(check, &[("tests/test_auth.py", code)]),
             vec![]
+        );
+        let settings = "from pydantic_settings import BaseSettings\nclass Settings(BaseSettings):\n    jwt_secret: str = 'change-me'\n    session_secret: str = Field(default='dev-session-key')\n    openai_api_key: str = ''\n    secret_key_name: str = 'session'\nclass Config:\n    SECRET_KEY = 'flask-dev'\n";
+        assert_eq!(
+            code_findings(settings),
+            vec![("SG207", 3), ("SG207", 4), ("SG207", 8)]
         );
         let sentinel = "def f(auth_token=None):\n    if not auth_token:\n        auth_token = 'open_access'\nPASSWORD_FIELD = 'user_password'\n";
         assert_eq!(code_findings(sentinel), vec![]);
