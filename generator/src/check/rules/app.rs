@@ -484,8 +484,9 @@ fn sqlite_url_path(url: &str) -> Option<&str> {
     Some(rest.split('?').next().unwrap_or(rest))
 }
 
-/// The SQLite files `module` opens with a literal path: (the literal, the file's path), memory
-/// databases and `file:` URIs left out.
+/// The SQLite files `module` opens with a literal path, or with a URL read from the environment
+/// with a literal default: (the literal, the file's path), memory databases and `file:` URIs
+/// left out.
 pub(crate) fn sqlite_files(module: &Module) -> Vec<(&python::Value, &str)> {
     let mut files = Vec::new();
     for call in &module.calls {
@@ -494,9 +495,11 @@ pub(crate) fn sqlite_files(module: &Module) -> Vec<(&python::Value, &str)> {
                 .arg(0, "database")
                 .and_then(|v| module.literal(v))
                 .and_then(|v| v.as_str().map(|s| (v, s))),
+            // A URL read from the environment falls back to its default whenever the
+            // variable is unset: that default is where the app writes then.
             _ if matches!(call.method(), "create_engine" | "create_async_engine") => call
                 .arg(0, "url")
-                .and_then(|v| module.literal(v))
+                .and_then(|v| module.literal(v).or_else(|| module.env_default(v)))
                 .and_then(|v| v.as_str().and_then(sqlite_url_path).map(|s| (v, s))),
             _ => None,
         };
@@ -668,6 +671,12 @@ mod tests {
         assert_eq!(
             found(&[("main.py", code), ("Dockerfile", root_owned)]),
             vec![("SG217", 6)]
+        );
+        let fallback = "import os\napp = FastAPI()\n@app.get('/')\ndef r(): ...\n@app.get('/health')\ndef h(): ...\n\
+                    URL = os.getenv('DATABASE_URL', 'sqlite:///./app.db')\nengine = create_engine(URL)\n";
+        assert_eq!(
+            found(&[("main.py", fallback), ("Dockerfile", root_owned)]),
+            vec![("SG217", 7)]
         );
         let chowned = root_owned.replace("COPY . .", "COPY --chown=user . .");
         assert_eq!(
