@@ -810,6 +810,21 @@ pub(crate) fn postgres_or_skip() -> Option<&'static postgres::Postgres> {
     }
 }
 
+/// A PostgreSQL server of the test's own (for a test that restarts it), with the same skip or
+/// failure as [`postgres_or_skip`].
+pub(crate) fn own_postgres_or_skip() -> Option<postgres::Postgres> {
+    match postgres::Postgres::own() {
+        Ok(pg) => Some(pg),
+        Err(e) if std::env::var_os("SPACEGEN_REQUIRE_POSTGRES").is_some() => {
+            panic!("PostgreSQL is required here (SPACEGEN_REQUIRE_POSTGRES): {e}")
+        }
+        Err(e) => {
+            eprintln!("SKIPPED: no PostgreSQL server could be started: {e}");
+            None
+        }
+    }
+}
+
 pub(crate) fn json_of(resp: ureq::Response) -> serde_json::Value {
     serde_json::from_str(&resp.into_string().expect("body")).expect("JSON")
 }
@@ -860,7 +875,11 @@ pub(crate) fn rag_command(
 /// served after the server restarts.
 #[test]
 fn rag_answers_from_its_documents_on_postgres_over_tls_and_survives_a_restart() {
-    let Some(pg) = postgres_or_skip() else { return };
+    // Its own server: the restart below would refuse the connections of the tests that share
+    // one at the same time.
+    let Some(mut pg) = own_postgres_or_skip() else {
+        return;
+    };
     let (_dir, project, python) = generated_and_tested("neon-qdrant-openai", &[]);
     let (fake, upstream) = fake_upstream(&python, &project);
     let url = pg.database("rag_e2e").expect("a database");
@@ -915,19 +934,23 @@ fn rag_answers_from_its_documents_on_postgres_over_tls_and_survives_a_restart() 
     assert!(sources[0]["score"].as_f64().unwrap_or(0.0) > 0.0);
 
     // In Postgres, seen with psql.
-    let db = |sql: &str| pg.psql("rag_e2e", sql).expect("psql");
+    let db = |pg: &postgres::Postgres, sql: &str| pg.psql("rag_e2e", sql).expect("psql");
     assert_eq!(
-        db("SELECT source FROM documents ORDER BY source"),
+        db(&pg, "SELECT source FROM documents ORDER BY source"),
         "handbook.md\nrecipes.md"
     );
-    assert_eq!(db("SELECT count(*) FROM sessions"), "1");
-    let messages = db("SELECT role || ': ' || content FROM chat_messages ORDER BY created_at");
+    assert_eq!(db(&pg, "SELECT count(*) FROM sessions"), "1");
+    let messages = db(
+        &pg,
+        "SELECT role || ': ' || content FROM chat_messages ORDER BY created_at",
+    );
     let messages: Vec<&str> = messages.lines().collect();
     assert_eq!(messages.len(), 2, "{messages:?}");
     assert_eq!(messages[0], format!("user: {question}"));
     assert!(messages[1].starts_with("assistant: ") && messages[1].contains("4417"));
     assert_eq!(
         db(
+            &pg,
             "SELECT count(*) FROM pg_stat_ssl JOIN pg_stat_activity USING (pid) \
             WHERE usename = 'app' AND NOT ssl"
         ),
@@ -948,7 +971,7 @@ fn rag_answers_from_its_documents_on_postgres_over_tls_and_survives_a_restart() 
     );
     assert_eq!(status, 200, "{whole}");
     assert_eq!(whole["sources"][0]["title"], "recipes.md");
-    assert_eq!(db("SELECT count(*) FROM chat_messages"), "4");
+    assert_eq!(db(&pg, "SELECT count(*) FROM chat_messages"), "4");
     let logs = server.stop();
     assert!(logs.contains("channel_binding=require dropped"), "{logs}");
     assert!(

@@ -91,6 +91,18 @@ fn free_port() -> u16 {
         .unwrap_or(55432)
 }
 
+impl Drop for Postgres {
+    /// A test's own server stops when the test ends (the shared one lives in a static and is
+    /// stopped by [`Postgres::watch`] when the test process exits).
+    fn drop(&mut self) {
+        let _ = self.pg(
+            "pg_ctl",
+            &["stop", "-m", "immediate"],
+            &[("-D", &self.data)],
+        );
+    }
+}
+
 impl Postgres {
     fn start() -> Result<Postgres, String> {
         let bin = bin_dir()?;
@@ -226,8 +238,16 @@ impl Postgres {
             .spawn();
     }
 
-    /// Restarts the server (every open connection is cut).
-    pub fn restart(&self) -> Result<(), String> {
+    /// A server of its own, for a test that stops or restarts it: the shared server is used
+    /// by tests running at the same time, and a restart of it refuses their connections.
+    pub fn own() -> Result<Postgres, String> {
+        Postgres::start()
+    }
+
+    /// Restarts the server (every open connection is cut). It takes the server by `&mut`, so
+    /// only a server of a test's [`own`](Postgres::own) can be restarted, never the shared
+    /// one.
+    pub fn restart(&mut self) -> Result<(), String> {
         self.ctl("restart")
     }
 
