@@ -279,15 +279,6 @@ struct Endpoint {
     segments: Vec<String>,
 }
 
-/// Whether a Python file is a test, whose routes are not the app's.
-fn is_test(path: &str) -> bool {
-    let name = path.rsplit('/').next().unwrap_or(path);
-    name.starts_with("test_")
-        || name.ends_with("_test.py")
-        || name == "conftest.py"
-        || path.split('/').any(|dir| dir == "tests" || dir == "test")
-}
-
 /// The `prefix=` of `name = APIRouter(prefix="…")` in `module`: `Some("")` when it has none,
 /// `None` when it is not a literal.
 fn router_prefix(module: &Module, name: &str) -> Option<String> {
@@ -326,7 +317,7 @@ fn router_prefix(module: &Module, name: &str) -> Option<String> {
 fn app_endpoints(facts: &Facts<'_>) -> Option<Vec<Endpoint>> {
     let mut endpoints = Vec::new();
     for (file, module) in &facts.python {
-        if is_test(file) {
+        if super::is_test(file) {
             continue;
         }
         for route in module.routes() {

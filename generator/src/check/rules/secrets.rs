@@ -113,7 +113,7 @@ pub(crate) fn check(facts: &Facts<'_>, findings: &mut Vec<Finding>) {
                 );
             }
         }
-        if !is_test(file) {
+        if !super::is_test(file) {
             literal_secrets(file, module, findings);
         }
         for (place, what) in &module.comment_secrets {
@@ -253,18 +253,6 @@ fn is_documentation(name: &str) -> bool {
         || (lower.ends_with(".txt")
             && !lower.contains("requirements")
             && !lower.contains("constraints"))
-}
-
-/// Tests and their fixtures hold made-up secrets on purpose.
-fn is_test(file: &str) -> bool {
-    let name = file.rsplit('/').next().unwrap_or(file);
-    file.starts_with("tests/")
-        || file.starts_with("test/")
-        || file.contains("/tests/")
-        || file.contains("/test/")
-        || name.starts_with("test_")
-        || name.ends_with("_test.py")
-        || name == "conftest.py"
 }
 
 /// Frontend variables published in the browser bundle that hold, or are named for, a secret.
