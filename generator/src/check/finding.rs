@@ -46,9 +46,95 @@ pub(crate) struct Rule {
     pub why: &'static str,
     /// What to change, in one line.
     pub fix: &'static str,
-    /// The long description `spacegen check --explain ID` prints.
-    pub explanation: &'static str,
+    /// The rule's doc comment, as written (each line keeps the space after `///`): what it
+    /// does, why it breaks a Space, an example, the fix and references, in Markdown.
+    /// `spacegen check --explain ID` prints it.
+    pub doc: &'static str,
 }
+
+impl Rule {
+    /// The long description: the doc comment without the space each line has after `///`.
+    pub(crate) fn explanation(&self) -> String {
+        let from_doc_comment = self
+            .doc
+            .lines()
+            .all(|line| line.is_empty() || line.starts_with(' '));
+        if !from_doc_comment {
+            return self.doc.trim().to_owned();
+        }
+        let mut text = String::with_capacity(self.doc.len());
+        for line in self.doc.lines() {
+            text.push_str(line.strip_prefix(' ').unwrap_or(line));
+            text.push('\n');
+        }
+        text.trim().to_owned()
+    }
+
+    /// What the rule does: the first section of its explanation (all of it for a rule
+    /// written without sections).
+    pub(crate) fn summary(&self) -> String {
+        match self.sections().into_iter().next() {
+            Some((_, body)) if !body.trim().is_empty() => body.trim().to_owned(),
+            _ => self.explanation(),
+        }
+    }
+
+    /// The sections of the explanation, as (heading, body), in order.
+    pub(crate) fn sections(&self) -> Vec<(String, String)> {
+        let mut sections: Vec<(String, String)> = Vec::new();
+        for line in self.explanation().lines() {
+            if let Some(heading) = line.strip_prefix("## ") {
+                sections.push((heading.trim().to_owned(), String::new()));
+            } else if let Some((_, body)) = sections.last_mut() {
+                body.push_str(line);
+                body.push('\n');
+            }
+        }
+        sections
+    }
+}
+
+/// The headings every rule's doc comment has, in this order.
+#[cfg(test)]
+pub(crate) const SECTIONS: &[&str] = &[
+    "What it does",
+    "Why it breaks a Space",
+    "Example",
+    "Fix",
+    "References",
+];
+
+/// Declares a rule: a `static` [`Rule`] whose doc comment is its explanation, with the
+/// headings of [`SECTIONS`].
+///
+/// ```ignore
+/// rule! {
+///     /// ## What it does
+///     /// …
+///     pub(crate) static RULE = "SG220", "env-example-incomplete", Warning;
+///     why: "…";
+///     fix: "…";
+/// }
+/// ```
+macro_rules! rule {
+    (
+        $(#[doc = $doc:literal])+
+        $vis:vis static $item:ident = $id:literal, $name:literal, $severity:ident;
+        why: $why:literal;
+        fix: $fix:literal;
+    ) => {
+        $(#[doc = $doc])+
+        $vis static $item: $crate::check::Rule = $crate::check::Rule {
+            id: $id,
+            name: $name,
+            severity: $crate::check::Severity::$severity,
+            why: $why,
+            fix: $fix,
+            doc: concat!($($doc, "\n"),+),
+        };
+    };
+}
+pub(crate) use rule;
 
 /// A defect found at a place.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -39,7 +39,7 @@ pub(super) fn run(args: &CheckArgs, printer: &Printer) -> Result<i32> {
             rule.id,
             rule.name,
             rule.severity.as_str(),
-            rule.explanation.trim(),
+            rule.explanation(),
             rule.why,
             rule.fix
         ))?;
@@ -303,8 +303,8 @@ fn as_sarif(report: &Report, base: &Base) -> Value {
                 "id": r.id,
                 "name": r.name,
                 "shortDescription": { "text": r.why },
-                "fullDescription": { "text": r.explanation.trim() },
-                "help": { "text": r.fix },
+                "fullDescription": { "text": r.summary() },
+                "help": { "text": r.fix, "markdown": r.explanation() },
                 "defaultConfiguration": { "level": r.severity.sarif_level() },
             })
         })

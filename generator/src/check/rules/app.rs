@@ -16,7 +16,7 @@ pub(crate) static NO_HEALTH: Rule = Rule {
     severity: Severity::Warning,
     why: "the app has no health route: uptime monitors and the frontend cannot tell a sleeping or broken Space from a working one",
     fix: "add `@app.get(\"/health\")` returning 200 when the app and its dependencies work (503 otherwise)",
-    explanation: r#"
+    doc: r#"
 A Space sleeps, restarts and rebuilds; its dependencies (a database, a vector store, a model
 API) come and go. A cheap route such as /health (or /healthz, /api/health) that answers 200
 when the app and its dependencies work, and 503 otherwise, lets monitors, the frontend and
@@ -30,7 +30,7 @@ pub(crate) static NO_ROOT: Rule = Rule {
     severity: Severity::Warning,
     why: "the Space page shows the app's `/`, and this app answers it with 404 {\"detail\":\"Not Found\"}",
     fix: "add `@app.get(\"/\")` saying what the service is and linking /docs (or redirect to /docs)",
-    explanation: r#"
+    doc: r#"
 The Space's page on huggingface.co embeds the app's root URL. A FastAPI app without a `/`
 route answers {"detail":"Not Found"}, which looks like a broken Space. A root route that names
 the service and links to /docs (or a RedirectResponse to /docs) fixes it.
@@ -48,7 +48,7 @@ pub(crate) static SQLITE_UNWRITABLE: Rule = Rule {
     severity: Severity::Error,
     why: "the SQLite file is in a folder owned by root, and a Space runs the container as uid 1000: the database cannot be created",
     fix: "create the folder for the app's user in the Dockerfile (`COPY --chown=user`, or `RUN mkdir -p /app/data && chown 1000 /app/data`), or put the file under $HOME or /tmp",
-    explanation: r#"
+    doc: r#"
 Hugging Face runs a Docker Space's container as user id 1000. A folder created by WORKDIR (as
 root) and filled by COPY without --chown belongs to root, so uid 1000 cannot create a file in
 it: SQLite fails with "unable to open database file" on the first query. Reported only when
@@ -66,7 +66,7 @@ pub(crate) static IMPORT_TIME_CONNECTION: Rule = Rule {
     severity: Severity::Warning,
     why: "a database connection is opened when the module is imported: a failure stops the app before it can report anything, and the one connection is shared by every request",
     fix: "open connections in a lifespan handler or per request (a dependency), or use an engine with a pool",
-    explanation: r#"
+    doc: r#"
 A connection opened at module level (sqlite3.connect, psycopg2.connect, …) is made when uvicorn
 imports the app. If the database is unreachable the import fails and the Space shows a
 runtime error without a health route to explain it. Afterwards every request shares that one

@@ -19,7 +19,7 @@ pub(crate) static WILDCARD_ORIGIN: Rule = Rule {
     severity: Severity::Error,
     why: "allow_origins is matched exactly: an origin with `*` inside never matches, so the browser blocks the frontend",
     fix: "list exact origins, and use a project-scoped allow_origin_regex for preview deployments",
-    explanation: r#"
+    doc: r#"
 Starlette's CORSMiddleware tests an origin with `origin in allow_origins`, a plain membership
 test. The only wildcard it knows is the whole entry "*". An entry such as
 "https://*.vercel.app" is compared as text and matches no real origin: a GET answers without
@@ -36,7 +36,7 @@ pub(crate) static CREDENTIALS_ANY_ORIGIN: Rule = Rule {
     severity: Severity::Error,
     why: "with allow_credentials=True, Starlette echoes any allowed origin: every website gets credentialed access",
     fix: "list the exact origins, or keep allow_credentials=False (a bearer token in Authorization needs no credentials mode)",
-    explanation: r#"
+    doc: r#"
 From Starlette 1.0 on, a request with an Origin header gets Access-Control-Allow-Origin set to
 that origin, plus Access-Control-Allow-Credentials: true, whenever the origin is allowed and
 allow_credentials is on. With allow_origins=["*"], or an allow_origin_regex that matches any
@@ -60,7 +60,7 @@ pub(crate) static REGEX_ANY_VERCEL: Rule = Rule {
     severity: Severity::Warning,
     why: "the origin regex admits every Vercel user's deployments, not only this project's",
     fix: "scope the regex to the project (and team): r\"https://myproj(-[a-z0-9-]+)?-myteam\\.vercel\\.app\"",
-    explanation: r#"
+    doc: r#"
 Every Vercel account deploys under vercel.app, and anyone can create a project with any free
 name. A regex such as r"https://[a-z0-9-]+\.vercel\.app" or r"https://.*\.vercel\.app"
 therefore allows origins that belong to other people; with allow_credentials=True they can read
@@ -77,7 +77,7 @@ pub(crate) static ORIGIN_NOT_EXACT: Rule = Rule {
     severity: Severity::Error,
     why: "an origin is scheme://host[:port]; one with a trailing slash or a path never matches and the browser blocks the frontend",
     fix: "remove the trailing `/` and any path from the origin",
-    explanation: r#"
+    doc: r#"
 Browsers send Origin as scheme://host[:port], with no path and no trailing slash. Starlette
 compares allow_origins entries as exact strings, so "https://app.example.com/" does not match
 the origin https://app.example.com: the frontend's requests are refused.
@@ -90,7 +90,7 @@ pub(crate) static METHODS_GET_ONLY: Rule = Rule {
     severity: Severity::Error,
     why: "allow_methods does not include a method the app's routes use: its preflight answers 400 and the browser blocks the request",
     fix: "pass allow_methods with every method the frontend calls, e.g. [\"GET\", \"POST\", \"PUT\", \"PATCH\", \"DELETE\", \"OPTIONS\"]",
-    explanation: r#"
+    doc: r#"
 CORSMiddleware's allow_methods defaults to ("GET",). A cross-origin POST with a JSON body (or a
 PUT, PATCH or DELETE) is preceded by a preflight, and a method outside allow_methods answers
 400 "Disallowed CORS method": the browser never sends the real request.
@@ -103,7 +103,7 @@ pub(crate) static ADD_MIDDLEWARE: Rule = Rule {
     severity: Severity::Info,
     why: "CORS added with add_middleware sits inside Starlette's error middleware: an unhandled 500 reaches the browser without CORS headers and shows as a CORS error",
     fix: "wrap the whole app: `app = CORSMiddleware(api, ...)` and serve `app`",
-    explanation: r#"
+    doc: r#"
 Middleware added with app.add_middleware (or FastAPI(middleware=[Middleware(...)])) runs
 inside ServerErrorMiddleware. When a route raises, the 500 is built outside CORSMiddleware and
 has no Access-Control-Allow-Origin, even with an exception handler for Exception; the browser
@@ -123,7 +123,7 @@ pub(crate) static HARDCODED_ORIGINS: Rule = Rule {
     severity: Severity::Info,
     why: "the allowed origins are written in the code: a new frontend address needs a code change and a rebuild instead of a Space setting",
     fix: "read the origins from configuration: a settings field or `os.environ.get(\"CORS_ORIGINS\", \"\").split(\",\")`, set in the Space's variables",
-    explanation: r#"
+    doc: r#"
 allow_origins is a literal written in the code: a list of strings, "*", or a name assigned
 such a literal. Which websites may call the API is a deployment decision: the frontend moves to
 another domain, a preview deployment or a second frontend appears, and the code has to change

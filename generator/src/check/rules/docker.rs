@@ -30,7 +30,7 @@ pub(crate) static ROOT_USER: Rule = Rule {
     severity: Severity::Error,
     why: "Spaces run the container as uid 1000; in this image built for root, the app writes where uid 1000 cannot, and fails with 'Permission denied'",
     fix: "RUN useradd -m -u 1000 user, then USER user before WORKDIR and COPY --chown=user",
-    explanation: "
+    doc: "
 The final stage of the Dockerfile never switches to an unprivileged user (or switches back to
 root), its base image runs as root, and the app writes at run time where uid 1000 cannot: it
 creates a folder or writes a file inside the root-owned working directory, keeps a SQLite file
@@ -57,7 +57,7 @@ pub(crate) static ROOT_OWNED_WRITE: Rule = Rule {
     severity: Severity::Error,
     why: "after USER, the build writes into a folder root created, so the build fails with 'Permission denied'",
     fix: "create the folder as root and chown it to the user first, or create it after USER in a folder the user owns",
-    explanation: "
+    doc: "
 A RUN after `USER <non-root>` creates a file or folder (mkdir, touch) directly inside a folder
 the same Dockerfile created as root: a WORKDIR or mkdir before the USER, or a COPY/ADD without
 --chown. Only the owner (root) may write there, so the build stops with 'Permission denied'.
@@ -73,7 +73,7 @@ pub(crate) static PORT_MISMATCH: Rule = Rule {
     severity: Severity::Error,
     why: "the Space routes traffic to app_port (7860 unless the README says otherwise); a server on another port is never reached",
     fix: "start the server with --port equal to app_port (port= in uvicorn.run), or set app_port in the README header to the server's port",
-    explanation: "
+    doc: "
 Hugging Face sends a Docker Space's traffic to one port: `app_port` from the README's YAML
 header, 7860 when absent (hub-docs: docs/hub/spaces-config-reference.md). The server the final
 stage starts listens elsewhere (by its --port/--bind, or `port=` of a `uvicorn.run(...)` in the
@@ -90,7 +90,7 @@ pub(crate) static LOOPBACK: Rule = Rule {
     severity: Severity::Error,
     why: "a server bound to 127.0.0.1 inside the container is unreachable from the Space's proxy",
     fix: "bind 0.0.0.0 (--host 0.0.0.0, --bind 0.0.0.0:7860, or host=\"0.0.0.0\" in uvicorn.run)",
-    explanation: "
+    doc: "
 The server listens on the loopback interface only: explicitly (`--host 127.0.0.1`,
 `--host localhost`, `-b 127.0.0.1:…`, `host=\"127.0.0.1\"` in `uvicorn.run(...)`) or by default
 (uvicorn, `uvicorn.run` and hypercorn bind 127.0.0.1 when no host is given; so does
@@ -105,7 +105,7 @@ pub(crate) static COPY_BEFORE_INSTALL: Rule = Rule {
     severity: Severity::Warning,
     why: "copying the project's code before installing dependencies re-installs every dependency on any code change",
     fix: "COPY the requirements file (or pyproject.toml and the lock) alone, install, then COPY the rest",
-    explanation: "
+    doc: "
 `COPY . …` (or a COPY of a folder of Python code, such as `COPY backend/ ./backend/`) comes
 before the `pip install -r` of the same stage; or `COPY . …` comes before `uv sync`, `poetry
 install`, `pdm install` or `pipenv install`. Docker reuses a layer only while everything before
@@ -132,7 +132,7 @@ pub(crate) static PYTHON_TOO_OLD: Rule = Rule {
     severity: Severity::Error,
     why: "the base image's Python is older than a pinned package requires, so pip install fails",
     fix: "use a python:3.11 (or newer) base image, or pin versions that support the image's Python",
-    explanation: "
+    doc: "
 The base image is `python:X.Y…` and a requirement the Dockerfile installs asks for a version
 whose Requires-Python excludes X.Y, so pip stops with 'No matching distribution found'. Known
 thresholds: fastapi 0.129.0, sqlmodel 0.0.35, uvicorn 0.40.0 and openai 2.49.0 need Python 3.10;
@@ -147,7 +147,7 @@ pub(crate) static PYTHON_EOL: Rule = Rule {
     severity: Severity::Warning,
     why: "Python 3.9 and older get no security fixes, and pip can only install FastAPI releases from before 2026",
     fix: "use a python:3.11 (or newer) base image",
-    explanation: "
+    doc: "
 The base image is `python:3.9` or older and the Dockerfile installs FastAPI. Python 3.9 reached
 end of life in October 2025 (older ones earlier): no security fixes. Current FastAPI requires
 Python 3.11 (3.10 from fastapi 0.129.0), so pip silently installs an old release on these images
@@ -161,7 +161,7 @@ pub(crate) static COPY_IGNORED: Rule = Rule {
     severity: Severity::Error,
     why: "COPY/ADD names a path that .dockerignore excludes from the build context, so the build fails",
     fix: "remove the path from .dockerignore (or add a `!path` exception), or stop copying it",
-    explanation: "
+    doc: "
 A COPY or ADD source is excluded by `.dockerignore` (by a pattern on the path or on a folder
 above it, with no later `!` exception). Excluded paths are not sent to the builder, so the
 instruction fails with 'failed to compute cache key: … not found' and the Space never builds.
@@ -174,7 +174,7 @@ pub(crate) static SECRET_IN_IMAGE: Rule = Rule {
     severity: Severity::Error,
     why: "a secret baked into the image is readable by anyone who can pull or duplicate the Space",
     fix: "delete the value and set it as a Space secret (Settings → Variables and secrets); read it from the environment at run time",
-    explanation: "
+    doc: "
 A secret ends up in the image: a `.env` file is copied (by name, or by `COPY . …` while the
 folder holds a `.env` with values that `.dockerignore` does not exclude), or an ENV/ARG holds a
 literal token, key or password. Image layers keep every value; ENV and ARG values are also in the
@@ -190,7 +190,7 @@ pub(crate) static HEALTHCHECK_TOOL: Rule = Rule {
     severity: Severity::Error,
     why: "the HEALTHCHECK runs curl/wget, which the image does not have, so the container is always unhealthy",
     fix: "probe with Python (python -c \"import urllib.request; urllib.request.urlopen('http://127.0.0.1:7860/health')\") or apt-get install the tool",
-    explanation: "
+    doc: "
 The HEALTHCHECK command calls `curl` or `wget`, but the image is `python:*-slim` (which has
 neither) or `python:*-alpine` (which has busybox wget but no curl), and no RUN of the Dockerfile
 installs it. The check fails with 'not found' every time and the container is reported
@@ -204,7 +204,7 @@ pub(crate) static FORWARDED_IPS: Rule = Rule {
     severity: Severity::Warning,
     why: "uvicorn trusts X-Forwarded-Proto only from 127.0.0.1, so behind the Space's proxy the URLs and redirects this app builds from the request are http://",
     fix: "add --forwarded-allow-ips \"*\" to the uvicorn command, forwarded_allow_ips=\"*\" to uvicorn.run (or ENV FORWARDED_ALLOW_IPS=\"*\")",
-    explanation: "
+    doc: "
 uvicorn honours proxy headers only from the addresses in --forwarded-allow-ips, which defaults
 to $FORWARDED_ALLOW_IPS or 127.0.0.1. The Hugging Face proxy is not loopback, so the
 `X-Forwarded-Proto: https` it sends is ignored: `request.url`, `url_for` and FastAPI's
@@ -225,7 +225,7 @@ pub(crate) static EXEC_FORM_INVALID: Rule = Rule {
     severity: Severity::Error,
     why: "a CMD/ENTRYPOINT written as a list that is not valid JSON runs as a shell command, so the container exits instead of starting the server",
     fix: "write the list as JSON: double quotes around every item, no trailing comma (CMD [\"uvicorn\", \"app.main:app\", \"--host\", \"0.0.0.0\", \"--port\", \"7860\"])",
-    explanation: "
+    doc: "
 The CMD or ENTRYPOINT that starts the container is written as a list (`[...]`) but is not a
 JSON array of strings: single quotes (`['uvicorn', 'app:app']`), typographic quotes, a trailing
 comma, or an item that is not a string. Docker does not reject it: it falls back to the shell

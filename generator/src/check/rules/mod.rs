@@ -1,6 +1,8 @@
-//! Every rule, by family. A family is a module with a `RULES` list and a `check` function
-//! that adds its findings; each rule has a failing and a passing fixture under
-//! `generator/tests/fixtures/check/`.
+//! Every rule: one file per rule, in the folder of its family (`postgres/`,
+//! `env/`, …), listed once in [`registry`]. A rule's file holds a [`rule!`](super::finding::rule)
+//! whose doc comment is the explanation and the one function that reports it; what several
+//! rules read is gathered once, in [`Facts`] or in the family's `mod.rs`. Each rule has a
+//! failing and a passing fixture under `generator/tests/fixtures/check/`.
 
 mod app;
 mod cors;
@@ -8,6 +10,7 @@ pub(crate) mod docker;
 mod env;
 mod postgres;
 mod readme;
+pub(crate) mod registry;
 mod requirements;
 mod secrets;
 pub(crate) mod served;
@@ -17,7 +20,7 @@ use super::{installs, python, settings::Settings, Finding, Project, Rule};
 
 /// Every rule, in id order.
 pub(crate) fn all() -> Vec<&'static Rule> {
-    let mut rules: Vec<&'static Rule> = Vec::new();
+    let mut rules: Vec<&'static Rule> = registry::RULES.iter().map(|e| e.rule).collect();
     for family in FAMILIES {
         rules.extend(family.rules.iter().copied());
     }
@@ -88,10 +91,6 @@ const FAMILIES: &[Family] = &[
         check: secrets::check,
     },
     Family {
-        rules: postgres::RULES,
-        check: postgres::check,
-    },
-    Family {
         rules: stale::RULES,
         check: stale::check,
     },
@@ -99,16 +98,15 @@ const FAMILIES: &[Family] = &[
         rules: app::RULES,
         check: app::check,
     },
-    Family {
-        rules: env::RULES,
-        check: env::check,
-    },
 ];
 
 /// Runs every family over `project`.
 pub(crate) fn run(project: &Project) -> Vec<Finding> {
     let facts = Facts::of(project);
     let mut findings = Vec::new();
+    for entry in registry::RULES {
+        (entry.check)(&facts, &mut findings);
+    }
     for family in FAMILIES {
         (family.check)(&facts, &mut findings);
     }
@@ -125,6 +123,22 @@ pub(crate) fn is_test(file: &str) -> bool {
         || name.starts_with("test_")
         || name.ends_with("_test.py")
         || name == "conftest.py"
+}
+
+/// What the rules of `family` find in a project of `files`, as (rule, line), in the order the
+/// registry lists them: for the families' tests.
+#[cfg(test)]
+fn found_by(family: &str, files: &[(&str, &str)]) -> Vec<(&'static str, usize)> {
+    let project = Project::from_files(files);
+    let facts = Facts::of(&project);
+    let mut findings = Vec::new();
+    for entry in registry::RULES.iter().filter(|e| e.family == family) {
+        (entry.check)(&facts, &mut findings);
+    }
+    findings.sort_by(|a, b| {
+        (&a.file, a.line, a.column, a.rule.id).cmp(&(&b.file, b.line, b.column, b.rule.id))
+    });
+    findings.iter().map(|f| (f.rule.id, f.line)).collect()
 }
 
 /// What `check` finds in a project of `files`, as (rule, line): for the families' tests.
@@ -154,7 +168,7 @@ mod tests {
         assert_eq!(names.len(), rules.len(), "a name is used twice");
         for r in rules {
             assert!(r.id.len() == 5 && r.id.starts_with("SG"), "{}", r.id);
-            assert!(!r.why.is_empty() && !r.fix.is_empty() && !r.explanation.is_empty());
+            assert!(!r.why.is_empty() && !r.fix.is_empty() && !r.explanation().is_empty());
         }
     }
 }

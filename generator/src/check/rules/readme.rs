@@ -19,7 +19,7 @@ pub(crate) static MISSING: Rule = Rule {
     severity: Severity::Error,
     why: "the Hub reads a Space's SDK and port from the YAML header of README.md; without it the Space is not configured",
     fix: "start README.md with a `---` block holding at least `sdk: docker` and `app_port: 7860`",
-    explanation: "A Space repository is configured by the YAML block at the top of README.md, between two `---` lines: `title`, `emoji`, `colorFrom`, `colorTo`, `sdk`, `app_port`, `short_description`, `license`. A Docker Space needs `sdk: docker`; `app_port` defaults to 7860. A README without the block (or a repository without README.md) leaves the Space unconfigured.",
+    doc: "A Space repository is configured by the YAML block at the top of README.md, between two `---` lines: `title`, `emoji`, `colorFrom`, `colorTo`, `sdk`, `app_port`, `short_description`, `license`. A Docker Space needs `sdk: docker`; `app_port` defaults to 7860. A README without the block (or a repository without README.md) leaves the Space unconfigured.",
 };
 
 pub(crate) static INVALID: Rule = Rule {
@@ -28,7 +28,7 @@ pub(crate) static INVALID: Rule = Rule {
     severity: Severity::Error,
     why: "a header that is not a YAML mapping is rejected when pushed to the Hub",
     fix: "make the block between the `---` lines valid YAML: one `key: value` per line",
-    explanation: "The Hub validates the README header on every push (`/api/validate-yaml`) and rejects the push when it cannot be read: an unclosed `---` block, YAML syntax errors, or a list instead of a mapping.",
+    doc: "The Hub validates the README header on every push (`/api/validate-yaml`) and rejects the push when it cannot be read: an unclosed `---` block, YAML syntax errors, or a list instead of a mapping.",
 };
 
 pub(crate) static SDK: Rule = Rule {
@@ -37,7 +37,7 @@ pub(crate) static SDK: Rule = Rule {
     severity: Severity::Error,
     why: "only `sdk: docker` builds and runs the Dockerfile; any other or missing value runs something else or is rejected",
     fix: "set `sdk: docker` in the README header",
-    explanation: "`sdk` must be one of `gradio`, `docker` or `static` (`streamlit` is no longer offered). A repository with a Dockerfile is built from it only with `sdk: docker`; with `gradio` or `static` the Dockerfile is ignored.",
+    doc: "`sdk` must be one of `gradio`, `docker` or `static` (`streamlit` is no longer offered). A repository with a Dockerfile is built from it only with `sdk: docker`; with `gradio` or `static` the Dockerfile is ignored.",
 };
 
 pub(crate) static PORT: Rule = Rule {
@@ -46,7 +46,7 @@ pub(crate) static PORT: Rule = Rule {
     severity: Severity::Error,
     why: "`app_port` must be an integer port; anything else is rejected or routes traffic nowhere",
     fix: "write `app_port: 7860` (or the port the server listens on) as a bare integer",
-    explanation: "`app_port` tells the Hub which container port to send traffic to (default 7860). It must be an integer between 1 and 65535: a quoted string, a list or a port out of range is rejected or leaves the Space unreachable.",
+    doc: "`app_port` tells the Hub which container port to send traffic to (default 7860). It must be an integer between 1 and 65535: a quoted string, a list or a port out of range is rejected or leaves the Space unreachable.",
 };
 
 pub(crate) static COLORS: Rule = Rule {
@@ -55,7 +55,7 @@ pub(crate) static COLORS: Rule = Rule {
     severity: Severity::Error,
     why: "the Hub rejects any `colorFrom`/`colorTo` outside red, yellow, green, blue, indigo, purple, pink and gray",
     fix: "pick `colorFrom` and `colorTo` from red, yellow, green, blue, indigo, purple, pink, gray",
-    explanation: "The push is rejected with '\"colorFrom\" must be one of [red, yellow, green, blue, indigo, purple, pink, gray]'. `orange` and `teal` are rejected too, although a Hub documentation page uses `orange` as its example.",
+    doc: "The push is rejected with '\"colorFrom\" must be one of [red, yellow, green, blue, indigo, purple, pink, gray]'. `orange` and `teal` are rejected too, although a Hub documentation page uses `orange` as its example.",
 };
 
 pub(crate) static SHORT_DESCRIPTION: Rule = Rule {
@@ -64,7 +64,7 @@ pub(crate) static SHORT_DESCRIPTION: Rule = Rule {
     severity: Severity::Error,
     why: "the Hub rejects a `short_description` longer than 60 characters",
     fix: "shorten `short_description` to 60 characters at most",
-    explanation: "A push whose header has a `short_description` over 60 characters is rejected with '\"short_description\" length must be less than or equal to 60 characters long'.",
+    doc: "A push whose header has a `short_description` over 60 characters is rejected with '\"short_description\" length must be less than or equal to 60 characters long'.",
 };
 
 pub(crate) static HUGGINGFACE_CLI: Rule = Rule {
@@ -73,7 +73,7 @@ pub(crate) static HUGGINGFACE_CLI: Rule = Rule {
     severity: Severity::Warning,
     why: "`huggingface-cli` is gone from huggingface_hub 1.0 on: the command a reader copies does not exist",
     fix: "use `hf` (`hf auth login`, `hf upload …`), or set HF_TOKEN",
-    explanation: "huggingface_hub 1.0.0 removed the `huggingface-cli` console script; only `hf` remains (`hf auth login`, `hf upload`, `hf download`). Instructions that say `huggingface-cli login` fail with 'command not found' on a current install.",
+    doc: "huggingface_hub 1.0.0 removed the `huggingface-cli` console script; only `hf` remains (`hf auth login`, `hf upload`, `hf download`). Instructions that say `huggingface-cli login` fail with 'command not found' on a current install.",
 };
 
 pub(crate) static PERSISTENT_DATA: Rule = Rule {
@@ -82,7 +82,7 @@ pub(crate) static PERSISTENT_DATA: Rule = Rule {
     severity: Severity::Warning,
     why: "`suggested_storage` asks for persistent storage Spaces no longer offer: whatever the app writes is lost on every restart",
     fix: "drop `suggested_storage`; keep durable data in a database (e.g. Neon) or a Storage Bucket",
-    explanation: "The Hub removed the persistent storage tiers: the disk of a Space is ephemeral and wiped on restart or rebuild, `suggested_storage` is ignored, and `/data` is not a persistent volume. Storage Buckets are the documented persistence now; a SQLite file in the container is lost on every restart.",
+    doc: "The Hub removed the persistent storage tiers: the disk of a Space is ephemeral and wiped on restart or rebuild, `suggested_storage` is ignored, and `/data` is not a persistent volume. Storage Buckets are the documented persistence now; a SQLite file in the container is lost on every restart.",
 };
 
 pub(crate) static NO_ENDPOINTS: Rule = Rule {
@@ -91,7 +91,7 @@ pub(crate) static NO_ENDPOINTS: Rule = Rule {
     severity: Severity::Warning,
     why: "the README is what users of the API read, and it names none of the endpoints the app serves",
     fix: "list the endpoints in README.md: method, path and what each takes and returns (a table or a list)",
-    explanation: r#"
+    doc: r#"
 A Space's README.md is its page on the Hub: the first, and often the only, thing a user of the
 API reads. This rule reports a README whose body names none of the app's own endpoints.
 
@@ -123,7 +123,7 @@ pub(crate) static PORT_CONTRADICTED: Rule = Rule {
     severity: Severity::Warning,
     why: "the README tells users to reach the image on a port it does not serve: `app_port` says the server listens elsewhere",
     fix: "publish the port the image listens on (`docker run -p 7860:7860 …`, or `-p 8000:7860` to use 8000 on the host)",
-    explanation: r#"
+    doc: r#"
 A `docker run -p HOST:CONTAINER` line publishes the container's port CONTAINER. A Space's
 server answers on `app_port` (7860 when the header has none), so a README that runs the Space's
 image with `-p 8000:8000` sends users to a port nothing listens on: the browser shows a

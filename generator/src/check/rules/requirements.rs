@@ -16,7 +16,7 @@ pub(crate) static UNPINNED: Rule = Rule {
     severity: Severity::Warning,
     why: "every rebuild of the Space installs whatever version is newest that day: a release can break it without a commit",
     fix: "pin every package with `==` (a lock such as `pip-compile` or `uv pip compile` writes the whole set, hashes included), or copy uv.lock/poetry.lock into the image before `uv sync`/`poetry install`",
-    explanation: "A Space is rebuilt from the Dockerfile on every push, restart of the builder or factory reboot. A requirement without `==` resolves to the newest release at that moment, so the same commit can build a working Space one day and a broken one the next (FastAPI, pydantic and SQLAlchemy have all shipped breaking releases). Pin exact versions, ideally with `--hash` so the install is verified. What is checked is what the image installs: the requirements files its Dockerfile installs (every requirements file when no Dockerfile installs Python packages), packages named on its `pip install` lines, and a `pyproject.toml` installed by `uv sync`, `poetry install`, `pdm install` or `pip install .` when the tool's lock file (`uv.lock`, `poetry.lock`, `pdm.lock`) is not in the image when it runs (pip reads none).",
+    doc: "A Space is rebuilt from the Dockerfile on every push, restart of the builder or factory reboot. A requirement without `==` resolves to the newest release at that moment, so the same commit can build a working Space one day and a broken one the next (FastAPI, pydantic and SQLAlchemy have all shipped breaking releases). Pin exact versions, ideally with `--hash` so the install is verified. What is checked is what the image installs: the requirements files its Dockerfile installs (every requirements file when no Dockerfile installs Python packages), packages named on its `pip install` lines, and a `pyproject.toml` installed by `uv sync`, `poetry install`, `pdm install` or `pip install .` when the tool's lock file (`uv.lock`, `poetry.lock`, `pdm.lock`) is not in the image when it runs (pip reads none).",
 };
 
 pub(crate) static CONFLICT: Rule = Rule {
@@ -25,7 +25,7 @@ pub(crate) static CONFLICT: Rule = Rule {
     severity: Severity::Error,
     why: "the same package pinned to two versions cannot be installed: pip stops with ResolutionImpossible",
     fix: "pin the package to one version everywhere (requirements files that include each other must agree)",
-    explanation: "When two requirements files (or two lines of one) pin the same package to different versions, `pip install -r` of both fails with 'Cannot install … because these package versions have conflicting dependencies', and the image build stops.",
+    doc: "When two requirements files (or two lines of one) pin the same package to different versions, `pip install -r` of both fails with 'Cannot install … because these package versions have conflicting dependencies', and the image build stops.",
 };
 
 pub(crate) static DUPLICATE: Rule = Rule {
@@ -34,7 +34,7 @@ pub(crate) static DUPLICATE: Rule = Rule {
     severity: Severity::Warning,
     why: "a package listed twice in one file drifts: the next edit changes one line and not the other",
     fix: "keep one line per package",
-    explanation: "pip accepts the same requirement twice when the two agree, but the second copy is what gets forgotten when the pin is bumped, and the file then fails to install (see SG402).",
+    doc: "pip accepts the same requirement twice when the two agree, but the second copy is what gets forgotten when the pin is bumped, and the file then fails to install (see SG402).",
 };
 
 pub(crate) static KNOWN_BAD: Rule = Rule {
@@ -43,7 +43,7 @@ pub(crate) static KNOWN_BAD: Rule = Rule {
     severity: Severity::Error,
     why: "the requirements install a combination known to fail at install or at import",
     fix: "change the pins as the rule's reason says (`spacegen show` lists a known-good set)",
-    explanation: "spacegen's matrix (`blueprints/matrix.toml`) records combinations that install but fail at run time, or that need an extra, each with the reason and the evidence: pydantic 2.10.0 with SQLModel, sentence-transformers 2.2.2 or older with huggingface_hub 0.26 or newer (cached_download), SQLAlchemy 2.1 without the `asyncio` extra in code that imports `sqlalchemy.ext.asyncio`, code importing `HfFolder` with huggingface_hub 1.0 or newer, and others. A rule applies when its package is pinned within its versions or the code imports the API it names; it is broken by a pin, or by a requirement with no upper bound (`huggingface-hub>=0.20`, or the bare name) when pip's choice, the newest release, is certain to be one the rule forbids. The finding quotes the rule's reason.",
+    doc: "spacegen's matrix (`blueprints/matrix.toml`) records combinations that install but fail at run time, or that need an extra, each with the reason and the evidence: pydantic 2.10.0 with SQLModel, sentence-transformers 2.2.2 or older with huggingface_hub 0.26 or newer (cached_download), SQLAlchemy 2.1 without the `asyncio` extra in code that imports `sqlalchemy.ext.asyncio`, code importing `HfFolder` with huggingface_hub 1.0 or newer, and others. A rule applies when its package is pinned within its versions or the code imports the API it names; it is broken by a pin, or by a requirement with no upper bound (`huggingface-hub>=0.20`, or the bare name) when pip's choice, the newest release, is certain to be one the rule forbids. The finding quotes the rule's reason.",
 };
 
 pub(crate) static RULES: &[&Rule] = &[&UNPINNED, &CONFLICT, &DUPLICATE, &KNOWN_BAD];

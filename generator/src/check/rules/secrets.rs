@@ -16,7 +16,7 @@ pub(crate) static SECRET_IN_CODE: Rule = Rule {
     severity: Severity::Error,
     why: "a real API key or database password is written in the code: anyone who can read the Space's files can use it",
     fix: "revoke the key, read it from an environment variable (os.environ[\"OPENAI_API_KEY\"]) and set it as a Space secret",
-    explanation: r#"
+    doc: r#"
 A Space's files are public unless the Space is private, and its git history keeps every
 version: a key committed once stays readable after it is removed. The key must be revoked at
 the provider, then read from the environment and stored as a secret in the Space's settings
@@ -35,7 +35,7 @@ pub(crate) static SECRET_IN_ENV_FILE: Rule = Rule {
     severity: Severity::Error,
     why: "a .env file with real credentials is in the repository: it is published with the Space",
     fix: "revoke the credentials, delete the file, add `.env` to .gitignore, and set the values as Space secrets",
-    explanation: r#"
+    doc: r#"
 A .env file that is not git-ignored is committed and uploaded with the Space, whose files are
 public unless the Space is private; git history keeps it after deletion. Keep only a
 `.env.example` with placeholders in the repository, ignore `.env`, revoke what was published and
@@ -49,7 +49,7 @@ pub(crate) static MASK_BY_AT: Rule = Rule {
     severity: Severity::Error,
     why: "`url.split(\"@\")[0] + \"@***\"` keeps `scheme://user:password` and hides the host: the password is shown",
     fix: "mask with SQLAlchemy: make_url(url).render_as_string(hide_password=True)",
-    explanation: r#"
+    doc: r#"
 The part of a database URL before `@` is `scheme://user:password`. "Masking" it by keeping that
 part and appending "***" prints the password and hides only the host:
     postgresql://user:password@host/db  ->  postgresql://user:password@***
@@ -65,7 +65,7 @@ pub(crate) static PUBLIC_SECRET: Rule = Rule {
     severity: Severity::Error,
     why: "`NEXT_PUBLIC_` and `VITE_` variables are written into the JavaScript every visitor downloads: a secret there is published",
     fix: "keep the secret on the backend (a Space secret read by the API) and drop it from the frontend's public variables",
-    explanation: "Next.js inlines every `NEXT_PUBLIC_*` variable and Vite every `VITE_*` variable into the client bundle at build time. An OpenAI, OpenRouter or Hugging Face key, a database URL with its password or any other secret given such a name is readable by anyone who opens the site. The frontend should call the Space backend, which holds the secret as a Space secret; only public values (the backend's URL) belong in public variables. Found in `.env` files of every kind, examples included (an example teaches the mistake).",
+    doc: "Next.js inlines every `NEXT_PUBLIC_*` variable and Vite every `VITE_*` variable into the client bundle at build time. An OpenAI, OpenRouter or Hugging Face key, a database URL with its password or any other secret given such a name is readable by anyone who opens the site. The frontend should call the Space backend, which holds the secret as a Space secret; only public values (the backend's URL) belong in public variables. Found in `.env` files of every kind, examples included (an example teaches the mistake).",
 };
 
 pub(crate) static SECRET_IN_DOCS: Rule = Rule {
@@ -74,7 +74,7 @@ pub(crate) static SECRET_IN_DOCS: Rule = Rule {
     severity: Severity::Error,
     why: "a real API key or database password is written in a comment or in the documentation: it is published with the Space",
     fix: "revoke the key, replace it with a placeholder (`sk-...`, `<password>`), and keep the real value only in the Space's secrets",
-    explanation: r#"
+    doc: r#"
 Deployment notes, READMEs and commented-out lines are published with the Space like the code,
 and git history keeps them after they are edited. A key pasted into `DEPLOY.md` "for the next
 person", or a connection string left in a comment, is as exposed as one in the code: revoke it

@@ -15,7 +15,7 @@ pub(crate) static HUB_REMOVED: Rule = Rule {
     severity: Severity::Error,
     why: "the import names an API huggingface_hub has removed in the pinned version: the app fails at import with ImportError",
     fix: "use hf_hub_download instead of cached_download, and HfApi/`HF_TOKEN` or huggingface_hub.get_token() instead of HfFolder",
-    explanation: r#"
+    doc: r#"
 huggingface_hub removed `cached_download` in 0.26.0 ("Use hf_hub_download instead"), and
 `HfFolder` and `Repository` in 1.0.0. With a requirement that allows only later versions,
 `from huggingface_hub import cached_download` raises
@@ -30,7 +30,7 @@ pub(crate) static QDRANT_SEARCH: Rule = Rule {
     severity: Severity::Error,
     why: "QdrantClient.search() is gone from qdrant-client 1.16.0 on: the call raises AttributeError",
     fix: "call client.query_points(collection, query=vector, limit=…, query_filter=…) and read `.points`",
-    explanation: r#"
+    doc: r#"
 qdrant-client 1.16.0 removed QdrantClient.search (and AsyncQdrantClient.search): with a
 requirement that allows only 1.16.0 or later, `client.search(...)` raises
     AttributeError: 'QdrantClient' object has no attribute 'search'

@@ -7,54 +7,18 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use super::{is_test, Facts};
+pub(super) mod env_example_incomplete;
+
+use super::Facts;
 use crate::check::dockerfile;
 use crate::check::python::{Class, Field, Kind, Module, Place};
-use crate::check::{Finding, Rule, Severity};
-
-pub(crate) static ENV_EXAMPLE: Rule = Rule {
-    id: "SG220",
-    name: "env-example-incomplete",
-    severity: Severity::Warning,
-    why: "the code reads an environment variable that no `.env.example` documents: whoever deploys the Space next does not know to set it",
-    fix: "list every variable the code reads in `.env.example` (`NAME=` with a placeholder, or `# NAME=` when it is optional)",
-    explanation: r#"
-A Space's configuration lives in its settings ("Variables and secrets"), which the container
-receives as environment variables. The only place a second engineer, or the owner a month
-later, learns which ones exist is `.env.example`: a variable the code reads but no example
-lists is found when the Space fails or silently falls back to a default.
-
-Read: `os.environ["X"]`, `os.environ.get("X")`, `os.getenv("X")`, `environ[...]` and
-`environ.get(...)` after `from os import environ`, `getenv(...)` after `from os import getenv`,
-with a literal name, and every field of a pydantic `BaseSettings` class: its name with
-`env_prefix` (compared without case unless `case_sensitive=True`), or its `alias` /
-`validation_alias` (one name of `AliasChoices(...)` is enough). A nested settings field is
-documented by any `FIELD<env_nested_delimiter>…` line. Code under `tests/` does not count.
-
-Documented: `.env.example`, `.env.sample`, `.env.template` or `example.env`, with `NAME=…`,
-`export NAME=…` or a commented `# NAME=…` line. Not required: the variables Hugging Face sets
-in every Space (`SPACE_ID`, `SPACE_HOST`, `SPACE_AUTHOR_NAME`, …), `PORT`, `HOST`, `HOME`,
-`PATH`, `PYTHONPATH`, `HF_HOME`, the variables other hosts set to say where the code runs
-(`RENDER`, `VERCEL_URL`, `DYNO`, `K_SERVICE`, …), and anything the Dockerfile sets with `ENV`.
-Without any of those files, the finding is at `.env.example` (line 0) and names the first read.
-
-Example:
-    JWT_SECRET = os.environ["JWT_SECRET"]      # .env.example lists only OPENAI_API_KEY
-Fix:
-    # .env.example
-    OPENAI_API_KEY=
-    JWT_SECRET=   # a long random string; set it as a Space secret
-"#,
-};
-
-pub(crate) static RULES: &[&Rule] = &[&ENV_EXAMPLE];
 
 /// Variables the platform or the image provides: a Space sets `SPACE_*`, `ACCELERATOR`,
 /// `CPU_CORES`, `MEMORY` and `OAUTH_*` (with OAuth) at run time (hub-docs:
 /// docs/hub/spaces-overview.md, "Helper environment variables"); the base image and the shell
 /// set `HOME`, `PATH`, `HOSTNAME`; `PORT`, `HOST`, `HF_HOME` and `PYTHONPATH` are the server's
 /// and the image's own, not the deployer's, settings.
-const PROVIDED: &[&str] = &[
+pub(super) const PROVIDED: &[&str] = &[
     "PORT",
     "HOST",
     "HOSTNAME",
@@ -83,10 +47,11 @@ const PROVIDED: &[&str] = &[
 /// Prefixes of variables the platform sets (on a Space, `OAUTH_*`; on the other hosts a
 /// project may also deploy to, the variables they set to say so: Render's `RENDER_*`,
 /// Vercel's `VERCEL_*`, Railway's `RAILWAY_*`, Fly's `FLY_*`, Cloud Run's `K_*`).
-const PROVIDED_PREFIXES: &[&str] = &["OAUTH_", "RENDER_", "VERCEL_", "RAILWAY_", "FLY_", "K_"];
+pub(super) const PROVIDED_PREFIXES: &[&str] =
+    &["OAUTH_", "RENDER_", "VERCEL_", "RAILWAY_", "FLY_", "K_"];
 
 /// The files that document the variables.
-const EXAMPLES: &[&str] = &[
+pub(super) const EXAMPLES: &[&str] = &[
     ".env.example",
     ".env.sample",
     ".env.template",
@@ -94,7 +59,7 @@ const EXAMPLES: &[&str] = &[
 ];
 
 /// One variable the code reads: the names any of which documents it.
-struct Read<'a> {
+pub(super) struct Read<'a> {
     file: &'a str,
     place: Place,
     /// Each name with whether it is compared without case.
@@ -109,90 +74,8 @@ impl Read<'_> {
     }
 }
 
-pub(crate) fn check(facts: &Facts<'_>, findings: &mut Vec<Finding>) {
-    let served: Vec<(&str, &Module)> = facts
-        .python
-        .iter()
-        .filter(|(file, _)| !is_test(file) && facts.served.includes(file))
-        .map(|(f, m)| (*f, m))
-        .collect();
-    let mut reads = Vec::new();
-    for (file, module) in &served {
-        reads.extend(os_reads(file, module));
-    }
-    reads.extend(settings_reads(&served));
-    let provided = provided(facts);
-    reads.retain(|r| {
-        !r.names.iter().any(|(n, _)| {
-            provided.contains(n.as_str()) || PROVIDED_PREFIXES.iter().any(|p| n.starts_with(p))
-        })
-    });
-    if reads.is_empty() {
-        return;
-    }
-    reads.sort_by(|a, b| {
-        (a.file, a.place.line, a.place.column).cmp(&(b.file, b.place.line, b.place.column))
-    });
-    let examples: Vec<&str> = facts
-        .project
-        .named(|n| EXAMPLES.contains(&n))
-        .map(|(_, text)| text)
-        .collect();
-    if examples.is_empty() {
-        // The finding is about the file that is missing: at its path, line 0.
-        let first = &reads[0];
-        let all: BTreeSet<&str> = reads.iter().map(Read::shown).collect();
-        findings.push(Finding::new(
-            &ENV_EXAMPLE,
-            ".env.example",
-            0,
-            format!(
-                "there is no .env.example, and the code reads {} (first at {}:{})",
-                all.into_iter().collect::<Vec<_>>().join(", "),
-                first.file,
-                first.place.line
-            ),
-        ));
-        return;
-    }
-    let documented: BTreeSet<String> = examples.iter().flat_map(|t| documented(t)).collect();
-    let lower: BTreeSet<String> = documented.iter().map(|n| n.to_ascii_lowercase()).collect();
-    let mut reported = BTreeSet::new();
-    for read in &reads {
-        let known = read.names.iter().any(|(name, nocase)| {
-            if *nocase {
-                lower.contains(&name.to_ascii_lowercase())
-            } else {
-                documented.contains(name)
-            }
-        }) || read.nested_prefix.as_ref().is_some_and(|(prefix, nocase)| {
-            if *nocase {
-                let prefix = prefix.to_ascii_lowercase();
-                lower.iter().any(|n| n.starts_with(&prefix))
-            } else {
-                documented.iter().any(|n| n.starts_with(prefix))
-            }
-        });
-        if known || !reported.insert(read.shown().to_ascii_lowercase()) {
-            continue;
-        }
-        findings.push(
-            Finding::new(
-                &ENV_EXAMPLE,
-                read.file,
-                read.place.line,
-                format!(
-                    "{} is read here but .env.example does not list it",
-                    read.shown()
-                ),
-            )
-            .at_column(read.place.column),
-        );
-    }
-}
-
 /// The names `.env`-style text documents: `NAME=`, `export NAME=`, `# NAME=`.
-fn documented(text: &str) -> Vec<String> {
+pub(super) fn documented(text: &str) -> Vec<String> {
     text.lines()
         .filter_map(|line| {
             let line = line.trim_start().trim_start_matches('#').trim_start();
@@ -207,7 +90,7 @@ fn documented(text: &str) -> Vec<String> {
 }
 
 /// What the platform and the Dockerfiles' `ENV` provide.
-fn provided(facts: &Facts<'_>) -> BTreeSet<String> {
+pub(super) fn provided(facts: &Facts<'_>) -> BTreeSet<String> {
     let mut names: BTreeSet<String> = PROVIDED.iter().map(|n| (*n).to_owned()).collect();
     for (_, text) in facts.project.dockerfiles() {
         for instruction in dockerfile::parse(text).instructions {
@@ -234,7 +117,7 @@ fn provided(facts: &Facts<'_>) -> BTreeSet<String> {
 }
 
 /// `os.environ[…]`, `os.environ.get(…)`, `os.getenv(…)` and their `from os import` forms.
-fn os_reads<'a>(file: &'a str, module: &Module) -> Vec<Read<'a>> {
+pub(super) fn os_reads<'a>(file: &'a str, module: &Module) -> Vec<Read<'a>> {
     let from_os = |name: &str| {
         module
             .imports
@@ -279,7 +162,7 @@ fn os_reads<'a>(file: &'a str, module: &Module) -> Vec<Read<'a>> {
 /// the project) that no other settings class extends, with the fields it inherits (a subclass's
 /// field overrides its parent's) and the configuration it has or inherits. A field is reported
 /// where it is declared.
-fn settings_reads<'a>(served: &[(&'a str, &'a Module)]) -> Vec<Read<'a>> {
+pub(super) fn settings_reads<'a>(served: &[(&'a str, &'a Module)]) -> Vec<Read<'a>> {
     let classes: BTreeMap<&str, (&'a str, &'a Class)> = served
         .iter()
         .flat_map(|(file, m)| m.classes.iter().map(move |c| (c.name.as_str(), (*file, c))))
@@ -389,7 +272,7 @@ mod tests {
     use super::*;
 
     fn found(files: &[(&str, &str)]) -> Vec<(&'static str, usize)> {
-        super::super::found(check, files)
+        super::super::found_by("env", files)
     }
 
     #[test]

@@ -1,0 +1,89 @@
+//! The one list of rules: each line names a rule's file, `family::rule_name`, whose `RULE` is
+//! the rule and whose `check` reports it. Keep the list in id order; a rule's file that is
+//! not listed here is dead code, which the build refuses.
+
+use super::Facts;
+use crate::check::{Finding, Rule};
+
+/// One rule and the function that reports it.
+pub(crate) struct Entry {
+    /// The folder under `rules/` holding the rule's file.
+    #[cfg(test)]
+    pub family: &'static str,
+    /// The name of the rule's file, without `.rs`: the rule's name in snake case.
+    #[cfg(test)]
+    pub file: &'static str,
+    pub rule: &'static Rule,
+    /// Adds the rule's findings in the project the facts are about.
+    pub check: fn(&Facts<'_>, &mut Vec<Finding>),
+}
+
+macro_rules! registry {
+    ($($family:ident :: $file:ident),+ $(,)?) => {
+        /// Every rule, in id order.
+        pub(crate) static RULES: &[Entry] = &[$(
+            Entry {
+                #[cfg(test)]
+                family: stringify!($family),
+                #[cfg(test)]
+                file: stringify!($file),
+                rule: &super::$family::$file::RULE,
+                check: super::$family::$file::check,
+            }
+        ),+];
+    };
+}
+
+registry! {
+    postgres::asyncpg_url_sslmode,
+    postgres::asyncpg_neon_pooler_statements,
+    postgres::postgres_without_pre_ping,
+    env::env_example_incomplete,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::check::finding::SECTIONS;
+
+    #[test]
+    fn the_registry_is_in_id_order_and_each_file_is_named_after_its_rule() {
+        for pair in RULES.windows(2) {
+            assert!(
+                pair[0].rule.id < pair[1].rule.id,
+                "{} before {}",
+                pair[0].rule.id,
+                pair[1].rule.id
+            );
+        }
+        for entry in RULES {
+            assert_eq!(
+                entry.file,
+                entry.rule.name.replace('-', "_"),
+                "{}",
+                entry.rule.id
+            );
+        }
+    }
+
+    #[test]
+    fn every_explanation_has_the_sections_in_order() {
+        for entry in RULES {
+            let rule = entry.rule;
+            let sections = rule.sections();
+            let headings: Vec<&str> = sections.iter().map(|(h, _)| h.as_str()).collect();
+            assert_eq!(
+                headings, SECTIONS,
+                "{}: the headings of its doc comment",
+                rule.id
+            );
+            for (heading, body) in &sections {
+                assert!(
+                    !body.trim().is_empty(),
+                    "{}: '## {heading}' is empty",
+                    rule.id
+                );
+            }
+        }
+    }
+}
