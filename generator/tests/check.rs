@@ -13,20 +13,7 @@ fn fixtures() -> PathBuf {
 
 /// The findings of `spacegen check DIR --format json`, as (rule, file, line).
 fn findings(dir: &Path) -> Vec<(String, String, u64)> {
-    let out = Command::new(env!("CARGO_BIN_EXE_spacegen"))
-        .arg("check")
-        .arg(dir)
-        .args(["--format", "json"])
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    let json: Value = serde_json::from_str(&stdout).unwrap_or_else(|e| {
-        panic!(
-            "{}: not JSON ({e}): {stdout}\n{}",
-            dir.display(),
-            String::from_utf8_lossy(&out.stderr)
-        )
-    });
+    let json = check_json(dir);
     json["findings"]
         .as_array()
         .unwrap()
@@ -39,6 +26,28 @@ fn findings(dir: &Path) -> Vec<(String, String, u64)> {
             )
         })
         .collect()
+}
+
+/// The JSON report of `spacegen check DIR`. A fixture is judged as a folder of its own: git's
+/// search for a repository stops at the fixtures, so this repository's index (which tracks
+/// every fixture file) is not read.
+fn check_json(dir: &Path) -> Value {
+    let out = Command::new(env!("CARGO_BIN_EXE_spacegen"))
+        .arg("check")
+        .arg(dir)
+        .args(["--format", "json"])
+        .env("GIT_CEILING_DIRECTORIES", fixtures())
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    let json: Value = serde_json::from_str(&stdout).unwrap_or_else(|e| {
+        panic!(
+            "{}: not JSON ({e}): {stdout}\n{}",
+            dir.display(),
+            String::from_utf8_lossy(&out.stderr)
+        )
+    });
+    json
 }
 
 /// `bad/.expect`: lines of `RULE FILE:LINE`.
@@ -188,4 +197,71 @@ fn the_readme_lists_every_rule_with_its_name_and_severity() {
         );
         assert!(readme.contains(&row), "README lacks the row {row}");
     }
+}
+
+fn git(dir: &Path, args: &[&str]) {
+    let out = Command::new("git")
+        .args(["-c", "user.name=t", "-c", "user.email=t@example.com"])
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A `.env` committed before `.gitignore` listed it is still published: git's index, not
+/// `.gitignore`, says what a push carries. Checked from a folder inside the repository.
+#[test]
+fn a_committed_env_file_that_gitignore_lists_is_found_through_the_index() {
+    let repo = tempfile::tempdir().unwrap();
+    let backend = repo.path().join("backend");
+    std::fs::create_dir_all(&backend).unwrap();
+    let key = format!("sk-proj-{}", "aB3dE5fG7hJ9kL1mN2pQ4rS6tU8vW0xY");
+    std::fs::write(backend.join(".env"), format!("OPENAI_API_KEY={key}\n")).unwrap();
+    git(repo.path(), &["init", "-q"]);
+    git(repo.path(), &["add", "."]);
+    git(repo.path(), &["commit", "-qm", "first"]);
+    std::fs::write(backend.join(".gitignore"), ".env\n").unwrap();
+    let json = check_json(&backend);
+    let found: Vec<(String, String, u64, String)> = json["findings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| {
+            (
+                f["rule"].as_str().unwrap().to_owned(),
+                f["file"].as_str().unwrap().to_owned(),
+                f["line"].as_u64().unwrap(),
+                f["message"].as_str().unwrap().to_owned(),
+            )
+        })
+        .filter(|f| f.0 == "SG208")
+        .collect();
+    assert_eq!(found.len(), 1, "{json:#}");
+    assert_eq!((found[0].1.as_str(), found[0].2), (".env", 1));
+    assert!(
+        found[0]
+            .3
+            .contains("git tracks although .gitignore lists it"),
+        "{}",
+        found[0].3
+    );
+    assert!(
+        !found[0].3.contains(&key),
+        "the key is masked: {}",
+        found[0].3
+    );
+    // Once untracked, the same files are fine.
+    git(repo.path(), &["rm", "-q", "--cached", "backend/.env"]);
+    assert!(findings(&backend).iter().all(|f| f.0 != "SG208"));
+    // An index that cannot be read is named, and the check falls back to `.gitignore`.
+    std::fs::write(repo.path().join(".git/index"), b"DIRC\0\0\0\x02\xff").unwrap();
+    let json = check_json(&backend);
+    let not_read = json["not_read"].to_string();
+    assert!(not_read.contains("../.git/index"), "{json:#}");
+    assert!(findings(&backend).iter().all(|f| f.0 != "SG208"));
 }

@@ -9,6 +9,7 @@
 pub(crate) mod dockerfile;
 pub(crate) mod finding;
 pub(crate) mod fs_path;
+pub(crate) mod git;
 pub(crate) mod ignore_file;
 pub(crate) mod installs;
 pub(crate) mod nesting;

@@ -10,6 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::io::Read as _;
 use std::path::Path;
 
+use super::git;
 use super::not_read::{human_size, NotRead};
 use crate::error::{Error, Result};
 
@@ -48,10 +49,13 @@ pub(crate) struct Project {
     not_read: Vec<NotRead>,
     /// Every folder below the root (also those holding only files that are not read).
     folders: BTreeSet<String>,
+    /// The files git tracks (relative to the root), when the root is in a repository whose
+    /// index was read.
+    tracked: Option<BTreeSet<String>>,
 }
 
 impl Project {
-    /// Reads the text files below `root`.
+    /// Reads the text files below `root`, and which of them git tracks.
     pub(crate) fn read(root: &Path) -> Result<Project> {
         if !root.is_dir() {
             return Err(Error::Input(vec![crate::error::Problem::new(
@@ -116,6 +120,15 @@ impl Project {
                 Err(reason) => project.not_read.push(NotRead::new(rel, 0, reason)),
             }
         }
+        if let Some(location) = git::locate(root) {
+            match git::tracked(&location) {
+                Ok(tracked) => project.tracked = Some(tracked),
+                Err(reason) => {
+                    let shown = index_shown(&location);
+                    project.not_read.push(NotRead::new(shown, 0, reason));
+                }
+            }
+        }
         Ok(project)
     }
 
@@ -139,6 +152,7 @@ impl Project {
                 .map(|(p, t)| ((*p).to_owned(), (*t).to_owned()))
                 .collect(),
             not_read: Vec::new(),
+            tracked: None,
             folders: files
                 .iter()
                 .flat_map(|(p, _)| {
@@ -148,6 +162,19 @@ impl Project {
                 })
                 .collect(),
         }
+    }
+
+    /// The same project, in a repository whose index tracks `paths`: for tests.
+    #[cfg(test)]
+    pub(crate) fn tracking(mut self, paths: &[&str]) -> Project {
+        self.tracked = Some(paths.iter().map(|p| (*p).to_owned()).collect());
+        self
+    }
+
+    /// Whether git tracks the file `path`: `None` when the root is in no repository, or its
+    /// index could not be read.
+    pub(crate) fn is_tracked(&self, path: &str) -> Option<bool> {
+        self.tracked.as_ref().map(|t| t.contains(path))
     }
 
     /// Whether the project has the folder `path` (relative, `/`-separated).
@@ -328,6 +355,18 @@ fn wanted(name: &std::ffi::OsStr) -> bool {
 fn skipped(name: &std::ffi::OsStr, path: &Path) -> bool {
     let name = name.to_string_lossy();
     SKIPPED.contains(&name.as_ref()) || path.join("pyvenv.cfg").is_file()
+}
+
+/// Where the index is, as the output names it: relative to the checked root in the usual
+/// layout (`.git/index`, `../.git/index`), else as git's own path.
+fn index_shown(location: &git::Location) -> String {
+    let up = location.prefix.matches('/').count();
+    let usual = location.index.ends_with(".git/index");
+    if usual {
+        format!("{}.git/index", "../".repeat(up))
+    } else {
+        location.index.display().to_string()
+    }
 }
 
 #[cfg(test)]

@@ -5,7 +5,7 @@
 
 use std::collections::BTreeMap;
 use std::io::Read as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use serde_json::{json, Value};
 
@@ -233,31 +233,15 @@ struct Base {
 
 impl Base {
     fn of(dir: &Path) -> Base {
-        let outside = Base {
-            prefix: String::new(),
-            in_repository: false,
-        };
-        let Ok(dir) = dir.canonicalize() else {
-            return outside;
-        };
-        let Some(root) = dir.ancestors().find(|a| a.join(".git").exists()) else {
-            return outside;
-        };
-        let rel: PathBuf = dir
-            .strip_prefix(root)
-            .map(Path::to_path_buf)
-            .unwrap_or_default();
-        let mut prefix = rel
-            .components()
-            .map(|c| c.as_os_str().to_string_lossy().into_owned())
-            .collect::<Vec<_>>()
-            .join("/");
-        if !prefix.is_empty() {
-            prefix.push('/');
-        }
-        Base {
-            prefix,
-            in_repository: true,
+        match check::git::locate(dir) {
+            Some(repository) => Base {
+                prefix: repository.prefix,
+                in_repository: true,
+            },
+            None => Base {
+                prefix: String::new(),
+                in_repository: false,
+            },
         }
     }
 

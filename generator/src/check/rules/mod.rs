@@ -87,10 +87,6 @@ const FAMILIES: &[Family] = &[
         check: cors::check,
     },
     Family {
-        rules: secrets::RULES,
-        check: secrets::check,
-    },
-    Family {
         rules: stale::RULES,
         check: stale::check,
     },

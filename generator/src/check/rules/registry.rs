@@ -35,10 +35,15 @@ macro_rules! registry {
 }
 
 registry! {
+    secrets::secret_in_code,
+    secrets::secret_in_env_file,
+    secrets::url_mask_leaks_password,
     postgres::asyncpg_url_sslmode,
     postgres::asyncpg_neon_pooler_statements,
     postgres::postgres_without_pre_ping,
+    secrets::secret_in_public_variable,
     env::env_example_incomplete,
+    secrets::secret_in_docs,
 }
 
 #[cfg(test)]
