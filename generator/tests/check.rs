@@ -265,3 +265,115 @@ fn a_committed_env_file_that_gitignore_lists_is_found_through_the_index() {
     assert!(not_read.contains("../.git/index"), "{json:#}");
     assert!(findings(&backend).iter().all(|f| f.0 != "SG208"));
 }
+
+/// The bodies of a Markdown section's code blocks in language `lang`, in order. A fence is a
+/// line of three or more backticks; a block closes at a line of as many (so a block fenced with
+/// four holds lines of three).
+fn fenced(section: &str, lang: &str) -> Vec<String> {
+    let mut blocks = Vec::new();
+    let mut open: Option<(usize, bool, String)> = None;
+    for line in section.lines() {
+        let ticks = line.len() - line.trim_start_matches('`').len();
+        match &mut open {
+            None if ticks >= 3 => open = Some((ticks, &line[ticks..] == lang, String::new())),
+            Some((fence, wanted, body)) => {
+                if ticks >= *fence && line[ticks..].trim().is_empty() {
+                    if *wanted {
+                        blocks.push(std::mem::take(body));
+                    }
+                    open = None;
+                } else {
+                    body.push_str(line);
+                    body.push('\n');
+                }
+            }
+            None => {}
+        }
+    }
+    blocks
+}
+
+/// CONTRIBUTING.md's "Adding a rule" shows the rule's file, the lines that declare and register
+/// it, its fixtures and its README row: each is what the tree holds, and the rule reports its
+/// fixture as the recipe says.
+#[test]
+fn the_adding_a_rule_recipe_is_the_code_it_shows() {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let read = |path: &str| std::fs::read_to_string(repo.join(path)).unwrap();
+    let contributing = read("CONTRIBUTING.md");
+    let section = &contributing[contributing
+        .find("## Adding a rule to `spacegen check`")
+        .expect("the recipe")..];
+    let rust = fenced(section, "rust");
+    let text = fenced(section, "text");
+    assert_eq!(
+        rust.len(),
+        3,
+        "the rule's file, its declaration, its registration"
+    );
+    // The file the recipe names is the code it shows.
+    let step = &section[section
+        .find("1. **Write the rule's file**")
+        .expect("step 1")..];
+    let file = step
+        .split('`')
+        .find(|s| s.starts_with("generator/src/check/rules/") && s.ends_with(".rs"))
+        .expect("the rule's path");
+    assert_eq!(rust[0], read(file), "{file} differs from the recipe");
+    let family = Path::new(file).parent().unwrap().join("mod.rs");
+    let declared = read(family.to_str().unwrap());
+    assert!(
+        declared.lines().any(|l| l == rust[1].trim_end()),
+        "{}",
+        rust[1]
+    );
+    let registry = read("generator/src/check/rules/registry.rs");
+    assert!(
+        registry.lines().any(|l| l == rust[2].trim_end()),
+        "{}",
+        rust[2]
+    );
+    // The fixtures shown are the fixtures on disk.
+    let expect: Vec<&str> = text[0]
+        .lines()
+        .skip_while(|l| *l != "# bad/.expect")
+        .skip(1)
+        .take_while(|l| !l.starts_with('#'))
+        .collect();
+    let rule = expect[0].split(' ').next().unwrap();
+    let fixtures = repo.join("generator/tests/fixtures/check").join(rule);
+    let mut current: Option<String> = None;
+    let mut shown: Vec<(String, String)> = Vec::new();
+    for line in text[0].lines() {
+        if let Some(path) = line.strip_prefix("# ") {
+            current = Some(path.to_owned());
+            shown.push((path.to_owned(), String::new()));
+        } else if current.is_some() {
+            let (_, body) = shown.last_mut().unwrap();
+            body.push_str(line);
+            body.push('\n');
+        }
+    }
+    for (path, body) in &shown {
+        let on_disk = std::fs::read_to_string(fixtures.join(path)).unwrap();
+        assert_eq!(&on_disk, body, "{rule}/{path} differs from the recipe");
+    }
+    assert!(
+        read("README.md").contains(text[1].trim_end()),
+        "the README row"
+    );
+    // The rule reports its fixture as shown, and explains itself.
+    let found: Vec<String> = findings(&fixtures.join("bad"))
+        .into_iter()
+        .map(|(r, f, l)| format!("{r} {f}:{l}"))
+        .collect();
+    assert_eq!(found, expect);
+    let explain = Command::new(env!("CARGO_BIN_EXE_spacegen"))
+        .args(["check", "--explain", rule])
+        .output()
+        .unwrap();
+    let explain = String::from_utf8_lossy(&explain.stdout);
+    for heading in ["## What it does", "## Why it breaks a Space", "## Fix"] {
+        assert!(explain.contains(heading), "{explain}");
+    }
+}

@@ -61,22 +61,30 @@ const PLACEHOLDER_WORDS: &[&str] = &[
     "%",
 ];
 
+/// What the name of an example environment file has after `.env.`.
+const EXAMPLE_WORDS: &[&str] = &["example", "sample", "template", "dist", "tmpl", "default"];
+
 /// Names of environment files that hold real values: `.env`, `.env.production`,
-/// `.env.local`, `.env.test`; the examples (`.env.example`, `.env.sample`, `.env.template`,
-/// `.env.dist`, `.env.defaults`) are documentation. What a file holds, not its name, decides
-/// whether it holds a secret.
+/// `.env.local`, `.env.test`; the examples ([`is_env_example`]) are documentation. What a
+/// file holds, not its name, decides whether it holds a secret.
 pub(crate) fn is_env_file(path: &str) -> bool {
     let name = path.rsplit('/').next().unwrap_or(path);
     match name.strip_prefix(".env") {
         Some("") => true,
-        Some(rest) => {
-            rest.starts_with('.')
-                && !["example", "sample", "template", "dist", "tmpl", "default"]
-                    .iter()
-                    .any(|w| rest.contains(w))
-        }
+        Some(rest) => rest.starts_with('.') && !is_env_example(name),
         None => false,
     }
+}
+
+/// Names of example environment files, which document the variables and are committed for
+/// everyone to read: `.env.example`, `.env.sample`, `.env.template`, `.env.dist`,
+/// `.env.defaults`, `example.env`.
+pub(crate) fn is_env_example(path: &str) -> bool {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    name == "example.env"
+        || name
+            .strip_prefix(".env.")
+            .is_some_and(|rest| EXAMPLE_WORDS.iter().any(|w| rest.contains(w)))
 }
 
 /// Whether a variable's name says it holds a secret: `OPENAI_API_KEY`, `HF_TOKEN`,

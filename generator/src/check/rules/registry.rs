@@ -44,6 +44,7 @@ registry! {
     secrets::secret_in_public_variable,
     env::env_example_incomplete,
     secrets::secret_in_docs,
+    secrets::secret_in_env_example,
 }
 
 #[cfg(test)]

@@ -1,9 +1,10 @@
 use std::collections::BTreeSet;
 
-use super::{documented, os_reads, provided, settings_reads, Read, EXAMPLES, PROVIDED_PREFIXES};
+use super::{documented, os_reads, provided, settings_reads, Read, PROVIDED_PREFIXES};
 use crate::check::finding::rule;
 use crate::check::python::Module;
 use crate::check::rules::{is_test, Facts};
+use crate::check::secret::is_env_example;
 use crate::check::Finding;
 
 rule! {
@@ -20,7 +21,8 @@ rule! {
     /// `AliasChoices(...)` is enough). A nested settings field is documented by any
     /// `FIELD<env_nested_delimiter>…` line. Code under `tests/` does not count.
     ///
-    /// Documented: `.env.example`, `.env.sample`, `.env.template` or `example.env`, with
+    /// Documented: `.env.example`, `.env.sample`, `.env.template`, `.env.dist`,
+    /// `.env.defaults` or `example.env`, with
     /// `NAME=…`, `export NAME=…` or a commented `# NAME=…` line. Not required: the variables
     /// Hugging Face sets in every Space (`SPACE_ID`, `SPACE_HOST`, `SPACE_AUTHOR_NAME`, …),
     /// `PORT`, `HOST`, `HOME`, `PATH`, `PYTHONPATH`, `HF_HOME`, the variables other hosts set
@@ -81,7 +83,7 @@ pub(crate) fn check(facts: &Facts<'_>, findings: &mut Vec<Finding>) {
     });
     let examples: Vec<&str> = facts
         .project
-        .named(|n| EXAMPLES.contains(&n))
+        .named(is_env_example)
         .map(|(_, text)| text)
         .collect();
     if examples.is_empty() {

@@ -50,14 +50,6 @@ pub(super) const PROVIDED: &[&str] = &[
 pub(super) const PROVIDED_PREFIXES: &[&str] =
     &["OAUTH_", "RENDER_", "VERCEL_", "RAILWAY_", "FLY_", "K_"];
 
-/// The files that document the variables.
-pub(super) const EXAMPLES: &[&str] = &[
-    ".env.example",
-    ".env.sample",
-    ".env.template",
-    "example.env",
-];
-
 /// One variable the code reads: the names any of which documents it.
 pub(super) struct Read<'a> {
     file: &'a str,

@@ -2,6 +2,7 @@ use super::{engines, Engine};
 use crate::check::finding::rule;
 use crate::check::python::Module;
 use crate::check::rules::Facts;
+use crate::check::secret::is_env_example;
 use crate::check::Finding;
 
 rule! {
@@ -71,12 +72,7 @@ pub(crate) fn check(facts: &Facts<'_>, findings: &mut Vec<Finding>) {
 /// The example file and line documenting a Postgres URL with `sslmode=` (or
 /// `channel_binding=`): the URL a deployer copies from Neon's console.
 fn documented_sslmode(facts: &Facts<'_>) -> Option<(String, usize)> {
-    let examples = facts.project.named(|n| {
-        matches!(
-            n,
-            ".env.example" | ".env.sample" | ".env.template" | "example.env"
-        )
-    });
+    let examples = facts.project.named(is_env_example);
     for (file, text) in examples {
         for (i, line) in text.lines().enumerate() {
             let lower = line.to_ascii_lowercase();

@@ -6,6 +6,7 @@
 
 pub(super) mod secret_in_code;
 pub(super) mod secret_in_docs;
+pub(super) mod secret_in_env_example;
 pub(super) mod secret_in_env_file;
 pub(super) mod secret_in_public_variable;
 pub(super) mod url_mask_leaks_password;
