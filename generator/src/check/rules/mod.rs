@@ -52,6 +52,8 @@ pub(crate) struct Facts<'a> {
     pub installs: installs::Installs,
     /// Which of them the Space serves.
     pub served: served::Served,
+    /// Every `Dockerfile`, parsed, with what surrounds it.
+    pub dockerfiles: Vec<docker::Context<'a>>,
 }
 
 impl<'a> Facts<'a> {
@@ -65,15 +67,12 @@ impl<'a> Facts<'a> {
             settings,
             installs: installs::of(project),
             served,
+            dockerfiles: docker::contexts(project),
         }
     }
 }
 
 const FAMILIES: &[Family] = &[
-    Family {
-        rules: docker::RULES,
-        check: docker::check,
-    },
     Family {
         rules: readme::RULES,
         check: readme::check,

@@ -35,6 +35,18 @@ macro_rules! registry {
 }
 
 registry! {
+    docker::docker_root_user,
+    docker::docker_root_owned_write,
+    docker::docker_port_mismatch,
+    docker::docker_loopback_bind,
+    docker::docker_copy_before_install,
+    docker::docker_python_too_old,
+    docker::docker_python_eol,
+    docker::docker_copy_ignored,
+    docker::docker_secret_in_image,
+    docker::docker_healthcheck_tool,
+    docker::docker_forwarded_allow_ips,
+    docker::docker_exec_form_invalid,
     secrets::secret_in_code,
     secrets::secret_in_env_file,
     secrets::url_mask_leaks_password,
