@@ -83,10 +83,6 @@ const FAMILIES: &[Family] = &[
         check: requirements::check,
     },
     Family {
-        rules: cors::RULES,
-        check: cors::check,
-    },
-    Family {
         rules: secrets::RULES,
         check: secrets::check,
     },

@@ -35,10 +35,17 @@ macro_rules! registry {
 }
 
 registry! {
+    cors::cors_wildcard_in_origin,
+    cors::cors_credentials_any_origin,
+    cors::cors_regex_any_vercel_app,
+    cors::cors_origin_with_path,
+    cors::cors_methods_miss_routes,
+    cors::cors_inside_error_middleware,
     postgres::asyncpg_url_sslmode,
     postgres::asyncpg_neon_pooler_statements,
     postgres::postgres_without_pre_ping,
     env::env_example_incomplete,
+    cors::cors_origins_hardcoded,
 }
 
 #[cfg(test)]
