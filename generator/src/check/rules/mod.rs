@@ -90,10 +90,6 @@ const FAMILIES: &[Family] = &[
         rules: stale::RULES,
         check: stale::check,
     },
-    Family {
-        rules: app::RULES,
-        check: app::check,
-    },
 ];
 
 /// Runs every family over `project`.

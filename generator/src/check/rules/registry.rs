@@ -44,6 +44,10 @@ registry! {
     postgres::asyncpg_url_sslmode,
     postgres::asyncpg_neon_pooler_statements,
     postgres::postgres_without_pre_ping,
+    app::no_health_route,
+    app::no_root_route,
+    app::sqlite_in_root_owned_folder,
+    app::db_connection_at_import,
     env::env_example_incomplete,
     cors::cors_origins_hardcoded,
 }
