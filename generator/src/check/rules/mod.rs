@@ -79,10 +79,6 @@ const FAMILIES: &[Family] = &[
         check: readme::check,
     },
     Family {
-        rules: requirements::RULES,
-        check: requirements::check,
-    },
-    Family {
         rules: secrets::RULES,
         check: secrets::check,
     },

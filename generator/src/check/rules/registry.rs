@@ -50,6 +50,10 @@ registry! {
     app::db_connection_at_import,
     env::env_example_incomplete,
     cors::cors_origins_hardcoded,
+    requirements::requirement_unpinned,
+    requirements::requirement_conflict,
+    requirements::requirement_duplicate,
+    requirements::requirement_known_bad,
 }
 
 #[cfg(test)]
