@@ -78,20 +78,8 @@ const FAMILIES: &[Family] = &[
         check: readme::check,
     },
     Family {
-        rules: requirements::RULES,
-        check: requirements::check,
-    },
-    Family {
-        rules: cors::RULES,
-        check: cors::check,
-    },
-    Family {
         rules: stale::RULES,
         check: stale::check,
-    },
-    Family {
-        rules: app::RULES,
-        check: app::check,
     },
 ];
 

@@ -5,83 +5,17 @@
 //! rules say nothing. The route rules read only the served modules (see [`super::served`]), with
 //! each router's prefixes: a GET route or a `/{path:path}` catch-all answers `/`, a `POST /`
 //! does not, nor does a `StaticFiles` mount of a folder the image never copies.
+//!
+//! [`root_owned_workdir`] and [`sqlite_files`] are also what the Dockerfile family reads.
+
+pub(super) mod db_connection_at_import;
+pub(super) mod no_health_route;
+pub(super) mod no_root_route;
+pub(super) mod sqlite_in_root_owned_folder;
 
 use super::Facts;
 use crate::check::python::{self, Call, Module};
-use crate::check::{Finding, Project, Rule, Severity};
-
-pub(crate) static NO_HEALTH: Rule = Rule {
-    id: "SG215",
-    name: "no-health-route",
-    severity: Severity::Warning,
-    why: "the app has no health route: uptime monitors and the frontend cannot tell a sleeping or broken Space from a working one",
-    fix: "add `@app.get(\"/health\")` returning 200 when the app and its dependencies work (503 otherwise)",
-    doc: r#"
-A Space sleeps, restarts and rebuilds; its dependencies (a database, a vector store, a model
-API) come and go. A cheap route such as /health (or /healthz, /api/health) that answers 200
-when the app and its dependencies work, and 503 otherwise, lets monitors, the frontend and
-humans tell the cases apart without calling a real endpoint.
-"#,
-};
-
-pub(crate) static NO_ROOT: Rule = Rule {
-    id: "SG216",
-    name: "no-root-route",
-    severity: Severity::Warning,
-    why: "the Space page shows the app's `/`, and this app answers it with 404 {\"detail\":\"Not Found\"}",
-    fix: "add `@app.get(\"/\")` saying what the service is and linking /docs (or redirect to /docs)",
-    doc: r#"
-The Space's page on huggingface.co embeds the app's root URL. A FastAPI app without a `/`
-route answers {"detail":"Not Found"}, which looks like a broken Space. A root route that names
-the service and links to /docs (or a RedirectResponse to /docs) fixes it.
-
-Routes count with their routers' prefixes: `@router.get("/")` on `APIRouter(prefix="/api")`
-answers /api/, not /. A `POST /` alone answers the browser's GET with 405. A GET route for
-`/{path:path}` (a single-page app's fallback) answers /, and a `StaticFiles` mount at / does
-only when the image holds its folder.
-"#,
-};
-
-pub(crate) static SQLITE_UNWRITABLE: Rule = Rule {
-    id: "SG217",
-    name: "sqlite-in-root-owned-folder",
-    severity: Severity::Error,
-    why: "the SQLite file is in a folder owned by root, and a Space runs the container as uid 1000: the database cannot be created",
-    fix: "create the folder for the app's user in the Dockerfile (`COPY --chown=user`, or `RUN mkdir -p /app/data && chown 1000 /app/data`), or put the file under $HOME or /tmp",
-    doc: r#"
-Hugging Face runs a Docker Space's container as user id 1000. A folder created by WORKDIR (as
-root) and filled by COPY without --chown belongs to root, so uid 1000 cannot create a file in
-it: SQLite fails with "unable to open database file" on the first query. Reported only when
-the Dockerfile proves it: a python base image, the WORKDIR made before any USER, no --chown,
-chown or chmod, and the database path inside that WORKDIR.
-
-Remember that a Space's disk is ephemeral: the file is lost on every restart or rebuild; keep
-durable data in a hosted database.
-"#,
-};
-
-pub(crate) static IMPORT_TIME_CONNECTION: Rule = Rule {
-    id: "SG218",
-    name: "db-connection-at-import",
-    severity: Severity::Warning,
-    why: "a database connection is opened when the module is imported: a failure stops the app before it can report anything, and the one connection is shared by every request",
-    fix: "open connections in a lifespan handler or per request (a dependency), or use an engine with a pool",
-    doc: r#"
-A connection opened at module level (sqlite3.connect, psycopg2.connect, …) is made when uvicorn
-imports the app. If the database is unreachable the import fails and the Space shows a
-runtime error without a health route to explain it. Afterwards every request shares that one
-connection: sqlite3 refuses to be used from FastAPI's worker threads ("SQLite objects created
-in a thread can only be used in that same thread"), and a Postgres connection closed by the
-server (Neon suspends after five idle minutes) is never reopened.
-"#,
-};
-
-pub(crate) static RULES: &[&Rule] = &[
-    &NO_HEALTH,
-    &NO_ROOT,
-    &SQLITE_UNWRITABLE,
-    &IMPORT_TIME_CONNECTION,
-];
+use crate::check::Project;
 
 /// Last path segments that name a health route.
 pub(crate) const HEALTH: &[&str] = &[
@@ -101,58 +35,58 @@ pub(crate) const HEALTH: &[&str] = &[
 /// The most `include_router` calls followed for one route: past them its path is unknown.
 const MAX_INCLUDES: usize = 256;
 
-/// Calls that open a connection.
-const CONNECTS: &[&str] = &[
-    "sqlite3.connect",
-    "psycopg2.connect",
-    "psycopg.connect",
-    "pymysql.connect",
-    "MySQLdb.connect",
-    "mysql.connector.connect",
-];
-
-pub(crate) fn check(facts: &Facts<'_>, findings: &mut Vec<Finding>) {
-    let project = facts.project;
-    let modules: &[(&str, python::Module)] = &facts.python;
-    let served: Vec<(&str, &Module)> = modules
+/// The served modules, and the `FastAPI(...)` call the first of them that makes one makes
+/// (with its file), when the project builds a FastAPI app and its README does not declare a
+/// non-Docker SDK: the rules of this family say nothing otherwise.
+pub(super) fn fastapi_app<'a>(facts: &'a Facts<'_>) -> Option<App<'a>> {
+    let served: Vec<(&str, &Module)> = facts
+        .python
         .iter()
         .filter(|(f, _)| facts.served.includes(f))
         .map(|(f, m)| (*f, m))
         .collect();
-    let Some((app_file, app_call)) = served.iter().find_map(|(f, m)| {
+    let (file, call) = served.iter().find_map(|(f, m)| {
         m.calls
             .iter()
             .find(|c| c.method() == "FastAPI")
             .map(|c| (*f, c))
-    }) else {
-        return;
-    };
-    if !docker_sdk(project) {
-        return;
-    }
-    routes(facts, &served, app_file, app_call, findings);
-    sqlite(project, modules, findings);
-    for (file, module) in modules {
-        let serves =
-            !module.routes().is_empty() || module.calls.iter().any(|c| c.method() == "FastAPI");
-        if !serves {
-            continue;
+    })?;
+    docker_sdk(facts.project).then_some(App { served, file, call })
+}
+
+/// A FastAPI app a Space serves.
+pub(super) struct App<'a> {
+    /// The modules the Space serves.
+    pub served: Vec<(&'a str, &'a Module)>,
+    /// The file that calls `FastAPI(...)`.
+    pub file: &'a str,
+    /// That call.
+    pub call: &'a Call,
+}
+
+impl App<'_> {
+    /// Every route of the served modules, as (methods, path with its routers' prefixes);
+    /// `None` when a path or a prefix is computed (or past [`MAX_INCLUDES`] inclusions).
+    pub(super) fn routes(&self) -> Option<Vec<(Vec<String>, String)>> {
+        let modules = &self.served;
+        let mut routes: Vec<(Vec<String>, String)> = Vec::new();
+        for (file, module) in modules {
+            for route in module.routes() {
+                let path = route.path?;
+                let receiver = module
+                    .calls
+                    .iter()
+                    .find(|c| c.place == route.place)
+                    .and_then(Call::receiver)
+                    .unwrap_or("");
+                let mut budget = MAX_INCLUDES;
+                let prefixes = prefixes(modules, file, module, receiver, 0, &mut budget)?;
+                for prefix in prefixes {
+                    routes.push((route.methods.clone(), format!("{prefix}{path}")));
+                }
+            }
         }
-        for call in module
-            .calls
-            .iter()
-            .filter(|c| c.import_time && CONNECTS.contains(&c.name.as_str()))
-        {
-            findings.push(
-                Finding::new(
-                    &IMPORT_TIME_CONNECTION,
-                    *file,
-                    call.place.line,
-                    format!("{}() runs when the module is imported", call.name),
-                )
-                .at_column(call.place.column),
-            );
-        }
+        Some(routes)
     }
 }
 
@@ -171,103 +105,6 @@ fn docker_sdk(project: &Project) -> bool {
         .lines()
         .filter_map(|l| l.strip_prefix("sdk:"))
         .all(|v| v.trim().trim_matches(['"', '\'']) == "docker")
-}
-
-fn routes(
-    facts: &Facts<'_>,
-    modules: &[(&str, &Module)],
-    app_file: &str,
-    app_call: &Call,
-    findings: &mut Vec<Finding>,
-) {
-    let project = facts.project;
-    let mut routes: Vec<(Vec<String>, String)> = Vec::new();
-    for (file, module) in modules {
-        for route in module.routes() {
-            let Some(path) = route.path else { return };
-            let receiver = module
-                .calls
-                .iter()
-                .find(|c| c.place == route.place)
-                .and_then(Call::receiver)
-                .unwrap_or("");
-            let mut budget = MAX_INCLUDES;
-            let Some(prefixes) = prefixes(modules, file, module, receiver, 0, &mut budget) else {
-                return;
-            };
-            for prefix in prefixes {
-                routes.push((route.methods.clone(), format!("{prefix}{path}")));
-            }
-        }
-    }
-    let health = routes.iter().any(|(_, p)| {
-        p.trim_end_matches('/')
-            .rsplit('/')
-            .next()
-            .is_some_and(|last| HEALTH.contains(&last.to_ascii_lowercase().as_str()))
-    });
-    if !health {
-        findings.push(
-            Finding::new(
-                &NO_HEALTH,
-                app_file,
-                app_call.place.line,
-                "no route answers /health (or /healthz, /api/health)",
-            )
-            .at_column(app_call.place.column),
-        );
-    }
-    let root_route = routes.iter().any(|(methods, p)| {
-        let get = methods.iter().any(|m| m == "GET" || m == "*");
-        get && (p.is_empty() || p == "/" || is_catch_all(p))
-    });
-    let root_mount = modules.iter().any(|(_, module)| {
-        module.calls.iter().any(|c| {
-            (c.method() == "mount"
-                && c.arg(0, "path")
-                    .and_then(|v| v.as_str())
-                    .is_none_or(|p| p.is_empty() || p == "/")
-                && !uncopied_static(facts, module, c))
-                || c.method() == "mount_gradio_app"
-                || (c.method() == "FastAPI"
-                    && c.keyword("docs_url")
-                        .is_some_and(|v| v.as_str().is_none_or(|p| p == "/")))
-        })
-    });
-    let other_server = project.dockerfiles().any(|(_, text)| {
-        let lower = text.to_ascii_lowercase();
-        ["nginx", "caddy", "supervisor", "traefik"]
-            .iter()
-            .any(|s| lower.contains(s))
-    });
-    if !root_route && !root_mount && !other_server {
-        let mut other_methods: Vec<&str> = routes
-            .iter()
-            .filter(|(_, p)| p.is_empty() || p == "/")
-            .flat_map(|(methods, _)| methods.iter().map(String::as_str))
-            .collect();
-        other_methods.sort_unstable();
-        other_methods.dedup();
-        let message = if other_methods.is_empty() {
-            "no route answers `/`, the page the Space shows".to_owned()
-        } else {
-            format!(
-                "only {} answers `/`: a browser's GET / gets 405 Method Not Allowed",
-                other_methods.join(", ")
-            )
-        };
-        findings.push(
-            Finding::new(&NO_ROOT, app_file, app_call.place.line, message)
-                .at_column(app_call.place.column),
-        );
-    }
-}
-
-/// `/{name:path}`: a route that answers every path, `/` included.
-fn is_catch_all(path: &str) -> bool {
-    path.strip_prefix("/{")
-        .and_then(|rest| rest.strip_suffix(":path}"))
-        .is_some_and(|name| !name.contains(['/', '{', '}']))
 }
 
 /// The prefixes the routes declared on `receiver` in `file` are served under: an `APIRouter`'s
@@ -358,73 +195,6 @@ fn router_call<'a>(module: &'a Module, name: &str) -> Option<&'a Call> {
         .find(|c| &c.name == callee && c.place == assign.value.place && c.method() == "APIRouter")
 }
 
-/// Whether `mount` serves `StaticFiles` of a folder the image never copies.
-fn uncopied_static(facts: &Facts<'_>, module: &Module, mount: &Call) -> bool {
-    let Some(app) = mount.arg(1, "app") else {
-        return false;
-    };
-    let Some(statics) = module.calls.iter().find(|c| {
-        c.place == app.place && c.method() == "StaticFiles" && c.name.ends_with("StaticFiles")
-    }) else {
-        return false;
-    };
-    let Some(directory) = statics.arg(0, "directory") else {
-        return false;
-    };
-    let mut parts = Vec::new();
-    literal_parts(module, directory, 0, &mut parts);
-    let parts: Vec<&str> = parts.iter().map(String::as_str).collect();
-    facts.served.lacks_folder(facts.project, &parts)
-}
-
-/// The literal pieces of a path expression, in order: a string, a name assigned once (the
-/// strings on its line when it is an expression such as `BASE / "frontend" / "dist"`), and the
-/// arguments of `str(...)`, `Path(...)` and `os.path.join(...)`.
-fn literal_parts(module: &Module, value: &python::Value, depth: usize, parts: &mut Vec<String>) {
-    if depth > 4 {
-        return;
-    }
-    match &value.kind {
-        python::Kind::Str(s) => parts.push(s.clone()),
-        python::Kind::Name(_) => {
-            let resolved = module.resolve(value);
-            if resolved == value {
-                return;
-            }
-            if let python::Kind::Other = resolved.kind {
-                parts.extend(
-                    module
-                        .strings
-                        .iter()
-                        .filter(|s| s.place.line == resolved.place.line)
-                        .filter_map(|s| s.as_str().map(str::to_owned)),
-                );
-            } else {
-                literal_parts(module, resolved, depth + 1, parts);
-            }
-        }
-        python::Kind::Call(name) => {
-            if !matches!(
-                name.rsplit('.').next(),
-                Some("str" | "Path" | "join" | "resolve" | "absolute")
-            ) {
-                return;
-            }
-            let Some(call) = module
-                .calls
-                .iter()
-                .find(|c| &c.name == name && c.place == value.place)
-            else {
-                return;
-            };
-            for arg in &call.args {
-                literal_parts(module, arg, depth + 1, parts);
-            }
-        }
-        _ => {}
-    }
-}
-
 /// The final stage of the root Dockerfile, when it proves a root-owned working directory:
 /// that directory.
 pub(crate) fn root_owned_workdir(project: &Project) -> Option<String> {
@@ -512,42 +282,13 @@ pub(crate) fn sqlite_files(module: &Module) -> Vec<(&python::Value, &str)> {
     files
 }
 
-fn sqlite(project: &Project, modules: &[(&str, Module)], findings: &mut Vec<Finding>) {
-    let Some(workdir) = root_owned_workdir(project) else {
-        return;
-    };
-    for (file, module) in modules {
-        for (value, path) in sqlite_files(module) {
-            let full = if path.starts_with('/') {
-                path.to_owned()
-            } else {
-                format!("{workdir}/{}", path.trim_start_matches("./"))
-            };
-            if full.contains("..") || full.contains('{') {
-                continue;
-            }
-            let dir = full.rsplit_once('/').map_or("", |(d, _)| d);
-            if dir == workdir || dir.starts_with(&format!("{workdir}/")) {
-                findings.push(
-                    Finding::new(
-                        &SQLITE_UNWRITABLE,
-                        *file,
-                        value.place.line,
-                        format!("{full} is in {dir}, which the Dockerfile leaves owned by root"),
-                    )
-                    .at_column(value.place.column),
-                );
-            }
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use crate::check::rules::Facts;
+    use crate::check::Project;
 
     fn found(files: &[(&str, &str)]) -> Vec<(&'static str, usize)> {
-        super::super::found(check, files)
+        super::super::found_by("app", files)
     }
 
     #[test]
@@ -617,7 +358,7 @@ mod tests {
         let post = app("@app.get('/health')\ndef h(): ...\n@app.post('/')\ndef p(): ...\n");
         assert_eq!(found(&[("main.py", &post)]), vec![("SG216", 2)]);
         let mut findings = Vec::new();
-        check(
+        super::no_root_route::check(
             &Facts::of(&Project::from_files(&[("main.py", &post)])),
             &mut findings,
         );
