@@ -6,6 +6,8 @@
 use yaml_rust2::parser::Parser;
 use yaml_rust2::{Event, Yaml, YamlLoader};
 
+use super::Project;
+
 /// The most aliases (`*name`) a header may use; a Space's header needs none.
 pub(crate) const MAX_ALIASES: usize = 16;
 
@@ -63,9 +65,37 @@ impl SpaceHeader {
     }
 }
 
+/// `README.md` as the rules read it: its text, and its header, parsed once.
+#[derive(Debug)]
+pub(crate) struct Readme<'a> {
+    pub text: &'a str,
+    pub header: Header,
+}
+
+impl<'a> Readme<'a> {
+    /// The project's `README.md`, if it has one.
+    pub(crate) fn of(project: &'a Project) -> Option<Readme<'a>> {
+        let text = project.text(FILE)?;
+        Some(Readme {
+            text,
+            header: header(text),
+        })
+    }
+
+    /// The `sdk` and `app_port` of the header, if it is readable.
+    pub(crate) fn space(&self) -> Option<SpaceHeader> {
+        space_of(&self.header)
+    }
+}
+
 /// The `sdk` and `app_port` of a README's header, if it has a readable one.
 pub(crate) fn space(text: &str) -> Option<SpaceHeader> {
-    let Header::Parsed(fields) = header(text) else {
+    space_of(&header(text))
+}
+
+/// The `sdk` and `app_port` of a header, if it is readable.
+fn space_of(header: &Header) -> Option<SpaceHeader> {
+    let Header::Parsed(fields) = header else {
         return None;
     };
     let sdk = fields

@@ -17,6 +17,7 @@ pub(crate) mod served;
 mod stale;
 
 use super::{installs, python, settings::Settings, Finding, Project, Rule};
+use crate::check::readme::Readme;
 
 /// Every rule, in id order.
 pub(crate) fn all() -> Vec<&'static Rule> {
@@ -52,6 +53,8 @@ pub(crate) struct Facts<'a> {
     pub installs: installs::Installs,
     /// Which of them the Space serves.
     pub served: served::Served,
+    /// `README.md`, with its header parsed once for every rule that reads it.
+    pub readme: Option<Readme<'a>>,
 }
 
 impl<'a> Facts<'a> {
@@ -65,6 +68,7 @@ impl<'a> Facts<'a> {
             settings,
             installs: installs::of(project),
             served,
+            readme: Readme::of(project),
         }
     }
 }
@@ -73,10 +77,6 @@ const FAMILIES: &[Family] = &[
     Family {
         rules: docker::RULES,
         check: docker::check,
-    },
-    Family {
-        rules: readme::RULES,
-        check: readme::check,
     },
     Family {
         rules: requirements::RULES,
@@ -89,10 +89,6 @@ const FAMILIES: &[Family] = &[
     Family {
         rules: secrets::RULES,
         check: secrets::check,
-    },
-    Family {
-        rules: stale::RULES,
-        check: stale::check,
     },
     Family {
         rules: app::RULES,

@@ -38,7 +38,19 @@ registry! {
     postgres::asyncpg_url_sslmode,
     postgres::asyncpg_neon_pooler_statements,
     postgres::postgres_without_pre_ping,
+    stale::huggingface_hub_removed_api,
+    stale::qdrant_search_removed,
     env::env_example_incomplete,
+    readme::readme_header_missing,
+    readme::readme_header_invalid,
+    readme::readme_sdk,
+    readme::readme_app_port,
+    readme::readme_colors,
+    readme::readme_short_description,
+    readme::readme_huggingface_cli,
+    readme::readme_persistent_data,
+    readme::readme_no_endpoints,
+    readme::readme_port_contradicts_app_port,
 }
 
 #[cfg(test)]
