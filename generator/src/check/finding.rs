@@ -55,13 +55,6 @@ pub(crate) struct Rule {
 impl Rule {
     /// The long description: the doc comment without the space each line has after `///`.
     pub(crate) fn explanation(&self) -> String {
-        let from_doc_comment = self
-            .doc
-            .lines()
-            .all(|line| line.is_empty() || line.starts_with(' '));
-        if !from_doc_comment {
-            return self.doc.trim().to_owned();
-        }
         let mut text = String::with_capacity(self.doc.len());
         for line in self.doc.lines() {
             text.push_str(line.strip_prefix(' ').unwrap_or(line));

@@ -3,8 +3,12 @@
 //! copy, are counted before the header is loaded, because loading copies the anchored value at
 //! every alias: a few hundred bytes of nested aliases would expand to billions of nodes.
 
+use std::collections::HashMap;
+
 use yaml_rust2::parser::Parser;
 use yaml_rust2::{Event, Yaml, YamlLoader};
+
+use super::Project;
 
 /// The most aliases (`*name`) a header may use; a Space's header needs none.
 pub(crate) const MAX_ALIASES: usize = 16;
@@ -63,9 +67,37 @@ impl SpaceHeader {
     }
 }
 
+/// `README.md` as the rules read it: its text, and its header, parsed once.
+#[derive(Debug)]
+pub(crate) struct Readme<'a> {
+    pub text: &'a str,
+    pub header: Header,
+}
+
+impl<'a> Readme<'a> {
+    /// The project's `README.md`, if it has one.
+    pub(crate) fn of(project: &'a Project) -> Option<Readme<'a>> {
+        let text = project.text(FILE)?;
+        Some(Readme {
+            text,
+            header: header(text),
+        })
+    }
+
+    /// The `sdk` and `app_port` of the header, if it is readable.
+    pub(crate) fn space(&self) -> Option<SpaceHeader> {
+        space_of(&self.header)
+    }
+}
+
 /// The `sdk` and `app_port` of a README's header, if it has a readable one.
 pub(crate) fn space(text: &str) -> Option<SpaceHeader> {
-    let Header::Parsed(fields) = header(text) else {
+    space_of(&header(text))
+}
+
+/// The `sdk` and `app_port` of a header, if it is readable.
+fn space_of(header: &Header) -> Option<SpaceHeader> {
+    let Header::Parsed(fields) = header else {
         return None;
     };
     let sdk = fields
@@ -114,19 +146,76 @@ pub(crate) fn header(text: &str) -> Header {
             message: "the header is not a mapping of keys to values".into(),
         };
     };
+    let pairs: Vec<(String, Yaml)> = map
+        .into_iter()
+        .filter_map(|(key, value)| match key {
+            Yaml::String(key) => Some((key, value)),
+            _ => None,
+        })
+        .collect();
+    let keys: Vec<&str> = pairs.iter().map(|(k, _)| k.as_str()).collect();
+    let lines = key_lines(&body, &keys);
     let mut fields = Fields::default();
-    for (key, value) in map {
-        let Yaml::String(key) = key else { continue };
-        let line = body
-            .iter()
-            .position(|l| {
-                l.strip_prefix(key.as_str())
-                    .is_some_and(|rest| rest.trim_start().starts_with(':'))
-            })
-            .map_or(1, |i| i + 2);
+    for ((key, value), line) in pairs.into_iter().zip(lines) {
         fields.entries.push((key, value, line));
     }
     Header::Parsed(fields)
+}
+
+/// The README line of each key: that of the first header line that starts with the key
+/// followed by `:` (after blanks), or 1 when none does. `body` is the header's lines, from
+/// README line 2. One pass over the lines, looking up only the prefixes of a line as long as
+/// some key and followed by `:`: linear in the header's size, where looking for each key in
+/// every line was quadratic (seconds for a header of a few thousand keys, a minute for 1 MiB).
+fn key_lines(body: &[&str], keys: &[&str]) -> Vec<usize> {
+    let mut lines = vec![1; keys.len()];
+    let mut wanted: HashMap<&str, Vec<usize>> = HashMap::new();
+    for (i, key) in keys.iter().enumerate() {
+        wanted.entry(key).or_default().push(i);
+    }
+    let mut lengths: Vec<usize> = wanted.keys().map(|k| k.len()).collect();
+    lengths.sort_unstable();
+    lengths.dedup();
+    // The first bytes keys start with; the empty key matches any line.
+    let mut starts = [false; 256];
+    let empty_key = wanted.contains_key("");
+    for key in wanted.keys() {
+        if let Some(&b) = key.as_bytes().first() {
+            starts[usize::from(b)] = true;
+        }
+    }
+    // `colon_from[p]`: the line from byte `p` is blanks, then `:`.
+    let mut colon_from: Vec<bool> = Vec::new();
+    for (n, line) in body.iter().enumerate() {
+        if wanted.is_empty() {
+            break;
+        }
+        let first = line
+            .as_bytes()
+            .first()
+            .is_some_and(|&b| starts[usize::from(b)]);
+        if !first && !empty_key {
+            continue;
+        }
+        colon_from.clear();
+        colon_from.resize(line.len() + 1, false);
+        let mut after = false;
+        for (p, c) in line.char_indices().rev() {
+            after = c == ':' || (c.is_whitespace() && after);
+            colon_from[p] = after;
+        }
+        for &length in lengths.iter().take_while(|&&l| l <= line.len()) {
+            if !colon_from[length] {
+                continue;
+            }
+            if let Some(found) = wanted.remove(&line[..length]) {
+                for i in found {
+                    lines[i] = n + 2;
+                }
+            }
+        }
+    }
+    lines
 }
 
 /// The README line of the alias past [`MAX_ALIASES`], or of the alias whose copy brings the
@@ -138,7 +227,7 @@ fn alias_budget(yaml: &str) -> Option<(usize, String)> {
     let mut aliases = 0;
     let mut copied = 0usize;
     // The expanded size of each anchor, and of each open collection (with its anchor).
-    let mut anchors: std::collections::HashMap<usize, usize> = std::collections::HashMap::new();
+    let mut anchors: HashMap<usize, usize> = HashMap::new();
     let mut open: Vec<(usize, usize)> = Vec::new();
     loop {
         let (event, mark) = parser.next_token().ok()?;
@@ -200,6 +289,58 @@ mod tests {
             f.get("sdk").map(|(v, l)| (v.as_str(), l)),
             Some((Some("docker"), 3))
         );
+    }
+
+    /// The line of each key, looked for in every line: what [`key_lines`] must agree with.
+    fn key_lines_one_by_one(body: &[&str], keys: &[&str]) -> Vec<usize> {
+        keys.iter()
+            .map(|key| {
+                body.iter()
+                    .position(|l| {
+                        l.strip_prefix(key)
+                            .is_some_and(|rest| rest.trim_start().starts_with(':'))
+                    })
+                    .map_or(1, |i| i + 2)
+            })
+            .collect()
+    }
+
+    #[test]
+    fn each_key_is_at_the_first_line_that_starts_with_it() {
+        let body = [
+            "k10: a",
+            "k1 : b",
+            "  k2: nested",
+            "k2:c",
+            "a:b: d",
+            "x\u{a0}: e",
+            ": empty",
+            "é: f",
+            "k3",
+            "k3 \t:",
+            "kk: g",
+        ];
+        let keys = [
+            "k1", "k10", "k2", "a", "a:b", "x", "", "é", "k3", "k", "kk", "absent", "  k2",
+        ];
+        let lines = key_lines(&body, &keys);
+        assert_eq!(lines, key_lines_one_by_one(&body, &keys));
+        assert_eq!(&lines[..5], &[3, 2, 5, 6, 6]);
+    }
+
+    #[test]
+    fn a_header_of_many_keys_is_read_in_one_pass() {
+        let keys: Vec<String> = (0..20_000).map(|i| format!("k{i}")).collect();
+        let mut readme = String::from("---\n");
+        for key in &keys {
+            readme.push_str(&format!("{key}: v\n"));
+        }
+        readme.push_str("---\n");
+        let Header::Parsed(fields) = header(&readme) else {
+            panic!("not parsed");
+        };
+        assert_eq!(fields.get("k19999").map(|(_, l)| l), Some(20_001));
+        assert_eq!(fields.get("k1").map(|(_, l)| l), Some(3));
     }
 
     #[test]

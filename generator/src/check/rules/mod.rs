@@ -17,15 +17,11 @@ pub(crate) mod served;
 mod stale;
 
 use super::{installs, python, settings::Settings, Finding, Project, Rule};
+use crate::check::readme::Readme;
 
 /// Every rule, in id order.
 pub(crate) fn all() -> Vec<&'static Rule> {
-    let mut rules: Vec<&'static Rule> = registry::RULES.iter().map(|e| e.rule).collect();
-    for family in FAMILIES {
-        rules.extend(family.rules.iter().copied());
-    }
-    rules.sort_by_key(|r| r.id);
-    rules
+    registry::RULES.iter().map(|e| e.rule).collect()
 }
 
 /// The rule with `id` (or name), if there is one.
@@ -33,12 +29,6 @@ pub(crate) fn find(id: &str) -> Option<&'static Rule> {
     all()
         .into_iter()
         .find(|r| r.id.eq_ignore_ascii_case(id) || r.name == id)
-}
-
-/// A family of rules: its rules and what checks them.
-pub(crate) struct Family {
-    pub rules: &'static [&'static Rule],
-    pub check: fn(&Facts<'_>, &mut Vec<Finding>),
 }
 
 /// What the rules look at: the project, and its Python files parsed once for every family.
@@ -54,6 +44,8 @@ pub(crate) struct Facts<'a> {
     pub served: served::Served,
     /// Every `Dockerfile`, parsed, with what surrounds it.
     pub dockerfiles: Vec<docker::Context<'a>>,
+    /// `README.md`, with its header parsed once for every rule that reads it.
+    pub readme: Option<Readme<'a>>,
 }
 
 impl<'a> Facts<'a> {
@@ -68,20 +60,10 @@ impl<'a> Facts<'a> {
             installs: installs::of(project),
             served,
             dockerfiles: docker::contexts(project),
+            readme: Readme::of(project),
         }
     }
 }
-
-const FAMILIES: &[Family] = &[
-    Family {
-        rules: readme::RULES,
-        check: readme::check,
-    },
-    Family {
-        rules: stale::RULES,
-        check: stale::check,
-    },
-];
 
 /// Runs every family over `project`.
 pub(crate) fn run(project: &Project) -> Vec<Finding> {
@@ -89,9 +71,6 @@ pub(crate) fn run(project: &Project) -> Vec<Finding> {
     let mut findings = Vec::new();
     for entry in registry::RULES {
         (entry.check)(&facts, &mut findings);
-    }
-    for family in FAMILIES {
-        (family.check)(&facts, &mut findings);
     }
     findings
 }
@@ -121,17 +100,6 @@ fn found_by(family: &str, files: &[(&str, &str)]) -> Vec<(&'static str, usize)> 
     findings.sort_by(|a, b| {
         (&a.file, a.line, a.column, a.rule.id).cmp(&(&b.file, b.line, b.column, b.rule.id))
     });
-    findings.iter().map(|f| (f.rule.id, f.line)).collect()
-}
-
-/// What `check` finds in a project of `files`, as (rule, line): for the families' tests.
-#[cfg(test)]
-fn found(
-    check: fn(&Facts<'_>, &mut Vec<Finding>),
-    files: &[(&str, &str)],
-) -> Vec<(&'static str, usize)> {
-    let mut findings = Vec::new();
-    check(&Facts::of(&Project::from_files(files)), &mut findings);
     findings.iter().map(|f| (f.rule.id, f.line)).collect()
 }
 
