@@ -8,9 +8,9 @@ use crate::check::{Finding, Project};
 rule! {
     /// ## What it does
     /// Reports the credentials in a `.env` file (`.env`, `.env.local`, `.env.production`,
-    /// `.env.test`, …; not the examples) that is published: git tracks it (its index lists the
-    /// file, whatever `.gitignore` says), or, where git's index is not known, the top-level
-    /// `.gitignore` does not list it.
+    /// `.env.test`, …; not the examples) that is or will be published: git tracks it (its
+    /// index lists the file, whatever `.gitignore` says), or the top-level `.gitignore` does
+    /// not list it (the next `git add .` commits it).
     ///
     /// ## Why it breaks a Space
     /// A `.env` file in the repository is uploaded with the Space, whose files are public unless
