@@ -34,6 +34,7 @@ mod robustness;
 #[cfg(test)]
 mod schema;
 mod template;
+mod update;
 mod verify;
 
 // What the binary, the benchmarks and the end-to-end tests use; everything else is the crate's.

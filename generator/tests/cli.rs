@@ -907,7 +907,7 @@ fn a_variable_in_a_file_name_makes_one_portable_segment() {
 }
 
 /// Every command the command line has, nested ones as `parent child`.
-const COMMANDS: [&str; 9] = [
+const COMMANDS: [&str; 10] = [
     "new",
     "list",
     "show",
@@ -915,6 +915,7 @@ const COMMANDS: [&str; 9] = [
     "matrix",
     "matrix refresh",
     "check",
+    "outdated",
     "completions",
     "man",
 ];
@@ -1027,6 +1028,7 @@ fn completion_scripts_complete_commands_and_options() {
         "lock",
         "matrix",
         "check",
+        "outdated",
         "completions",
         "man",
     ] {

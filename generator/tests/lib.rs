@@ -18,6 +18,7 @@ mod editor_schemas;
 mod load;
 mod lock;
 mod moving_index;
+mod outdated;
 mod platforms;
 mod variants;
 mod wheel;

@@ -65,6 +65,9 @@ pub(crate) enum Command {
     /// Audit a FastAPI backend meant for a Hugging Face Docker Space
     #[command(after_help = CHECK_EXIT_CODES)]
     Check(CheckArgs),
+    /// Say which blueprint version and which pinned packages a generated project is behind
+    #[command(after_help = OUTDATED_EXIT_CODES)]
+    Outdated(OutdatedArgs),
     /// Print a shell completion script for spacegen
     #[command(after_help = COMPLETIONS_HELP)]
     Completions {
@@ -120,6 +123,29 @@ Severities:
   error    the Space does not build, does not start, or is open to attack (fails by default)
   warning  works, but costs time, money or safety later (fails with --deny warning)
   info     rests on platform behaviour no file proves, or is a policy choice (--deny info)";
+
+const OUTDATED_EXIT_CODES: &str = "\
+Exit status:
+  0  the project is current: its blueprint version and every pin
+  1  the project is behind (or an I/O failure)
+  2  bad usage or invalid input (DIR is not a generated project, its record is damaged)
+  3  a blueprint or spaces.lock is malformed or out of date";
+
+#[derive(Args, Debug)]
+pub(crate) struct OutdatedArgs {
+    /// The generated project (the folder holding .spacegen/answers.toml)
+    #[arg(value_name = "DIR", default_value = ".")]
+    pub dir: PathBuf,
+    /// How to print the result
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+    /// Compare with the blueprints of this folder rather than the embedded ones
+    #[arg(long, value_name = "DIR")]
+    pub blueprints: Option<PathBuf>,
+    /// Compare with this lock file [default: spaces.lock beside --blueprints, else embedded]
+    #[arg(long, value_name = "FILE")]
+    pub lock: Option<PathBuf>,
+}
 
 /// How `check` prints its findings.
 #[derive(ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]

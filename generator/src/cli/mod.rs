@@ -9,6 +9,7 @@ mod list;
 mod lock;
 mod matrix;
 mod new;
+mod outdated;
 mod printer;
 mod progress;
 mod prompt;
@@ -39,6 +40,7 @@ pub fn main() -> i32 {
     let result = match cli.command {
         Command::Check(args) => check::run(&args, &printer),
         Command::New(args) => new::run(args, &printer).map(|()| exit::OK),
+        Command::Outdated(args) => outdated::run(&args, &printer),
         Command::List { format } => list::run(format, &printer).map(|()| exit::OK),
         Command::Show { blueprint, format } => {
             show::run(&blueprint, format, &printer).map(|()| exit::OK)

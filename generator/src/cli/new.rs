@@ -85,7 +85,11 @@ pub(super) fn run(args: NewArgs, printer: &Printer) -> Result<()> {
 }
 
 /// Says what was cleaned up after earlier, interrupted runs.
-fn report_leftovers(written: &write::Cleaned, dest: &Path, printer: &Printer) -> Result<()> {
+pub(super) fn report_leftovers(
+    written: &write::Cleaned,
+    dest: &Path,
+    printer: &Printer,
+) -> Result<()> {
     if written.stale_removed > 0 {
         printer.err(format_args!(
             "removed {} staging folder{} left by interrupted runs",
