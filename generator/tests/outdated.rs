@@ -170,10 +170,16 @@ fn a_folder_that_is_not_a_generated_project_or_has_a_damaged_record_is_bad_input
     run.stderr_has("gone-blueprint");
 }
 
-/// A `new --force` killed mid-way left the project half-written: `outdated` undoes that
-/// first, says so, and judges the project as it was.
+/// A `new --force` killed mid-way left the project half-written: `outdated` (and `check`)
+/// undo that first, say so, and judge the project as it was.
 #[test]
 fn an_interrupted_transaction_is_undone_before_the_project_is_read() {
+    for command in ["outdated", "check"] {
+        interrupted_then(command);
+    }
+}
+
+fn interrupted_then(command: &str) {
     let dir = generated();
     let project = dir.path().join("p");
     let original = fs::read_to_string(project.join("requirements.txt")).unwrap();
@@ -189,9 +195,13 @@ fn an_interrupted_transaction_is_undone_before_the_project_is_read() {
     // The old file was moved aside and the new one moved in when the run died.
     fs::rename(project.join("requirements.txt"), txn.join("old/0")).unwrap();
     fs::write(project.join("requirements.txt"), "fastapi==0.1.0\n").unwrap();
-    let run = outdated(dir.path(), &[], 0);
+    let run = Test::new().cwd(dir.path()).args([command, "p"]).run().0;
     run.stderr_has("half-written: undone, 1 replaced files put back");
-    run.stdout_has("up to date");
+    if command == "outdated" {
+        run.stdout_has("up to date");
+    } else {
+        run.stdout_has("no findings");
+    }
     assert_eq!(
         fs::read_to_string(project.join("requirements.txt")).unwrap(),
         original

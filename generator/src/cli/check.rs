@@ -45,6 +45,10 @@ pub(super) fn run(args: &CheckArgs, printer: &Printer) -> Result<i32> {
         ))?;
         return Ok(exit::OK);
     }
+    if crate::project::write::interrupted(&args.dir) {
+        let cleaned = crate::project::write::clean_up(&args.dir)?;
+        super::new::report_leftovers(&cleaned, &args.dir, printer)?;
+    }
     let report = check::check(&args.dir)?;
     let text = match args.format {
         CheckFormat::Human => human(&report, &args.dir),
