@@ -1,0 +1,108 @@
+//! The command line attacked at its edges: values that grow without bound, names that clash
+//! or cannot exist on another platform, a dry run that must refuse as the real run does, two
+//! runs into one folder, and files named on the command line that are missing or broken. Each
+//! gets its documented exit status and an error naming the file, the line or the path.
+
+use std::time::Duration;
+
+use crate::common::{self, Test};
+
+const MANIFEST: &str = "[blueprint]\nname = \"custom\"\nversion = \"1.0.0\"\ndescription = \"t\"\n\n[[variables]]\nname = \"name\"\ntype = \"string\"\ndefault = \"x\"\n";
+
+/// A folder with the blueprint `bps/custom` (MANIFEST and `files`) and its lock.
+fn custom(files: &[(&str, &str)]) -> Test {
+    let mut t = Test::new().write("bps/custom/blueprint.toml", MANIFEST);
+    for (path, text) in files {
+        t = t.write(&format!("bps/custom/template/{path}"), text);
+    }
+    common::write_custom_lock(t.path());
+    t
+}
+
+/// `spacegen new --blueprint bps/custom out` in `t`'s folder.
+fn new_in(t: &Test) -> Test {
+    Test::new()
+        .cwd(t.path())
+        .args(["new", "--blueprint", "bps/custom", "out"])
+}
+
+/// Runs `new` of a blueprint whose one template is `text`: it must be refused (exit 3) within
+/// a minute, naming the template and the line given.
+fn refused_at(text: &str, line: usize) {
+    let t = custom(&[("a.txt.liquid", text)]);
+    let (run, _d) = new_in(&t).run_within(Duration::from_secs(60));
+    assert_eq!(run.status, 3, "{}", run.stderr);
+    let at = format!("a.txt.liquid:{line}:");
+    assert!(run.stderr.contains(&at), "not at {at}:\n{}", run.stderr);
+    assert!(run.stderr.contains("at most 16 MiB"), "{}", run.stderr);
+    assert!(!t.path().join("out").exists());
+}
+
+#[test]
+fn assigned_and_captured_values_are_bounded_at_their_line() {
+    let doubling = format!(
+        "{{% assign s = \"ab\" %}}\n{}",
+        "{% assign s = s | append: s %}\n".repeat(40)
+    );
+    // "ab" doubled 24 times is 32 MiB: the 24th append, on line 25, is refused.
+    refused_at(&doubling, 25);
+    let wide = "a".repeat(65_536);
+    let replace =
+        format!("{{% assign s = \"{wide}\" %}}\nok\n{{% assign t = s | replace: \"a\", s %}}\n");
+    refused_at(&replace, 3);
+    let join = format!(
+        "{{% assign s = \"{wide}\" %}}\n{{% assign parts = s | split: \"\" %}}\n{{{{ parts | join: s }}}}\n"
+    );
+    refused_at(&join, 3);
+    let capture = format!(
+        "{{% capture c %}}abcd{{% endcapture %}}\n{}",
+        "{% capture c %}{{ c }}{{ c }}{% endcapture %}\n".repeat(30)
+    );
+    refused_at(&capture, 24);
+    let looped = format!(
+        "{{% assign s = \"{wide}\" %}}\n{{% capture c %}}{{% for i in (1..1000) %}}{{{{ s }}}}{{% endfor %}}{{% endcapture %}}\n"
+    );
+    refused_at(&looped, 2);
+}
+
+#[test]
+fn huge_templates_and_long_default_chains_are_refused_early() {
+    let big = "x".repeat((4 << 20) + 1);
+    let t = custom(&[("big.txt.liquid", &big)]);
+    let (run, _d) = new_in(&t).status(3).run();
+    run.stderr_has("big.txt.liquid");
+    run.stderr_has("at most 4 MiB");
+    let mut manifest =
+        "[blueprint]\nname = \"custom\"\nversion = \"1.0.0\"\ndescription = \"t\"\n".to_owned();
+    manifest.push_str("\n[[variables]]\nname = \"v0\"\ntype = \"string\"\ndefault = \"x\"\n");
+    for i in 1..4000 {
+        manifest.push_str(&format!(
+            "\n[[variables]]\nname = \"v{i}\"\ntype = \"string\"\ndefault = \"{{{{ v{} }}}}\"\n",
+            i - 1
+        ));
+    }
+    let t = Test::new()
+        .write("bps/custom/blueprint.toml", &manifest)
+        .write("bps/custom/template/a.txt", "a");
+    let (run, _d) = Test::new()
+        .cwd(t.path())
+        .args(["new", "--blueprint", "bps/custom", "out", "--defaults"])
+        .run_within(Duration::from_secs(60));
+    assert_eq!(run.status, 3, "{}", run.stderr);
+    run.stderr_has("more than 256 variables");
+    run.stderr_has("blueprint.toml:");
+}
+
+#[cfg(unix)]
+#[test]
+fn a_backslash_in_a_template_name_is_refused_not_made_a_folder() {
+    let t = custom(&[("a\\b.txt", "x"), ("ok.txt", "y")]);
+    let (run, _d) = new_in(&t).status(3).run();
+    run.stderr_has("a\\b.txt");
+    run.stderr_has("backslash");
+    assert!(!t.path().join("out").exists());
+    let t = custom(&[("{{ name }}.txt", "x")]);
+    let (run, _d) = new_in(&t).var("name", "a\\b").status(2).run();
+    run.stderr_has("'\\'");
+    assert!(!t.path().join("out").exists());
+}
