@@ -3,6 +3,7 @@
 //! runs into one folder, and files named on the command line that are missing or broken. Each
 //! gets its documented exit status and an error naming the file, the line or the path.
 
+use std::fs;
 use std::time::Duration;
 
 use crate::common::{self, Test};
@@ -93,6 +94,59 @@ fn huge_templates_and_long_default_chains_are_refused_early() {
     run.stderr_has("blueprint.toml:");
 }
 
+#[test]
+fn names_that_differ_only_in_case_are_refused() {
+    let t = custom(&[("A.txt", "1"), ("a.txt", "2")]);
+    let (run, _d) = new_in(&t).status(3).run();
+    run.stderr_has("\"a.txt\" and \"A.txt\"");
+    run.stderr_has("differ only in case");
+    let t = custom(&[
+        ("{{ name }}.txt", "1"),
+        ("readme.txt", "2"),
+        ("Straße/x", "3"),
+    ]);
+    let (run, _d) = new_in(&t).var("name", "README").status(2).run();
+    run.stderr_has("\"README.txt\"");
+    run.stderr_has("\"readme.txt\"");
+    let (run, _d) = new_in(&t).var("name", "STRASSE").status(0).run();
+    assert_eq!(run.status, 0);
+    let t = custom(&[("{{ name }}/x.txt", "1"), ("Straße/y.txt", "2")]);
+    let (run, _d) = new_in(&t).var("name", "STRASSE").status(2).run();
+    run.stderr_has("\"STRASSE\" and \"Straße\"");
+    assert!(!t.path().join("out").exists());
+}
+
+#[test]
+fn a_dry_run_refuses_a_non_empty_destination_as_the_real_run_does() {
+    let t = Test::new()
+        .write("out/mine.txt", "keep")
+        .write("out/Dockerfile", "old");
+    let dry = Test::new()
+        .cwd(t.path())
+        .args(["new", "out", "--defaults", "--dry-run"])
+        .status(2)
+        .run()
+        .0;
+    let real = Test::new()
+        .cwd(t.path())
+        .args(["new", "out", "--defaults"])
+        .status(2)
+        .run()
+        .0;
+    assert_eq!(dry.stderr, real.stderr);
+    assert_eq!(dry.stdout, "");
+    let (run, _d) = Test::new()
+        .cwd(t.path())
+        .args(["new", "out", "--defaults", "--dry-run", "--force"])
+        .run();
+    run.stdout_has("overwrite Dockerfile");
+    assert_eq!(
+        fs::read_dir(t.path().join("out")).unwrap().count(),
+        2,
+        "the dry run wrote"
+    );
+}
+
 #[cfg(unix)]
 #[test]
 fn a_backslash_in_a_template_name_is_refused_not_made_a_folder() {
@@ -105,4 +159,36 @@ fn a_backslash_in_a_template_name_is_refused_not_made_a_folder() {
     let (run, _d) = new_in(&t).var("name", "a\\b").status(2).run();
     run.stderr_has("'\\'");
     assert!(!t.path().join("out").exists());
+}
+
+#[test]
+fn reserved_names_made_by_a_value_are_bad_input() {
+    let t = custom(&[("{{ name }}/x.txt", "x")]);
+    for reserved in [
+        ".git",
+        ".GIT",
+        ".spacegen",
+        ".Spacegen",
+        ".spacegen-transaction",
+    ] {
+        let (run, _d) = new_in(&t).var("name", reserved).status(2).run();
+        run.stderr_has(reserved);
+        assert!(!t.path().join("out").exists(), "{reserved}");
+    }
+}
+
+#[test]
+fn a_name_too_long_is_bad_input_named_by_its_rendered_path() {
+    let t = custom(&[("app/{{ name }}.py", "x")]);
+    let long = "n".repeat(300);
+    let (run, _d) = new_in(&t).var("name", &long).status(2).run();
+    run.stderr_has("app/nnnn");
+    run.stderr_has("at most 255 bytes");
+    assert!(!run.stderr.contains("staging"), "{}", run.stderr);
+    let (run, _d) = Test::new()
+        .args(["new", &"d".repeat(256), "--defaults"])
+        .status(2)
+        .run();
+    run.stderr_has("at most 255 bytes");
+    assert!(!run.stderr.contains("staging"), "{}", run.stderr);
 }
