@@ -192,3 +192,61 @@ fn a_name_too_long_is_bad_input_named_by_its_rendered_path() {
     run.stderr_has("at most 255 bytes");
     assert!(!run.stderr.contains("staging"), "{}", run.stderr);
 }
+
+/// Every file below `root` with its bytes.
+fn snapshot(root: &std::path::Path) -> std::collections::BTreeMap<String, Vec<u8>> {
+    common::read_tree(root)
+}
+
+#[cfg(unix)]
+#[test]
+fn a_run_into_a_folder_another_run_is_writing_is_refused_clearly() {
+    let (_run, dir) = Test::new().args(["new", "out", "--defaults"]).run();
+    let out = dir.path().join("out");
+    fs::write(out.join("Dockerfile"), "old").unwrap();
+    let before = snapshot(&out);
+    // Another run holds the folder's lock, as a run does while it writes.
+    let held = fs::File::open(&out).unwrap();
+    rustix::fs::flock(&held, rustix::fs::FlockOperation::LockExclusive).unwrap();
+    let (run, _d) = Test::new()
+        .cwd(dir.path())
+        .args(["new", "out", "--defaults", "--force"])
+        .status(2)
+        .run();
+    run.stderr_has("another spacegen run is writing into out");
+    assert_eq!(snapshot(&out), before);
+    drop(held);
+    let (_run, _d) = Test::new()
+        .cwd(dir.path())
+        .args(["new", "out", "--defaults", "--force"])
+        .run();
+    assert_ne!(fs::read(out.join("Dockerfile")).unwrap(), b"old");
+}
+
+#[cfg(unix)]
+#[test]
+fn concurrent_forced_runs_leave_the_folder_whole() {
+    let (_run, dir) = Test::new().args(["new", "out", "--defaults"]).run();
+    let out = dir.path().join("out");
+    let expected = snapshot(&out);
+    for _ in 0..5 {
+        let runs: Vec<_> = (0..2)
+            .map(|_| {
+                std::process::Command::new(env!("CARGO_BIN_EXE_spacegen"))
+                    .args(["new", "out", "--defaults", "--force"])
+                    .current_dir(dir.path())
+                    .stdin(std::process::Stdio::null())
+                    .output()
+            })
+            .collect();
+        for run in runs {
+            let run = run.unwrap();
+            let stderr = String::from_utf8_lossy(&run.stderr);
+            assert!(
+                run.status.success() || stderr.contains("another spacegen run is writing into"),
+                "{stderr}"
+            );
+        }
+        assert_eq!(snapshot(&out), expected);
+    }
+}
