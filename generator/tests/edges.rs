@@ -250,3 +250,79 @@ fn concurrent_forced_runs_leave_the_folder_whole() {
         assert_eq!(snapshot(&out), expected);
     }
 }
+
+#[test]
+fn missing_and_broken_input_files_have_their_documented_exit_codes() {
+    let t = Test::new();
+    // Missing files named on the command line: bad input.
+    for args in [
+        &["new", "out", "--defaults", "--answers", "nope.toml"][..],
+        &["new", "out", "--defaults", "--lock", "nope.lock"],
+    ] {
+        let (run, _d) = Test::new()
+            .cwd(t.path())
+            .args(args.iter().copied())
+            .status(2)
+            .run();
+        run.stderr_has(args[args.len() - 1]);
+        run.stderr_has("no such file");
+        run.stderr_has("help:");
+    }
+    for args in [
+        &["lock", "--blueprints", "nope", "--check"][..],
+        &["matrix", "refresh", "--blueprints", "nope"],
+    ] {
+        let (run, _d) = Test::new()
+            .cwd(t.path())
+            .args(args.iter().copied())
+            .status(2)
+            .run();
+        run.stderr_has("nope does not exist");
+        run.stderr_has("--blueprints DIR");
+    }
+    assert!(!t.path().join("out").exists());
+
+    // A matrix.toml that is not UTF-8 is a broken matrix (3); so is its index.
+    let t = custom(&[("a.txt", "a")]);
+    fs::write(t.path().join("bps/matrix.toml"), b"[python]\n\xff\n").unwrap();
+    let (run, _d) = Test::new()
+        .cwd(t.path())
+        .args(["lock", "--blueprints", "bps", "--check"])
+        .status(3)
+        .run();
+    run.stderr_has("matrix.toml");
+    run.stderr_has("not UTF-8");
+    fs::remove_file(t.path().join("bps/matrix.toml")).unwrap();
+
+    // An evidence file that is not one is bad input, at its line.
+    fs::write(
+        t.path().join("evidence.json"),
+        "{\n  \"format\": 2,\n  oops\n}\n",
+    )
+    .unwrap();
+    let (run, _d) = Test::new()
+        .cwd(t.path())
+        .args([
+            "lock",
+            "--blueprints",
+            "bps",
+            "--merge-evidence",
+            "evidence.json",
+        ])
+        .status(2)
+        .run();
+    run.stderr_has("evidence.json:3:");
+    run.stderr_has("not an evidence file");
+    let (run, _d) = Test::new()
+        .cwd(t.path())
+        .args([
+            "lock",
+            "--blueprints",
+            "bps",
+            "--merge-evidence",
+            "none.json",
+        ])
+        .status(2)
+        .run();
+    run.stderr_has("none.json");
+}
