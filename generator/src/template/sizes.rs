@@ -420,3 +420,40 @@ pub(crate) fn locate(text: &str, c: &Culprit) -> Option<std::ops::Range<usize>> 
     }
     None
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn culprits_are_found_by_their_place_among_their_kind() {
+        let text = "{{ a | append: b }}\n{% assign x = y | append: z | replace: 'a|b', x %}\n\
+                    {% capture c %}{{ x | join: ',' }}{% endcapture %}\n{% assign q = x %}";
+        let at = |kind: CulpritKind, index| {
+            locate(text, &Culprit { kind, index }).map(|span| &text[span])
+        };
+        let filter = |name: &str| CulpritKind::Filter(name.to_owned());
+        assert_eq!(at(filter("append"), 0), Some("{{ a | append: b }}"));
+        assert!(at(filter("append"), 1).unwrap().starts_with("{% assign x"));
+        assert!(at(filter("replace"), 0).unwrap().starts_with("{% assign x"));
+        assert_eq!(at(filter("join"), 0), Some("{{ x | join: ',' }}"));
+        assert_eq!(at(filter("append"), 2), None);
+        assert_eq!(
+            at(CulpritKind::Tag("assign"), 1),
+            Some("{% assign q = x %}")
+        );
+        assert!(at(CulpritKind::Tag("capture"), 0)
+            .unwrap()
+            .starts_with("{% capture c"));
+    }
+
+    #[test]
+    fn values_weigh_their_text_and_their_items() {
+        assert_eq!(weight(&Value::scalar("abc")), 3);
+        let list = Value::Array(vec![Value::scalar("ab"), Value::scalar("")]);
+        assert_eq!(weight(&list), 2 + 2 * ITEM);
+        assert_eq!(weight(&Value::Nil), 0);
+        let huge = Value::Array(vec![Value::Nil; MAX_VALUE / ITEM + 1]);
+        assert!(weight(&huge) > MAX_VALUE);
+    }
+}
