@@ -72,6 +72,8 @@ pub enum FileKind {
     Lock,
     /// A file of answers the user gave.
     Answers,
+    /// A file of verification evidence the user gave (`lock --merge-evidence`).
+    Evidence,
 }
 
 /// An error in a file, with where it is and how to fix it.
@@ -240,6 +242,10 @@ pub enum Error {
     /// A destination that cannot be written as asked.
     #[error("{0}")]
     Destination(String),
+    /// A file or folder named on the command line that is not there (or not of its kind):
+    /// what, where and how to fix it.
+    #[error("{0}")]
+    Usage(String),
     /// A signal arrived while writing; the destination was put back as it was.
     #[error("interrupted; the destination was left as it was before this run")]
     Interrupted,
@@ -273,7 +279,7 @@ pub(crate) fn read_text(
     kind: FileKind,
     help: &str,
 ) -> Result<String> {
-    let bytes = std::fs::read(path).map_err(|e| Error::io(action, path, e))?;
+    let bytes = std::fs::read(path).map_err(|e| Error::reading(action, path, e))?;
     String::from_utf8(bytes).map_err(|e| {
         Diagnostic::new(
             kind,
@@ -291,6 +297,25 @@ impl Error {
             path: path.into(),
             action,
             source,
+        }
+    }
+
+    /// A failure to read `path`, a file the user named: a path where no such file is (nothing
+    /// there, a folder, a path through a file) is bad input; any other failure is I/O.
+    pub fn reading(action: &'static str, path: &std::path::Path, source: std::io::Error) -> Self {
+        use std::io::ErrorKind as K;
+        match source.kind() {
+            K::NotFound | K::IsADirectory | K::NotADirectory => Error::Usage(format!(
+                "cannot {action} {}: {}\nhelp: {}",
+                path.display(),
+                match source.kind() {
+                    K::IsADirectory => "it is a folder, not a file".to_owned(),
+                    K::NotFound => "no such file".to_owned(),
+                    _ => source.to_string(),
+                },
+                "check the path (a relative path is read from the current folder)"
+            )),
+            _ => Error::io(action, path, source),
         }
     }
 
@@ -330,8 +355,11 @@ impl Error {
             | Error::NotABlueprint(_)
             | Error::Layer(_)
             | Error::NotEmpty(_)
-            | Error::Destination(_) => exit::USAGE,
-            Error::Diagnostic(d) if d.kind == FileKind::Answers => exit::USAGE,
+            | Error::Destination(_)
+            | Error::Usage(_) => exit::USAGE,
+            Error::Diagnostic(d) if matches!(d.kind, FileKind::Answers | FileKind::Evidence) => {
+                exit::USAGE
+            }
             Error::Diagnostic(_)
             | Error::Diagnostics(_)
             | Error::Stale { .. }

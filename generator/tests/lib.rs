@@ -14,6 +14,7 @@ mod crashers;
 mod crate_package;
 mod docker;
 mod e2e;
+mod edges;
 mod editor_schemas;
 mod load;
 mod lock;

@@ -240,7 +240,7 @@ fn verify_proves_the_locked_set_and_records_the_evidence() {
     let (run, _d) = Test::new()
         .cwd(other.path())
         .args(["lock", "--merge-evidence", evidence.to_str().unwrap()])
-        .status(1)
+        .status(2)
         .run();
     run.stderr_has("proved another set than spaces.lock holds (its fingerprint differs)");
     assert_eq!(v["result"].as_str(), Some("pass"));
@@ -783,7 +783,7 @@ fn evidence_from_elsewhere_is_claimed_and_stale_or_tampered_evidence_is_refused(
         let (run, _d) = Test::new()
             .cwd(t.path())
             .args(["lock", "--merge-evidence", file.to_str().unwrap()])
-            .status(1)
+            .status(2)
             .run();
         run.stderr_has("the evidence for 'sqlite-demo'");
         run.stderr_has(says);

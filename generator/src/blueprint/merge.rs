@@ -203,9 +203,22 @@ fn merge_variables(variables: &mut Vec<Variable>, m: &Manifest, layered: bool) -
             }
             None => variables.push(var),
         }
+        if variables.len() > MAX_VARIABLES {
+            return Err(m
+                .error(
+                    wire.name.span(),
+                    format!("more than {MAX_VARIABLES} variables (with the layers')"),
+                )
+                .help("a blueprint asks for far fewer: derived defaults are rendered one after another, each over all the answers before it; group values into lists, or compute them in a template")
+                .into());
+        }
     }
     Ok(())
 }
+
+/// The most variables a blueprint (with its layers) may have: each derived default is rendered
+/// over every answer before it, so a blueprint of 4,000 chained defaults took 15 s.
+pub(crate) const MAX_VARIABLES: usize = 256;
 
 /// Why a variable may not be called `name`, if it may not: templates would read something
 /// else under it.

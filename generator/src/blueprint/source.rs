@@ -152,12 +152,19 @@ pub(crate) fn read_disk(dir: &Path) -> Result<FileTree> {
             Ok(rel) if !rel.as_os_str().is_empty() => rel,
             _ => continue,
         };
-        let Some(rel) = rel.to_str().map(|s| s.replace('\\', "/")) else {
+        let Some(rel) = relative_name(rel) else {
             return Err(Error::blueprint(
                 path.display().to_string(),
                 "file name is not valid UTF-8; rename it",
             ));
         };
+        if rel.contains('\\') {
+            return Err(Error::blueprint(
+                path.display().to_string(),
+                "the name holds a backslash, which is a folder separator on Windows (and a file \
+                 cannot be named so there); rename it, or make it folders",
+            ));
+        }
         if is_junk(&rel) {
             continue;
         }
@@ -171,10 +178,14 @@ pub(crate) fn read_disk(dir: &Path) -> Result<FileTree> {
         if !ft.is_file() {
             continue;
         }
-        let contents = std::fs::read(path).map_err(|e| Error::io("read", path, e))?;
         let meta = entry
             .metadata()
             .map_err(|e| Error::io("read", path, e.into()))?;
+        let limit = size_limit(&rel);
+        if meta.len() > limit {
+            return Err(too_large(path, meta.len(), limit));
+        }
+        let contents = read_at_most(path, limit)?;
         tree.insert(
             rel,
             FileEntry {
@@ -184,6 +195,57 @@ pub(crate) fn read_disk(dir: &Path) -> Result<FileTree> {
         );
     }
     Ok(tree)
+}
+
+/// The largest template, partial or manifest read: liquid's parser and spacegen's checks cost
+/// time in proportion (a 100 MB template took 52 s to be refused).
+pub(crate) const MAX_TEXT_FILE: u64 = 4 << 20;
+/// The largest file copied as is.
+pub(crate) const MAX_COPIED_FILE: u64 = 64 << 20;
+
+/// How large the blueprint file at `rel` may be: texts spacegen parses less than files it copies.
+fn size_limit(rel: &str) -> u64 {
+    let parsed =
+        rel.ends_with(".liquid") || rel == "blueprint.toml" || rel.starts_with("partials/");
+    if parsed {
+        MAX_TEXT_FILE
+    } else {
+        MAX_COPIED_FILE
+    }
+}
+
+fn too_large(path: &Path, size: u64, limit: u64) -> Error {
+    Error::blueprint(
+        path.display().to_string(),
+        format!(
+            "the file is {:.1} MiB; a blueprint's {} may be at most {} MiB: make it smaller, or split it",
+            size as f64 / f64::from(1u32 << 20),
+            if limit == MAX_TEXT_FILE { "templates, partials and manifest" } else { "files" },
+            limit >> 20
+        ),
+    )
+}
+
+/// The bytes of `path`, refused if it holds more than `limit` (it may have grown since it was
+/// measured).
+fn read_at_most(path: &Path, limit: u64) -> Result<Vec<u8>> {
+    use std::io::Read as _;
+    let file = std::fs::File::open(path).map_err(|e| Error::io("read", path, e))?;
+    let mut contents = Vec::new();
+    file.take(limit + 1)
+        .read_to_end(&mut contents)
+        .map_err(|e| Error::io("read", path, e))?;
+    if contents.len() as u64 > limit {
+        return Err(too_large(path, contents.len() as u64, limit));
+    }
+    Ok(contents)
+}
+
+/// `rel`, its components joined with `/` (a `\` inside a name stays in it); `None` when a
+/// component is not UTF-8.
+fn relative_name(rel: &Path) -> Option<String> {
+    let parts: Option<Vec<&str>> = rel.components().map(|c| c.as_os_str().to_str()).collect();
+    Some(parts?.join("/"))
 }
 
 #[cfg(unix)]

@@ -278,7 +278,7 @@ pub(crate) struct NewArgs {
     /// Write into a non-empty folder, overwriting the files the blueprint produces
     #[arg(long)]
     pub force: bool,
-    /// Show what would be written; write nothing
+    /// Show what would be written; write nothing (refused as the real run would be)
     #[arg(long)]
     pub dry_run: bool,
     /// Use this spaces.lock instead of the one found next to the blueprint (or embedded)

@@ -14,6 +14,15 @@ use crate::verify;
 
 /// Runs `lock` and returns the exit status.
 pub(super) fn run(args: LockArgs, printer: &Printer) -> Result<i32> {
+    if !args.blueprints.is_dir() {
+        return Err(super::no_blueprints_folder(&args.blueprints));
+    }
+    // Evidence files are read before any work: a bad one is refused at once.
+    let evidence_files = args
+        .merge_evidence
+        .iter()
+        .map(|path| evidence::read(path))
+        .collect::<Result<Vec<_>>>()?;
     if args.verify_plan {
         return verify_plan(&args, printer).map(|()| exit::OK);
     }
@@ -52,8 +61,8 @@ pub(super) fn run(args: LockArgs, printer: &Printer) -> Result<i32> {
             printer.out(format_args!("wrote the evidence to {}", path.display()))?;
         }
     }
-    for path in &args.merge_evidence {
-        let merged = merge_evidence(&mut relocked, path)?;
+    for (path, file) in args.merge_evidence.iter().zip(evidence_files) {
+        let merged = merge_evidence(&mut relocked, path, file)?;
         printer.out(format_args!(
             "{}: recorded {}",
             path.display(),
@@ -345,8 +354,11 @@ fn write_evidence(relocked: &Relocked, names: &[String], path: &std::path::Path)
 }
 
 /// Records the evidence in `path` for the sets it covers; refuses evidence about another set.
-fn merge_evidence(relocked: &mut Relocked, path: &std::path::Path) -> Result<Vec<String>> {
-    let file = evidence::read(path)?;
+fn merge_evidence(
+    relocked: &mut Relocked,
+    path: &std::path::Path,
+    file: evidence::EvidenceFile,
+) -> Result<Vec<String>> {
     let mut merged = Vec::new();
     for (blueprint, verification) in evidence::admissible(&relocked.lock, file, path)? {
         merged.push(format!(

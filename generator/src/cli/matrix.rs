@@ -4,14 +4,17 @@ use std::path::Path;
 
 use super::printer::Printer;
 use super::progress::Steps;
-use crate::error::{Error, Result};
+use crate::error::Result;
 use crate::lock::index::{self, Index};
 use crate::lock::interpreter;
 use crate::lock::matrix::{self, Matrix};
 
 pub(super) fn refresh(packages: &[String], dir: &Path, printer: &Printer) -> Result<()> {
     let path = dir.join(matrix::FILE_NAME);
-    let text = std::fs::read_to_string(&path).map_err(|e| Error::io("read", &path, e))?;
+    if !dir.is_dir() {
+        return Err(super::no_blueprints_folder(dir));
+    }
+    let text = matrix::read(&path)?;
     let listed = Matrix::parse(&text, &path.display().to_string())?;
     let old = Index::read(dir)?.unwrap_or_default();
     let python = interpreter::interpreter();

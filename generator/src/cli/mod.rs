@@ -63,6 +63,19 @@ pub fn main() -> i32 {
     }
 }
 
+/// The error for a `--blueprints DIR` that is not a folder.
+fn no_blueprints_folder(dir: &std::path::Path) -> Error {
+    let what = if dir.exists() {
+        "is not a folder"
+    } else {
+        "does not exist"
+    };
+    Error::Usage(format!(
+        "the blueprints folder {} {what}\nhelp: run in the repository (its blueprints/ folder is the default), or give --blueprints DIR, the folder holding the blueprint folders and matrix.toml",
+        dir.display()
+    ))
+}
+
 /// Loads a blueprint that can be generated (not a layer), named or given as a folder.
 fn load(spec: &str) -> Result<(Blueprint, Source)> {
     let (source, name) = blueprint::locate(spec)?;

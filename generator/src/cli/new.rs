@@ -46,6 +46,7 @@ pub(super) fn run(args: NewArgs, printer: &Printer) -> Result<()> {
         Some(d) => d,
         None => dest_from_slug(answers)?,
     };
+    check_dest_names(&dest)?;
     if args.dry_run {
         return dry_run(plan, &dest, args.force, printer);
     }
@@ -112,6 +113,21 @@ pub(super) fn report_leftovers(
     }
 }
 
+/// Refuses a destination with a name no file system can hold.
+fn check_dest_names(dest: &Path) -> Result<()> {
+    use crate::project::MAX_NAME_BYTES;
+    for part in dest.iter() {
+        if part.len() > MAX_NAME_BYTES {
+            return Err(Error::Destination(format!(
+                "destination {} has a name of {} bytes; file systems allow at most {MAX_NAME_BYTES} bytes per name: pick a shorter one",
+                dest.display(),
+                part.len()
+            )));
+        }
+    }
+    Ok(())
+}
+
 fn dest_from_slug(answers: &Answers) -> Result<PathBuf> {
     match answers.get("slug") {
         Some(slug) => Ok(PathBuf::from(slug.to_string())),
@@ -130,6 +146,10 @@ fn dry_run(plan: &Plan, dest: &Path, force: bool, printer: &Printer) -> Result<(
         ))?;
     }
     let state = write::inspect(plan, dest)?;
+    if matches!(state, Destination::Existing { .. }) && !force {
+        // Refused as the real run refuses it: the same error, the same exit status.
+        return Err(Error::NotEmpty(dest.to_path_buf()));
+    }
     let overwritten = match &state {
         Destination::Existing { overwritten } => overwritten.as_slice(),
         Destination::Fresh => &[],
@@ -148,12 +168,6 @@ fn dry_run(plan: &Plan, dest: &Path, force: bool, printer: &Printer) -> Result<(
         printer.out(format_args!(
             "  {mark:9} {path} ({} bytes)",
             file.contents.len()
-        ))?;
-    }
-    if matches!(state, Destination::Existing { .. }) && !force {
-        printer.out(format_args!(
-            "{} is not empty: the real run needs --force",
-            dest.display()
         ))?;
     }
     Ok(())

@@ -58,6 +58,7 @@ pub(crate) fn render(e: &Error) -> String {
             "error: {e}\nhelp: pass --force to write into it (files the blueprint produces are overwritten, all others are kept)\nnothing was written"
         ),
         Error::Destination(_) => format!("error: {e}\nnothing was written"),
+        Error::Usage(_) => format!("error: {e}"),
         Error::Interrupted => format!("error: {e}"),
         Error::Io { .. } | Error::Other(_) => format!("error: {}", chain(e)),
     }

@@ -9,7 +9,17 @@ use std::str::FromStr;
 use serde::{Deserialize, Serialize};
 
 use super::file::{Lock, Verification};
-use crate::error::{Error, Result};
+use crate::error::{Diagnostic, Error, FileKind, Result};
+
+/// The byte offset of 1-based `line` and `column` (serde_json's, counted in bytes) in `text`.
+fn offset_of(text: &str, line: usize, column: usize) -> usize {
+    let start: usize = text
+        .split_inclusive('\n')
+        .take(line.saturating_sub(1))
+        .map(str::len)
+        .sum();
+    (start + column.saturating_sub(1)).min(text.len())
+}
 
 /// The format of evidence files this spacegen writes and reads.
 pub(crate) const FORMAT: u32 = 2;
@@ -86,15 +96,30 @@ pub(crate) fn collect(lock: &Lock, names: &[String]) -> EvidenceFile {
 
 /// Reads an evidence file.
 pub(crate) fn read(path: &Path) -> Result<EvidenceFile> {
-    let text = std::fs::read_to_string(path).map_err(|e| Error::io("read", path, e))?;
-    let file: EvidenceFile = serde_json::from_str(&text)
-        .map_err(|e| Error::Other(format!("{}: not an evidence file: {e}", path.display())))?;
+    let origin = path.display().to_string();
+    let help = "give a file written by `spacegen lock --verify --evidence-out FILE`";
+    let text = crate::error::read_text(path, "read evidence file", FileKind::Evidence, help)?;
+    let file: EvidenceFile = serde_json::from_str(&text).map_err(|e| {
+        let at = offset_of(&text, e.line(), e.column());
+        Diagnostic::new(
+            FileKind::Evidence,
+            &origin,
+            format!("not an evidence file: {e}"),
+        )
+        .at(text.as_str(), at..at + 1)
+        .help(help)
+    })?;
     if file.format != FORMAT {
-        return Err(Error::Other(format!(
-            "{}: evidence format {} (this spacegen reads {FORMAT}); verify again with this spacegen",
-            path.display(),
-            file.format
-        )));
+        return Err(Diagnostic::new(
+            FileKind::Evidence,
+            origin,
+            format!(
+                "evidence format {} (this spacegen reads {FORMAT})",
+                file.format
+            ),
+        )
+        .help("verify again with this spacegen (`spacegen lock --verify --evidence-out FILE`)")
+        .into());
     }
     Ok(file)
 }
@@ -106,14 +131,17 @@ pub(crate) fn admissible(
     file: EvidenceFile,
     origin: &Path,
 ) -> Result<Vec<(String, Verification)>> {
-    let refuse = |e: &Evidence, why: String| {
-        Error::Other(format!(
-            "{}: the evidence for '{}' on Python {} ({}) {why}",
-            origin.display(),
-            e.blueprint,
-            e.verification.python,
-            e.verification.platform
-        ))
+    let refuse = |e: &Evidence, why: String| -> Error {
+        Diagnostic::new(
+            FileKind::Evidence,
+            origin.display().to_string(),
+            format!(
+                "the evidence for '{}' on Python {} ({}) {why}",
+                e.blueprint, e.verification.python, e.verification.platform
+            ),
+        )
+        .help("merge only files written by `spacegen lock --verify --evidence-out FILE` for the set this spaces.lock holds")
+        .into()
     };
     let mut out = Vec::new();
     for e in file.evidence {

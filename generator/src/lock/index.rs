@@ -62,14 +62,27 @@ pub struct Declaration {
 impl Index {
     pub(crate) fn read(dir: &Path) -> Result<Option<Index>> {
         let path = dir.join(FILE_NAME);
-        let text = match std::fs::read_to_string(&path) {
-            Ok(t) => t,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
-            Err(e) => return Err(Error::io("read", &path, e)),
-        };
-        toml::from_str(&text)
-            .map(Some)
-            .map_err(|e| Error::Other(format!("{}: {}", path.display(), e.message().trim_end())))
+        if !path.exists() {
+            return Ok(None);
+        }
+        let text = crate::error::read_text(
+            &path,
+            "read",
+            crate::error::FileKind::Matrix,
+            "run `spacegen matrix refresh` to write it anew",
+        )?;
+        toml::from_str(&text).map(Some).map_err(|e| {
+            let d = crate::error::Diagnostic::new(
+                crate::error::FileKind::Matrix,
+                path.display().to_string(),
+                e.message().trim_end(),
+            )
+            .help("run `spacegen matrix refresh` to write it anew");
+            Error::from(match e.span() {
+                Some(span) => d.at(text.as_str(), span),
+                None => d,
+            })
+        })
     }
 
     pub(crate) fn to_text(&self) -> Result<String> {

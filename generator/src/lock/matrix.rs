@@ -271,6 +271,16 @@ impl Parser<'_> {
     }
 }
 
+/// The text of the matrix at `path`: bytes that are not UTF-8 are an error in the matrix.
+pub(crate) fn read(path: &std::path::Path) -> Result<String> {
+    crate::error::read_text(
+        path,
+        "read",
+        FileKind::Matrix,
+        "save matrix.toml as UTF-8 (its history is in version control)",
+    )
+}
+
 impl Matrix {
     /// Parses matrix text; `origin` names it in errors.
     pub fn parse(text: &str, origin: &str) -> Result<Matrix> {
@@ -325,7 +335,7 @@ impl Matrix {
             matrix.add_index(&index)?;
             return Ok(matrix);
         }
-        let text = std::fs::read_to_string(&path).map_err(|e| Error::io("read", &path, e))?;
+        let text = read(&path)?;
         let mut matrix = Matrix::parse(&text, &path.display().to_string())?;
         if let Some(index) = super::index::Index::read(dir)? {
             matrix.add_index(&index)?;

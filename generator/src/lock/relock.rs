@@ -102,10 +102,15 @@ pub(crate) fn relock(
 ) -> Result<Relocked> {
     let matrix = Matrix::read(blueprints_dir)?;
     let source = Source::Disk(blueprints_dir.to_path_buf());
-    let current = match std::fs::read_to_string(lock_path) {
-        Ok(text) => Some(text),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-        Err(e) => return Err(Error::io("read", lock_path, e)),
+    let current = if lock_path.exists() {
+        Some(crate::error::read_text(
+            lock_path,
+            "read",
+            crate::error::FileKind::Lock,
+            "save it as UTF-8, or restore it from version control (`spacegen lock` writes it anew)",
+        )?)
+    } else {
+        None
     };
     let (old, upgraded) = match &current {
         // Format 2 is brought to this one; older formats are written anew.

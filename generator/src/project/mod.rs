@@ -9,5 +9,5 @@ pub(crate) mod render;
 pub(crate) mod write;
 
 pub(crate) use generate::{generate, generate_once};
-pub(crate) use plan::Plan;
+pub(crate) use plan::{Plan, MAX_NAME_BYTES};
 pub(crate) use write::Destination;

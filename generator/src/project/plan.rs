@@ -37,26 +37,85 @@ impl PlannedFile {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct Plan {
     files: BTreeMap<String, PlannedFile>,
+    /// Every planned path and folder by its case-folded form: names that differ only in case
+    /// are one file on macOS and Windows.
+    folded: BTreeMap<String, String>,
+    /// The paths a value rendered into a name made (the others are the blueprint's as written).
+    rendered: std::collections::BTreeSet<String>,
+}
+
+/// How a planned path came to be: as the blueprint wrote it, or with a value rendered into it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Naming {
+    /// The template's own path.
+    Literal,
+    /// A path with answers rendered into it: a clash it makes is the answers' doing (bad input).
+    Rendered,
+}
+
+/// `name` case-folded as case-insensitive file systems compare names (Unicode, not only ASCII:
+/// `ß` and `SS`, `K` and the Kelvin sign `K` are one name).
+pub(crate) fn fold_case(name: &str) -> String {
+    name.to_uppercase().to_lowercase()
 }
 
 impl Plan {
-    /// Adds a file; `origin` names the template it came from, for errors.
+    /// Adds a file the blueprint names as written; `origin` names the template it came from.
     pub(crate) fn insert(&mut self, path: String, file: PlannedFile, origin: &str) -> Result<()> {
+        self.insert_as(path, file, origin, Naming::Literal)
+    }
+
+    /// Adds a file; `origin` names the template it came from, for errors, and `naming` says
+    /// whether answers made its path (then a clash is bad input, not a bad blueprint).
+    pub(crate) fn insert_as(
+        &mut self,
+        path: String,
+        file: PlannedFile,
+        origin: &str,
+        naming: Naming,
+    ) -> Result<()> {
         check_relative(&path).map_err(|e| {
             Error::Destination(format!("{origin} would write to {path:?}, which {e}"))
         })?;
         let top = path.split('/').next().unwrap_or_default();
         if top.starts_with(RESERVED_PREFIX) {
-            return Err(Error::blueprint(
-                origin,
-                format!("{path:?}: names starting with {RESERVED_PREFIX} are spacegen's own (staging and transaction folders)"),
-            ));
+            let why = format!(
+                "{path:?}: names starting with {RESERVED_PREFIX} are spacegen's own (staging and transaction folders)"
+            );
+            return Err(match naming {
+                Naming::Literal => Error::blueprint(origin, why),
+                Naming::Rendered => Error::Destination(format!(
+                    "{origin} would write to {why}; pick another value for the name"
+                )),
+            });
         }
+        let clash = |other: &str, what: String| {
+            let by_answers =
+                naming == Naming::Rendered || self.rendered.iter().any(|r| r.starts_with(other));
+            if by_answers {
+                Error::Destination(format!(
+                    "{origin}: {what}; pick values that make different names"
+                ))
+            } else {
+                Error::blueprint(origin, what)
+            }
+        };
         if self.files.contains_key(&path) {
-            return Err(Error::blueprint(
-                origin,
-                format!("a second file renders to {path:?}"),
-            ));
+            return Err(clash(&path, format!("a second file renders to {path:?}")));
+        }
+        let mut prefixes: Vec<&str> = path.match_indices('/').map(|(i, _)| &path[..i]).collect();
+        prefixes.push(&path);
+        for prefix in &prefixes {
+            if let Some(other) = self.folded.get(&fold_case(prefix)) {
+                if other != prefix {
+                    return Err(clash(
+                        other,
+                        format!(
+                            "{prefix:?} and {other:?} differ only in case: on macOS and Windows they are one name, and one would overwrite the other"
+                        ),
+                    ));
+                }
+            }
         }
         // Linear in the plan's size: a file below `path` sorts right after `path/`, and each
         // ancestor of `path` is looked up by name.
@@ -72,10 +131,19 @@ impl Plan {
             .map(|(i, _)| &path[..i])
             .find(|ancestor| self.files.contains_key(*ancestor));
         if let Some(other) = below.map(String::as_str).or(above) {
-            return Err(Error::blueprint(
-                origin,
+            let other = other.to_owned();
+            return Err(clash(
+                &other,
                 format!("{path:?} is both a file and a folder (see {other:?})"),
             ));
+        }
+        for prefix in prefixes {
+            self.folded
+                .entry(fold_case(prefix))
+                .or_insert_with(|| prefix.to_owned());
+        }
+        if naming == Naming::Rendered {
+            self.rendered.insert(path.clone());
         }
         self.files.insert(path, file);
         Ok(())
@@ -98,10 +166,17 @@ pub(crate) fn check_relative(path: &str) -> Result<(), String> {
         return Err("is absolute".into());
     }
     for segment in path.split('/') {
+        if segment.len() > MAX_NAME_BYTES {
+            return Err(format!(
+                "has a name of {} bytes ({:?}…); file systems allow at most {MAX_NAME_BYTES} bytes per name: pick a shorter one",
+                segment.len(),
+                segment.chars().take(24).collect::<String>()
+            ));
+        }
         match segment {
             "" => return Err("has an empty path segment".into()),
             "." | ".." => return Err(format!("has a {segment:?} segment")),
-            ".git" => return Err("writes into .git".into()),
+            s if fold_case(s) == ".git" => return Err("writes into .git".into()),
             s if s.contains('\\') => return Err("contains a backslash".into()),
             s if s.chars().any(char::is_control) => {
                 return Err("contains a control character (e.g. a newline)".into())
@@ -115,6 +190,10 @@ pub(crate) fn check_relative(path: &str) -> Result<(), String> {
     }
     Ok(())
 }
+
+/// The longest file or folder name file systems allow (ext4, APFS; NTFS counts 255 UTF-16
+/// units, which a name of at most 255 bytes never exceeds).
+pub(crate) const MAX_NAME_BYTES: usize = 255;
 
 /// Characters Windows does not allow in a file name.
 const WINDOWS_RESERVED_CHARS: &[char] = &['<', '>', ':', '"', '|', '?', '*'];
@@ -273,6 +352,42 @@ mod tests {
             assert!(plan.insert(name.into(), file(), "t").is_err(), "{name}");
         }
         plan.insert(".spacegenrc".into(), file(), "t").unwrap();
+    }
+
+    #[test]
+    fn names_that_differ_only_in_case_are_refused_naming_both() {
+        let mut plan = Plan::default();
+        plan.insert("A.txt".into(), file(), "t").unwrap();
+        let e = plan.insert("a.txt".into(), file(), "t").unwrap_err();
+        assert!(e.to_string().contains("\"a.txt\" and \"A.txt\""), "{e}");
+        assert_eq!(e.exit_code(), crate::error::exit::BLUEPRINT);
+        plan.insert("Dir/x".into(), file(), "t").unwrap();
+        let e = plan.insert("dir/y".into(), file(), "t").unwrap_err();
+        assert!(e.to_string().contains("\"dir\" and \"Dir\""), "{e}");
+        // Unicode, not only ASCII: ß is SS, the Kelvin sign is K, Σ is σ.
+        plan.insert("straße.py".into(), file(), "t").unwrap();
+        assert!(plan.insert("STRASSE.py".into(), file(), "t").is_err());
+        plan.insert("\u{212A}elvin".into(), file(), "t").unwrap();
+        assert!(plan.insert("kelvin".into(), file(), "t").is_err());
+        plan.insert("ΣΑΣ".into(), file(), "t").unwrap();
+        assert!(plan.insert("σας".into(), file(), "t").is_err());
+        // A clash a value made is bad input.
+        let e = plan
+            .insert_as("a.TXT".into(), file(), "t", Naming::Rendered)
+            .unwrap_err();
+        assert_eq!(e.exit_code(), crate::error::exit::USAGE, "{e}");
+        plan.insert("b.txt".into(), file(), "t").unwrap();
+        plan.insert("dir2/x".into(), file(), "t").unwrap();
+        assert!(check_relative(".GIT/config").is_err());
+    }
+
+    #[test]
+    fn names_longer_than_file_systems_allow_are_refused() {
+        let long = "x".repeat(MAX_NAME_BYTES + 1);
+        let e = check_relative(&format!("app/{long}.py")).unwrap_err();
+        assert!(e.contains("at most 255 bytes"), "{e}");
+        assert!(check_relative(&"é".repeat(128)).is_err(), "256 bytes");
+        assert!(check_relative(&"x".repeat(MAX_NAME_BYTES)).is_ok());
     }
 
     #[test]

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use super::plan::{Plan, PlannedFile, RECORD_DIR};
+use super::plan::{fold_case, Naming, Plan, PlannedFile, RECORD_DIR};
 use crate::blueprint::{Blueprint, Condition, Template};
 use crate::error::{Error, Result};
 use crate::template::markup::markups;
@@ -34,18 +34,28 @@ pub(crate) fn render(
             continue;
         }
         let path = render_path(engine, &template.source, output, context)?;
-        if path == RECORD_DIR || path.starts_with(&format!("{RECORD_DIR}/")) {
-            return Err(Error::blueprint(
-                &template.source,
-                format!("{RECORD_DIR}/ is reserved for spacegen's own record"),
-            ));
+        let naming = if path == *output {
+            Naming::Literal
+        } else {
+            Naming::Rendered
+        };
+        let top = path.split('/').next().unwrap_or_default();
+        if fold_case(top) == fold_case(RECORD_DIR) {
+            let why = format!("{RECORD_DIR}/ is reserved for spacegen's own record");
+            return Err(match naming {
+                Naming::Literal => Error::blueprint(&template.source, why),
+                Naming::Rendered => Error::Destination(format!(
+                    "{} would write to {path:?}: {why}; pick another value for the name",
+                    template.source
+                )),
+            });
         }
         let contents = contents(engine, template, raw, context)?;
         let file = PlannedFile {
             contents,
             executable: template.executable,
         };
-        plan.insert(path, file, &template.source)?;
+        plan.insert_as(path, file, &template.source, naming)?;
     }
     Ok(plan)
 }

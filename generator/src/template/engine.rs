@@ -19,7 +19,7 @@ use super::compact::{self, Expanded};
 use super::context::Context;
 use super::guard::{self, Capped, Counted, Loop, Stopped};
 use super::markup::{closing_tag, is_inner_tag, markups};
-use super::{bounds, filters, includes, names};
+use super::{bounds, filters, includes, names, sizes};
 use crate::error::{Diagnostic, Error, FileKind, Position, Result};
 
 /// A liquid parser with spacegen's filters and the blueprint's partials.
@@ -77,6 +77,8 @@ impl Engine {
             .block(Loop(liquid_lib::stdlib::TableRowBlock))
             .tag(Counted(liquid_lib::stdlib::IncludeTag))
             .tag(Counted(liquid_lib::stdlib::RenderTag))
+            .tag(sizes::Assign(liquid_lib::stdlib::AssignTag))
+            .block(sizes::Capture)
             .partials(EagerCompiler::new(source));
         let built = guard::quietly(|| filters::register(builder).build());
         let parser = match built {
@@ -141,6 +143,11 @@ impl Engine {
                 let span = self.locate_render_error(text, context);
                 Err(diagnostic(origin, text, span, message).into())
             }
+            Ok(Err(Failure::TooLarge(message, culprit))) => {
+                let span = sizes::locate(text, &culprit)
+                    .or_else(|| self.locate_render_error(text, context));
+                Err(diagnostic(origin, text, span, message).into())
+            }
             Err(stopped) => {
                 let span = match stopped {
                     Stopped::TimedOut => first_loop(text),
@@ -160,13 +167,16 @@ impl Engine {
         let parser = Arc::clone(&self.parser);
         let globals = context.shared();
         guard::run(move || {
-            let template = parser.parse(&text).map_err(Failure::Parse)?;
+            let template = sizes::numbered(|| parser.parse(&text)).map_err(Failure::Parse)?;
             let mut out = Capped::new();
             match template.render_to(&mut out, &*globals) {
                 Ok(()) => String::from_utf8(out.bytes)
                     .map_err(|_| Failure::Render("the output is not UTF-8".to_owned())),
                 Err(_) if out.overflowed => Err(Failure::Render(guard::output_too_large())),
-                Err(e) => Err(Failure::Render(liquid_message(&e))),
+                Err(e) => match sizes::refused() {
+                    Some(culprit) => Err(Failure::TooLarge(liquid_message(&e), culprit)),
+                    None => Err(Failure::Render(liquid_message(&e))),
+                },
             }
         })
     }
@@ -331,6 +341,8 @@ impl Engine {
 pub(crate) enum Failure {
     Parse(liquid::Error),
     Render(String),
+    /// A value grew past [`sizes::MAX_VALUE`] at this markup.
+    TooLarge(String, sizes::Culprit),
 }
 
 /// `m` as a template of its own: a block opener given its closing tag; `None` for a tag that

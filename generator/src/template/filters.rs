@@ -200,18 +200,40 @@ impl Filter for JsonFilter {
 pub(crate) fn register<P: liquid::partials::PartialCompiler>(
     builder: liquid::ParserBuilder<P>,
 ) -> liquid::ParserBuilder<P> {
+    use super::sizes::Bounded;
+    use liquid_lib::stdlib as std_;
+    // liquid's own filters that can make a value larger than their input, weighed (the others
+    // only keep or shrink what they are given).
     builder
-        .filter(Slug)
-        .filter(Snake)
-        .filter(Kebab)
-        .filter(Pascal)
-        .filter(PyStr)
-        .filter(TomlStr)
-        .filter(YamlStr)
-        .filter(DotenvStr)
-        .filter(HfHost)
-        .filter(Origin)
-        .filter(Json)
+        .filter(Bounded(std_::Append))
+        .filter(Bounded(std_::Prepend))
+        .filter(Bounded(std_::Replace))
+        .filter(Bounded(std_::ReplaceFirst))
+        .filter(Bounded(std_::Split))
+        .filter(Bounded(std_::Join))
+        .filter(Bounded(std_::Concat))
+        .filter(Bounded(std_::Escape))
+        .filter(Bounded(std_::EscapeOnce))
+        .filter(Bounded(std_::NewlineToBr))
+        .filter(Bounded(std_::UrlEncode))
+        .filter(Bounded(std_::Truncate))
+        .filter(Bounded(std_::TruncateWords))
+        .filter(Bounded(std_::Date))
+        .filter(Bounded(std_::Upcase))
+        .filter(Bounded(std_::Downcase))
+        .filter(Bounded(std_::Capitalize))
+        .filter(Bounded(std_::Default))
+        .filter(Bounded(Slug))
+        .filter(Bounded(Snake))
+        .filter(Bounded(Kebab))
+        .filter(Bounded(Pascal))
+        .filter(Bounded(PyStr))
+        .filter(Bounded(TomlStr))
+        .filter(Bounded(YamlStr))
+        .filter(Bounded(DotenvStr))
+        .filter(Bounded(HfHost))
+        .filter(Bounded(Origin))
+        .filter(Bounded(Json))
 }
 
 #[cfg(test)]

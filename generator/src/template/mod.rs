@@ -13,6 +13,7 @@ pub(crate) mod guard;
 pub(crate) mod includes;
 pub(crate) mod markup;
 pub(crate) mod names;
+pub(crate) mod sizes;
 
 pub(crate) use context::Context;
 pub(crate) use engine::{Engine, Origin};

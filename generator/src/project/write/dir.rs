@@ -228,6 +228,17 @@ mod imp {
             rustix::fs::fsync(&self.fd).map_err(err)
         }
 
+        /// Takes an exclusive advisory lock on this folder (`flock`), held until this handle
+        /// is closed; `false` when another open handle (another run) holds it.
+        pub(crate) fn try_lock(&self) -> io::Result<bool> {
+            use rustix::fs::FlockOperation;
+            match rustix::fs::flock(&self.fd, FlockOperation::NonBlockingLockExclusive) {
+                Ok(()) => Ok(true),
+                Err(rustix::io::Errno::WOULDBLOCK) => Ok(false),
+                Err(e) => Err(err(e)),
+            }
+        }
+
         /// Flushes everything written to this folder's filesystem: one call instead of one per
         /// file. Where there is no such call, each file must have been flushed when written.
         pub(crate) fn sync_filesystem(&self) -> io::Result<()> {
@@ -252,6 +263,11 @@ mod imp {
     use std::path::Path;
 
     impl Dir {
+        /// Without handles there is no lock to take: runs are not kept apart here.
+        pub(crate) fn try_lock(&self) -> io::Result<bool> {
+            Ok(true)
+        }
+
         pub(crate) fn open(path: &Path) -> io::Result<Dir> {
             if !fs::metadata(path)?.is_dir() {
                 return Err(io::Error::new(io::ErrorKind::Other, "is not a folder"));

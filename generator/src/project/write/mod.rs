@@ -77,7 +77,10 @@ pub(crate) fn clean_up(dest: &Path) -> Result<Cleaned> {
     };
     let stale_removed = staging::remove_stale(parent)?;
     let recovered = match open_existing(dest)? {
-        Some(root) => transaction::recover(&root)?,
+        Some(root) => {
+            lock(&root)?;
+            transaction::recover(&root)?
+        }
         None => None,
     };
     Ok(Cleaned {
@@ -98,6 +101,9 @@ pub(crate) fn interrupted(dest: &Path) -> bool {
 pub(crate) fn write(plan: &Plan, dest: &Path, force: bool) -> Result<Destination> {
     let interrupts = interrupt::Interrupts::catch();
     let root = open_existing(dest)?;
+    if let Some(root) = &root {
+        lock(root)?;
+    }
     let state = inspect(plan, dest)?;
     match (&state, root) {
         (Destination::Fresh, None) => staging::write(plan, dest, &interrupts)?,
@@ -113,6 +119,22 @@ pub(crate) fn write(plan: &Plan, dest: &Path, force: bool) -> Result<Destination
         }
     }
     Ok(state)
+}
+
+/// Locks `root` for this run, held while its handle is open: two runs never write into one
+/// folder at once (the second would find the first's transaction half made, and take it for
+/// one an interrupted run left).
+fn lock(root: &Dir) -> Result<()> {
+    if root
+        .try_lock()
+        .map_err(|e| Error::io("lock", root.path(), e))?
+    {
+        return Ok(());
+    }
+    Err(Error::Destination(format!(
+        "another spacegen run is writing into {}; wait for it to end, then run again",
+        root.path().display()
+    )))
 }
 
 /// The folder `dest`, opened, or `None` when nothing is there; anything else is refused.
