@@ -22,6 +22,8 @@ pub mod exit {
     pub const USAGE: i32 = 2;
     /// A blueprint, template or lock file is malformed or out of date.
     pub const BLUEPRINT: i32 = 3;
+    /// `update` wrote files with conflict markers for the user to settle.
+    pub const CONFLICTS: i32 = 4;
     /// Interrupted (Ctrl-C, SIGTERM, SIGHUP) while writing; what was written was undone.
     pub const INTERRUPTED: i32 = 130;
 }

@@ -907,7 +907,7 @@ fn a_variable_in_a_file_name_makes_one_portable_segment() {
 }
 
 /// Every command the command line has, nested ones as `parent child`.
-const COMMANDS: [&str; 10] = [
+const COMMANDS: [&str; 11] = [
     "new",
     "list",
     "show",
@@ -916,6 +916,7 @@ const COMMANDS: [&str; 10] = [
     "matrix refresh",
     "check",
     "outdated",
+    "update",
     "completions",
     "man",
 ];
@@ -1029,6 +1030,7 @@ fn completion_scripts_complete_commands_and_options() {
         "matrix",
         "check",
         "outdated",
+        "update",
         "completions",
         "man",
     ] {

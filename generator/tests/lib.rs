@@ -21,6 +21,7 @@ mod lock;
 mod moving_index;
 mod outdated;
 mod platforms;
+mod update;
 mod variants;
 mod wheel;
 mod workflows;

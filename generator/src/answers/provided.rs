@@ -54,6 +54,12 @@ impl Provided {
         }
     }
 
+    /// Keeps only the values whose name `keep` accepts: an update takes from the record only
+    /// the answers the new version still asks for.
+    pub(crate) fn retain(&mut self, keep: impl Fn(&str) -> bool) {
+        self.values.retain(|name, _| keep(name));
+    }
+
     /// Reads an answers file: top-level `name = value` pairs, or the `[answers]` table of a
     /// project's `.spacegen/answers.toml`. Values already given as arguments are kept.
     pub(crate) fn add_file(&mut self, path: &Path) -> Result<()> {

@@ -68,6 +68,9 @@ pub(crate) enum Command {
     /// Say which blueprint version and which pinned packages a generated project is behind
     #[command(after_help = OUTDATED_EXIT_CODES)]
     Outdated(OutdatedArgs),
+    /// Move a generated project to today's blueprint and lock, keeping its edits
+    #[command(after_help = UPDATE_EXIT_CODES)]
+    Update(UpdateArgs),
     /// Print a shell completion script for spacegen
     #[command(after_help = COMPLETIONS_HELP)]
     Completions {
@@ -143,6 +146,37 @@ pub(crate) struct OutdatedArgs {
     #[arg(long, value_name = "DIR")]
     pub blueprints: Option<PathBuf>,
     /// Compare with this lock file [default: spaces.lock beside --blueprints, else embedded]
+    #[arg(long, value_name = "FILE")]
+    pub lock: Option<PathBuf>,
+}
+
+const UPDATE_EXIT_CODES: &str = "\
+Exit status:
+  0  updated (or already current)
+  1  an I/O or other runtime failure
+  2  bad usage or invalid input (DIR is not a generated project, a --var); nothing was written
+  3  a blueprint, template or spaces.lock is malformed or out of date; nothing was written
+  4  updated, with conflicts marked in the files listed (<<<<<<< ours is the project's, >>>>>>> theirs the new version's)
+  130  interrupted while writing; the project was put back as it was";
+
+#[derive(Args, Debug)]
+pub(crate) struct UpdateArgs {
+    /// The generated project (the folder holding .spacegen/answers.toml)
+    #[arg(value_name = "DIR", default_value = ".")]
+    pub dir: PathBuf,
+    /// Change an answer as part of the update (repeatable; lists comma-separated)
+    #[arg(long = "var", value_name = "NAME=VALUE")]
+    pub vars: Vec<String>,
+    /// Show what would change, with the diff, and write nothing
+    #[arg(long)]
+    pub dry_run: bool,
+    /// How to print the result
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+    /// Update to the blueprints of this folder rather than the embedded ones
+    #[arg(long, value_name = "DIR")]
+    pub blueprints: Option<PathBuf>,
+    /// Update to this lock file [default: spaces.lock beside --blueprints, else embedded]
     #[arg(long, value_name = "FILE")]
     pub lock: Option<PathBuf>,
 }

@@ -15,6 +15,7 @@ mod progress;
 mod prompt;
 mod report;
 mod show;
+mod update;
 
 use clap::Parser as _;
 
@@ -41,6 +42,7 @@ pub fn main() -> i32 {
         Command::Check(args) => check::run(&args, &printer),
         Command::New(args) => new::run(args, &printer).map(|()| exit::OK),
         Command::Outdated(args) => outdated::run(&args, &printer),
+        Command::Update(args) => update::run(&args, &printer),
         Command::List { format } => list::run(format, &printer).map(|()| exit::OK),
         Command::Show { blueprint, format } => {
             show::run(&blueprint, format, &printer).map(|()| exit::OK)

@@ -19,45 +19,19 @@ use crate::update::outdated::{self, Outdated};
 const JSON_VERSION: u32 = 1;
 
 pub(super) fn run(args: &OutdatedArgs, printer: &Printer) -> Result<i32> {
-    let dir = &args.dir;
-    if write::interrupted(dir) {
-        super::new::report_leftovers(&write::clean_up(dir)?, dir, printer)?;
-    }
-    let path = dir.join(record::path());
-    if !path.is_file() {
-        return Err(Error::input(Problem::new(
-            About::Variable("DIR".into()),
-            format!(
-                "{} is not a project spacegen generated: it has no {}",
-                dir.display(),
-                record::path()
-            ),
-        )));
-    }
-    let text = read_text(
-        &path,
-        "read the project record",
-        FileKind::Answers,
-        "restore the record from version control",
+    let project = Generated::open(
+        &args.dir,
+        args.blueprints.as_deref(),
+        args.lock.as_deref(),
+        printer,
     )?;
-    let origin = path.display().to_string();
-    let recorded = record::parse(&text, &origin)?;
-    let source = match &args.blueprints {
-        Some(folder) => Source::Disk(folder.clone()),
-        None => Source::Embedded,
-    };
-    let bp = blueprint::load(&source, &recorded.blueprint)?;
-    let lock = super::lock_for(args.lock.as_deref(), &source)?;
-    let entry = match lock.entry_for(&bp) {
-        Ok(entry) => entry,
-        Err(e) => return Err(super::unlocked(e, &bp, &source, &lock)),
-    };
+    let entry = project.entry()?;
     let mut answers = Provided::default();
-    answers.add_text(&text, &origin)?;
-    let files = requirements_files(dir, recorded.files.keys())?;
-    let report = outdated::compare(&recorded, &files, &bp, entry, &answers)?;
+    answers.add_text(&project.record_text, &project.origin)?;
+    let files = requirements_files(&args.dir, project.recorded.files.keys())?;
+    let report = outdated::compare(&project.recorded, &files, &project.bp, entry, &answers)?;
     let text = match args.format {
-        Format::Human => human(&report, dir),
+        Format::Human => human(&report, &args.dir),
         Format::Json => serde_json::to_string_pretty(&as_json(&report))
             .map_err(|e| Error::Other(format!("cannot write JSON: {e}")))?,
     };
@@ -67,6 +41,71 @@ pub(super) fn run(args: &OutdatedArgs, printer: &Printer) -> Result<i32> {
     } else {
         exit::OK
     })
+}
+
+/// A generated project, opened: its record read, the blueprint it names and the lock loaded.
+/// An interrupted `new --force` (or `update`) inside it is finished or undone first, and said.
+pub(super) struct Generated {
+    pub recorded: record::Recorded,
+    pub record_text: String,
+    /// Where the record was read from, for messages.
+    pub origin: String,
+    pub bp: blueprint::Blueprint,
+    source: Source,
+    lock: crate::lock::LoadedLock,
+}
+
+impl Generated {
+    pub(super) fn open(
+        dir: &Path,
+        blueprints: Option<&Path>,
+        lock: Option<&Path>,
+        printer: &Printer,
+    ) -> Result<Generated> {
+        if write::interrupted(dir) {
+            super::new::report_leftovers(&write::clean_up(dir)?, dir, printer)?;
+        }
+        let path = dir.join(record::path());
+        if !path.is_file() {
+            return Err(Error::input(Problem::new(
+                About::Variable("DIR".into()),
+                format!(
+                    "{} is not a project spacegen generated: it has no {}",
+                    dir.display(),
+                    record::path()
+                ),
+            )));
+        }
+        let record_text = read_text(
+            &path,
+            "read the project record",
+            FileKind::Answers,
+            "restore the record from version control",
+        )?;
+        let origin = path.display().to_string();
+        let recorded = record::parse(&record_text, &origin)?;
+        let source = match blueprints {
+            Some(folder) => Source::Disk(folder.to_path_buf()),
+            None => Source::Embedded,
+        };
+        let bp = blueprint::load(&source, &recorded.blueprint)?;
+        let lock = super::lock_for(lock, &source)?;
+        Ok(Generated {
+            recorded,
+            record_text,
+            origin,
+            bp,
+            source,
+            lock,
+        })
+    }
+
+    /// The lock's entry for the blueprint.
+    pub(super) fn entry(&self) -> Result<&crate::lock::LockedBlueprint> {
+        self.lock
+            .entry_for(&self.bp)
+            .map_err(|e| super::unlocked(e, &self.bp, &self.source, &self.lock))
+    }
 }
 
 /// The text of the project's requirements files the record lists (or that are there).

@@ -110,7 +110,7 @@ pub(crate) fn write(plan: &Plan, dest: &Path, force: bool) -> Result<Destination
         (Destination::Existing { .. }, _) if !force => {
             return Err(Error::NotEmpty(dest.to_path_buf()))
         }
-        (_, Some(root)) => transaction::write(plan, &root, &interrupts)?,
+        (_, Some(root)) => transaction::write(plan, &[], &root, &interrupts)?,
         (Destination::Existing { .. }, None) => {
             return Err(Error::Destination(format!(
                 "{} changed while spacegen was reading it; run again",
@@ -119,6 +119,21 @@ pub(crate) fn write(plan: &Plan, dest: &Path, force: bool) -> Result<Destination
         }
     }
     Ok(state)
+}
+
+/// Writes an update into the existing project `dest` as one transaction: `plan`'s files
+/// written, the files of `removes` removed; after any failure or interruption the project holds
+/// exactly what it held before, or exactly the update.
+pub(crate) fn update(plan: &Plan, removes: &[String], dest: &Path) -> Result<()> {
+    let interrupts = interrupt::Interrupts::catch();
+    let Some(root) = open_existing(dest)? else {
+        return Err(Error::Destination(format!(
+            "{} is gone; nothing was written",
+            dest.display()
+        )));
+    };
+    lock(&root)?;
+    transaction::write(plan, removes, &root, &interrupts)
 }
 
 /// Locks `root` for this run, held while its handle is open: two runs never write into one
@@ -271,7 +286,7 @@ pub(super) fn running(pid: u32) -> bool {
 #[cfg(test)]
 fn write_with(plan: &Plan, dest: &Path, interrupts: &interrupt::Interrupts) -> Result<()> {
     match open_existing(dest)? {
-        Some(root) => transaction::write(plan, &root, interrupts),
+        Some(root) => transaction::write(plan, &[], &root, interrupts),
         None => staging::write(plan, dest, interrupts),
     }
 }

@@ -32,6 +32,9 @@ struct Journal {
     /// Folders created, parents first.
     folders: Vec<String>,
     entries: Vec<Entry>,
+    /// Files removed (moved to `old/rN`), after the entries are in place.
+    #[serde(default)]
+    removes: Vec<String>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -53,7 +56,12 @@ pub(crate) enum Recovered {
 }
 
 /// Writes `plan` into the existing folder `root` as one transaction.
-pub(crate) fn write(plan: &Plan, root: &Dir, interrupts: &Interrupts) -> Result<()> {
+pub(crate) fn write(
+    plan: &Plan,
+    removes: &[String],
+    root: &Dir,
+    interrupts: &Interrupts,
+) -> Result<()> {
     let txn = root.create_dir(FOLDER, 0o700).map_err(|e| {
         if e.kind() == std::io::ErrorKind::AlreadyExists {
             busy(root, None)
@@ -77,7 +85,8 @@ pub(crate) fn write(plan: &Plan, root: &Dir, interrupts: &Interrupts) -> Result<
             let staged = new.create_file(&id, &file.contents, file.mode(), SYNC_EACH_FILE);
             at(&new, &id, staged)?;
         }
-        let journal = Journal::from(survey(plan, root)?);
+        let mut journal = Journal::from(survey(plan, root)?);
+        journal.removes = removable(removes, root)?;
         let text = toml::to_string(&journal).map_err(|e| Error::Other(e.to_string()))?;
         let tmp = "journal.tmp";
         at(
@@ -157,6 +166,7 @@ impl From<Survey> for Journal {
                 .into_iter()
                 .map(|(path, replaces)| Entry { path, replaces })
                 .collect(),
+            removes: Vec::new(),
         }
     }
 }
@@ -181,7 +191,41 @@ fn apply(journal: &Journal, root: &Dir, txn: &Dir, interrupts: &Interrupts) -> R
         }
         at(&dir, name, new.rename(&id, &dir, name, false))?;
     }
+    for (i, path) in journal.removes.iter().enumerate() {
+        interrupts.check()?;
+        let (parent, name) = split(path);
+        let dir = at(root, parent, root.descend(parent))?;
+        at(&dir, name, dir.rename(name, &old, &removed_id(i), false))?;
+    }
     Ok(())
+}
+
+/// The name in `old/` of the `i`th removed file.
+fn removed_id(i: usize) -> String {
+    format!("r{i}")
+}
+
+/// The paths to remove that are there as regular files (a path already gone is left out;
+/// a link or a folder in its place is refused).
+fn removable(removes: &[String], root: &Dir) -> Result<Vec<String>> {
+    let mut out = Vec::new();
+    for path in removes {
+        let (parent, name) = split(path);
+        let Ok(dir) = root.descend(parent) else {
+            continue;
+        };
+        match at(&dir, name, dir.kind(name))? {
+            None => {}
+            Some(super::dir::Kind::File) => out.push(path.clone()),
+            Some(_) => {
+                return Err(Error::Destination(format!(
+                    "{} is not a regular file any more; spacegen removes only the files it wrote",
+                    root.join(path).display()
+                )))
+            }
+        }
+    }
+    Ok(out)
 }
 
 /// Undoes the journaled transaction in `root` from what is left of it; returns how many files
@@ -202,6 +246,15 @@ fn undo(root: &Dir) -> Result<usize> {
     let new = at(&txn, NEW, txn.child(NEW))?;
     let old = at(&txn, OLD, txn.child(OLD))?;
     let mut restored = 0;
+    for (i, path) in journal.removes.iter().enumerate().rev() {
+        let id = removed_id(i);
+        if at(&old, &id, old.kind(&id))?.is_some() {
+            let (parent, name) = split(path);
+            let dir = at(root, parent, root.descend(parent))?;
+            at(&dir, name, old.rename(&id, &dir, name, false))?;
+            restored += 1;
+        }
+    }
     for (i, entry) in journal.entries.iter().enumerate().rev() {
         let id = i.to_string();
         let placed = at(&new, &id, new.kind(&id))?.is_none();
