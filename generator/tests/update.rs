@@ -53,6 +53,13 @@ fn from_another_version(dir: &Path) {
     fs::write(path, text).unwrap();
 }
 
+/// A whole run, versions shown as `[V]` so a relock changes no snapshot.
+fn snapshot(name: &str, run: &common::Run) {
+    let mut settings = insta::Settings::clone_current();
+    settings.add_filter(r"(sqlite-demo) \d+\.\d+\.\d+", "$1 [V]");
+    settings.bind(|| common::assert_run(name, run));
+}
+
 #[test]
 fn updating_a_current_project_changes_nothing() {
     let dir = generated();
@@ -75,12 +82,14 @@ fn a_changed_answer_merges_three_way() {
     let run = update(dir.path(), &["--var", "port=8080", "--dry-run"], 4);
     run.stdout_has("dry run: nothing written");
     run.stdout_has("+EXPOSE 8080");
+    snapshot("update-dry-run", &run);
     assert!(
         read(dir.path(), "Dockerfile").contains("EXPOSE 7860"),
         "a dry run writes nothing"
     );
     let run = update(dir.path(), &["--var", "port=8080"], 4);
     run.stdout_has("README.md:7");
+    snapshot("update-conflict", &run);
     assert!(!run.stdout.contains("two-way"), "{}", run.stdout);
     assert!(read(dir.path(), "Dockerfile").contains("EXPOSE 8080"));
     assert!(read(dir.path(), "app/main.py").contains("# my note at the top"));

@@ -80,18 +80,17 @@ fn human(p: &Prepared, dir: &Path, dry_run: bool, nothing: bool) -> String {
         return out;
     }
     let verb = if dry_run { "Would update" } else { "Updated" };
-    let _ = writeln!(
-        out,
-        "{verb} {project}: {} {} → {}{}",
-        p.blueprint,
-        p.from,
-        p.to,
-        if dry_run {
-            " (dry run: nothing written)"
-        } else {
-            ""
-        }
-    );
+    let versions = if p.from == p.to {
+        format!("{} {}", p.blueprint, p.to)
+    } else {
+        format!("{} {} → {}", p.blueprint, p.from, p.to)
+    };
+    let dry = if dry_run {
+        " (dry run: nothing written)"
+    } else {
+        ""
+    };
+    let _ = writeln!(out, "{verb} {project}: {versions}{dry}");
     if let (Mode::TwoWay, Some(why)) = (p.mode, &p.why_two_way) {
         let _ = writeln!(
             out,

@@ -351,6 +351,70 @@ mod tests {
         }
     }
 
+    /// An update removes files too: interrupted at any step it leaves the project as it was
+    /// (the removed files back); left by a killed run, the next run settles it the same way.
+    #[test]
+    fn an_update_with_removals_is_all_old_or_all_new() {
+        let p = plan(&[("a.txt", "new"), ("d/c.txt", "c")]);
+        let removes = vec![
+            "gone.txt".to_owned(),
+            "d/gone.txt".to_owned(),
+            "never-there".to_owned(),
+        ];
+        let setup = |dest: &Path| {
+            fs::create_dir_all(dest.join("d")).unwrap();
+            fs::write(dest.join("a.txt"), "old").unwrap();
+            fs::write(dest.join("gone.txt"), "gone").unwrap();
+            fs::write(dest.join("d/gone.txt"), "gone too").unwrap();
+            fs::write(dest.join("mine"), "mine").unwrap();
+        };
+        let mut step = 0;
+        loop {
+            let dir = tempfile::tempdir().unwrap();
+            let dest = dir.path().join("p");
+            setup(&dest);
+            let before = tree(dir.path());
+            let interrupts = interrupt::Interrupts::after(step);
+            let root = open_existing(&dest).unwrap().unwrap();
+            match transaction::write(&p, &removes, &root, &interrupts) {
+                Err(Error::Interrupted) => {
+                    assert_eq!(tree(dir.path()), before, "step {step}");
+                    step += 1;
+                }
+                Err(e) => panic!("{e}"),
+                Ok(()) => {
+                    assert_eq!(fs::read_to_string(dest.join("a.txt")).unwrap(), "new");
+                    assert!(!dest.join("gone.txt").exists() && !dest.join("d/gone.txt").exists());
+                    assert_eq!(fs::read_to_string(dest.join("mine")).unwrap(), "mine");
+                    assert!(!dest.join(transaction::FOLDER).exists());
+                    assert!(step > 4, "only {step} steps were interrupted");
+                    break;
+                }
+            }
+        }
+        // A run killed after moving a removed file aside: the next run puts it back.
+        let dir = tempfile::tempdir().unwrap();
+        let dest = dir.path().join("p");
+        setup(&dest);
+        let before = tree(dir.path());
+        let txn = dest.join(transaction::FOLDER);
+        fs::create_dir_all(txn.join("old")).unwrap();
+        fs::create_dir_all(txn.join("new")).unwrap();
+        fs::write(txn.join("owner"), "4194303").unwrap();
+        fs::write(
+            txn.join("journal.toml"),
+            "folders = []\nentries = []\nremoves = [\"gone.txt\"]\n",
+        )
+        .unwrap();
+        fs::rename(dest.join("gone.txt"), txn.join("old/r0")).unwrap();
+        let cleaned = clean_up(&dest).unwrap();
+        assert_eq!(
+            cleaned.recovered,
+            Some(Recovered::RolledBack { restored: 1 })
+        );
+        assert_eq!(tree(dir.path()), before);
+    }
+
     #[test]
     fn an_empty_folder_is_filled_in_place() {
         let dir = tempfile::tempdir().unwrap();
