@@ -1127,3 +1127,67 @@ fn rag_booted_with_its_database_down_stays_up_and_recovers() {
     assert!(logs.contains("Trying the database again"), "{logs}");
     drop(fake);
 }
+
+/// A project edited in three files, then updated with an answer changed (Postgres on): the
+/// edits merge, the new pins (asyncpg) install with their hashes, and the project's own tests
+/// pass; `check` finds nothing, and `outdated` says it is current.
+#[test]
+fn an_edited_project_updated_to_postgres_installs_its_new_pins_and_passes_its_tests() {
+    let (run, _dir) = Test::new().args(["new", "space", "--defaults"]).run();
+    let project = run.dir.join("space");
+    let append = |path: &str, text: &str| {
+        let file = project.join(path);
+        let old = std::fs::read_to_string(&file).unwrap();
+        std::fs::write(&file, old + text).unwrap();
+    };
+    append(
+        "app/main.py",
+        "\n# Our own note: the routers live in app/routers.\n",
+    );
+    append(
+        "README.md",
+        "\n## Our notes\n\nDeployed by the data team.\n",
+    );
+    let example = project.join(".env.example");
+    let text = std::fs::read_to_string(&example).unwrap();
+    std::fs::write(
+        &example,
+        format!("# Our team keeps its values in the Space settings.\n{text}"),
+    )
+    .unwrap();
+    let (update, _d) = Test::new()
+        .cwd(&run.dir)
+        .args(["update", "space", "--var", "postgres=true"])
+        .run();
+    update.stdout_has("requirements.txt");
+    let read = |path: &str| std::fs::read_to_string(project.join(path)).unwrap();
+    assert!(read("requirements.txt").contains("\nasyncpg=="));
+    assert!(read("app/main.py").contains("# Our own note"));
+    assert!(read("README.md").contains("Deployed by the data team."));
+    assert!(read(".env.example").starts_with("# Our team keeps"));
+    let python = venv_for(&project).join("bin/python");
+    sh(
+        Command::new(&python)
+            .args(["-c", "import asyncpg"])
+            .current_dir(&project),
+        "asyncpg from the updated pins",
+    );
+    sh(
+        Command::new(&python)
+            .args(["-m", "pytest", "-q", "-p", "no:cacheprovider"])
+            .current_dir(&project),
+        "the updated project's own tests",
+    );
+    Test::new()
+        .cwd(&run.dir)
+        .args(["check", "space"])
+        .run()
+        .0
+        .stdout_has("no findings");
+    Test::new()
+        .cwd(&run.dir)
+        .args(["outdated", "space"])
+        .run()
+        .0
+        .stdout_has("up to date");
+}
