@@ -423,3 +423,58 @@ fn a_replacing_run_lists_every_file_it_replaced() {
     );
     assert!(text.contains("\n  Dockerfile\n"), "{text}");
 }
+
+/// `update` writes through the same transaction: killed at any moment, the next command that
+/// reads the project (`outdated` here) finishes or undoes it, and the project is exactly the
+/// old one or exactly the updated one.
+#[test]
+fn a_killed_update_is_undone_or_finished_by_the_next_command() {
+    let old = project("Old");
+    let updated = {
+        let dir = tempfile::tempdir().unwrap();
+        plant(&dir.path().join("p"), &old);
+        let (status, text) = run(dir.path(), &["update", "p", "--var", "title=New"]);
+        assert_eq!(status, 0, "{text}");
+        tree(&dir.path().join("p"))
+    };
+    assert_ne!(old, updated);
+    let args = ["update", "p", "--var", "title=New"];
+    let scratch = tempfile::tempdir().unwrap();
+    plant(&scratch.path().join("p"), &old);
+    let mut delays = Delays::new(17, duration_of(scratch.path(), &args).mul_f64(1.3));
+    let (mut olds, mut news, mut recovered) = (0, 0, 0);
+    for round in 0..ROUNDS {
+        let dir = tempfile::tempdir().unwrap();
+        let dest = dir.path().join("p");
+        plant(&dest, &old);
+        let mut child = spacegen(dir.path(), &args).spawn().unwrap();
+        let journal = dest.join(".spacegen-transaction");
+        wait_for_round(round, &mut child, &mut delays, || journal.exists());
+        child.kill().unwrap();
+        child.wait().unwrap();
+        let (_, text) = run(dir.path(), &["outdated", "p"]);
+        recovered += usize::from(text.contains("an interrupted run had"));
+        let after = tree(&dest);
+        if after == old {
+            olds += 1;
+        } else if after == updated {
+            news += 1;
+        } else {
+            let mixed: Vec<_> = after
+                .keys()
+                .chain(old.keys())
+                .filter(|k| {
+                    let now = after.get(*k);
+                    now != old.get(*k) && now != updated.get(*k)
+                })
+                .collect();
+            panic!("round {round}: a mix of old and updated after recovery: {mixed:?}\n{text}");
+        }
+        assert!(leftovers(dir.path()).is_empty(), "round {round}");
+    }
+    assert!(
+        recovered > 0,
+        "no kill landed while the project was changing"
+    );
+    eprintln!("{ROUNDS} kills of update: {olds} left the old project, {news} the updated one; {recovered} settled by the next command");
+}
