@@ -163,20 +163,19 @@ fn a_killed_force_run_is_undone_or_finished_by_the_next_run() {
         wait_for_round(round, &mut child, &mut delays, || journal.exists());
         child.kill().unwrap();
         child.wait().unwrap();
-        // A dry run says what is pending and changes nothing; the next run undoes (or
-        // finishes) what the killed one left, then refuses to overwrite without --force.
+        // Even a dry run first undoes (or finishes) what the killed one left, and says so;
+        // then the real run refuses to overwrite without --force, as the dry run did.
         let pending = dest.join(".spacegen-transaction").exists();
-        let before = tree(dir.path());
-        let (_, dry) = run(dir.path(), &["new", "p", "--defaults", "--dry-run"]);
-        assert_eq!(
-            tree(dir.path()),
-            before,
-            "round {round}: the dry run changed something"
+        let (dry_status, dry) = run(dir.path(), &["new", "p", "--defaults", "--dry-run"]);
+        assert_eq!(dry_status, 2, "round {round}: {dry}");
+        assert_eq!(dry.contains("an interrupted run had"), pending, "{dry}");
+        assert!(
+            !dest.join(".spacegen-transaction").exists(),
+            "round {round}"
         );
-        assert_eq!(dry.contains("An interrupted run left"), pending, "{dry}");
         let (status, text) = run(dir.path(), &["new", "p", "--defaults"]);
         assert_eq!(status, 2, "round {round}: {text}");
-        recovered += usize::from(text.contains("an interrupted run had"));
+        recovered += usize::from(dry.contains("an interrupted run had"));
         let after = tree(&dest);
         if after == old {
             olds += 1;

@@ -140,10 +140,9 @@ fn dest_from_slug(answers: &Answers) -> Result<PathBuf> {
 
 fn dry_run(plan: &Plan, dest: &Path, force: bool, printer: &Printer) -> Result<()> {
     if write::interrupted(dest) {
-        printer.out(format_args!(
-            "An interrupted run left {} half-written: the real run undoes that first.",
-            dest.display()
-        ))?;
+        // Settled first, as every command that reads a project does, so the plan shown is
+        // against what the destination holds.
+        report_leftovers(&write::clean_up(dest)?, dest, printer)?;
     }
     let state = write::inspect(plan, dest)?;
     if matches!(state, Destination::Existing { .. }) && !force {
