@@ -210,3 +210,29 @@ fn update_refuses_what_is_not_a_generated_project_and_bad_answers() {
     update(dir.path(), &["--var", "nonexistent=1"], 2).stderr_has("nonexistent");
     assert_eq!(read_tree(&dir.path().join("p")), before);
 }
+
+/// A record from a version without `port` (and with an answer this version no longer asks
+/// for): without a terminal the new variable takes its default, and both are named.
+#[test]
+fn new_variables_take_defaults_and_dropped_answers_are_named() {
+    let dir = generated();
+    let record = dir.path().join("p/.spacegen/answers.toml");
+    let text = fs::read_to_string(&record).unwrap();
+    let port = text
+        .lines()
+        .find(|l| l.starts_with("port = "))
+        .unwrap()
+        .to_owned();
+    let text = text.replacen(&format!("{port}\n"), "retired_switch = true\n", 1);
+    fs::write(&record, text).unwrap();
+    let run = update(dir.path(), &["--format", "json"], 0);
+    let json: Value = serde_json::from_str(&run.stdout).unwrap();
+    assert_eq!(json["new_variables"][0]["name"], "port", "{json:#}");
+    assert_eq!(json["new_variables"][0]["value"], "7860");
+    assert_eq!(json["dropped_answers"][0], "retired_switch");
+    let after = fs::read_to_string(&record).unwrap();
+    assert!(
+        after.contains("port = 7860") && !after.contains("retired_switch"),
+        "{after}"
+    );
+}

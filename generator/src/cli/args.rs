@@ -167,6 +167,10 @@ pub(crate) struct UpdateArgs {
     /// Change an answer as part of the update (repeatable; lists comma-separated)
     #[arg(long = "var", value_name = "NAME=VALUE")]
     pub vars: Vec<String>,
+    /// Give variables the project has no answer for (new in this version) their defaults,
+    /// without asking, even on a terminal
+    #[arg(long)]
+    pub defaults: bool,
     /// Show what would change, with the diff, and write nothing
     #[arg(long)]
     pub dry_run: bool,

@@ -2,6 +2,7 @@
 //! (merged, or marked as conflicts), written as one transaction like `new --force`; or shown
 //! with its diff (`--dry-run`), for people or (`--format json`) for bots.
 
+use std::io::IsTerminal;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -10,6 +11,8 @@ use serde_json::json;
 use super::args::{Format, UpdateArgs};
 use super::outdated::Generated;
 use super::printer::Printer;
+use super::prompt::Terminal;
+use crate::answers::Prompter;
 use crate::error::{exit, Error, Result};
 use crate::project::{record, write};
 use crate::update::merge::{Action, Mode};
@@ -28,6 +31,13 @@ pub(super) fn run(args: &UpdateArgs, printer: &Printer) -> Result<i32> {
     )?;
     let entry = project.entry()?;
     let read = |path: &str| -> Result<Option<Arc<[u8]>>> { read_file(dir, path) };
+    let interactive = !args.defaults && !args.dry_run && std::io::stdin().is_terminal();
+    let mut terminal = Terminal::new();
+    let prompter: Option<&mut dyn Prompter> = if interactive {
+        Some(&mut terminal)
+    } else {
+        None
+    };
     let prepared = prepare::prepare(
         &project.recorded,
         &project.record_text,
@@ -36,6 +46,7 @@ pub(super) fn run(args: &UpdateArgs, printer: &Printer) -> Result<i32> {
         &project.bp,
         entry,
         &args.vars,
+        prompter,
     )?;
     let record_same =
         read_file(dir, &record::path())?.is_some_and(|b| b[..] == prepared.record.contents[..]);

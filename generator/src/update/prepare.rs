@@ -11,7 +11,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use super::merge::{self, FileUpdate, Mode};
-use crate::answers::Provided;
+use crate::answers::{Prompter, Provided};
 use crate::blueprint::hash::sha256;
 use crate::blueprint::Blueprint;
 use crate::error::Result;
@@ -94,6 +94,7 @@ pub(crate) fn prepare(
     bp: &Blueprint,
     entry: &LockedBlueprint,
     changes: &[String],
+    prompter: Option<&mut dyn Prompter>,
 ) -> Result<Prepared> {
     let mut then = Provided::default();
     then.add_text(record_text, record_origin)?;
@@ -101,7 +102,7 @@ pub(crate) fn prepare(
     now.add_text(record_text, record_origin)?;
     now.retain(|name| bp.variable(name).is_some());
     now.add_flags(changes);
-    let new = generate::generate(bp, entry, &now, None)?;
+    let new = generate::generate(bp, entry, &now, prompter)?;
     let (base, why_two_way) = base(recorded, bp, entry, &then);
     let record_path = record::path();
     let mut new_plan = Plan::default();
