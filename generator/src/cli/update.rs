@@ -39,10 +39,12 @@ pub(super) fn run(args: &UpdateArgs, printer: &Printer) -> Result<i32> {
         None
     };
     let prepared = prepare::prepare(
-        &project.recorded,
-        &project.record_text,
-        &project.origin,
-        &read,
+        &prepare::Project {
+            recorded: &project.recorded,
+            record_text: &project.record_text,
+            record_origin: &project.origin,
+            read: &read,
+        },
         &project.bp,
         entry,
         &args.vars,

@@ -83,19 +83,32 @@ pub(crate) fn removes(update: &FileUpdate) -> bool {
 /// Reads a project's file at a path: `None` when there is none.
 pub(crate) type ReadFile<'a> = dyn Fn(&str) -> Result<Option<Arc<[u8]>>> + 'a;
 
-/// Prepares the update of a project recorded as `recorded` (the record's text is
-/// `record_text`) to `bp` locked as `entry`; `read` gives the project's file at a path (`None`
-/// when absent). `changes` are the `--var` values; every other answer is the recorded one.
+/// A generated project as an update reads it: its record, parsed and as written, and a way
+/// to read its files.
+pub(crate) struct Project<'a> {
+    pub recorded: &'a Recorded,
+    pub record_text: &'a str,
+    /// Where the record was read from, for messages.
+    pub record_origin: &'a str,
+    pub read: &'a ReadFile<'a>,
+}
+
+/// Prepares the update of `project` to `bp` locked as `entry`. `changes` are the `--var`
+/// values; every other answer is the recorded one. A variable the record has no answer for
+/// (new in this version, or a secret) is asked of `prompter`, or takes its default.
 pub(crate) fn prepare(
-    recorded: &Recorded,
-    record_text: &str,
-    record_origin: &str,
-    read: &ReadFile<'_>,
+    project: &Project<'_>,
     bp: &Blueprint,
     entry: &LockedBlueprint,
     changes: &[String],
     prompter: Option<&mut dyn Prompter>,
 ) -> Result<Prepared> {
+    let Project {
+        recorded,
+        record_text,
+        record_origin,
+        read,
+    } = *project;
     let mut then = Provided::default();
     then.add_text(record_text, record_origin)?;
     let mut now = Provided::default();
