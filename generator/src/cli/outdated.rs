@@ -191,7 +191,7 @@ fn human(report: &Outdated, dir: &Path) -> String {
     let project = dir.display();
     let _ = writeln!(
         out,
-        "{pins}. To move to them, generate the project again over a clean checkout and review the diff:\n  spacegen new --blueprint {name} --answers {project}/.spacegen/answers.toml --force {project}"
+        "{pins}. To move to them, keeping your edits: spacegen update {project} (--dry-run first to see the diff)"
     );
     out
 }
