@@ -227,34 +227,23 @@ fn a_committed_env_file_that_gitignore_lists_is_found_through_the_index() {
     git(repo.path(), &["commit", "-qm", "first"]);
     std::fs::write(backend.join(".gitignore"), ".env\n").unwrap();
     let json = check_json(&backend);
-    let found: Vec<(String, String, u64, String)> = json["findings"]
+    let found: Vec<&Value> = json["findings"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|f| {
-            (
-                f["rule"].as_str().unwrap().to_owned(),
-                f["file"].as_str().unwrap().to_owned(),
-                f["line"].as_u64().unwrap(),
-                f["message"].as_str().unwrap().to_owned(),
-            )
-        })
-        .filter(|f| f.0 == "SG208")
+        .filter(|f| f["rule"] == "SG208")
         .collect();
     assert_eq!(found.len(), 1, "{json:#}");
-    assert_eq!((found[0].1.as_str(), found[0].2), (".env", 1));
-    assert!(
-        found[0]
-            .3
-            .contains("git tracks although .gitignore lists it"),
-        "{}",
-        found[0].3
+    assert_eq!(
+        (&found[0]["file"], &found[0]["line"]),
+        (&Value::from(".env"), &Value::from(1))
     );
+    let message = found[0]["message"].as_str().unwrap();
     assert!(
-        !found[0].3.contains(&key),
-        "the key is masked: {}",
-        found[0].3
+        message.contains("git tracks although .gitignore lists it"),
+        "{message}"
     );
+    assert!(!message.contains(&key), "the key is masked: {message}");
     // Once untracked, the same files are fine.
     git(repo.path(), &["rm", "-q", "--cached", "backend/.env"]);
     assert!(findings(&backend).iter().all(|f| f.0 != "SG208"));

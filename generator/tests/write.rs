@@ -138,6 +138,28 @@ fn wait_for_round(round: u64, child: &mut Child, delays: &mut Delays, started: i
     }
 }
 
+type Tree = BTreeMap<String, Option<(Vec<u8>, u32)>>;
+
+/// Whether `after` is exactly `new` (`true`) or exactly `old` (`false`); otherwise the paths
+/// that are neither.
+fn settled(after: &Tree, old: &Tree, new: &Tree) -> Result<bool, Vec<String>> {
+    if after == new {
+        return Ok(true);
+    }
+    if after == old {
+        return Ok(false);
+    }
+    Err(after
+        .keys()
+        .chain(old.keys())
+        .filter(|k| {
+            let now = after.get(*k);
+            now != old.get(*k) && now != new.get(*k)
+        })
+        .cloned()
+        .collect())
+}
+
 fn signal(child: &Child, sig: rustix::process::Signal) {
     let pid = rustix::process::Pid::from_child(child);
     let _ = rustix::process::kill_process(pid, sig);
@@ -176,21 +198,12 @@ fn a_killed_force_run_is_undone_or_finished_by_the_next_run() {
         let (status, text) = run(dir.path(), &["new", "p", "--defaults"]);
         assert_eq!(status, 2, "round {round}: {text}");
         recovered += usize::from(dry.contains("an interrupted run had"));
-        let after = tree(&dest);
-        if after == old {
-            olds += 1;
-        } else if after == new {
-            news += 1;
-        } else {
-            let mixed: Vec<_> = after
-                .keys()
-                .chain(old.keys())
-                .filter(|k| {
-                    let now = after.get(*k);
-                    now != old.get(*k) && now != new.get(*k)
-                })
-                .collect();
-            panic!("round {round}: a mix of old and new after recovery: {mixed:?}\n{text}");
+        match settled(&tree(&dest), &old, &new) {
+            Ok(true) => news += 1,
+            Ok(false) => olds += 1,
+            Err(mixed) => {
+                panic!("round {round}: a mix of old and new after recovery: {mixed:?}\n{text}")
+            }
         }
         assert!(leftovers(dir.path()).is_empty(), "round {round}");
     }
@@ -453,21 +466,12 @@ fn a_killed_update_is_undone_or_finished_by_the_next_command() {
         child.wait().unwrap();
         let (_, text) = run(dir.path(), &["outdated", "p"]);
         recovered += usize::from(text.contains("an interrupted run had"));
-        let after = tree(&dest);
-        if after == old {
-            olds += 1;
-        } else if after == updated {
-            news += 1;
-        } else {
-            let mixed: Vec<_> = after
-                .keys()
-                .chain(old.keys())
-                .filter(|k| {
-                    let now = after.get(*k);
-                    now != old.get(*k) && now != updated.get(*k)
-                })
-                .collect();
-            panic!("round {round}: a mix of old and updated after recovery: {mixed:?}\n{text}");
+        match settled(&tree(&dest), &old, &updated) {
+            Ok(true) => news += 1,
+            Ok(false) => olds += 1,
+            Err(mixed) => {
+                panic!("round {round}: a mix of old and updated after recovery: {mixed:?}\n{text}")
+            }
         }
         assert!(leftovers(dir.path()).is_empty(), "round {round}");
     }
