@@ -1,10 +1,14 @@
-//! Finds the blueprints and the lock to embed, and records which embedded blueprint files are
-//! executable: `include_dir` keeps contents only, and generated projects must keep a
-//! template's executable bit.
+//! Finds the blueprints, the lock and the history to embed; records which embedded blueprint
+//! files are executable (`include_dir` keeps contents only, and generated projects must keep a
+//! template's executable bit); packs the history's objects into one deflate stream.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 use std::{env, fs};
+
+#[allow(dead_code, unreachable_pub)]
+#[path = "src/history/pack.rs"]
+mod pack;
 
 fn walk(root: &Path, dir: &Path, out: &mut Vec<String>) {
     let Ok(entries) = fs::read_dir(dir) else {
@@ -37,15 +41,17 @@ fn is_executable(_meta: &fs::Metadata) -> bool {
     false
 }
 
-/// Where the blueprints and their lock come from: the repository's `blueprints/` and
-/// `spaces.lock` beside this crate, or, in the crate as packaged for crates.io (which cannot
-/// reach outside its folder), the copies `.ci/crate` puts under `embedded/`.
-fn sources(manifest: &Path) -> (PathBuf, PathBuf) {
+/// Where the blueprints, their lock and their history come from: the repository's
+/// `blueprints/`, `spaces.lock` and `history/` beside this crate, or, in the crate as packaged
+/// for crates.io (which cannot reach outside its folder), the copies `.ci/crate` puts under
+/// `embedded/`.
+fn sources(manifest: &Path) -> (PathBuf, PathBuf, PathBuf) {
     let repository = manifest.parent().unwrap_or(manifest);
     if repository.join("blueprints").is_dir() && repository.join("spaces.lock").is_file() {
         return (
             repository.join("blueprints"),
             repository.join("spaces.lock"),
+            repository.join("history"),
         );
     }
     let embedded = manifest.join("embedded");
@@ -55,12 +61,59 @@ fn sources(manifest: &Path) -> (PathBuf, PathBuf) {
          embedded/blueprints and embedded/spaces.lock (the packaged crate) are here: package the \
          crate with `.ci/crate package`"
     );
-    (embedded.join("blueprints"), embedded.join("spaces.lock"))
+    (
+        embedded.join("blueprints"),
+        embedded.join("spaces.lock"),
+        embedded.join("history"),
+    )
+}
+
+/// Packs `history/objects/` into `OUT_DIR/history.pack` and points the sources at it and at
+/// `history/releases.toml` (`include_bytes!(env!("SPACEGEN_HISTORY_PACK"))`,
+/// `include_str!(env!("SPACEGEN_HISTORY_INDEX"))`). Without a history folder both are empty.
+fn history(dir: &Path, out: &Path) {
+    println!("cargo:rerun-if-changed={}", dir.display());
+    let objects_dir = dir.join("objects");
+    println!("cargo:rerun-if-changed={}", objects_dir.display());
+    let mut names: Vec<String> = fs::read_dir(&objects_dir)
+        .map(|entries| {
+            entries
+                .filter_map(|e| e.ok()?.file_name().into_string().ok())
+                .filter(|n| pack::is_object_name(n))
+                .collect()
+        })
+        .unwrap_or_default();
+    names.sort();
+    let objects: Vec<(String, Vec<u8>)> = names
+        .into_iter()
+        .map(|name| {
+            let bytes = fs::read(objects_dir.join(&name))
+                .unwrap_or_else(|e| panic!("cannot read history object {name}: {e}"));
+            (name, bytes)
+        })
+        .collect();
+    let packed =
+        pack::pack(objects.iter().map(|(n, b)| (n.as_str(), &b[..]))).expect("packing into memory");
+    let pack_path = out.join("history.pack");
+    fs::write(&pack_path, packed).expect("OUT_DIR is writable");
+    let index = dir.join("releases.toml");
+    let index = if index.is_file() {
+        index
+    } else {
+        let empty = out.join("releases.toml");
+        fs::write(&empty, "").expect("OUT_DIR is writable");
+        empty
+    };
+    println!(
+        "cargo:rustc-env=SPACEGEN_HISTORY_PACK={}",
+        pack_path.display()
+    );
+    println!("cargo:rustc-env=SPACEGEN_HISTORY_INDEX={}", index.display());
 }
 
 fn main() {
     let manifest = PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("set by cargo"));
-    let (root, lock) = sources(&manifest);
+    let (root, lock, history_dir) = sources(&manifest);
     println!("cargo:rerun-if-changed={}", root.display());
     println!("cargo:rerun-if-changed={}", lock.display());
     // What the sources embed: `include_dir!("$SPACEGEN_BLUEPRINTS_DIR")`,
@@ -75,6 +128,7 @@ fn main() {
         let _ = writeln!(code, "    {path:?},");
     }
     code.push_str("];\n");
-    let out = PathBuf::from(env::var("OUT_DIR").expect("set by cargo")).join("executables.rs");
-    fs::write(out, code).expect("OUT_DIR is writable");
+    let out = PathBuf::from(env::var("OUT_DIR").expect("set by cargo"));
+    fs::write(out.join("executables.rs"), code).expect("OUT_DIR is writable");
+    history(&history_dir, &out);
 }

@@ -25,6 +25,7 @@ mod blueprint;
 mod check;
 mod cli;
 pub mod error;
+mod history;
 mod lock;
 mod progress;
 mod project;

@@ -1191,3 +1191,69 @@ fn an_edited_project_updated_to_postgres_installs_its_new_pins_and_passes_its_te
         .0
         .stdout_has("up to date");
 }
+
+/// A project of the oldest sqlite-demo release spacegen keeps, edited in three files and
+/// updated to today's: the edits merge three-way against that release, the new pins install
+/// with their hashes, and the project's own (new) tests pass; `check` finds nothing, and
+/// `outdated` says it is current.
+#[test]
+fn a_project_of_the_oldest_release_edited_and_updated_installs_and_passes_its_tests() {
+    let (history, _d) = Test::new().args(["history", "--format", "json"]).run();
+    let json: serde_json::Value = serde_json::from_str(&history.stdout).unwrap();
+    let oldest = json["releases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["blueprint"] == "sqlite-demo")
+        .filter_map(|r| semver::Version::parse(r["version"].as_str()?).ok())
+        .min()
+        .unwrap();
+    let spec = format!("sqlite-demo@{oldest}");
+    let (run, _dir) = Test::new()
+        .args(["new", "--blueprint", &spec, "space", "--defaults"])
+        .run();
+    let project = run.dir.join("space");
+    let edit = |path: &str, edit: &dyn Fn(String) -> String| {
+        let file = project.join(path);
+        let old = std::fs::read_to_string(&file).unwrap();
+        std::fs::write(&file, edit(old)).unwrap();
+    };
+    edit("app/routers/tasks.py", &|t| {
+        t + "\n\n# Our own note: tasks are listed newest first.\n"
+    });
+    edit("README.md", &|t| {
+        t + "\n## Our notes\n\nDeployed by the data team.\n"
+    });
+    edit(".env.example", &|t| {
+        format!("# Our team keeps its values in the Space settings.\n{t}")
+    });
+    let (update, _d) = Test::new()
+        .cwd(&run.dir)
+        .args(["update", "space", "--defaults"])
+        .run();
+    update.stdout_has(&format!("sqlite-demo {oldest} → "));
+    update.stdout_has("three-way, against");
+    let read = |path: &str| std::fs::read_to_string(project.join(path)).unwrap();
+    assert!(read("app/routers/tasks.py").contains("# Our own note"));
+    assert!(read("README.md").contains("Deployed by the data team."));
+    assert!(read(".env.example").starts_with("# Our team keeps"));
+    let python = venv_for(&project).join("bin/python");
+    sh(
+        Command::new(&python)
+            .args(["-m", "pytest", "-q", "-p", "no:cacheprovider"])
+            .current_dir(&project),
+        "the updated project's own tests",
+    );
+    Test::new()
+        .cwd(&run.dir)
+        .args(["check", "space"])
+        .run()
+        .0
+        .stdout_has("no findings");
+    Test::new()
+        .cwd(&run.dir)
+        .args(["outdated", "space"])
+        .run()
+        .0
+        .stdout_has("up to date");
+}

@@ -16,6 +16,7 @@ mod docker;
 mod e2e;
 mod edges;
 mod editor_schemas;
+mod history;
 mod load;
 mod lock;
 mod moving_index;

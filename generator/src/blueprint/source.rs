@@ -53,6 +53,16 @@ pub enum Source {
     Embedded,
     /// A folder on disk whose subfolders are blueprints.
     Disk(PathBuf),
+    /// An earlier release's folders, kept in spacegen's history.
+    Archived(std::sync::Arc<Archived>),
+}
+
+/// Blueprint folders held in memory: a release from spacegen's history.
+#[derive(Debug)]
+pub struct Archived {
+    /// What they are, for messages (`sqlite-demo 0.2.0 (from spacegen's history)`).
+    pub(crate) label: String,
+    pub(crate) folders: BTreeMap<String, FileTree>,
 }
 
 impl Source {
@@ -61,6 +71,7 @@ impl Source {
         match self {
             Source::Embedded => format!("embedded blueprint '{name}'"),
             Source::Disk(root) => root.join(name).display().to_string(),
+            Source::Archived(a) => format!("folder '{name}' of {}", a.label),
         }
     }
 
@@ -81,6 +92,12 @@ impl Source {
                     .filter_map(|e| e.file_name().to_str().map(str::to_owned))
                     .collect()
             }
+            Source::Archived(a) => a
+                .folders
+                .iter()
+                .filter(|(_, tree)| tree.contains_key("blueprint.toml"))
+                .map(|(name, _)| name.clone())
+                .collect(),
         };
         names.sort();
         Ok(names)
@@ -98,6 +115,7 @@ impl Source {
                     Ok(None)
                 }
             }
+            Source::Archived(a) => Ok(a.folders.get(name).cloned()),
         }
     }
 }

@@ -62,6 +62,10 @@ pub(crate) enum Command {
     /// Maintain blueprints/matrix.toml's machine-written part, matrix.index.toml
     #[command(subcommand)]
     Matrix(MatrixCommand),
+    /// The earlier blueprint releases this spacegen keeps: `new --blueprint NAME@VERSION`
+    /// generates them, `update` merges against them
+    #[command(after_help = EXIT_CODES)]
+    History(HistoryArgs),
     /// Audit a FastAPI backend meant for a Hugging Face Docker Space
     #[command(after_help = CHECK_EXIT_CODES)]
     Check(CheckArgs),
@@ -235,6 +239,33 @@ pub(crate) enum MatrixCommand {
         /// Folder holding matrix.toml
         #[arg(long, value_name = "DIR", default_value = "blueprints")]
         blueprints: PathBuf,
+    },
+}
+
+#[derive(Args, Debug)]
+pub(crate) struct HistoryArgs {
+    #[command(subcommand)]
+    pub command: Option<HistoryCommand>,
+    /// How to print the list
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+}
+
+#[derive(Subcommand, Debug)]
+pub(crate) enum HistoryCommand {
+    /// Record the releases of a blueprint set (e.g. an older checkout's blueprints and lock) in
+    /// a history folder, as `spacegen lock` records the blueprints it locks
+    #[command(after_help = EXIT_CODES)]
+    Record {
+        /// Folder holding the blueprint folders
+        #[arg(long, value_name = "DIR", default_value = "blueprints")]
+        blueprints: PathBuf,
+        /// Their lock [default: spaces.lock in the folder holding the blueprints folder]
+        #[arg(long, value_name = "FILE")]
+        lock: Option<PathBuf>,
+        /// The history folder to record into (made if missing)
+        #[arg(long, value_name = "DIR", default_value = "history")]
+        into: PathBuf,
     },
 }
 

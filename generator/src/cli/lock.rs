@@ -7,6 +7,7 @@ use super::list::{pretty, JSON_VERSION};
 use super::printer::Printer;
 use super::progress::Steps;
 use crate::error::{exit, Error, Result};
+use crate::history::store::{self, Recording, Store};
 use crate::lock::evidence;
 use crate::lock::relock::{self, Note, Relocked, Update};
 use crate::progress::Progress;
@@ -47,7 +48,8 @@ pub(super) fn run(args: LockArgs, printer: &Printer) -> Result<i32> {
     }
     summary(&relocked, printer)?;
     if args.check {
-        return check(&relocked, printer).map(|()| exit::OK);
+        check(&relocked, printer)?;
+        return check_history(&relocked, &args).map(|()| exit::OK);
     }
     if let Some(which) = &args.verify {
         let done = verify_all(
@@ -92,7 +94,64 @@ pub(super) fn run(args: LockArgs, printer: &Printer) -> Result<i32> {
     } else {
         printer.out(format_args!("{} is up to date", args.lock_path().display()))?;
     }
+    if let Some(store) = Store::beside(&args.lock_path()) {
+        let lock = crate::lock::file::read(&args.lock_path())?;
+        let folders = history_folders(&relocked, &args.blueprints)?;
+        let changes = store.record(&recordings(&relocked, &lock.lock, &folders))?;
+        for change in changes {
+            printer.out(format_args!("{}: {change}", store.dir().display()))?;
+        }
+    }
     Ok(exit::OK)
+}
+
+/// The folders of every blueprint locked, by name.
+fn history_folders(relocked: &Relocked, dir: &std::path::Path) -> Result<Vec<store::Folders>> {
+    let source = crate::blueprint::Source::Disk(dir.to_path_buf());
+    relocked
+        .blueprints
+        .iter()
+        .map(|bp| store::folders(&source, bp))
+        .collect()
+}
+
+/// What the history records of the blueprints `lock` locks at their content.
+fn recordings<'a>(
+    relocked: &'a Relocked,
+    lock: &'a crate::lock::file::Lock,
+    folders: &'a [store::Folders],
+) -> Vec<Recording<'a>> {
+    relocked
+        .blueprints
+        .iter()
+        .zip(folders)
+        .filter_map(|(bp, folders)| {
+            let entry = lock.blueprints.get(&bp.name)?;
+            (entry.content_hash == bp.content_hash).then(|| Recording {
+                blueprint: &bp.name,
+                version: &bp.version,
+                folders: folders.clone(),
+                entry,
+            })
+        })
+        .collect()
+}
+
+/// `--check` of the history beside the lock, when the blueprint set keeps one: it must record
+/// every blueprint as the lock locks it.
+fn check_history(relocked: &Relocked, args: &LockArgs) -> Result<()> {
+    let Some(store) = Store::beside(&args.lock_path()) else {
+        return Ok(());
+    };
+    let folders = history_folders(relocked, &args.blueprints)?;
+    let missing = store.missing(&recordings(relocked, &relocked.lock, &folders))?;
+    if missing.is_empty() {
+        return Ok(());
+    }
+    Err(Error::Stale {
+        path: store.dir().to_path_buf(),
+        diff: missing.join("\n"),
+    })
 }
 
 /// Every change of the new lock, a line each: versions (requested packages first, then

@@ -5,6 +5,7 @@
 mod args;
 mod check;
 mod docs;
+mod history;
 mod list;
 mod lock;
 mod matrix;
@@ -44,6 +45,7 @@ pub fn main() -> i32 {
         Command::Outdated(args) => outdated::run(&args, &printer),
         Command::Update(args) => update::run(&args, &printer),
         Command::List { format } => list::run(format, &printer).map(|()| exit::OK),
+        Command::History(args) => history::run(args, &printer).map(|()| exit::OK),
         Command::Show { blueprint, format } => {
             show::run(&blueprint, format, &printer).map(|()| exit::OK)
         }
@@ -78,14 +80,101 @@ fn no_blueprints_folder(dir: &std::path::Path) -> Error {
     ))
 }
 
-/// Loads a blueprint that can be generated (not a layer), named or given as a folder.
-fn load(spec: &str) -> Result<(Blueprint, Source)> {
-    let (source, name) = blueprint::locate(spec)?;
+/// A blueprint chosen to generate from, where it came from, and, for a release from
+/// spacegen's history, the lock it was released with.
+struct Chosen {
+    bp: Blueprint,
+    source: Source,
+    release_lock: Option<crate::lock::LoadedLock>,
+}
+
+impl Chosen {
+    /// The lock to generate with: `explicit`, else the release's own, else [`lock_for`]'s.
+    fn lock(&self, explicit: Option<&std::path::Path>) -> Result<crate::lock::LoadedLock> {
+        match (&self.release_lock, explicit) {
+            (Some(lock), None) => Ok(lock.clone()),
+            _ => lock_for(explicit, &self.source),
+        }
+    }
+}
+
+/// Loads a blueprint that can be generated (not a layer), named (`NAME`, or `NAME@VERSION`
+/// for an earlier release spacegen keeps in its history) or given as a folder.
+fn load(spec: &str) -> Result<Chosen> {
+    let (source, name, release_lock) = match release(spec)? {
+        Some((source, name, lock)) => (source, name, Some(lock)),
+        None => {
+            let (source, name) = blueprint::locate(spec)?;
+            (source, name, None)
+        }
+    };
     let bp = blueprint::load(&source, &name)?;
     if bp.kind == Kind::Layer {
         return Err(Error::Layer(bp.name));
     }
-    Ok((bp, source))
+    Ok(Chosen {
+        bp,
+        source,
+        release_lock,
+    })
+}
+
+/// `NAME@VERSION`: the release of the embedded blueprint NAME at VERSION, from spacegen's
+/// history (today's version is the embedded blueprint itself), with its lock.
+fn release(spec: &str) -> Result<Option<(Source, String, crate::lock::LoadedLock)>> {
+    use crate::history::History;
+    let Some((name, version)) = spec.split_once('@') else {
+        return Ok(None);
+    };
+    if name.contains(['/', '\\']) || name.starts_with('.') {
+        return Ok(None);
+    }
+    let usage = |what: String| Error::Usage(what);
+    let version = semver::Version::parse(version).map_err(|_| {
+        usage(format!(
+            "'{version}' in '{spec}' is not a version\nhelp: write NAME@VERSION with a version `spacegen history` lists, e.g. {name}@0.2.0"
+        ))
+    })?;
+    let history = History::embedded()?;
+    if let Some(release) = history.by_version(name, &version) {
+        let current = blueprint::load(&Source::Embedded, name).ok();
+        if current.is_some_and(|bp| bp.content_hash == release.content_hash) {
+            return Ok(Some((
+                Source::Embedded,
+                name.to_owned(),
+                crate::lock::file::embedded()?,
+            )));
+        }
+        let restored = history.restore(release)?;
+        let origin = format!(
+            "the lock of {name} {version} in {}",
+            crate::history::EMBEDDED_ORIGIN
+        );
+        let lock = crate::lock::file::Lock {
+            format: crate::lock::file::Lock::empty().format,
+            blueprints: [(name.to_owned(), restored.entry)].into_iter().collect(),
+        };
+        let text = lock.to_text()?;
+        let loaded = crate::lock::LoadedLock {
+            lock,
+            origin,
+            text: text.into(),
+        };
+        return Ok(Some((restored.source, name.to_owned(), loaded)));
+    }
+    let known: Vec<String> = history
+        .versions(name)
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    Err(usage(if known.is_empty() {
+        format!("spacegen keeps no release of a blueprint named '{name}'\nhelp: `spacegen list` names the blueprints, `spacegen history` their releases")
+    } else {
+        format!(
+            "spacegen keeps no release {name} {version}: it has {}\nhelp: `spacegen history` lists every release",
+            known.join(", ")
+        )
+    }))
 }
 
 /// `e`, or for a blueprint folder the lock has no entry for, the error that says how to lock it.
@@ -118,12 +207,12 @@ fn lock_for(
     use crate::lock::{file, matrix::Matrix};
     let (lock, root) = match (explicit, source) {
         (Some(path), Source::Disk(root)) => (file::read(path)?, Some(root)),
-        (Some(path), Source::Embedded) => (file::read(path)?, None),
+        (Some(path), Source::Embedded | Source::Archived(_)) => (file::read(path)?, None),
         (None, Source::Disk(root)) => match file::find_near(root) {
             Some(path) => (file::read(&path)?, Some(root)),
             None => (file::embedded()?, None),
         },
-        (None, Source::Embedded) => (file::embedded()?, None),
+        (None, Source::Embedded | Source::Archived(_)) => (file::embedded()?, None),
     };
     // The rule ids it records must be the matrix's (read only when there are any).
     if lock.lock.blueprints.values().any(|e| !e.rules.is_empty()) {

@@ -12,8 +12,9 @@ use crate::error::{About, Error, Problem, Result};
 use crate::project::{self, write, Destination, Plan};
 
 pub(super) fn run(args: NewArgs, printer: &Printer) -> Result<()> {
-    let (bp, source) = super::load(&args.blueprint)?;
-    let lock = super::lock_for(args.lock.as_deref(), &source)?;
+    let chosen = super::load(&args.blueprint)?;
+    let lock = chosen.lock(args.lock.as_deref())?;
+    let (bp, source) = (chosen.bp, chosen.source);
     if lock.origin != crate::lock::file::EMBEDDED_ORIGIN {
         printer.err(format_args!("using the lock {}", lock.origin))?;
     }

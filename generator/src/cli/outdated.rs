@@ -12,6 +12,7 @@ use super::printer::Printer;
 use crate::answers::Provided;
 use crate::blueprint::{self, Source};
 use crate::error::{exit, read_text, About, Error, FileKind, Problem, Result};
+use crate::history::{self, store, History};
 use crate::project::{record, write};
 use crate::update::outdated::{self, Outdated};
 
@@ -98,6 +99,77 @@ impl Generated {
             source,
             lock,
         })
+    }
+
+    /// The release the record names, when it is not the blueprint at hand: from the history
+    /// beside the blueprints folder given (a blueprint set that keeps one), else from
+    /// spacegen's embedded history. `Err` says why it cannot be had.
+    pub(super) fn earlier(
+        &self,
+    ) -> std::result::Result<
+        Option<(blueprint::Blueprint, crate::lock::LockedBlueprint, String)>,
+        String,
+    > {
+        let r = &self.recorded;
+        if r.blueprint == self.bp.name
+            && r.version == self.bp.version
+            && r.content_hash == self.bp.content_hash
+        {
+            return Ok(None);
+        }
+        let on_disk = match &self.source {
+            Source::Disk(root) => {
+                store::Store::beside(&root.with_file_name(crate::lock::file::FILE_NAME))
+            }
+            _ => None,
+        };
+        let restored = match on_disk {
+            Some(store) => {
+                let index = store.index().map_err(|e| e.to_string())?;
+                index
+                    .releases
+                    .iter()
+                    .find(|x| x.blueprint == r.blueprint && x.content_hash == r.content_hash)
+                    .map(|release| {
+                        (
+                            history::restore(release, |name| store.object(name)),
+                            format!(
+                                "{} {} from {}",
+                                r.blueprint,
+                                release.version,
+                                store.dir().display()
+                            ),
+                        )
+                    })
+            }
+            None => None,
+        };
+        let restored = match restored {
+            Some(found) => Some(found),
+            None => {
+                let embedded = History::embedded().map_err(|e| e.to_string())?;
+                embedded
+                    .by_hash(&r.blueprint, &r.content_hash)
+                    .map(|release| {
+                        (
+                            embedded.restore(release),
+                            format!(
+                                "{} {} from {}",
+                                r.blueprint,
+                                release.version,
+                                history::EMBEDDED_ORIGIN
+                            ),
+                        )
+                    })
+            }
+        };
+        let Some((restored, from)) = restored else {
+            return Ok(None);
+        };
+        let restored = restored.map_err(|e| format!("{from} cannot be read: {e}"))?;
+        let bp = blueprint::load(&restored.source, &r.blueprint)
+            .map_err(|e| format!("{from} no longer loads: {e}"))?;
+        Ok(Some((bp, restored.entry, from)))
     }
 
     /// The lock's entry for the blueprint.

@@ -11,10 +11,11 @@ use crate::lock::{LoadedLock, LockedBlueprint};
 use crate::project::record;
 
 pub(super) fn run(spec: &str, format: Format, p: &Printer) -> Result<()> {
-    let (bp, source) = super::load(spec)?;
+    let chosen = super::load(spec)?;
+    let bp = &chosen.bp;
     if format == Format::Json {
-        let lock = super::lock_for(None, &source)?;
-        return p.out(pretty(&as_json(&bp, &lock)?));
+        let lock = chosen.lock(None)?;
+        return p.out(pretty(&as_json(bp, &lock)?));
     }
     p.out(format_args!("{} {}", bp.name, bp.version))?;
     p.out(&bp.description)?;
@@ -27,9 +28,9 @@ pub(super) fn run(spec: &str, format: Format, p: &Printer) -> Result<()> {
         variable(var, p)?;
     }
     p.out("\nFiles:")?;
-    files(&bp, p)?;
-    let lock = super::lock_for(None, &source)?;
-    packages(&bp, &lock, p)
+    files(bp, p)?;
+    let lock = chosen.lock(None)?;
+    packages(bp, &lock, p)
 }
 
 fn variable(var: &Variable, p: &Printer) -> Result<()> {

@@ -38,6 +38,18 @@ pub(super) fn run(args: &UpdateArgs, printer: &Printer) -> Result<i32> {
     } else {
         None
     };
+    let earlier = match project.earlier() {
+        Ok(found) => found,
+        Err(why) => {
+            printer.err(format_args!("warning: {why}"))?;
+            None
+        }
+    };
+    let earlier = earlier.as_ref().map(|(bp, entry, from)| prepare::Earlier {
+        bp,
+        entry,
+        from: from.clone(),
+    });
     let prepared = prepare::prepare(
         &prepare::Project {
             recorded: &project.recorded,
@@ -47,6 +59,7 @@ pub(super) fn run(args: &UpdateArgs, printer: &Printer) -> Result<i32> {
         },
         &project.bp,
         entry,
+        earlier.as_ref(),
         &args.vars,
         prompter,
     )?;
@@ -108,6 +121,24 @@ fn human(p: &Prepared, dir: &Path, dry_run: bool, nothing: bool) -> String {
         let _ = writeln!(
             out,
             "two-way: {why}; every difference in a file you edited is marked as a conflict"
+        );
+    }
+    if let (Mode::ThreeWay, Some(from)) = (p.mode, &p.base_from) {
+        if p.from != p.to {
+            let _ = writeln!(
+                out,
+                "three-way, against {from} as the project was generated"
+            );
+        }
+    }
+    if !p.unmatched.is_empty() {
+        let _ = writeln!(
+            out,
+            "two-way for {} (rendered again, {} not what the record says: an older spacegen wrote {}): {}",
+            if p.unmatched.len() == 1 { "one file" } else { "these files" },
+            if p.unmatched.len() == 1 { "it is" } else { "they are" },
+            if p.unmatched.len() == 1 { "it" } else { "them" },
+            p.unmatched.join(", ")
         );
     }
     for (name, value) in &p.new_variables {
@@ -194,6 +225,8 @@ fn as_json(p: &Prepared, dry_run: bool, nothing: bool) -> serde_json::Value {
         "to": p.to.to_string(),
         "mode": match p.mode { Mode::ThreeWay => "three-way", Mode::TwoWay => "two-way" },
         "two_way_because": p.why_two_way,
+        "base": p.base_from,
+        "two_way_files": p.unmatched,
         "new_variables": p.new_variables.iter().map(|(n, v)| json!({"name": n, "value": v})).collect::<Vec<_>>(),
         "dropped_answers": p.dropped_answers,
         "files": p.files.iter().filter(|f| f.action != Action::Same).map(|f| {

@@ -18,4 +18,4 @@ pub(crate) mod uv;
 pub(crate) mod whole;
 mod wire;
 
-pub(crate) use file::{LoadedLock, LockedBlueprint, Verification};
+pub(crate) use file::{LoadedLock, LockedArtifact, LockedBlueprint, Verification};

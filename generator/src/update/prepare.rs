@@ -2,11 +2,12 @@
 //! (with `--var` changes, new variables at their defaults) by today's blueprint, the base when
 //! it can be known, and what becomes of every file ([`super::merge`]).
 //!
-//! The base is known when the record names the blueprint this spacegen has, at the same
-//! content: it is rendered from the recorded answers, and used only if every file it renders
-//! hashes as the record says (three-way). Otherwise edited files are merged two-way, and the
-//! update says so.
-
+//! The base is the project as it was generated: rendered again from the recorded answers by
+//! the blueprint the record names, at the content it records, with the lock entry of then:
+//! today's blueprint when the record names it, else the release the caller found in
+//! spacegen's history. Each file it renders is used only if it hashes as the record says
+//! (three-way); a file that does not (rendered differently by the spacegen of then) and every
+//! file when no release is known are merged two-way, and the update says so.
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
@@ -29,6 +30,11 @@ pub(crate) struct Prepared {
     pub mode: Mode,
     /// Why the base is not known, in two-way mode.
     pub why_two_way: Option<String>,
+    /// Where the base came from, in three-way mode (`sqlite-demo 0.2.0 from spacegen's
+    /// history`).
+    pub base_from: Option<String>,
+    /// Files the base renders otherwise than the record says: merged two-way.
+    pub unmatched: Vec<String>,
     /// Every path's update, in path order; the record is not among them.
     pub files: Vec<FileUpdate>,
     /// The new record, written last.
@@ -93,13 +99,23 @@ pub(crate) struct Project<'a> {
     pub read: &'a ReadFile<'a>,
 }
 
+/// The blueprint the project was generated from, when it is not today's: a release from
+/// spacegen's history, loaded, with its lock entry and where it came from.
+pub(crate) struct Earlier<'a> {
+    pub bp: &'a Blueprint,
+    pub entry: &'a LockedBlueprint,
+    pub from: String,
+}
+
 /// Prepares the update of `project` to `bp` locked as `entry`. `changes` are the `--var`
 /// values; every other answer is the recorded one. A variable the record has no answer for
-/// (new in this version, or a secret) is asked of `prompter`, or takes its default.
+/// (new in this version, or a secret) is asked of `prompter`, or takes its default. `earlier`
+/// is the release the record names, when it is not `bp` and the caller found it.
 pub(crate) fn prepare(
     project: &Project<'_>,
     bp: &Blueprint,
     entry: &LockedBlueprint,
+    earlier: Option<&Earlier<'_>>,
     changes: &[String],
     prompter: Option<&mut dyn Prompter>,
 ) -> Result<Prepared> {
@@ -116,7 +132,12 @@ pub(crate) fn prepare(
     now.retain(|name| bp.variable(name).is_some());
     now.add_flags(changes);
     let new = generate::generate(bp, entry, &now, prompter)?;
-    let (base, why_two_way) = base(recorded, bp, entry, &then);
+    let Base {
+        plan: base,
+        why_two_way,
+        from: base_from,
+        unmatched,
+    } = base(recorded, bp, entry, earlier, &then);
     let record_path = record::path();
     let mut new_plan = Plan::default();
     let mut new_record = None;
@@ -168,6 +189,8 @@ pub(crate) fn prepare(
             Mode::TwoWay
         },
         why_two_way,
+        base_from,
+        unmatched,
         files,
         record,
         new_variables,
@@ -175,57 +198,101 @@ pub(crate) fn prepare(
     })
 }
 
-/// The project as it was generated, when this spacegen can render it and the result matches
-/// the record; else why not.
+/// The project as it was generated, as far as it can be rendered again.
+struct Base {
+    /// The files that render as the record says; `None` when none can be rendered.
+    plan: Option<Plan>,
+    why_two_way: Option<String>,
+    from: Option<String>,
+    unmatched: Vec<String>,
+}
+
+impl Base {
+    fn unknown(why: String) -> Base {
+        Base {
+            plan: None,
+            why_two_way: Some(why),
+            from: None,
+            unmatched: Vec::new(),
+        }
+    }
+}
+
+/// The project as it was generated: rendered again by today's blueprint when the record names
+/// it, else by `earlier`; each file kept only when it hashes as the record says.
 fn base(
     recorded: &Recorded,
     bp: &Blueprint,
     entry: &LockedBlueprint,
+    earlier: Option<&Earlier<'_>>,
     answers: &Provided,
-) -> (Option<Plan>, Option<String>) {
-    if recorded.blueprint != bp.name
-        || recorded.version != bp.version
-        || recorded.content_hash != bp.content_hash
-    {
-        return (
-            None,
-            Some(format!(
-                "this spacegen has {} {}, not the {} {} the project was generated from",
-                bp.name, bp.version, recorded.blueprint, recorded.version
-            )),
-        );
-    }
-    let generated = match generate::generate(bp, entry, answers, None) {
-        Ok(generated) => generated,
-        Err(e) => {
-            return (
-                None,
-                Some(format!("the recorded answers no longer render: {e}")),
-            )
+) -> Base {
+    let names = |b: &Blueprint| {
+        recorded.blueprint == b.name
+            && recorded.version == b.version
+            && recorded.content_hash == b.content_hash
+    };
+    let (then_bp, then_entry, from) = if names(bp) {
+        (bp, entry, format!("{} {}", bp.name, bp.version))
+    } else {
+        match earlier {
+            Some(e) if names(e.bp) => (e.bp, e.entry, e.from.clone()),
+            _ => {
+                return Base::unknown(format!(
+                    "this spacegen has no record of {} {} as the project was generated (content {}): a development build or another blueprint set made it",
+                    recorded.blueprint,
+                    recorded.version,
+                    short(&recorded.content_hash)
+                ))
+            }
         }
+    };
+    let generated = match generate::generate(then_bp, then_entry, answers, None) {
+        Ok(generated) => generated,
+        Err(e) => return Base::unknown(format!("the recorded answers no longer render: {e}")),
     };
     let record_path = record::path();
     let mut plan = Plan::default();
+    let mut unmatched = Vec::new();
     for (path, file) in generated.plan.files() {
         if *path == record_path {
             continue;
         }
-        if recorded.files.get(path) != Some(&sha256(&file.contents)) {
-            return (
-                None,
-                Some(format!(
-                    "rendered again, {path} does not match the record (the lock or the answers differ)"
-                )),
-            );
-        }
-        if plan
-            .insert(path.clone(), file.clone(), "the recorded version")
-            .is_err()
-        {
-            return (None, Some(format!("{path} cannot be rendered again")));
+        match recorded.files.get(path) {
+            Some(hash)
+                if *hash == sha256(&file.contents)
+                    && plan
+                        .insert(path.clone(), file.clone(), "the recorded version")
+                        .is_ok() => {}
+            Some(_) => unmatched.push(path.clone()),
+            None => {}
         }
     }
-    (Some(plan), None)
+    unmatched.extend(
+        recorded
+            .files
+            .keys()
+            .filter(|p| **p != record_path && !generated.plan.files().contains_key(*p))
+            .cloned(),
+    );
+    unmatched.sort();
+    if plan.files().is_empty() {
+        return Base::unknown(format!(
+            "{from}, rendered again, gives none of the files the record lists (the lock or the answers differ)"
+        ));
+    }
+    Base {
+        plan: Some(plan),
+        why_two_way: None,
+        from: Some(from),
+        unmatched,
+    }
+}
+
+/// A content hash's first 12 hex digits.
+fn short(hash: &str) -> &str {
+    let hex = hash.strip_prefix("sha256:").unwrap_or(hash);
+    hex.get(..12).unwrap_or(hex)
 }
 
 /// The names the record's `[answers]` table holds.
