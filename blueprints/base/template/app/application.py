@@ -45,7 +45,10 @@ def build_api(
 ) -> FastAPI:
     """The application: the database and ``components``, the shared routers, then ``routers``."""
     limits = PoolLimits(settings.db_pool_size, settings.db_max_overflow, settings.db_pool_timeout_s)
-    parts: list[Component] = [Database(settings.database_url, limits), *components]
+    parts: list[Component] = [
+        Database(settings.database_url, limits, settings.migrate_on_start),
+        *components,
+    ]
 
     @asynccontextmanager
     async def lifespan(api: FastAPI) -> AsyncIterator[None]:

@@ -61,6 +61,9 @@ class BaseAppSettings(BaseSettings):
     db_max_overflow: int = Field(default=10, ge=0, le=100)
     # DB_POOL_TIMEOUT_S: how long a request waits for a free connection before answering 503.
     db_pool_timeout_s: float = Field(default=10.0, gt=0, le=60)
+    # MIGRATE_ON_START: at start-up, apply the schema revisions the database lacks (off: apply
+    # them by hand with `alembic upgrade heads`; until then the database routes answer 503).
+    migrate_on_start: bool = True
     # SESSION_TTL_HOURS: a session unused this long expires (0: never); every use starts it again.
     session_ttl_hours: float = Field(default=720.0, ge=0, le=87_600)
     # SESSION_RATE_LIMIT: new sessions per client address per minute (0: no limit).

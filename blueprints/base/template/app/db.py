@@ -8,8 +8,10 @@ that finds none free within DB_POOL_TIMEOUT_S fails fast (``app.errors`` answers
 Retry-After) instead of queueing for half a minute. /health uses a connection of its own, outside
 the pool, so a saturated pool never makes the app look dead.
 
-Tables are created at startup from every SQLModel table imported by then: ``app.sessions``
-here, the backend's own models through its routers.
+At startup the schema is brought to the newest revisions (``app.schema``: Alembic, under a lock,
+in one transaction), unless MIGRATE_ON_START is off; a database behind the code, or a revision
+that fails, keeps the routes that need the database at 503 and /health saying which revision
+and what to do.
 """
 
 from __future__ import annotations
@@ -26,9 +28,9 @@ from sqlalchemy import event, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import NullPool
-from sqlmodel import SQLModel
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from app import schema
 from app import sessions  # noqa: F401  (registers the sessions table on SQLModel.metadata)
 from app.health import (
     DependencyHealth,
@@ -250,9 +252,13 @@ class Database:
 
     name = "database"
 
-    def __init__(self, url: str, limits: PoolLimits | None = None) -> None:
+    def __init__(
+        self, url: str, limits: PoolLimits | None = None, migrate: bool = True
+    ) -> None:
         self.url = url
         self.limits = limits or PoolLimits()
+        # Whether start-up applies the revisions the database lacks (MIGRATE_ON_START).
+        self.migrate = migrate
         self.engine: AsyncEngine | None = None
         # The health check's own engine, without a pool: /health never waits for a connection.
         self.probe: AsyncEngine | None = None
@@ -266,7 +272,8 @@ class Database:
         return mask_url(self.url)
 
     async def start(self) -> None:
-        """Create the SQLite directory, the engine and the tables."""
+        """Create the SQLite directory and the engine; bring the schema to the newest
+        revisions."""
         self.startup_error = self.startup_reason = None
         try:
             url = normalize_database_url(self.url)
@@ -280,8 +287,12 @@ class Database:
                 path.parent.mkdir(parents=True, exist_ok=True)
             self.engine = create_engine(url, self.limits)
             self.probe = create_engine(url, None)
-            async with self.engine.begin() as connection:
-                await connection.run_sync(SQLModel.metadata.create_all)
+            applied = await self._migrate(url)
+        except schema.SchemaError as exc:
+            # Trying again cannot help: the revision, the data or the setting must change.
+            self._failed(exc.cause or exc, exc.reason)
+            await self.stop()
+            return
         except Exception as exc:
             self._failed(exc, public_reason(exc))
             await self.stop()
@@ -291,7 +302,23 @@ class Database:
         self.sessionmaker = async_sessionmaker(
             self.engine, class_=AsyncSession, expire_on_commit=False
         )
+        if applied:
+            logger.info("Database schema: applied %s", ", ".join(applied))
         logger.info("Database ready: %s", self.masked_url)
+
+    async def _migrate(self, url: URL) -> list[str]:
+        """The revisions the database lacks, applied (or, with ``migrate`` off, required to be
+        none) on an engine of its own whose transactions take the migration lock. An
+        in-memory SQLite database lives in the app's one connection: migrated there."""
+        if url.get_backend_name() == "sqlite" and sqlite_file(url) is None:
+            assert self.engine is not None
+            return await schema.upgrade(self.engine, apply=self.migrate)
+        engine = create_engine(url, None)
+        schema.lock_transactions(engine)
+        try:
+            return await schema.upgrade(engine, apply=self.migrate)
+        finally:
+            await engine.dispose()
 
     def _failed(self, exc: Exception, reason: str) -> None:
         # No traceback in the log: the driver's message may hold part of a malformed URL.
