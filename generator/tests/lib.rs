@@ -19,6 +19,7 @@ mod editor_schemas;
 mod history;
 mod load;
 mod lock;
+mod migrations;
 mod moving_index;
 mod outdated;
 mod platforms;

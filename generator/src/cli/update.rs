@@ -198,6 +198,15 @@ fn human(p: &Prepared, dir: &Path, dry_run: bool, nothing: bool) -> String {
             );
         }
     }
+    let revisions = crate::update::revisions::added(&p.files);
+    if !revisions.is_empty() {
+        let _ = writeln!(
+            out,
+            "schema: the next start applies revision{} {} to the database (MIGRATE_ON_START; by hand: alembic upgrade heads)",
+            if revisions.len() == 1 { "" } else { "s" },
+            revisions.join(", ")
+        );
+    }
     let conflicts: Vec<(&str, &[usize])> = p.conflicts().collect();
     if !conflicts.is_empty() {
         let _ = writeln!(
@@ -227,6 +236,7 @@ fn as_json(p: &Prepared, dry_run: bool, nothing: bool) -> serde_json::Value {
         "two_way_because": p.why_two_way,
         "base": p.base_from,
         "two_way_files": p.unmatched,
+        "revisions": crate::update::revisions::added(&p.files),
         "new_variables": p.new_variables.iter().map(|(n, v)| json!({"name": n, "value": v})).collect::<Vec<_>>(),
         "dropped_answers": p.dropped_answers,
         "files": p.files.iter().filter(|f| f.action != Action::Same).map(|f| {

@@ -6,3 +6,4 @@
 pub(crate) mod merge;
 pub(crate) mod outdated;
 pub(crate) mod prepare;
+pub(crate) mod revisions;

@@ -79,19 +79,19 @@ def test_a_database_made_before_revisions_is_adopted_with_its_data(tmp_path: Pat
     assert _version_rows(path)
 
 
-def test_a_table_of_an_older_backend_is_refused_naming_the_revision(tmp_path: Path) -> None:
-    """A sessions table without its token column (an older backend made it): the revision that
-    would adopt it fails by name, and nothing of it is applied."""
+def test_a_table_the_revisions_do_not_know_is_refused_naming_the_revision(tmp_path: Path) -> None:
+    """A sessions table without a column the revisions know how to add (something else made
+    it): the revision that would adopt it fails by name, and nothing of it is applied."""
     path = tmp_path / "app.db"
     with closing(sqlite3.connect(path)) as connection:
-        connection.execute("CREATE TABLE sessions (id CHAR(32) PRIMARY KEY, created_at DATETIME)")
+        connection.execute("CREATE TABLE sessions (id CHAR(32) PRIMARY KEY, token_hash VARCHAR(64))")
         connection.commit()
     database = _start(sqlite_url(path))
     assert database.sessionmaker is None
     reason = database.startup_reason or ""
     assert "migration base_0001 failed" in reason, reason
     assert "alembic upgrade heads" in reason
-    assert "token_hash" in (database.startup_error or "")
+    assert "created_at" in (database.startup_error or "")
     assert _tables(path) == {"sessions"}, "nothing of the failed revision stays"
 
 

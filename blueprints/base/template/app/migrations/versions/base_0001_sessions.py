@@ -1,5 +1,9 @@
 """Sessions, and when each was last used: the tables every backend shares.
 
+A database made before the revisions keeps its tables. The first release's sessions had an id
+and no token: no client can prove one is theirs, so each gets a token hash no token has
+(``retired-<id>``, not hex) and can no longer be used; what they own is kept.
+
 Revision ID: base_0001
 Revises:
 Create Date: 2026-12-07
@@ -21,7 +25,26 @@ branch_labels: str | Sequence[str] | None = ("base",)
 depends_on: str | Sequence[str] | None = None
 
 
+def _has_column(table: str, column: str) -> bool:
+    inspector = sa.inspect(op.get_bind())
+    return inspector.has_table(table) and any(
+        c["name"] == column for c in inspector.get_columns(table)
+    )
+
+
+def _retire_sessions_without_tokens() -> None:
+    token_hash = sqlmodel.sql.sqltypes.AutoString(length=64)
+    with op.batch_alter_table("sessions") as batch:
+        batch.add_column(sa.Column("token_hash", token_hash, nullable=True))
+    op.execute("UPDATE sessions SET token_hash = 'retired-' || CAST(id AS TEXT)")
+    with op.batch_alter_table("sessions") as batch:
+        batch.alter_column("token_hash", existing_type=token_hash, nullable=False)
+        batch.create_index("ix_sessions_token_hash", ["token_hash"], unique=True)
+
+
 def upgrade() -> None:
+    if sa.inspect(op.get_bind()).has_table("sessions") and not _has_column("sessions", "token_hash"):
+        _retire_sessions_without_tokens()
     if adopt("sessions", {"id", "token_hash", "created_at"}):
         op.create_table(
             "sessions",
