@@ -181,13 +181,12 @@ fn a_killed_force_run_is_undone_or_finished_by_the_next_run() {
         let dest = dir.path().join("p");
         plant(&dest, &old);
         let mut child = spacegen(dir.path(), &args).spawn().unwrap();
-        let journal = dest.join(".spacegen-transaction");
-        wait_for_round(round, &mut child, &mut delays, || journal.exists());
+        wait_for_round(round, &mut child, &mut delays, || writing_begun(&dest));
         child.kill().unwrap();
         child.wait().unwrap();
         // Even a dry run first undoes (or finishes) what the killed one left, and says so;
         // then the real run refuses to overwrite without --force, as the dry run did.
-        let pending = dest.join(".spacegen-transaction").exists();
+        let pending = writing_begun(&dest);
         let (dry_status, dry) = run(dir.path(), &["new", "p", "--defaults", "--dry-run"]);
         assert_eq!(dry_status, 2, "round {round}: {dry}");
         assert_eq!(dry.contains("an interrupted run had"), pending, "{dry}");
@@ -215,6 +214,102 @@ fn a_killed_force_run_is_undone_or_finished_by_the_next_run() {
         "{ROUNDS} kills: {olds} left the old project, {news} the new one; \
          {recovered} were completed or undone by the next run"
     );
+}
+
+/// Whether a `new --force` or `update` of `dest` has begun changing things: its transaction inside
+/// `dest`, or its staging folder beside it.
+fn writing_begun(dest: &Path) -> bool {
+    dest.join(".spacegen-transaction").exists()
+        || dest.parent().is_some_and(|p| !leftovers(p).is_empty())
+}
+
+/// The inode of each file of `files` in `dest`, to see the moment any of them changes.
+#[cfg(target_os = "linux")]
+fn inodes(dest: &Path, files: &Tree) -> Vec<(PathBuf, u64)> {
+    files
+        .iter()
+        .filter(|(_, v)| v.is_some())
+        .map(|(k, _)| (dest.join(k), fs::metadata(dest.join(k)).unwrap().ino()))
+        .collect()
+}
+
+/// Whether any of the files is no longer the one it was.
+#[cfg(target_os = "linux")]
+fn changed(inodes: &[(PathBuf, u64)]) -> bool {
+    inodes
+        .iter()
+        .any(|(path, ino)| fs::metadata(path).map(|m| m.ino()).ok() != Some(*ino))
+}
+
+/// What anyone reading the destination sees at the moment a `new --force` dies: killed at the
+/// moment the first of its files visibly changes, or a little after, or anywhere in the run,
+/// the folder as it stands, before any other spacegen command has run, is exactly the old
+/// project or exactly the new one. Only the transaction folder `.spacegen-transaction`, which
+/// the in-place path (no folder exchange) leaves inside the destination, is ignored; the
+/// leftover of an exchange lies beside the destination. Linux only: elsewhere `--force` writes
+/// in place, and a mix is visible until the run ends or the next run settles it.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_force_run_killed_at_any_moment_leaves_the_destination_whole_at_that_moment() {
+    const KILLS: u64 = 20;
+    let mut old = project("Old");
+    old.insert("mine.txt".into(), Some((b"keep".to_vec(), 0o640)));
+    old.insert("data".into(), None);
+    old.insert("data/notes.md".into(), Some((b"mine too".to_vec(), 0o600)));
+    let mut new = project("New");
+    for k in ["mine.txt", "data", "data/notes.md"] {
+        new.insert(k.into(), old[k].clone());
+    }
+    let args = ["new", "p", "--defaults", "--var", "title=New", "--force"];
+    let scratch = tempfile::tempdir().unwrap();
+    plant(&scratch.path().join("p"), &old);
+    let mut delays = Delays::new(23, duration_of(scratch.path(), &args));
+    let started = Instant::now();
+    let (mut olds, mut news, mut mixed, mut pending) = (0, 0, Vec::new(), 0);
+    for round in 0..KILLS {
+        let dir = tempfile::tempdir().unwrap();
+        let dest = dir.path().join("p");
+        plant(&dest, &old);
+        let files = inodes(&dest, &old);
+        let mut child = spacegen(dir.path(), &args).spawn().unwrap();
+        match round % 4 {
+            0 => std::thread::sleep(delays.next()),
+            1 => wait_for_writing(&mut child, || changed(&files)),
+            _ => {
+                wait_for_writing(&mut child, || changed(&files));
+                std::thread::sleep(delays.next() / 300);
+            }
+        }
+        child.kill().unwrap();
+        child.wait().unwrap();
+        pending += usize::from(writing_begun(&dest));
+        let mut now = tree(&dest);
+        now.retain(|k, _| !k.starts_with(".spacegen-transaction"));
+        match settled(&now, &old, &new) {
+            Ok(true) => news += 1,
+            Ok(false) => olds += 1,
+            Err(_) => {
+                let (fresh, stale) = now.iter().fold((0, 0), |(f, s), (k, v)| {
+                    let differ = old.get(k) != new.get(k);
+                    let is_new = differ && new.get(k) == Some(v);
+                    (f + usize::from(is_new), s + usize::from(differ && !is_new))
+                });
+                mixed.push((round, stale, fresh));
+            }
+        }
+    }
+    eprintln!(
+        "{KILLS} kills in {:?}: the destination was old {olds} times, new {news} times, mixed \
+         {} times (round, entries old, entries new) {mixed:?}; {pending} left something for \
+         the next run",
+        started.elapsed(),
+        mixed.len()
+    );
+    assert!(
+        mixed.is_empty(),
+        "a mix of old and new was visible: {mixed:?}"
+    );
+    assert!(news > 0 && olds > 0, "the kills did not span the run");
 }
 
 #[test]
@@ -291,7 +386,11 @@ fn ctrl_c_or_sigterm_puts_the_destination_back_at_once() {
                     (dir.path().join("x/y/p"), dir.path().join("x/y"))
                 };
                 wait_for_round(round, &mut child, &mut delays, || {
-                    parent.exists() && !leftovers(&parent).is_empty()
+                    if force {
+                        writing_begun(&dest)
+                    } else {
+                        parent.exists() && !leftovers(&parent).is_empty()
+                    }
                 });
                 signal(&child, sig);
                 let out = child.wait_with_output().unwrap();
@@ -460,8 +559,7 @@ fn a_killed_update_is_undone_or_finished_by_the_next_command() {
         let dest = dir.path().join("p");
         plant(&dest, &old);
         let mut child = spacegen(dir.path(), &args).spawn().unwrap();
-        let journal = dest.join(".spacegen-transaction");
-        wait_for_round(round, &mut child, &mut delays, || journal.exists());
+        wait_for_round(round, &mut child, &mut delays, || writing_begun(&dest));
         child.kill().unwrap();
         child.wait().unwrap();
         let (_, text) = run(dir.path(), &["outdated", "p"]);
