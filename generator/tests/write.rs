@@ -242,7 +242,8 @@ fn changed(inodes: &[(PathBuf, u64)]) -> bool {
 }
 
 /// What anyone reading the destination sees at the moment a `new --force` dies: killed at the
-/// moment the first of its files visibly changes, or a little after, or anywhere in the run,
+/// moment the first file that differs between old and new changes, or a little after, or
+/// anywhere in the run,
 /// the folder as it stands, before any other spacegen command has run, is exactly the old
 /// project or exactly the new one. Only the transaction folder `.spacegen-transaction`, which
 /// the in-place path (no folder exchange) leaves inside the destination, is ignored; the
@@ -260,6 +261,12 @@ fn a_force_run_killed_at_any_moment_leaves_the_destination_whole_at_that_moment(
     for k in ["mine.txt", "data", "data/notes.md"] {
         new.insert(k.into(), old[k].clone());
     }
+    // The files that differ: the first of them to change is the moment a mix may begin.
+    let differing: Tree = old
+        .iter()
+        .filter(|(k, v)| new.get(*k) != Some(v))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
     let args = ["new", "p", "--defaults", "--var", "title=New", "--force"];
     let scratch = tempfile::tempdir().unwrap();
     plant(&scratch.path().join("p"), &old);
@@ -270,11 +277,11 @@ fn a_force_run_killed_at_any_moment_leaves_the_destination_whole_at_that_moment(
         let dir = tempfile::tempdir().unwrap();
         let dest = dir.path().join("p");
         plant(&dest, &old);
-        let files = inodes(&dest, &old);
+        let files = inodes(&dest, &differing);
         let mut child = spacegen(dir.path(), &args).spawn().unwrap();
         match round % 4 {
             0 => std::thread::sleep(delays.next()),
-            1 => wait_for_writing(&mut child, || changed(&files)),
+            1 | 2 => wait_for_writing(&mut child, || changed(&files)),
             _ => {
                 wait_for_writing(&mut child, || changed(&files));
                 std::thread::sleep(delays.next() / 300);
