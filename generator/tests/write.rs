@@ -586,3 +586,34 @@ fn a_killed_update_is_undone_or_finished_by_the_next_command() {
     );
     eprintln!("{ROUNDS} kills of update: {olds} left the old project, {news} the updated one; {recovered} settled by the next command");
 }
+
+/// A run killed between the exchange and the removal of the old tree leaves that tree in a
+/// `.spacegen-exchange-PID-…` folder beside the project: every command that reads the project
+/// removes it first and says so, and the project itself is untouched.
+#[test]
+fn every_command_removes_the_old_tree_a_killed_exchange_left_and_says_so() {
+    let old = project("Old");
+    let mut gone = Command::new("true").spawn().unwrap();
+    let dead = gone.id();
+    gone.wait().unwrap();
+    for args in [
+        &["new", "p", "--defaults", "--dry-run", "--force"][..],
+        &["outdated", "p"],
+        &["check", "p"],
+        &["update", "p", "--dry-run"],
+        &["new", "p", "--defaults", "--var", "title=Old", "--force"],
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let dest = dir.path().join("p");
+        plant(&dest, &old);
+        let left = dir.path().join(format!(".spacegen-exchange-{dead}-1f"));
+        plant(&left, &old);
+        let (_, text) = run(dir.path(), args);
+        assert!(
+            text.contains("an interrupted run had left its work folder beside"),
+            "{args:?}: {text}"
+        );
+        assert!(!left.exists(), "{args:?}: {text}");
+        assert!(tree(&dest) == old, "{args:?}: the project changed");
+    }
+}

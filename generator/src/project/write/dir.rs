@@ -53,6 +53,8 @@ impl Dir {
             None => Ok(()),
             Some(Kind::Folder) => {
                 let dir = self.child(name)?;
+                // A read-only folder (an old tree an exchange left) must let its entries go.
+                let _ = dir.set_mode(0o700);
                 for entry in dir.names()? {
                     let entry = entry.to_string_lossy().into_owned();
                     dir.remove_tree(&entry)?;

@@ -4,8 +4,8 @@
 //! 1. The new tree is built in a folder beside the destination (`.spacegen-exchange-PID-…`: the
 //!    same parent, so the same filesystem): the plan's files written afresh, and everything else
 //!    the destination holds carried over as it is, exactly what the in-place transaction leaves
-//!    untouched: files as a second hard link (the same inode: contents, mode, owner and times
-//!    stay theirs), symbolic links as links to the same target, folders made again with their
+//!    untouched: files as a second hard link (the same inode: contents, mode, owner and
+//!    modification time stay theirs; only the inode's change time moves), symbolic links as links to the same target, folders made again with their
 //!    mode, owner and group. With `update`, the files it removes are left out.
 //! 2. The folder gets the destination's own mode, owner and group, is flushed to disk, and the
 //!    two folders trade places in one `renameat2(RENAME_EXCHANGE)`.
@@ -29,9 +29,10 @@
 //! a process whose working folder is in the destination would be left in the removed old tree.
 //! So the exchange is not taken, and the destination is written in place by the transaction
 //! ([`super::transaction`]), whenever [`InPlace`] gives a reason: not Linux; the destination's
-//! path does not name the folder itself (a symbolic link to it, a path ending in `..`); a mount
-//! point; a process this user can see has its working folder in the destination (`new .` from a
-//! shell, a dev server started there; processes of other users are not visible, and a process
+//! path does not name the folder itself (a symbolic link to it, `.`, a path ending in `..`: so
+//! `new . --force`, and `update` run inside the project, always write in place); a mount point;
+//! a process this user can see has its working folder in the destination (a shell `cd`'d there,
+//! a dev server started there; processes of other users are not visible, and a process
 //! that enters the destination while spacegen runs is not seen); there is no `/proc` to tell;
 //! something in it cannot be carried over exactly (a socket, pipe or device, a nested mount
 //! point, a name that is not UTF-8, a folder with extended attributes or ACLs other than
