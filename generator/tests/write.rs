@@ -617,3 +617,60 @@ fn every_command_removes_the_old_tree_a_killed_exchange_left_and_says_so() {
         assert!(tree(&dest) == old, "{args:?}: the project changed");
     }
 }
+
+/// Two `new --force` runs into one project at once: the first is stopped (SIGSTOP) while it
+/// builds the new tree, or just after the exchange, and the second runs meanwhile. The lock
+/// keeps them apart across the exchange (the second finds the first's lock on whichever folder
+/// the name leads to), and the project ends exactly new, nothing left beside it.
+#[test]
+fn two_force_runs_at_once_never_write_together() {
+    let old = project("Old");
+    let new = project("New");
+    let args = ["new", "p", "--defaults", "--var", "title=New", "--force"];
+    let (mut refused, mut both) = (0, 0);
+    for round in 0..8 {
+        let dir = tempfile::tempdir().unwrap();
+        let dest = dir.path().join("p");
+        plant(&dest, &old);
+        let ino = fs::metadata(&dest).unwrap().ino();
+        let mut first = spacegen(dir.path(), &args).spawn().unwrap();
+        if round % 2 == 0 {
+            wait_for_writing(&mut first, || writing_begun(&dest));
+        } else {
+            wait_for_writing(&mut first, || {
+                fs::metadata(&dest).is_ok_and(|m| m.ino() != ino)
+            });
+        }
+        signal(&first, rustix::process::Signal::STOP);
+        let second = spacegen(dir.path(), &args).output().unwrap();
+        signal(&first, rustix::process::Signal::CONT);
+        let first = first.wait_with_output().unwrap();
+        tally(&[first, second], round, &mut refused, &mut both);
+        assert!(
+            tree(&dest) == new,
+            "round {round}: not exactly the new project"
+        );
+        assert!(leftovers(dir.path()).is_empty(), "round {round}");
+    }
+    eprintln!("8 pairs: {refused} runs refused while the other wrote, {both} pairs both ran");
+    assert!(refused > 0, "the runs never overlapped");
+}
+
+/// Counts the runs of a pair refused for the other one; anything else than success or that
+/// refusal fails the test.
+fn tally(outs: &[std::process::Output], round: u64, refused: &mut usize, both: &mut usize) {
+    let mut ok = 0;
+    for out in outs {
+        let text = String::from_utf8_lossy(&out.stderr);
+        if out.status.success() {
+            ok += 1;
+        } else {
+            let apart = text.contains("another spacegen run")
+                || text.contains("was replaced while spacegen was opening it");
+            assert!(apart, "round {round}: {text}");
+            *refused += 1;
+        }
+    }
+    assert!(ok > 0, "round {round}: neither run wrote");
+    *both += usize::from(ok == 2);
+}

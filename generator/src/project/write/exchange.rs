@@ -193,7 +193,8 @@ fn finish(
     parent
         .rename(stage_name, parent, &kept_name, false)
         .map_err(|e| Error::io("rename", parent.join(stage_name), e))?;
-    Err(Error::Destination(format!(
+    // Not `Destination`: that one says nothing was written, and the project was.
+    Err(Error::Other(format!(
         "the new project is in {}, but {kept} entr{} that changed there while spacegen was \
          writing could not be put back: they are in {}; move what you need into the project \
          and delete that folder",
