@@ -24,6 +24,7 @@ mod moving_index;
 mod outdated;
 mod platforms;
 mod update;
+mod update_workflow;
 mod variants;
 mod wheel;
 mod workflows;

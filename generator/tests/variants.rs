@@ -34,6 +34,7 @@ const VARIANTS: &[Variant] = &[
             ("vercel_project", "chat-ui"),
             ("vercel_scope", "acme"),
             ("github_sync", "true"),
+            ("github_update", "true"),
             ("color_from", "green"),
             ("license", "apache-2.0"),
             ("emoji", "🤖"),

@@ -181,13 +181,12 @@ fn a_killed_force_run_is_undone_or_finished_by_the_next_run() {
         let dest = dir.path().join("p");
         plant(&dest, &old);
         let mut child = spacegen(dir.path(), &args).spawn().unwrap();
-        let journal = dest.join(".spacegen-transaction");
-        wait_for_round(round, &mut child, &mut delays, || journal.exists());
+        wait_for_round(round, &mut child, &mut delays, || writing_begun(&dest));
         child.kill().unwrap();
         child.wait().unwrap();
         // Even a dry run first undoes (or finishes) what the killed one left, and says so;
         // then the real run refuses to overwrite without --force, as the dry run did.
-        let pending = dest.join(".spacegen-transaction").exists();
+        let pending = writing_begun(&dest);
         let (dry_status, dry) = run(dir.path(), &["new", "p", "--defaults", "--dry-run"]);
         assert_eq!(dry_status, 2, "round {round}: {dry}");
         assert_eq!(dry.contains("an interrupted run had"), pending, "{dry}");
@@ -215,6 +214,109 @@ fn a_killed_force_run_is_undone_or_finished_by_the_next_run() {
         "{ROUNDS} kills: {olds} left the old project, {news} the new one; \
          {recovered} were completed or undone by the next run"
     );
+}
+
+/// Whether a `new --force` or `update` of `dest` has begun changing things: its transaction inside
+/// `dest`, or its staging folder beside it.
+fn writing_begun(dest: &Path) -> bool {
+    dest.join(".spacegen-transaction").exists()
+        || dest.parent().is_some_and(|p| !leftovers(p).is_empty())
+}
+
+/// The inode of each file of `files` in `dest`, to see the moment any of them changes.
+#[cfg(target_os = "linux")]
+fn inodes(dest: &Path, files: &Tree) -> Vec<(PathBuf, u64)> {
+    files
+        .iter()
+        .filter(|(_, v)| v.is_some())
+        .map(|(k, _)| (dest.join(k), fs::metadata(dest.join(k)).unwrap().ino()))
+        .collect()
+}
+
+/// Whether any of the files is no longer the one it was.
+#[cfg(target_os = "linux")]
+fn changed(inodes: &[(PathBuf, u64)]) -> bool {
+    inodes
+        .iter()
+        .any(|(path, ino)| fs::metadata(path).map(|m| m.ino()).ok() != Some(*ino))
+}
+
+/// What anyone reading the destination sees at the moment a `new --force` dies: killed at the
+/// moment the first file that differs between old and new changes, or a little after, or
+/// anywhere in the run,
+/// the folder as it stands, before any other spacegen command has run, is exactly the old
+/// project or exactly the new one. Only the transaction folder `.spacegen-transaction`, which
+/// the in-place path (no folder exchange) leaves inside the destination, is ignored; the
+/// leftover of an exchange lies beside the destination. Linux only: elsewhere `--force` writes
+/// in place, and a mix is visible until the run ends or the next run settles it.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_force_run_killed_at_any_moment_leaves_the_destination_whole_at_that_moment() {
+    const KILLS: u64 = 20;
+    let mut old = project("Old");
+    old.insert("mine.txt".into(), Some((b"keep".to_vec(), 0o640)));
+    old.insert("data".into(), None);
+    old.insert("data/notes.md".into(), Some((b"mine too".to_vec(), 0o600)));
+    let mut new = project("New");
+    for k in ["mine.txt", "data", "data/notes.md"] {
+        new.insert(k.into(), old[k].clone());
+    }
+    // The files that differ: the first of them to change is the moment a mix may begin.
+    let differing: Tree = old
+        .iter()
+        .filter(|(k, v)| new.get(*k) != Some(v))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    let args = ["new", "p", "--defaults", "--var", "title=New", "--force"];
+    let scratch = tempfile::tempdir().unwrap();
+    plant(&scratch.path().join("p"), &old);
+    let mut delays = Delays::new(23, duration_of(scratch.path(), &args));
+    let started = Instant::now();
+    let (mut olds, mut news, mut mixed, mut pending) = (0, 0, Vec::new(), 0);
+    for round in 0..KILLS {
+        let dir = tempfile::tempdir().unwrap();
+        let dest = dir.path().join("p");
+        plant(&dest, &old);
+        let files = inodes(&dest, &differing);
+        let mut child = spacegen(dir.path(), &args).spawn().unwrap();
+        match round % 4 {
+            0 => std::thread::sleep(delays.next()),
+            1 | 2 => wait_for_writing(&mut child, || changed(&files)),
+            _ => {
+                wait_for_writing(&mut child, || changed(&files));
+                std::thread::sleep(delays.next() / 300);
+            }
+        }
+        child.kill().unwrap();
+        child.wait().unwrap();
+        pending += usize::from(writing_begun(&dest));
+        let mut now = tree(&dest);
+        now.retain(|k, _| !k.starts_with(".spacegen-transaction"));
+        match settled(&now, &old, &new) {
+            Ok(true) => news += 1,
+            Ok(false) => olds += 1,
+            Err(_) => {
+                let (fresh, stale) = now.iter().fold((0, 0), |(f, s), (k, v)| {
+                    let differ = old.get(k) != new.get(k);
+                    let is_new = differ && new.get(k) == Some(v);
+                    (f + usize::from(is_new), s + usize::from(differ && !is_new))
+                });
+                mixed.push((round, stale, fresh));
+            }
+        }
+    }
+    eprintln!(
+        "{KILLS} kills in {:?}: the destination was old {olds} times, new {news} times, mixed \
+         {} times (round, entries old, entries new) {mixed:?}; {pending} left something for \
+         the next run",
+        started.elapsed(),
+        mixed.len()
+    );
+    assert!(
+        mixed.is_empty(),
+        "a mix of old and new was visible: {mixed:?}"
+    );
+    assert!(news > 0 && olds > 0, "the kills did not span the run");
 }
 
 #[test]
@@ -291,7 +393,11 @@ fn ctrl_c_or_sigterm_puts_the_destination_back_at_once() {
                     (dir.path().join("x/y/p"), dir.path().join("x/y"))
                 };
                 wait_for_round(round, &mut child, &mut delays, || {
-                    parent.exists() && !leftovers(&parent).is_empty()
+                    if force {
+                        writing_begun(&dest)
+                    } else {
+                        parent.exists() && !leftovers(&parent).is_empty()
+                    }
                 });
                 signal(&child, sig);
                 let out = child.wait_with_output().unwrap();
@@ -460,8 +566,7 @@ fn a_killed_update_is_undone_or_finished_by_the_next_command() {
         let dest = dir.path().join("p");
         plant(&dest, &old);
         let mut child = spacegen(dir.path(), &args).spawn().unwrap();
-        let journal = dest.join(".spacegen-transaction");
-        wait_for_round(round, &mut child, &mut delays, || journal.exists());
+        wait_for_round(round, &mut child, &mut delays, || writing_begun(&dest));
         child.kill().unwrap();
         child.wait().unwrap();
         let (_, text) = run(dir.path(), &["outdated", "p"]);
@@ -480,4 +585,92 @@ fn a_killed_update_is_undone_or_finished_by_the_next_command() {
         "no kill landed while the project was changing"
     );
     eprintln!("{ROUNDS} kills of update: {olds} left the old project, {news} the updated one; {recovered} settled by the next command");
+}
+
+/// A run killed between the exchange and the removal of the old tree leaves that tree in a
+/// `.spacegen-exchange-PID-…` folder beside the project: every command that reads the project
+/// removes it first and says so, and the project itself is untouched.
+#[test]
+fn every_command_removes_the_old_tree_a_killed_exchange_left_and_says_so() {
+    let old = project("Old");
+    let mut gone = Command::new("true").spawn().unwrap();
+    let dead = gone.id();
+    gone.wait().unwrap();
+    for args in [
+        &["new", "p", "--defaults", "--dry-run", "--force"][..],
+        &["outdated", "p"],
+        &["check", "p"],
+        &["update", "p", "--dry-run"],
+        &["new", "p", "--defaults", "--var", "title=Old", "--force"],
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let dest = dir.path().join("p");
+        plant(&dest, &old);
+        let left = dir.path().join(format!(".spacegen-exchange-{dead}-1f"));
+        plant(&left, &old);
+        let (_, text) = run(dir.path(), args);
+        assert!(
+            text.contains("an interrupted run had left its work folder beside"),
+            "{args:?}: {text}"
+        );
+        assert!(!left.exists(), "{args:?}: {text}");
+        assert!(tree(&dest) == old, "{args:?}: the project changed");
+    }
+}
+
+/// Two `new --force` runs into one project at once: the first is stopped (SIGSTOP) while it
+/// builds the new tree, or just after the exchange, and the second runs meanwhile. The lock
+/// keeps them apart across the exchange (the second finds the first's lock on whichever folder
+/// the name leads to), and the project ends exactly new, nothing left beside it.
+#[test]
+fn two_force_runs_at_once_never_write_together() {
+    let old = project("Old");
+    let new = project("New");
+    let args = ["new", "p", "--defaults", "--var", "title=New", "--force"];
+    let (mut refused, mut both) = (0, 0);
+    for round in 0..8 {
+        let dir = tempfile::tempdir().unwrap();
+        let dest = dir.path().join("p");
+        plant(&dest, &old);
+        let ino = fs::metadata(&dest).unwrap().ino();
+        let mut first = spacegen(dir.path(), &args).spawn().unwrap();
+        if round % 2 == 0 {
+            wait_for_writing(&mut first, || writing_begun(&dest));
+        } else {
+            wait_for_writing(&mut first, || {
+                fs::metadata(&dest).is_ok_and(|m| m.ino() != ino)
+            });
+        }
+        signal(&first, rustix::process::Signal::STOP);
+        let second = spacegen(dir.path(), &args).output().unwrap();
+        signal(&first, rustix::process::Signal::CONT);
+        let first = first.wait_with_output().unwrap();
+        tally(&[first, second], round, &mut refused, &mut both);
+        assert!(
+            tree(&dest) == new,
+            "round {round}: not exactly the new project"
+        );
+        assert!(leftovers(dir.path()).is_empty(), "round {round}");
+    }
+    eprintln!("8 pairs: {refused} runs refused while the other wrote, {both} pairs both ran");
+    assert!(refused > 0, "the runs never overlapped");
+}
+
+/// Counts the runs of a pair refused for the other one; anything else than success or that
+/// refusal fails the test.
+fn tally(outs: &[std::process::Output], round: u64, refused: &mut usize, both: &mut usize) {
+    let mut ok = 0;
+    for out in outs {
+        let text = String::from_utf8_lossy(&out.stderr);
+        if out.status.success() {
+            ok += 1;
+        } else {
+            let apart = text.contains("another spacegen run")
+                || text.contains("was replaced while spacegen was opening it");
+            assert!(apart, "round {round}: {text}");
+            *refused += 1;
+        }
+    }
+    assert!(ok > 0, "round {round}: neither run wrote");
+    *both += usize::from(ok == 2);
 }

@@ -100,6 +100,12 @@ pub(super) fn report_leftovers(
         ))?;
     }
     let dest = dest.display();
+    if written.exchange_removed > 0 {
+        printer.err(format_args!(
+            "an interrupted run had left its work folder beside {dest} (the new project half-built, \
+             or the old one it had replaced): removed; {dest} itself was whole"
+        ))?;
+    }
     match &written.recovered {
         None => Ok(()),
         Some(write::Recovered::RolledBack { restored }) => printer.err(format_args!(

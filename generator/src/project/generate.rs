@@ -173,6 +173,21 @@ mod tests {
             .0
             .files()
             .contains_key(workflow));
+        let update = [
+            ".github/workflows/spacegen-update.yml",
+            ".github/scripts/spacegen-update.sh",
+        ];
+        let sync_only = default_project(&["github_sync=true"]).0;
+        assert!(update.iter().all(|f| !sync_only.files().contains_key(*f)));
+        let weekly = default_project(&["github_update=true"]).0;
+        assert!(!weekly.files().contains_key(workflow));
+        for file in update {
+            assert!(weekly.files().contains_key(file), "{file}");
+        }
+        assert!(
+            weekly.files()[update[1]].executable,
+            "the script keeps its executable bit"
+        );
     }
 
     #[test]

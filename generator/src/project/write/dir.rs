@@ -53,6 +53,8 @@ impl Dir {
             None => Ok(()),
             Some(Kind::Folder) => {
                 let dir = self.child(name)?;
+                // A read-only folder (an old tree an exchange left) must let its entries go.
+                let _ = dir.set_mode(0o700);
                 for entry in dir.names()? {
                     let entry = entry.to_string_lossy().into_owned();
                     dir.remove_tree(&entry)?;
@@ -249,6 +251,98 @@ mod imp {
         }
     }
 
+    /// What `fstat`/`statat` say about one entry, for carrying it over whole.
+    #[cfg(target_os = "linux")]
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub(crate) struct Meta {
+        pub kind: Kind,
+        pub dev: u64,
+        pub ino: u64,
+        /// Permission bits, setuid, setgid and sticky included.
+        pub mode: u32,
+        pub uid: u32,
+        pub gid: u32,
+    }
+
+    #[cfg(target_os = "linux")]
+    fn meta_from(stat: &rustix::fs::Stat) -> Meta {
+        Meta {
+            kind: match FileType::from_raw_mode(stat.st_mode) {
+                FileType::RegularFile => Kind::File,
+                FileType::Directory => Kind::Folder,
+                FileType::Symlink => Kind::Link,
+                _ => Kind::Other,
+            },
+            dev: stat.st_dev,
+            ino: stat.st_ino,
+            mode: stat.st_mode & 0o7777,
+            uid: stat.st_uid,
+            gid: stat.st_gid,
+        }
+    }
+
+    /// What the exchange of two folders needs ([`super::super::exchange`]).
+    #[cfg(target_os = "linux")]
+    impl Dir {
+        /// This folder's own metadata.
+        pub(crate) fn meta(&self) -> io::Result<Meta> {
+            Ok(meta_from(&rustix::fs::fstat(&self.fd).map_err(err)?))
+        }
+
+        /// The metadata of `name`, a link not followed.
+        pub(crate) fn meta_of(&self, name: &str) -> io::Result<Meta> {
+            let stat =
+                rustix::fs::statat(&self.fd, name, AtFlags::SYMLINK_NOFOLLOW).map_err(err)?;
+            Ok(meta_from(&stat))
+        }
+
+        /// A second name `to_name` in `to` for the file `name` (a hard link).
+        pub(crate) fn hard_link(&self, name: &str, to: &Dir, to_name: &str) -> io::Result<()> {
+            rustix::fs::linkat(&self.fd, name, &to.fd, to_name, AtFlags::empty()).map_err(err)
+        }
+
+        /// Makes `to_name` in `to` a symbolic link with the same target as the link `name`.
+        pub(crate) fn copy_link(&self, name: &str, to: &Dir, to_name: &str) -> io::Result<()> {
+            let target = rustix::fs::readlinkat(&self.fd, name, Vec::new()).map_err(err)?;
+            rustix::fs::symlinkat(target.as_c_str(), &to.fd, to_name).map_err(err)
+        }
+
+        /// Swaps the entries `a` and `b` of this folder in one step (`RENAME_EXCHANGE`).
+        pub(crate) fn exchange(&self, a: &str, b: &str) -> io::Result<()> {
+            rustix::fs::renameat_with(&self.fd, a, &self.fd, b, RenameFlags::EXCHANGE).map_err(err)
+        }
+
+        /// Gives this folder the owner `uid` and group `gid`.
+        pub(crate) fn set_owner(&self, uid: u32, gid: u32) -> io::Result<()> {
+            let (uid, gid) = (
+                rustix::fs::Uid::from_raw(uid),
+                rustix::fs::Gid::from_raw(gid),
+            );
+            rustix::fs::fchown(&self.fd, Some(uid), Some(gid)).map_err(err)
+        }
+
+        /// The names of this folder's extended attributes (ACLs included).
+        pub(crate) fn xattr_names(&self) -> io::Result<Vec<String>> {
+            let mut buf = vec![0u8; 4096];
+            let len = loop {
+                match rustix::fs::flistxattr(&self.fd, &mut buf[..]) {
+                    Ok(len) => break len,
+                    Err(rustix::io::Errno::RANGE) => {
+                        let need = rustix::fs::flistxattr_query(&self.fd).map_err(err)?;
+                        buf.resize(need.max(buf.len() * 2), 0);
+                    }
+                    Err(rustix::io::Errno::NOTSUP) => return Ok(Vec::new()),
+                    Err(e) => return Err(err(e)),
+                }
+            };
+            Ok(buf[..len]
+                .split(|&b| b == 0)
+                .filter(|n| !n.is_empty())
+                .map(|n| String::from_utf8_lossy(n).into_owned())
+                .collect())
+        }
+    }
+
     /// Whether files must be flushed one by one (no filesystem-wide flush here).
     pub(crate) const SYNC_EACH_FILE: bool = !cfg!(any(target_os = "linux", target_os = "android"));
 }
@@ -378,6 +472,8 @@ mod imp {
     pub(crate) const SYNC_EACH_FILE: bool = true;
 }
 
+#[cfg(target_os = "linux")]
+pub(crate) use imp::Meta;
 pub(crate) use imp::SYNC_EACH_FILE;
 
 #[cfg(all(test, unix))]

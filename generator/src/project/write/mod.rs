@@ -1,15 +1,23 @@
 //! Writing a plan to disk, atomically; nothing here renders anything.
 //!
 //! A destination that does not exist is staged beside it and renamed into place
-//! ([`staging`]). An existing folder (an empty one, filled in place so it keeps its inode,
-//! mode and group, or any folder with `--force`) is written as one transaction with a journal
-//! and backups ([`transaction`]). Either way, after any failure, Ctrl-C or SIGTERM
-//! ([`interrupt`]) the destination holds exactly what it held before, and a run that was
-//! killed is undone by the next one. Every name below the destination is reached through open
-//! folder handles that never follow a link ([`dir`]), so nothing changed in the tree while
-//! spacegen runs can send a write elsewhere. Files the plan does not produce are never touched.
+//! ([`staging`]). An empty folder is filled in place, so it keeps its inode, mode and group, by
+//! one transaction with a journal and backups ([`transaction`]). A folder with content (`new
+//! --force`, `update`) is, on Linux, replaced whole: the new tree, with everything of the
+//! folder that the project does not own carried over, is built beside it and the two folders
+//! trade places in one system call ([`exchange`]), so anyone reading the destination sees the
+//! old project or the new one at every instant. Where that cannot be done ([`InPlace`] says when:
+//! not Linux, a link, a mount point, a process working in the folder, …) it is written in place
+//! by the transaction, and a reader may see some files old and some new until the run ends or
+//! the next run settles it. Either way, after any failure, Ctrl-C or SIGTERM ([`interrupt`])
+//! the destination holds exactly what it held before, and what a killed run left is finished
+//! or undone by the next one. Every name below the destination is reached through open folder
+//! handles that never follow a link ([`dir`]), so nothing changed in the tree while spacegen
+//! runs can send a write elsewhere. Files the plan does not produce are never changed.
 
 mod dir;
+#[cfg(target_os = "linux")]
+mod exchange;
 mod interrupt;
 mod staging;
 mod transaction;
@@ -39,6 +47,42 @@ pub(crate) struct Cleaned {
     pub recovered: Option<Recovered>,
     /// Staging folders of ended runs removed from the destination's parent.
     pub stale_removed: usize,
+    /// Folders of ended exchanges (a half-built new project, or the old one replaced) removed
+    /// from the destination's parent.
+    pub exchange_removed: usize,
+}
+
+/// How a folder with content was written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
+pub(crate) enum Method {
+    /// Replaced whole by a folder built beside it ([`exchange`]).
+    Exchanged,
+    /// In place, by the transaction, for this reason.
+    InPlace(InPlace),
+}
+
+/// Why a folder with content is written in place (the transaction) rather than exchanged whole.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(not(target_os = "linux"), allow(dead_code))]
+pub(crate) enum InPlace {
+    /// Not Linux: no way to swap two folders in one call here.
+    #[cfg_attr(target_os = "linux", allow(dead_code))]
+    NotLinux,
+    /// The destination's path does not name the folder itself (a symbolic link to it, a path
+    /// ending in `..`): exchanging that name would move the link, or fail.
+    NotItsName,
+    /// The destination is a mount point; a rename cannot move it.
+    MountPoint,
+    /// The process `pid` has its working folder in the destination: after an exchange it
+    /// would sit in the removed old tree.
+    InUse { pid: u32 },
+    /// No `/proc` to tell whether a process works in the destination.
+    CannotTell,
+    /// `path` cannot be carried over exactly into a new folder.
+    CannotCarry { path: String, why: &'static str },
+    /// The filesystem or the permissions refused `action` with `errno` (see `exchange::declines`).
+    Refused { action: &'static str, errno: i32 },
 }
 
 /// The planned files found in an existing folder, and the folders still to be made.
@@ -71,11 +115,7 @@ pub(crate) fn inspect(plan: &Plan, dest: &Path) -> Result<Destination> {
 /// Finishes or undoes what interrupted runs left in `dest` and beside it. Run it before
 /// [`write`]; without it, a leftover transaction makes `write` refuse.
 pub(crate) fn clean_up(dest: &Path) -> Result<Cleaned> {
-    let parent = match dest.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    let stale_removed = staging::remove_stale(parent)?;
+    let stale = staging::remove_stale(parent_of(dest))?;
     let recovered = match open_existing(dest)? {
         Some(root) => {
             lock(&root)?;
@@ -85,45 +125,94 @@ pub(crate) fn clean_up(dest: &Path) -> Result<Cleaned> {
     };
     Ok(Cleaned {
         recovered,
-        stale_removed,
+        stale_removed: stale.staging,
+        exchange_removed: stale.exchange,
     })
 }
 
-/// Whether an interrupted run left a transaction in `dest` for [`clean_up`] to settle.
+/// Whether an interrupted run left a transaction in `dest`, or the folder of an exchange beside
+/// it, for [`clean_up`] to settle.
 pub(crate) fn interrupted(dest: &Path) -> bool {
-    open_existing(dest)
+    let transaction = open_existing(dest)
         .ok()
         .flatten()
-        .is_some_and(|root| matches!(root.kind(transaction::FOLDER), Ok(Some(_))))
+        .is_some_and(|root| matches!(root.kind(transaction::FOLDER), Ok(Some(_))));
+    transaction || staging::stale_exchange(parent_of(dest))
 }
 
-/// Writes `plan` to `dest`. An existing non-empty folder is refused unless `force`.
+/// The folder holding `dest` (`.` for a bare name).
+fn parent_of(dest: &Path) -> &Path {
+    match dest.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    }
+}
+
+/// Writes `plan` to `dest`. An existing non-empty folder is refused unless `force`, and then
+/// replaced whole where it can be ([`replace`]).
 pub(crate) fn write(plan: &Plan, dest: &Path, force: bool) -> Result<Destination> {
+    write_method(plan, dest, force).map(|(state, _)| state)
+}
+
+/// [`write`], saying how a folder with content was written.
+fn write_method(plan: &Plan, dest: &Path, force: bool) -> Result<(Destination, Option<Method>)> {
     let interrupts = interrupt::Interrupts::catch();
     let root = open_existing(dest)?;
     if let Some(root) = &root {
         lock(root)?;
     }
     let state = inspect(plan, dest)?;
-    match (&state, root) {
-        (Destination::Fresh, None) => staging::write(plan, dest, &interrupts)?,
+    let method = match (&state, root) {
+        (Destination::Fresh, None) => {
+            staging::write(plan, dest, &interrupts)?;
+            None
+        }
         (Destination::Existing { .. }, _) if !force => {
             return Err(Error::NotEmpty(dest.to_path_buf()))
         }
-        (_, Some(root)) => transaction::write(plan, &[], &root, &interrupts)?,
+        (Destination::Fresh, Some(root)) => {
+            transaction::write(plan, &[], &root, &interrupts)?;
+            None
+        }
+        (Destination::Existing { .. }, Some(root)) => {
+            Some(replace(plan, &[], dest, &root, &interrupts)?)
+        }
         (Destination::Existing { .. }, None) => {
             return Err(Error::Destination(format!(
                 "{} changed while spacegen was reading it; run again",
                 dest.display()
             )))
         }
-    }
-    Ok(state)
+    };
+    Ok((state, method))
 }
 
-/// Writes an update into the existing project `dest` as one transaction: `plan`'s files
-/// written, the files of `removes` removed; after any failure or interruption the project holds
-/// exactly what it held before, or exactly the update.
+/// Writes `plan` into the folder with content `dest`, opened and locked as `root`, removing
+/// the files of `removes`: exchanged whole where it can be, else in place by the transaction.
+fn replace(
+    plan: &Plan,
+    removes: &[String],
+    dest: &Path,
+    root: &Dir,
+    interrupts: &interrupt::Interrupts,
+) -> Result<Method> {
+    #[cfg(target_os = "linux")]
+    let method = exchange::write(plan, removes, dest, root, interrupts)?;
+    #[cfg(not(target_os = "linux"))]
+    let method = {
+        let _ = dest;
+        Method::InPlace(InPlace::NotLinux)
+    };
+    if let Method::InPlace(_) = &method {
+        transaction::write(plan, removes, root, interrupts)?;
+    }
+    Ok(method)
+}
+
+/// Writes an update into the existing project `dest` as one change, exchanged whole or in place
+/// as `new --force` is ([`replace`]): `plan`'s files written, the files of `removes` removed;
+/// after any failure or interruption the project holds exactly what it held before, or exactly
+/// the update.
 pub(crate) fn update(plan: &Plan, removes: &[String], dest: &Path) -> Result<()> {
     let interrupts = interrupt::Interrupts::catch();
     let Some(root) = open_existing(dest)? else {
@@ -133,17 +222,32 @@ pub(crate) fn update(plan: &Plan, removes: &[String], dest: &Path) -> Result<()>
         )));
     };
     lock(&root)?;
-    transaction::write(plan, removes, &root, &interrupts)
+    replace(plan, removes, dest, &root, &interrupts).map(|_| ())
 }
 
 /// Locks `root` for this run, held while its handle is open: two runs never write into one
 /// folder at once (the second would find the first's transaction half made, and take it for
-/// one an interrupted run left).
+/// one an interrupted run left). The lock is on the folder's inode; an exchange locks the new
+/// folder before it takes the destination's name, and a run that opened the old folder just
+/// before an exchange finds, once it holds the lock, that the name leads elsewhere now.
 fn lock(root: &Dir) -> Result<()> {
     if root
         .try_lock()
         .map_err(|e| Error::io("lock", root.path(), e))?
     {
+        #[cfg(target_os = "linux")]
+        {
+            use std::os::unix::fs::MetadataExt as _;
+            let held = root.meta().map_err(|e| Error::io("lock", root.path(), e))?;
+            let named = std::fs::metadata(root.path()).ok();
+            if named.is_none_or(|m| (m.dev(), m.ino()) != (held.dev, held.ino)) {
+                return Err(Error::Destination(format!(
+                    "{} was replaced while spacegen was opening it (another run wrote it); run \
+                     again",
+                    root.path().display()
+                )));
+            }
+        }
         return Ok(());
     }
     Err(Error::Destination(format!(

@@ -2,7 +2,9 @@
 //! staging folder beside it, flushed to disk once, and the folder renamed into place, so the
 //! destination appears whole or not at all. A staging folder is named after the process that
 //! made it (`.spacegen-staging-PID-…`); one whose process has died is removed by the next run
-//! into the same parent folder.
+//! into the same parent folder. The folders in which `new --force` builds a whole project
+//! beside its destination (`.spacegen-exchange-PID-…`, see [`super::exchange`]) are named,
+//! and removed after a killed run, the same way.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -14,6 +16,18 @@ use crate::error::{Error, Result};
 use crate::project::Plan;
 
 const PREFIX: &str = ".spacegen-staging-";
+/// The folder beside the destination where an exchange builds the new project, and which holds
+/// the old one once the two have traded places.
+pub(super) const EXCHANGE_PREFIX: &str = ".spacegen-exchange-";
+
+/// Staging folders of ended runs, removed by [`remove_stale`].
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Stale {
+    /// Folders staging a new destination.
+    pub staging: usize,
+    /// Folders of an exchange: a half-built new project, or an old one replaced.
+    pub exchange: usize,
+}
 
 /// Writes `plan` to `dest`, which does not exist; parent folders are created as needed and
 /// removed again if the run fails.
@@ -64,14 +78,8 @@ pub(crate) fn write(plan: &Plan, dest: &Path, interrupts: &Interrupts) -> Result
 
 /// Writes every file into a new staging folder in `parent`; returns its name.
 fn stage(plan: &Plan, parent: &Dir, interrupts: &Interrupts) -> Result<String> {
-    let name = loop {
-        let name = format!("{PREFIX}{}-{:x}", std::process::id(), nonce());
-        match parent.create_dir(&name, 0o700) {
-            Ok(_) => break name,
-            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
-            Err(e) => return Err(Error::io("create a staging folder in", parent.path(), e)),
-        }
-    };
+    let name = create_unique(parent, PREFIX)
+        .map_err(|e| Error::io("create a staging folder in", parent.path(), e))?;
     let written = (|| {
         let stage = parent.child(&name).map_err(|e| io(parent, &name, e))?;
         let mut folders = BTreeSet::new();
@@ -104,32 +112,63 @@ fn stage(plan: &Plan, parent: &Dir, interrupts: &Interrupts) -> Result<String> {
     }
 }
 
-/// Removes the staging folders in `parent` whose process has ended; returns how many.
-pub(crate) fn remove_stale(parent: &Path) -> Result<usize> {
+/// Creates a new folder (mode 0700) in `parent` named `prefix`, this process's id and a nonce;
+/// returns its name.
+pub(super) fn create_unique(parent: &Dir, prefix: &str) -> std::io::Result<String> {
+    loop {
+        let name = format!("{prefix}{}-{:x}", std::process::id(), nonce());
+        match parent.create_dir(&name, 0o700) {
+            Ok(_) => return Ok(name),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// Removes the staging folders in `parent` whose process has ended.
+pub(crate) fn remove_stale(parent: &Path) -> Result<Stale> {
+    let mut stale = Stale::default();
     let Ok(dir) = Dir::open(parent) else {
-        return Ok(0);
+        return Ok(stale);
     };
-    let mut removed = 0;
     for name in dir.names().map_err(|e| Error::io("read", parent, e))? {
         let Some(name) = name.to_str() else { continue };
-        let Some(pid) = staging_pid(name) else {
+        let Some((prefix, pid)) = staging_pid(name) else {
             continue;
         };
         if !running(pid) {
             dir.remove_tree(name).map_err(|e| io(&dir, name, e))?;
-            removed += 1;
+            match prefix {
+                PREFIX => stale.staging += 1,
+                _ => stale.exchange += 1,
+            }
         }
     }
-    Ok(removed)
+    Ok(stale)
 }
 
-/// The process id in a staging folder's name.
-fn staging_pid(name: &str) -> Option<u32> {
-    let (pid, nonce) = name.strip_prefix(PREFIX)?.split_once('-')?;
+/// Whether `parent` holds the folder of an exchange whose process has ended.
+pub(crate) fn stale_exchange(parent: &Path) -> bool {
+    let Ok(dir) = Dir::open(parent) else {
+        return false;
+    };
+    dir.names().unwrap_or_default().iter().any(|name| {
+        name.to_str()
+            .and_then(staging_pid)
+            .is_some_and(|(prefix, pid)| prefix == EXCHANGE_PREFIX && !running(pid))
+    })
+}
+
+/// The prefix and the process id in a staging folder's name.
+fn staging_pid(name: &str) -> Option<(&'static str, u32)> {
+    let prefix = [PREFIX, EXCHANGE_PREFIX]
+        .into_iter()
+        .find(|p| name.starts_with(p))?;
+    let (pid, nonce) = name[prefix.len()..].split_once('-')?;
     if nonce.is_empty() || !nonce.bytes().all(|b| b.is_ascii_hexdigit()) {
         return None;
     }
-    pid.parse().ok()
+    Some((prefix, pid.parse().ok()?))
 }
 
 /// Creates the missing ancestors of `path` (as `mkdir -p` does); returns them, outermost first.
@@ -161,7 +200,7 @@ fn create_parents(path: &Path) -> Result<Vec<PathBuf>> {
     Ok(created)
 }
 
-fn nonce() -> u128 {
+pub(super) fn nonce() -> u128 {
     use std::sync::atomic::{AtomicU32, Ordering};
     static COUNT: AtomicU32 = AtomicU32::new(0);
     let time = std::time::SystemTime::now()
@@ -180,13 +219,22 @@ mod tests {
 
     #[test]
     fn only_spacegen_staging_names_are_recognised() {
-        assert_eq!(staging_pid(".spacegen-staging-123-ab12"), Some(123));
+        assert_eq!(
+            staging_pid(".spacegen-staging-123-ab12"),
+            Some((PREFIX, 123))
+        );
+        assert_eq!(
+            staging_pid(".spacegen-exchange-9-f"),
+            Some((EXCHANGE_PREFIX, 9))
+        );
         for other in [
             ".spacegen-staging-123-",
             ".spacegen-staging-x-ab",
             ".spacegen-staging-123-zz",
             "spacegen-staging-1-a",
             ".spacegen-staging-123",
+            ".spacegen-exchange-1-",
+            ".spacegen-kept-1-a",
         ] {
             assert_eq!(staging_pid(other), None, "{other}");
         }
@@ -207,7 +255,7 @@ mod tests {
             std::fs::create_dir_all(d.join("app")).unwrap();
             std::fs::write(d.join("app/x"), "x").unwrap();
         }
-        assert_eq!(remove_stale(dir.path()).unwrap(), 1);
+        assert_eq!(remove_stale(dir.path()).unwrap().staging, 1);
         assert!(!stale.exists());
         assert!(live.exists());
     }

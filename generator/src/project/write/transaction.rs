@@ -207,7 +207,7 @@ fn removed_id(i: usize) -> String {
 
 /// The paths to remove that are there as regular files (a path already gone is left out;
 /// a link or a folder in its place is refused).
-fn removable(removes: &[String], root: &Dir) -> Result<Vec<String>> {
+pub(super) fn removable(removes: &[String], root: &Dir) -> Result<Vec<String>> {
     let mut out = Vec::new();
     for path in removes {
         let (parent, name) = split(path);
