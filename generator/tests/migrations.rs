@@ -11,7 +11,7 @@ use std::process::Command;
 use serde_json::{json, Value};
 
 use crate::common::Test;
-use crate::e2e::{free_port, json_of, new_session_token, postgres_or_skip, send, venv_for, Server};
+use crate::e2e::{json_of, new_session_token, postgres_or_skip, send, venv_for, Server};
 
 /// The newest release of sqlite-demo before today's, from `spacegen history`.
 fn release_before_today() -> String {
