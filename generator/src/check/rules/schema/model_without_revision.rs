@@ -95,7 +95,7 @@ pub(crate) fn check(facts: &Facts<'_>, findings: &mut Vec<Finding>) {
                     );
                 }
             }
-            None | Some(Columns::Unknown) => {}
+            None | Some(Columns::AtLeast(_)) => {}
         }
     }
 }

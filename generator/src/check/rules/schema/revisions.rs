@@ -433,20 +433,40 @@ fn module_strs(module: &Module, name: &str) -> Vec<String> {
     }
 }
 
-/// The columns a table has after the revisions: known, or not (the table was made elsewhere,
-/// or renamed from one made elsewhere).
+/// The columns a table has after the revisions: all of them, or some (the table was made
+/// elsewhere, or renamed from one made elsewhere, and the revisions changed it).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(super) enum Columns {
     Known(BTreeSet<String>),
-    Unknown,
+    AtLeast(BTreeSet<String>),
+}
+
+impl Columns {
+    fn names(&mut self) -> &mut BTreeSet<String> {
+        let (Columns::Known(names) | Columns::AtLeast(names)) = self;
+        names
+    }
+
+    /// Adds what `other` has; the columns are then all known only if both were.
+    fn merge(&mut self, other: Columns) {
+        let partial = matches!(other, Columns::AtLeast(_));
+        let (Columns::Known(more) | Columns::AtLeast(more)) = other;
+        let names = self.names();
+        names.extend(more);
+        if partial {
+            let names = std::mem::take(names);
+            *self = Columns::AtLeast(names);
+        }
+    }
 }
 
 /// The tables the revisions leave, with their columns.
 pub(super) type Schema = BTreeMap<String, Columns>;
 
 /// The schema `revisions` build, applied in the order their `down_revision`s and
-/// `depends_on`s give. When that order cannot be known (an id that is not a literal, a cycle),
-/// every creation is applied and no drop: the schema is then at least what the revisions make.
+/// `depends_on`s give, each file's changes in the order they are written. When that order
+/// cannot be known (an id that is not a literal, a cycle), every creation is applied and no
+/// drop: the schema is then at least what the revisions make.
 pub(super) fn schema(revisions: &[Revision]) -> Schema {
     match order(revisions) {
         Some(order) => {
@@ -489,36 +509,36 @@ fn order(revisions: &[Revision]) -> Option<Vec<usize>> {
     Some(order)
 }
 
-/// One change, applied in order.
+/// One change, applied in order. `create_table` fails on a table that is there, so a table
+/// already seen when it is created (changed by a helper written above, or made in another
+/// branch of an `if`) keeps what was seen of it, with the created columns.
 fn apply(schema: &mut Schema, op: &Op) {
     match op {
         Op::CreateTable { table, columns } => {
-            schema.insert(
-                table.clone(),
-                Columns::Known(columns.iter().cloned().collect()),
-            );
+            let mut created = Columns::Known(columns.iter().cloned().collect());
+            if let Some(mut seen) = schema.remove(table) {
+                created.names().append(seen.names());
+            }
+            schema.insert(table.clone(), created);
         }
         Op::AddColumn { table, column } => {
-            if let Columns::Known(c) = entry(schema, table) {
-                c.insert(column.clone());
-            }
+            entry(schema, table).names().insert(column.clone());
         }
         Op::DropColumn { table, column } => {
-            if let Columns::Known(c) = entry(schema, table) {
-                c.remove(column);
-            }
+            entry(schema, table).names().remove(column);
         }
         Op::RenameColumn { table, from, to } => {
-            if let Columns::Known(c) = entry(schema, table) {
-                c.remove(from);
-                c.insert(to.clone());
-            }
+            let names = entry(schema, table).names();
+            names.remove(from);
+            names.insert(to.clone());
         }
         Op::DropTable { table } => {
             schema.remove(table);
         }
         Op::RenameTable { from, to } => {
-            let columns = schema.remove(from).unwrap_or(Columns::Unknown);
+            let columns = schema
+                .remove(from)
+                .unwrap_or(Columns::AtLeast(BTreeSet::new()));
             schema.insert(to.clone(), columns);
         }
         Op::Touch { table } => {
@@ -527,9 +547,11 @@ fn apply(schema: &mut Schema, op: &Op) {
     }
 }
 
-/// A table's columns; a table no revision made so far is there, with columns unknown.
+/// A table's columns; a table no revision made so far is there, with only some columns known.
 fn entry<'a>(schema: &'a mut Schema, table: &str) -> &'a mut Columns {
-    schema.entry(table.to_owned()).or_insert(Columns::Unknown)
+    schema
+        .entry(table.to_owned())
+        .or_insert_with(|| Columns::AtLeast(BTreeSet::new()))
 }
 
 /// Every creation of `revisions` without an order: tables and columns created, renamed copies
@@ -539,12 +561,11 @@ fn union(revisions: &[Revision]) -> Schema {
     let mut schema = Schema::new();
     for op in &ops {
         if let Op::CreateTable { table, columns } = op {
-            let known = schema
+            schema
                 .entry(table.clone())
-                .or_insert_with(|| Columns::Known(BTreeSet::new()));
-            if let Columns::Known(c) = known {
-                c.extend(columns.iter().cloned());
-            }
+                .or_insert_with(|| Columns::Known(BTreeSet::new()))
+                .names()
+                .extend(columns.iter().cloned());
         }
     }
     // A rename copies what is known of the old table; copies of copies need more rounds.
@@ -556,19 +577,18 @@ fn union(revisions: &[Revision]) -> Schema {
                 | Op::RenameColumn {
                     table, to: column, ..
                 } => {
-                    if let Columns::Known(c) = entry(&mut schema, table) {
-                        c.insert(column.clone());
-                    }
+                    entry(&mut schema, table).names().insert(column.clone());
                 }
                 Op::RenameTable { from, to } => {
-                    let old = schema.get(from).cloned().unwrap_or(Columns::Unknown);
-                    let new = schema
-                        .entry(to.clone())
-                        .or_insert_with(|| Columns::Known(BTreeSet::new()));
-                    match (new, old) {
-                        (Columns::Known(n), Columns::Known(o)) => n.extend(o),
-                        (new, Columns::Unknown) => *new = Columns::Unknown,
-                        (Columns::Unknown, Columns::Known(_)) => {}
+                    let old = schema
+                        .get(from)
+                        .cloned()
+                        .unwrap_or(Columns::AtLeast(BTreeSet::new()));
+                    match schema.get_mut(to) {
+                        Some(new) => new.merge(old),
+                        None => {
+                            schema.insert(to.clone(), old);
+                        }
                     }
                 }
                 Op::DropColumn { table, .. } | Op::Touch { table } => {
@@ -736,6 +756,19 @@ def upgrade():
     }
 
     #[test]
+    fn a_column_added_in_the_source_before_its_table_is_created_is_kept() {
+        // A helper written above `upgrade()` adds a column; whichever runs first, the table
+        // has it, or the create_table (which fails on a table already there) did not run.
+        let src = "from alembic import op\nimport sqlalchemy as sa\nrevision = '1'\ndef _backfill():\n    with op.batch_alter_table('tasks') as batch:\n        batch.add_column(sa.Column('session_id', sa.Uuid()))\ndef upgrade():\n    if legacy():\n        _backfill()\n    op.create_table('tasks', sa.Column('id', sa.Uuid()), sa.Column('title', sa.String()))\n";
+        let schema = schema(&[revision(src).expect("followable")]);
+        let columns = ["id", "session_id", "title"].map(str::to_owned);
+        assert_eq!(
+            schema.get("tasks"),
+            Some(&Columns::Known(columns.into_iter().collect()))
+        );
+    }
+
+    #[test]
     fn the_schema_follows_the_revision_order_not_the_file_order() {
         let s = |x: &str| x.to_owned();
         let second = Revision {
@@ -768,10 +801,12 @@ def upgrade():
         };
         let schema = schema(&[third.clone(), second.clone(), first.clone()]);
         let known = |cols: &[&str]| Columns::Known(cols.iter().map(|c| (*c).to_owned()).collect());
+        let at_least =
+            |cols: &[&str]| Columns::AtLeast(cols.iter().map(|c| (*c).to_owned()).collect());
         assert_eq!(
             schema,
             Schema::from([
-                (s("made_elsewhere"), Columns::Unknown),
+                (s("made_elsewhere"), at_least(&["x"])),
                 (s("products"), known(&["id"])),
             ])
         );
@@ -785,7 +820,7 @@ def upgrade():
             Schema::from([
                 (s("gone"), known(&["id"])),
                 (s("items"), known(&["id", "legacy"])),
-                (s("made_elsewhere"), Columns::Unknown),
+                (s("made_elsewhere"), at_least(&["x"])),
                 (s("products"), known(&["id", "legacy"])),
             ])
         );
