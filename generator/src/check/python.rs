@@ -221,7 +221,7 @@ pub(crate) struct Function {
 #[derive(Debug, Clone, PartialEq, Default)]
 pub(crate) struct Class {
     pub name: String,
-    /// Where `class` is written.
+    /// Where the class is named, on its `class` line.
     pub place: Place,
     /// The bases' dotted names.
     pub bases: Vec<String>,
@@ -539,7 +539,7 @@ impl Collector<'_> {
             .collect();
         let mut facts = Class {
             name: class.name.id.to_string(),
-            place: self.place(class.start()),
+            place: self.place(class.name.start()),
             bases,
             keywords,
             ..Class::default()
