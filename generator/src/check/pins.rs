@@ -1,11 +1,13 @@
 //! What a project's requirement files (`requirements*.txt`, `pyproject.toml`'s
-//! `[project] dependencies`) say about one package's versions. A line that is not a valid
-//! requirement is ignored; nothing here guesses what an unpinned requirement resolves to.
+//! `[project] dependencies`) say about one package's versions. Requirements files are read as
+//! pip reads them ([`entries`]: continuations joined, `--hash` options dropped); a requirement
+//! that is not valid is ignored, and nothing here guesses what an unpinned one resolves to.
 
 use std::str::FromStr;
 
 use pep440_rs::{Operator, Version};
 
+use super::requirements::entries;
 use super::Project;
 use crate::requirement::{normalise, Requirement};
 
@@ -49,12 +51,14 @@ pub(crate) fn pins(project: &Project, package: &str) -> Vec<Pin> {
     };
     let mut found = Vec::new();
     for (file, text) in project.requirements() {
-        for (i, line) in text.lines().enumerate() {
-            let line = line.split(" #").next().unwrap_or("").trim();
-            if line.is_empty() || line.starts_with('#') || line.starts_with('-') {
-                continue;
+        for entry in entries(text) {
+            if entry.requirement.name == wanted {
+                found.push(Pin {
+                    file: file.to_owned(),
+                    line: entry.line,
+                    requirement: entry.requirement,
+                });
             }
-            push(&mut found, file, i + 1, line, &wanted);
         }
     }
     for (file, text) in project.named(|n| n == "pyproject.toml") {
@@ -119,5 +123,26 @@ mod tests {
         assert_eq!(hub.len(), 2);
         assert_eq!((hub[1].file.as_str(), hub[1].line), ("pyproject.toml", 4));
         assert!(hub[1].at_least("0.25.0") && !hub[1].at_least("0.26.0"));
+    }
+
+    #[test]
+    fn a_hashed_requirement_continued_on_the_next_lines_is_a_pin() {
+        let project = Project::from_files(&[(
+            "requirements.txt",
+            "# The async Postgres driver
+asyncpg==0.32.0 \\
+    --hash=sha256:aa \\
+    --hash=sha256:bb
+qdrant-client>=1.16.2 \\
+    --hash=sha256:cc
+",
+        )]);
+        let asyncpg = pins(&project, "asyncpg");
+        assert_eq!(asyncpg.len(), 1);
+        assert_eq!(
+            (asyncpg[0].file.as_str(), asyncpg[0].line),
+            ("requirements.txt", 2)
+        );
+        assert!(proven_at_least(&project, "qdrant-client", "1.16.0").is_some());
     }
 }

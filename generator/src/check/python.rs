@@ -76,6 +76,9 @@ impl Value {
 pub(crate) struct Call {
     /// The callee's dotted name (`app.add_middleware`), empty when it has none.
     pub name: String,
+    /// The attribute called, when the callee is one: `execute` for `conn.execute` and for
+    /// `op.get_bind().execute`, whose callee has no dotted name.
+    pub attribute: Option<String>,
     pub place: Place,
     pub args: Vec<Value>,
     /// Named arguments; `None` names a `**splat`.
@@ -185,6 +188,17 @@ pub(crate) struct Module {
     pub request_urls: Vec<Place>,
     /// The functions and methods, with what they return.
     pub functions: Vec<Function>,
+    /// The `with` items bound with `as`: `with op.batch_alter_table("t") as batch_op:`.
+    pub withs: Vec<With>,
+}
+
+/// A `with` item bound to a name: `with value as name:`, and the lines its block spans.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct With {
+    pub name: String,
+    pub value: Value,
+    /// The lines of the whole `with` statement, its block included.
+    pub lines: (usize, usize),
 }
 
 /// A function or method: `def name(...)`.
@@ -199,15 +213,24 @@ pub(crate) struct Function {
     pub returns: Vec<Value>,
     /// The attributes its body reads from `self`: `origins` for `self.origins.split(",")`.
     pub self_reads: Vec<String>,
+    /// The lines of the whole definition, its decorators left out.
+    pub lines: (usize, usize),
 }
 
 /// A class: its bases, the fields its body annotates, and what configures it.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub(crate) struct Class {
     pub name: String,
+    /// Where the class is named, on its `class` line.
+    pub place: Place,
     /// The bases' dotted names.
     pub bases: Vec<String>,
+    /// The keywords of the class statement: `table=True` in `class User(SQLModel, table=True)`.
+    pub keywords: Vec<(String, Value)>,
     pub fields: Vec<Field>,
+    /// The plain assignments of its body (`__tablename__ = "users"`, `id = Column(…)`), and
+    /// the `ClassVar` ones that assign a value.
+    pub attributes: Vec<Attribute>,
     /// `model_config = SettingsConfigDict(k=v)` (or a dict), and the assignments of an inner
     /// `class Config:`.
     pub config: Vec<(String, Value)>,
@@ -218,6 +241,11 @@ pub(crate) struct Class {
 pub(crate) struct Field {
     pub name: String,
     pub place: Place,
+    /// The dotted name of the annotation, or of its head when it is subscripted: `Mapped` for
+    /// `Mapped[int]`; `None` when it has no name (`int | None`).
+    pub annotation: Option<String>,
+    /// The value assigned, as written (`Field(…)` is a call of `Field`).
+    pub value: Option<Value>,
     /// The names given with `Field(alias=…, validation_alias=…, env=…)`: literal strings,
     /// `AliasChoices(…)` and `AliasPath(…)`'s first argument. `None` when an alias is given but
     /// is not a literal.
@@ -225,6 +253,14 @@ pub(crate) struct Field {
     /// The default: the value assigned, `Field(default=…)` or `Field(…)`'s first argument, or a
     /// call of `Field(default_factory=f)`'s `f` (as `Kind::Call`); `None` when there is none.
     pub default: Option<Value>,
+}
+
+/// A plain assignment of a class body: `name = value`.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct Attribute {
+    pub name: String,
+    pub value: Value,
+    pub place: Place,
 }
 
 /// The HTTP methods a route decorator may name.
@@ -449,8 +485,13 @@ impl Collector<'_> {
                 variable,
             });
         }
+        let attribute = match &*call.func {
+            Expr::Attribute(a) => Some(a.attr.id.to_string()),
+            _ => None,
+        };
         self.module.calls.push(Call {
             name: dotted(&call.func).unwrap_or_default(),
+            attribute,
             place: self.place(call.start()),
             args,
             keywords,
@@ -490,9 +531,17 @@ impl Collector<'_> {
             .flat_map(|a| a.args.iter())
             .filter_map(dotted)
             .collect();
+        let keywords = class
+            .arguments
+            .iter()
+            .flat_map(|a| a.keywords.iter())
+            .filter_map(|k| Some((k.arg.as_ref()?.id.to_string(), self.value(&k.value))))
+            .collect();
         let mut facts = Class {
             name: class.name.id.to_string(),
+            place: self.place(class.name.start()),
             bases,
+            keywords,
             ..Class::default()
         };
         for stmt in &class.body {
@@ -503,6 +552,13 @@ impl Collector<'_> {
                     };
                     let name = target.id.to_string();
                     if is_class_var(&assign.annotation) {
+                        if let Some(value) = &assign.value {
+                            facts.attributes.push(Attribute {
+                                name,
+                                value: self.value(value),
+                                place: self.place(assign.start()),
+                            });
+                        }
                         continue;
                     }
                     if name == "model_config" {
@@ -511,8 +567,14 @@ impl Collector<'_> {
                         }
                         continue;
                     }
+                    let head = match &*assign.annotation {
+                        Expr::Subscript(sub) => &*sub.value,
+                        other => other,
+                    };
                     facts.fields.push(Field {
                         place: self.place(assign.start()),
+                        annotation: dotted(head),
+                        value: assign.value.as_deref().map(|v| self.value(v)),
                         aliases: assign.value.as_deref().map_or(Some(Vec::new()), aliases),
                         default: assign.value.as_deref().and_then(|v| self.default(v)),
                         name,
@@ -522,6 +584,12 @@ impl Collector<'_> {
                     if let [Expr::Name(target)] = &assign.targets[..] {
                         if target.id.as_str() == "model_config" {
                             facts.config.extend(self.config(&assign.value));
+                        } else {
+                            facts.attributes.push(Attribute {
+                                name: target.id.to_string(),
+                                value: self.value(&assign.value),
+                                place: self.place(assign.start()),
+                            });
                         }
                     }
                 }
@@ -620,6 +688,7 @@ impl<'a> Visitor<'a> for Collector<'_> {
                 parameters,
                 returns,
                 body,
+                range,
                 ..
             }) => {
                 for decorator in decorator_list {
@@ -638,10 +707,12 @@ impl<'a> Visitor<'a> for Collector<'_> {
                         other => dotted(other),
                     })
                     .collect();
+                let lines = (self.place(name.start()).line, self.place(range.end()).line);
                 self.module.functions.push(Function {
                     name: name.id.to_string(),
                     class: self.class.take(),
                     decorators,
+                    lines,
                     ..Function::default()
                 });
                 let outer = self.function.replace(self.module.functions.len() - 1);
@@ -682,6 +753,20 @@ impl<'a> Visitor<'a> for Collector<'_> {
                 self.depth -= 1;
             }
             Stmt::Expr(e) if matches!(&*e.value, Expr::StringLiteral(_)) => {}
+            Stmt::With(with) => {
+                let lines = (self.place(with.start()).line, self.place(with.end()).line);
+                for item in &with.items {
+                    if let Some(Expr::Name(target)) = item.optional_vars.as_deref() {
+                        let value = self.value(&item.context_expr);
+                        self.module.withs.push(With {
+                            name: target.id.to_string(),
+                            value,
+                            lines,
+                        });
+                    }
+                }
+                visitor::walk_stmt(self, stmt);
+            }
             Stmt::Import(import) => {
                 for alias in &import.names {
                     let place = self.place(alias.start());

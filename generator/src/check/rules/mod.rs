@@ -12,6 +12,7 @@ mod postgres;
 mod readme;
 pub(crate) mod registry;
 mod requirements;
+mod schema;
 mod secrets;
 pub(crate) mod served;
 mod stale;

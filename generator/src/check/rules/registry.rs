@@ -70,6 +70,8 @@ registry! {
     cors::cors_origins_hardcoded,
     secrets::secret_in_docs,
     secrets::secret_in_env_example,
+    schema::create_all_on_postgres,
+    schema::model_without_revision,
     readme::readme_header_missing,
     readme::readme_header_invalid,
     readme::readme_sdk,

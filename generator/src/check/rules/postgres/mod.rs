@@ -12,7 +12,7 @@ use super::Facts;
 use crate::check::pins::pins;
 use crate::check::python::{Call, Module, Value};
 
-const POSTGRES_DRIVERS: &[&str] = &[
+pub(super) const POSTGRES_DRIVERS: &[&str] = &[
     "asyncpg",
     "psycopg",
     "psycopg2",
