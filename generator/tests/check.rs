@@ -163,11 +163,7 @@ fn generated_projects_have_no_findings() {
             "spacegen new --blueprint {name} failed: {}",
             String::from_utf8_lossy(&out.stderr)
         );
-        let found: Vec<_> = findings(&dest)
-            .into_iter()
-            .filter(|(rule, _, _)| !crate::common::reported_until_alembic(&dest, rule))
-            .collect();
-        assert_eq!(found, vec![], "blueprint {name}");
+        assert_eq!(findings(&dest), vec![], "blueprint {name}");
     }
 }
 

@@ -258,8 +258,7 @@ fn variants_parse(bp: &str) {
     }
 }
 
-/// `spacegen check` finds nothing in what spacegen generates (but what
-/// [`common::reported_until_alembic`] allows).
+/// `spacegen check` finds nothing in what spacegen generates.
 fn passes_spacegen_check(project: &Path, bp: &str, variant: &str) {
     let (run, _d) = Test::new()
         .args(["check", &project.display().to_string(), "--format", "json"])
@@ -270,7 +269,6 @@ fn passes_spacegen_check(project: &Path, bp: &str, variant: &str) {
         .as_array()
         .expect("a findings array")
         .iter()
-        .filter(|f| !common::reported_until_alembic(project, f["rule"].as_str().unwrap_or("")))
         .collect();
     assert!(unexpected.is_empty(), "{bp}@{variant}: {unexpected:#?}");
 }

@@ -453,11 +453,3 @@ pub fn assert_run(name: &str, run: &Run) {
     settings.add_filter(r"pytest: \d+ passed(, \d+ skipped)?", "pytest: [COUNTS]");
     settings.bind(|| insta::assert_snapshot!(format!("cli@{name}"), run.transcript()));
 }
-
-/// Whether `spacegen check` may report `rule` in a project spacegen generated, in `project`:
-/// SG224 (`create_all` on Postgres with no migrations) only, and only while the project has no
-/// `alembic.ini`. The blueprints create their tables with `create_all` until they make the
-/// schema with Alembic revisions; from then on a generated project must have no finding.
-pub fn reported_until_alembic(project: &Path, rule: &str) -> bool {
-    rule == "SG224" && !project.join("alembic.ini").exists()
-}
