@@ -206,3 +206,50 @@ fn a_database_of_the_first_release_keeps_its_tasks_under_a_new_session() {
     let new = serve(&project, &url);
     assert_eq!(tasks(&new, &token), ["Water the plants", "Call the bank"]);
 }
+
+/// Every earlier release of every blueprint whose sessions have tokens: a session made through
+/// its API on SQLite still answers `GET /api/v1/sessions/me` after `spacegen update` moved the
+/// project to today's version and the revisions adopted its tables.
+#[test]
+fn a_session_of_every_earlier_release_survives_the_update() {
+    let (run, _d) = Test::new().args(["history", "--format", "json"]).run();
+    let json: Value = serde_json::from_str(&run.stdout).unwrap();
+    let releases: Vec<String> = json["releases"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["current"] == false)
+        .map(|r| {
+            format!(
+                "{}@{}",
+                r["blueprint"].as_str().unwrap(),
+                r["version"].as_str().unwrap()
+            )
+        })
+        // The first release of sqlite-demo had no session tokens (its own test is above).
+        .filter(|r| r != "sqlite-demo@0.1.0")
+        .collect();
+    assert!(releases.len() >= 5, "{releases:?}");
+    for release in releases {
+        let data = tempfile::tempdir().unwrap();
+        let url = format!(
+            "sqlite+aiosqlite:///{}",
+            data.path().join("app.db").display()
+        );
+        let (dir, project) = generated(&release, &[]);
+        let mut old = serve(&project, &url);
+        let token = new_session_token(&old);
+        old.stop();
+        Test::new()
+            .cwd(dir.path())
+            .args(["update", "space", "--defaults"])
+            .run()
+            .0
+            .stdout_has("schema: the next start applies revisions");
+        let new = serve(&project, &url);
+        let req = ureq::get(&new.url("/api/v1/sessions/me"))
+            .set("Authorization", &format!("Bearer {token}"));
+        let (status, resp) = send(req, None);
+        assert_eq!(status, 200, "{release}: {}", json_of(resp));
+    }
+}
