@@ -68,9 +68,9 @@ fn sources(manifest: &Path) -> (PathBuf, PathBuf, PathBuf) {
     )
 }
 
-/// Packs `history/objects/` into `OUT_DIR/history.pack` and points the sources at it and at
-/// `history/releases.toml` (`include_bytes!(env!("SPACEGEN_HISTORY_PACK"))`,
-/// `include_str!(env!("SPACEGEN_HISTORY_INDEX"))`). Without a history folder both are empty.
+/// Packs `history/objects/` into `OUT_DIR/history.pack` and deflates `history/releases.toml`
+/// beside it, and points the sources at both (`include_bytes!(env!("SPACEGEN_HISTORY_PACK"))`,
+/// `include_bytes!(env!("SPACEGEN_HISTORY_INDEX"))`). Without a history folder both are empty.
 fn history(dir: &Path, out: &Path) {
     println!("cargo:rerun-if-changed={}", dir.display());
     let objects_dir = dir.join("objects");
@@ -96,14 +96,10 @@ fn history(dir: &Path, out: &Path) {
         pack::pack(objects.iter().map(|(n, b)| (n.as_str(), &b[..]))).expect("packing into memory");
     let pack_path = out.join("history.pack");
     fs::write(&pack_path, packed).expect("OUT_DIR is writable");
-    let index = dir.join("releases.toml");
-    let index = if index.is_file() {
-        index
-    } else {
-        let empty = out.join("releases.toml");
-        fs::write(&empty, "").expect("OUT_DIR is writable");
-        empty
-    };
+    let index = fs::read(dir.join("releases.toml")).unwrap_or_default();
+    let deflated = pack::deflate(&index).expect("deflating into memory");
+    let index = out.join("releases.toml.deflate");
+    fs::write(&index, deflated).expect("OUT_DIR is writable");
     println!(
         "cargo:rustc-env=SPACEGEN_HISTORY_PACK={}",
         pack_path.display()

@@ -7,7 +7,8 @@
 //! repository's `history/` folder beside the lock ([`store`]): `releases.toml`, the index, and
 //! `objects/`, every file and every locked distribution once, named by its sha256, so releases
 //! share what they have in common. `build.rs` packs the objects into one deflate stream
-//! ([`pack`]) that the binary embeds and inflates on first use, checking every object's hash.
+//! ([`pack`]) and deflates the index; the binary embeds both and inflates them on first use,
+//! checking every object's hash.
 //!
 //! Nothing here renders: a release becomes a [`Source`] and a lock entry, and the caller loads
 //! and renders them like any other blueprint.
@@ -26,8 +27,8 @@ pub(crate) use store::Release;
 
 /// The pack `build.rs` made of the history folder's objects.
 static PACK: &[u8] = include_bytes!(env!("SPACEGEN_HISTORY_PACK"));
-/// The history folder's index, `releases.toml`.
-static INDEX: &str = include_str!(env!("SPACEGEN_HISTORY_INDEX"));
+/// The history folder's index, `releases.toml`, deflated.
+static INDEX: &[u8] = include_bytes!(env!("SPACEGEN_HISTORY_INDEX"));
 
 /// How the embedded history is named in messages.
 pub(crate) const EMBEDDED_ORIGIN: &str = "spacegen's embedded history";
@@ -52,7 +53,12 @@ impl History {
     pub(crate) fn embedded() -> Result<&'static History> {
         static EMBEDDED: OnceLock<std::result::Result<History, String>> = OnceLock::new();
         EMBEDDED
-            .get_or_init(|| History::from_parts(INDEX, PACK))
+            .get_or_init(|| {
+                let index = pack::inflate(INDEX)?;
+                let index =
+                    String::from_utf8(index).map_err(|_| "the index is not UTF-8".to_owned())?;
+                History::from_parts(&index, PACK)
+            })
             .as_ref()
             .map_err(|why| Error::Other(format!("{EMBEDDED_ORIGIN} is damaged: {why}")))
     }

@@ -36,16 +36,30 @@ pub(crate) fn pack<'a>(
     out.finish()
 }
 
-/// The objects of a pack, in its order; an error says what is wrong with it.
-pub(crate) fn unpack(packed: &[u8]) -> Result<Vec<(String, Vec<u8>)>, String> {
+/// `bytes`, deflated (`build.rs` deflates the index so).
+#[cfg_attr(not(test), allow(dead_code))]
+pub(crate) fn deflate(bytes: &[u8]) -> std::io::Result<Vec<u8>> {
+    let mut out = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::best());
+    out.write_all(bytes)?;
+    out.finish()
+}
+
+/// `deflated`, inflated; at most [`MAX_INFLATED`] bytes.
+pub(crate) fn inflate(deflated: &[u8]) -> Result<Vec<u8>, String> {
     let mut raw = Vec::new();
-    flate2::read::DeflateDecoder::new(packed)
+    flate2::read::DeflateDecoder::new(deflated)
         .take(MAX_INFLATED + 1)
         .read_to_end(&mut raw)
         .map_err(|e| format!("cannot inflate: {e}"))?;
     if raw.len() as u64 > MAX_INFLATED {
         return Err(format!("inflates to more than {MAX_INFLATED} bytes"));
     }
+    Ok(raw)
+}
+
+/// The objects of a pack, in its order; an error says what is wrong with it.
+pub(crate) fn unpack(packed: &[u8]) -> Result<Vec<(String, Vec<u8>)>, String> {
+    let raw = inflate(packed)?;
     let mut objects = Vec::new();
     let mut rest = &raw[..];
     while !rest.is_empty() {
@@ -91,6 +105,8 @@ mod tests {
             vec![(A.to_owned(), vec![]), (B.to_owned(), b"hello\n".to_vec())]
         );
         assert_eq!(unpack(&pack([]).unwrap()).unwrap(), vec![]);
+        let index = b"format = 1\n".repeat(100);
+        assert_eq!(inflate(&deflate(&index).unwrap()).unwrap(), index);
     }
 
     #[test]
